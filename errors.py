@@ -1,0 +1,200 @@
+"""The one exception tree and the catalogue of stable error codes.
+
+Every failure Badgesmith reports, on the command line or over HTTP, carries a
+``Code`` (a stable SCREAMING_SNAKE string, documented in the README) and one
+sentence for people. The tree::
+
+    BadgesmithError                      (http 500, exit 2)
+    ├── InputError(ValueError)           unreadable or invalid input (400)
+    │   ├── InputTooLarge                size / depth / pixel limits (413)
+    │   └── CredentialError              context, canonicalisation, proof format
+    ├── NotFound(LookupError)            (404)
+    ├── Conflict                         (409)
+    ├── AuthError                        missing / bad credentials (401)
+    │   └── Forbidden                    authenticated but not allowed (403)
+    ├── ConfigError                      instance / settings / key problems (500)
+    └── UpstreamError                    a fetch failed or was refused (502)
+
+This module imports nothing of ours; everything may import it.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+
+class Code(str, Enum):
+    """Stable error and check codes. The value is always the name."""
+
+    # reading input
+    INPUT_TOO_LARGE = "INPUT_TOO_LARGE"
+    INPUT_UNREADABLE = "INPUT_UNREADABLE"
+    JSON_MALFORMED = "JSON_MALFORMED"
+    JSON_NOT_OBJECT = "JSON_NOT_OBJECT"
+    JSON_TOO_DEEP = "JSON_TOO_DEEP"
+    CONTAINER_UNKNOWN = "CONTAINER_UNKNOWN"
+    PNG_MALFORMED = "PNG_MALFORMED"
+    PNG_TOO_LARGE = "PNG_TOO_LARGE"
+    SVG_MALFORMED = "SVG_MALFORMED"
+    SVG_FORBIDDEN = "SVG_FORBIDDEN"
+    NO_CREDENTIAL = "NO_CREDENTIAL"
+    MULTIPLE_CREDENTIALS = "MULTIPLE_CREDENTIALS"
+    TOML_MALFORMED = "TOML_MALFORMED"
+    CSV_MALFORMED = "CSV_MALFORMED"
+    # JSON-LD and schema
+    CONTEXT_NOT_ALLOWED = "CONTEXT_NOT_ALLOWED"
+    CONTEXT_MISSING = "CONTEXT_MISSING"
+    UNDEFINED_TERM = "UNDEFINED_TERM"
+    JSONLD_INVALID = "JSONLD_INVALID"
+    CANONICALIZATION_LIMIT = "CANONICALIZATION_LIMIT"
+    SCHEMA_INVALID = "SCHEMA_INVALID"
+    TYPE_INVALID = "TYPE_INVALID"
+    SUBJECT_UNIDENTIFIED = "SUBJECT_UNIDENTIFIED"
+    LEGACY_DATA_MODEL = "LEGACY_DATA_MODEL"
+    # keys and proofs
+    KEY_INVALID = "KEY_INVALID"
+    KEY_LOCKED = "KEY_LOCKED"
+    KEY_NOT_FOUND = "KEY_NOT_FOUND"
+    KEY_NOT_ISSUERS = "KEY_NOT_ISSUERS"
+    KEY_UNRESOLVABLE = "KEY_UNRESOLVABLE"
+    DID_INVALID = "DID_INVALID"
+    DID_METHOD_UNSUPPORTED = "DID_METHOD_UNSUPPORTED"
+    PROOF_MISSING = "PROOF_MISSING"
+    PROOF_MALFORMED = "PROOF_MALFORMED"
+    PROOF_INVALID = "PROOF_INVALID"
+    PROOF_PURPOSE_INVALID = "PROOF_PURPOSE_INVALID"
+    PROOF_TYPE_UNSUPPORTED = "PROOF_TYPE_UNSUPPORTED"
+    JWT_MALFORMED = "JWT_MALFORMED"
+    JWT_ALG_REFUSED = "JWT_ALG_REFUSED"
+    JWT_CLAIMS_MISMATCH = "JWT_CLAIMS_MISMATCH"
+    # validity, status, trust, recipient
+    NOT_YET_VALID = "NOT_YET_VALID"
+    EXPIRED = "EXPIRED"
+    DATE_INVALID = "DATE_INVALID"
+    REVOKED = "REVOKED"
+    SUSPENDED = "SUSPENDED"
+    STATUS_UNREACHABLE = "STATUS_UNREACHABLE"
+    STATUS_LIST_INVALID = "STATUS_LIST_INVALID"
+    STATUS_ENTRY_INVALID = "STATUS_ENTRY_INVALID"
+    STATUS_TYPE_UNSUPPORTED = "STATUS_TYPE_UNSUPPORTED"
+    ISSUER_UNKNOWN = "ISSUER_UNKNOWN"
+    RECIPIENT_MISMATCH = "RECIPIENT_MISMATCH"
+    # network
+    FETCH_REFUSED = "FETCH_REFUSED"
+    FETCH_FAILED = "FETCH_FAILED"
+    OFFLINE = "OFFLINE"
+    # issuing workflow
+    INSTANCE_NOT_FOUND = "INSTANCE_NOT_FOUND"
+    INSTANCE_EXISTS = "INSTANCE_EXISTS"
+    CONFIG_INVALID = "CONFIG_INVALID"
+    ACHIEVEMENT_INVALID = "ACHIEVEMENT_INVALID"
+    ACHIEVEMENT_NOT_FOUND = "ACHIEVEMENT_NOT_FOUND"
+    ACHIEVEMENT_EXISTS = "ACHIEVEMENT_EXISTS"
+    CREDENTIAL_NOT_FOUND = "CREDENTIAL_NOT_FOUND"
+    CREDITS_EXCEEDED = "CREDITS_EXCEEDED"
+    ROSTER_INVALID = "ROSTER_INVALID"
+    RECIPIENT_INVALID = "RECIPIENT_INVALID"
+    STATUS_CHANGE_INVALID = "STATUS_CHANGE_INVALID"
+    STATUS_LIST_FULL = "STATUS_LIST_FULL"
+    SELF_CHECK_FAILED = "SELF_CHECK_FAILED"
+    DATABASE_ERROR = "DATABASE_ERROR"
+    # web
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    RATE_LIMITED = "RATE_LIMITED"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FORBIDDEN = "FORBIDDEN"
+    USAGE = "USAGE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class BadgesmithError(Exception):
+    """Base of every error Badgesmith raises on purpose.
+
+    ``str(error)`` is the sentence for people; ``code`` is the stable code;
+    ``details`` holds machine fields (line, field, url), never key material.
+    """
+
+    http_status = 500
+
+    def __init__(self, code: Code, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = Code(code)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as JSON for the HTTP API and ``--json`` output."""
+        return {"code": self.code.value, "message": self.message, **self.details}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code.value}: {self.message})"
+
+
+class InputError(BadgesmithError, ValueError):
+    """The input could not be read or is not acceptable."""
+
+    http_status = 400
+
+
+class InputTooLarge(InputError):
+    """The input is over a size, depth or pixel limit."""
+
+    http_status = 413
+
+
+class CredentialError(InputError):
+    """The credential's JSON-LD, canonical form or proof is not usable."""
+
+
+class NotFound(BadgesmithError, LookupError):
+    """A named thing (credential, achievement, key, instance) does not exist."""
+
+    http_status = 404
+
+
+class Conflict(BadgesmithError):
+    """The request conflicts with what is already stored."""
+
+    http_status = 409
+
+
+class AuthError(BadgesmithError):
+    """No or invalid authorisation."""
+
+    http_status = 401
+
+
+class Forbidden(AuthError):
+    """Authorised, but not for this."""
+
+    http_status = 403
+
+
+class ConfigError(BadgesmithError):
+    """The instance, its settings or its keys are not usable."""
+
+    http_status = 500
+
+
+class UpstreamError(BadgesmithError):
+    """A document could not be fetched, or fetching it was refused."""
+
+    http_status = 502
+
+
+__all__ = [
+    "AuthError",
+    "BadgesmithError",
+    "Code",
+    "Conflict",
+    "ConfigError",
+    "CredentialError",
+    "Forbidden",
+    "InputError",
+    "InputTooLarge",
+    "NotFound",
+    "UpstreamError",
+]
