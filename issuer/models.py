@@ -1,0 +1,212 @@
+"""The registry's tables (SQLAlchemy 2 declarative models).
+
+One schema for SQLite and PostgreSQL, so only portable types are used.
+Several instances may share one PostgreSQL database: every table below
+``issuers`` carries ``issuer_id``. Private key material is never stored here;
+``keys`` holds public keys and a reference to the keystore file.
+
+``issuer/migrations/versions`` must describe exactly these tables (a test
+compares them with Alembic's autogenerate).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Deterministic constraint names keep migrations identical on both databases.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY, so BIGINT ids fall back to it there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC.
+
+    SQLite drops the offset, so values are normalised to UTC on the way in and
+    given UTC back on the way out: callers always see aware datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the registry; pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    """The default clock for row timestamps (callers may pass their own ``now``)."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class IssuerRow(Base):
+    __tablename__ = "issuers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    did: Mapped[str] = mapped_column(String(500), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(2000))
+    email: Mapped[str | None] = mapped_column(String(320))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class KeyRow(Base):
+    __tablename__ = "keys"
+    __table_args__ = (UniqueConstraint("issuer_id", "key_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(1000))  # the verificationMethod id
+    public_multikey: Mapped[str] = mapped_column(String(200))
+    file: Mapped[str | None] = mapped_column(String(1000))  # keystore reference, never the key
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AchievementRow(Base):
+    __tablename__ = "achievements"
+    __table_args__ = (UniqueConstraint("issuer_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusListRow(Base):
+    __tablename__ = "status_lists"
+    # seq numbers the lists of one issuer and purpose; the unique key makes two
+    # servers that both open "the next list" at once end up with one list.
+    __table_args__ = (UniqueConstraint("issuer_id", "purpose", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    seq: Mapped[int] = mapped_column(Integer)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    is_full: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatusAllocationRow(Base):
+    """One taken index. The composite primary key is what makes allocation safe
+    under concurrency: a second insert of the same (list, index) cannot succeed."""
+
+    __tablename__ = "status_allocations"
+
+    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"), primary_key=True)
+    status_index: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # No foreign key: the slot is reserved before the credential row exists
+    # (the credential is signed with the slot in it), in the same transaction.
+    credential_id: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class CredentialRow(Base):
+    __tablename__ = "credentials"
+    __table_args__ = (
+        # The roster idempotency key: one award per person, achievement and date.
+        UniqueConstraint("issuer_id", "achievement", "lookup_key", "issued_on"),
+        ForeignKeyConstraint(
+            ["issuer_id", "achievement"],
+            ["achievements.issuer_id", "achievements.slug"],
+            name="fk_credentials_achievement_achievements",
+        ),
+        Index("ix_credentials_issuer_issued_on", "issuer_id", "issued_on"),
+    )
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # urn:uuid:…
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    achievement: Mapped[str] = mapped_column(String(200))
+    recipient_hash: Mapped[str] = mapped_column(String(200))  # sha256$… IdentityObject value
+    lookup_key: Mapped[str] = mapped_column(String(200), index=True)  # HMAC of the e-mail
+    recipient_name: Mapped[str | None] = mapped_column(String(500))
+    recipient_did: Mapped[str | None] = mapped_column(String(1000))
+    organization: Mapped[str | None] = mapped_column(String(500))
+    credits: Mapped[float | None] = mapped_column(Numeric(12, 3, asdecimal=False))
+    issued_on: Mapped[date] = mapped_column(Date)
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    format: Mapped[str] = mapped_column(String(10))  # 'di' | 'jwt'
+    status: Mapped[str] = mapped_column(String(20), default="active")  # mirrors the bits
+    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int] = mapped_column(Integer)
+    suspension_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id"))
+    suspension_index: Mapped[int | None] = mapped_column(Integer)
+    credential: Mapped[str] = mapped_column(Text)  # the signed JSON or compact JWT
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EventRow(Base):
+    """Append-only history: rows are inserted, never updated or deleted."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    credential_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+__all__ = [
+    "AchievementRow",
+    "Base",
+    "CredentialRow",
+    "EventRow",
+    "IssuerRow",
+    "KeyRow",
+    "StatusAllocationRow",
+    "StatusListRow",
+    "utcnow",
+]
