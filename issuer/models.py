@@ -11,6 +11,7 @@ compares them with Alembic's autogenerate).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -191,7 +192,7 @@ class EventRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
-    credential_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
@@ -199,14 +200,159 @@ class EventRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# -- What the registry hands out: frozen values, never live ORM rows -----------
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerRecord:
+    id: int
+    did: str
+    name: str
+    url: str
+    email: str | None
+    profile: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    key_id: str
+    public_multikey: str
+    file: str | None
+    created_at: datetime
+    retired_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AchievementRecord:
+    slug: str
+    definition: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredential:
+    """What the caller knows before signing; the registry adds the status slots.
+
+    ``lookup_key`` is the HMAC of the normalised e-mail (computed by the
+    caller); with ``issuer_id``, ``achievement`` and ``issued_on`` it is the
+    idempotency key. ``suspension`` asks for a suspension slot as well.
+    """
+
+    id: str
+    achievement: str
+    recipient_hash: str
+    lookup_key: str
+    issued_on: date
+    valid_from: datetime
+    format: str = "di"
+    recipient_name: str | None = None
+    recipient_did: str | None = None
+    organization: str | None = None
+    credits: float | None = None
+    valid_until: datetime | None = None
+    suspension: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialRecord:
+    id: str
+    issuer_id: int
+    achievement: str
+    recipient_hash: str
+    lookup_key: str
+    recipient_name: str | None
+    recipient_did: str | None
+    organization: str | None
+    credits: float | None
+    issued_on: date
+    valid_from: datetime
+    valid_until: datetime | None
+    format: str
+    status: str  # 'active' | 'suspended' | 'revoked'
+    status_list_id: int
+    status_index: int
+    suspension_list_id: int | None
+    suspension_index: int | None
+    credential: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    """The outcome of ``Registry.issue``: ``created`` is False for a repeat."""
+
+    record: CredentialRecord
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StatusListRecord:
+    id: int
+    issuer_id: int
+    purpose: str
+    seq: int
+    url: str
+    size: int
+    bits: bytes
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: int
+    issuer_id: int
+    credential_id: str | None
+    kind: str
+    actor: str
+    reason: str | None
+    at: datetime
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AchievementTotal:
+    achievement: str
+    credentials: int
+    credits: float
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerTotal:
+    lookup_key: str
+    recipient_name: str | None
+    credentials: int
+    credits: float
+
+
+@dataclass(frozen=True, slots=True)
+class CreditReport:
+    """CEUs awarded in a date range (revoked credentials excluded)."""
+
+    by_achievement: tuple[AchievementTotal, ...]
+    by_learner: tuple[LearnerTotal, ...]
+
+
 __all__ = [
+    "AchievementRecord",
     "AchievementRow",
+    "AchievementTotal",
     "Base",
+    "CredentialRecord",
     "CredentialRow",
+    "CreditReport",
+    "EventRecord",
     "EventRow",
+    "IssuerRecord",
     "IssuerRow",
+    "Issued",
+    "KeyRecord",
     "KeyRow",
+    "LearnerTotal",
+    "NewCredential",
     "StatusAllocationRow",
+    "StatusListRecord",
     "StatusListRow",
     "utcnow",
 ]

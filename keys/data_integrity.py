@@ -61,21 +61,27 @@ def format_created(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _without_proof(document: dict[str, Any]) -> dict[str, Any]:
+def without_proof(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k != "proof"}
 
 
 def hash_data(document: dict[str, Any], proof_options: dict[str, Any], *,
-              loader: Callable[..., Any], limits: Limits = DEFAULT_LIMITS) -> bytes:
-    """``sha256(canonical proof options) || sha256(canonical document)`` (proof first)."""
+              loader: Callable[..., Any], limits: Limits = DEFAULT_LIMITS,
+              canonical_document: str | None = None) -> bytes:
+    """``sha256(canonical proof options) || sha256(canonical document)`` (proof first).
+
+    ``canonical_document`` lets a caller that already canonicalized the
+    unsecured document (the verifier's context check) skip doing it again.
+    """
     options = {k: v for k, v in proof_options.items() if k != "proofValue"}
     # The proof options are canonicalized under the document's own contexts
     # (DI §4.2 "Add Proof", step "set proofConfig.@context").
     if "@context" in document:
         options["@context"] = document["@context"]
     proof_hash = hashlib.sha256(canonicalize(options, loader=loader, limits=limits).encode("utf-8"))
-    doc_hash = hashlib.sha256(canonicalize(_without_proof(document), loader=loader,
-                                           limits=limits).encode("utf-8"))
+    if canonical_document is None:
+        canonical_document = canonicalize(without_proof(document), loader=loader, limits=limits)
+    doc_hash = hashlib.sha256(canonical_document.encode("utf-8"))
     return proof_hash.digest() + doc_hash.digest()
 
 
@@ -130,7 +136,8 @@ def decode_proof_value(proof: dict[str, Any]) -> bytes:
 
 
 def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey, *,
-                 loader: Callable[..., Any], limits: Limits = DEFAULT_LIMITS) -> bool:
+                 loader: Callable[..., Any], limits: Limits = DEFAULT_LIMITS,
+                 canonical_document: str | None = None) -> bool:
     """True when ``proof`` is a valid signature by ``public_key`` over ``document``.
 
     Malformed proofs raise ``CredentialError``; a well-formed proof that does not
@@ -141,7 +148,8 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: Pu
     if suite is None:
         raise CredentialError(Code.PROOF_TYPE_UNSUPPORTED,
                               f"The proof type {proof.get('type')!s:.60} is not supported.")
-    return public_key.verify(signature, hash_data(document, proof, loader=loader, limits=limits))
+    return public_key.verify(signature, hash_data(document, proof, loader=loader, limits=limits,
+                                                  canonical_document=canonical_document))
 
 
 def _contexts(document: dict[str, Any]) -> list[Any]:
@@ -162,4 +170,5 @@ __all__ = [
     "sign_document",
     "suite_of",
     "verify_proof",
+    "without_proof",
 ]

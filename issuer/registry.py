@@ -1,0 +1,477 @@
+"""The registry: issuers, keys, achievements, credentials, status lists, events.
+
+``Registry(engine)`` wraps one SQLAlchemy engine (a SQLite file by default,
+PostgreSQL when several servers share it). Every public method is one
+transaction. SQLAlchemy failures leave this module only as ``ConfigError`` or
+``Conflict`` with ``Code.DATABASE_ERROR`` and one sentence.
+
+Issuing reserves random status-list slots, calls the injected ``sign`` with
+them and stores the signed credential in the same transaction, so a slot is
+never published for a credential that was not stored (and vice versa).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from errors import BadgesmithError, Code, ConfigError, Conflict, InputError, NotFound
+from issuer.models import (
+    AchievementRecord, AchievementRow, AchievementTotal, Base, CredentialRecord, CredentialRow,
+    CreditReport, EventRecord, EventRow, IssuerRecord, IssuerRow, Issued, KeyRecord, KeyRow,
+    LearnerTotal, NewCredential, StatusAllocationRow, StatusListRecord, StatusListRow, utcnow,
+)
+from issuer.status import PURPOSES, Purpose, StatusEntry, new_bitstring
+from verifier.status import MIN_LIST_SIZE, set_bit
+
+Sign = Callable[[Sequence[StatusEntry]], str]
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+# At fill ratio f, 40 straight collisions happen with probability f**40: a
+# list is retired (is_full) at roughly 80-90 % use, never by counting rows,
+# so concurrent issuers never contend on a counter.
+_TRIES_PER_LIST = 40
+_ACTIONS = {  # action -> (allowed from, new status, purpose whose bit flips, bit value)
+    "revoke": ({"active", "suspended"}, "revoked", "revocation", True),
+    "suspend": ({"active"}, "suspended", "suspension", True),
+    "reinstate": ({"suspended"}, "active", "suspension", False),
+}
+_EVENT_KIND = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}
+
+
+class _LostRace(Exception):
+    """Another transaction stored the same idempotency key first."""
+
+
+class Registry:
+    """Storage for one or more issuers on one database engine."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        randbelow: Callable[[int], int] = secrets.randbelow,
+        list_size: int = MIN_LIST_SIZE,
+    ) -> None:
+        """``randbelow`` picks status indexes (inject a fake to force collisions)."""
+        self.engine = engine
+        self._randbelow = randbelow
+        self._list_size = list_size
+        new_bitstring(list_size)  # fail now, not at the first issue, on a bad size
+        if engine.dialect.name == "sqlite":
+            _prepare_sqlite(engine)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Registry:
+        """A registry on ``sqlite:///path`` or ``postgresql+psycopg://…``."""
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]  # psycopg 3, not psycopg2
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise ConfigError(Code.DATABASE_ERROR, f"The database URL is not usable: {_first_line(exc)}.") from exc
+        return cls(engine, **options)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise _database_error(exc) from exc
+
+    def create_all(self) -> None:
+        """Create the tables straight from the models (throwaway databases; prefer ``migrate``)."""
+        try:
+            Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise _database_error(exc) from exc
+
+    def dispose(self) -> None:
+        """Close pooled connections (before forking, and at shutdown)."""
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any error."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise _database_error(exc) from exc
+
+    # -- issuers, keys, achievements ------------------------------------------------
+
+    def ensure_issuer(
+        self, did: str, *, name: str, url: str, email: str | None = None,
+        profile: dict[str, Any] | None = None, now: datetime | None = None,
+    ) -> IssuerRecord:
+        """Create the issuer row for ``did`` or update its name, url, email and profile."""
+        now = now or utcnow()
+        values = dict(name=name, url=url, email=email, profile=profile or {})
+        with self.session() as s:
+            row = s.scalar(select(IssuerRow).where(IssuerRow.did == did))
+            if row is None:
+                # Two instances starting at once may both insert: one wins, both then read it.
+                _insert_ignore(s, IssuerRow, dict(did=did, created_at=now, updated_at=now, **values))
+                row = s.scalar(select(IssuerRow).where(IssuerRow.did == did))
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.updated_at = now
+            return IssuerRecord(row.id, row.did, row.name, row.url, row.email, dict(row.profile or {}))
+
+    def get_issuer(self, did: str) -> IssuerRecord | None:
+        """The issuer with this DID, or None."""
+        with self.session() as s:
+            row = s.scalar(select(IssuerRow).where(IssuerRow.did == did))
+            return None if row is None else IssuerRecord(row.id, row.did, row.name, row.url, row.email, dict(row.profile or {}))
+
+    def add_key(self, issuer_id: int, key_id: str, public_multikey: str, *,
+                file: str | None = None, now: datetime | None = None) -> KeyRecord:
+        """Record a public key (never private material); ``file`` names its keystore file."""
+        row = KeyRow(issuer_id=issuer_id, key_id=key_id, public_multikey=public_multikey,
+                     file=file, created_at=now or utcnow())
+        try:
+            with self.session() as s:
+                s.add(row)
+        except Conflict as exc:
+            raise Conflict(Code.DATABASE_ERROR, f"The key {key_id} is already recorded for this issuer.") from exc
+        return _key(row)
+
+    def retire_key(self, issuer_id: int, key_id: str, *, now: datetime | None = None) -> KeyRecord:
+        """Mark a key retired: it still verifies old credentials but signs nothing new."""
+        with self.session() as s:
+            row = s.scalar(select(KeyRow).where(KeyRow.issuer_id == issuer_id, KeyRow.key_id == key_id))
+            if row is None:
+                raise NotFound(Code.KEY_NOT_FOUND, f"No key {key_id} is recorded for this issuer.")
+            row.retired_at = row.retired_at or now or utcnow()
+            return _key(row)
+
+    def list_keys(self, issuer_id: int, *, include_retired: bool = True) -> list[KeyRecord]:
+        """The issuer's keys, oldest first."""
+        query = select(KeyRow).where(KeyRow.issuer_id == issuer_id).order_by(KeyRow.created_at, KeyRow.id)
+        if not include_retired:
+            query = query.where(KeyRow.retired_at.is_(None))
+        with self.session() as s:
+            return [_key(row) for row in s.scalars(query)]
+
+    def put_achievement(self, issuer_id: int, slug: str, definition: dict[str, Any], *,
+                        now: datetime | None = None) -> AchievementRecord:
+        """Create or replace the achievement ``slug``."""
+        now = now or utcnow()
+        with self.session() as s:
+            row = s.scalar(_achievement_query(issuer_id, slug))
+            if row is None:
+                _insert_ignore(s, AchievementRow, dict(issuer_id=issuer_id, slug=slug, definition=definition,
+                                                       created_at=now, updated_at=now))
+                row = s.scalar(_achievement_query(issuer_id, slug))
+            row.definition, row.updated_at = definition, now
+            return AchievementRecord(row.slug, row.definition, row.created_at, row.updated_at)
+
+    def get_achievement(self, issuer_id: int, slug: str) -> AchievementRecord | None:
+        """The achievement ``slug``, or None."""
+        with self.session() as s:
+            row = s.scalar(_achievement_query(issuer_id, slug))
+            return None if row is None else AchievementRecord(row.slug, row.definition, row.created_at, row.updated_at)
+
+    def list_achievements(self, issuer_id: int) -> list[AchievementRecord]:
+        """All of the issuer's achievements, by slug."""
+        query = select(AchievementRow).where(AchievementRow.issuer_id == issuer_id).order_by(AchievementRow.slug)
+        with self.session() as s:
+            return [AchievementRecord(r.slug, r.definition, r.created_at, r.updated_at) for r in s.scalars(query)]
+
+    # -- issuing ----------------------------------------------------------------------
+
+    def issue(self, issuer_id: int, new: NewCredential, sign: Sign, *, status_url: str,
+              actor: str = "badgesmith", now: datetime | None = None) -> Issued:
+        """Reserve status slots, sign, store: all in one transaction.
+
+        ``status_url`` is the URL template of the issuer's lists, with
+        ``{purpose}`` and ``{seq}`` placeholders. ``sign`` receives the
+        revocation entry (and the suspension entry when ``new.suspension``)
+        and returns the signed credential text. When the idempotency key
+        (issuer, achievement, lookup key, issued_on) is already stored, the
+        stored credential comes back with ``created=False`` and nothing is signed.
+        """
+        if "{purpose}" not in status_url or "{seq}" not in status_url:
+            raise ConfigError(Code.CONFIG_INVALID, "The status list URL template needs {purpose} and {seq}.")
+        if new.format not in ("di", "jwt"):
+            raise InputError(Code.USAGE, f"Credential format {new.format!r} is not 'di' or 'jwt'.")
+        now = now or utcnow()
+        try:
+            with self.session() as s:
+                existing = s.scalar(_idempotency_query(issuer_id, new))
+                if existing is not None:
+                    return Issued(_credential(existing), created=False)
+                purposes: list[Purpose] = ["revocation", "suspension"] if new.suspension else ["revocation"]
+                slots = [self._allocate(s, issuer_id, p, new.id, status_url, now) for p in purposes]
+                text = sign(tuple(entry for _, entry in slots))
+                values = _credential_values(issuer_id, new, slots, text, now)
+                if not _insert_ignore(s, CredentialRow, values):
+                    raise _LostRace  # rolls back the reserved slots too
+                s.add(EventRow(issuer_id=issuer_id, credential_id=new.id, kind="issued", actor=actor, at=now,
+                               details={"achievement": new.achievement}))
+                return Issued(_credential(CredentialRow(**values)), created=True)
+        except _LostRace:
+            with self.session() as s:
+                existing = s.scalar(_idempotency_query(issuer_id, new))
+            if existing is None:
+                raise Conflict(Code.DATABASE_ERROR, f"A credential with id {new.id} already exists; issue it with a new id.") from None
+            return Issued(_credential(existing), created=False)
+
+    def _allocate(self, s: Session, issuer_id: int, purpose: Purpose, credential_id: str,
+                  status_url: str, now: datetime) -> tuple[int, StatusEntry]:
+        for _ in range(3):
+            lst = self._open_list(s, issuer_id, purpose, status_url, now)
+            for _ in range(_TRIES_PER_LIST):
+                # Random, never sequential: neighbouring indexes must not reveal issue order.
+                index = self._randbelow(lst.size)
+                if _insert_ignore(s, StatusAllocationRow, dict(status_list_id=lst.id, status_index=index,
+                                                               credential_id=credential_id)):
+                    return lst.id, StatusEntry(lst.url, index, purpose)
+            s.execute(update(StatusListRow).where(StatusListRow.id == lst.id).values(is_full=True))
+        raise Conflict(Code.STATUS_LIST_FULL, f"No free {purpose} status index could be found; try again.")
+
+    def _open_list(self, s: Session, issuer_id: int, purpose: Purpose, status_url: str,
+                   now: datetime) -> StatusListRow:
+        mine = (StatusListRow.issuer_id == issuer_id, StatusListRow.purpose == purpose)
+        while True:
+            row = s.scalar(select(StatusListRow).where(*mine, StatusListRow.is_full.is_(False))
+                           .order_by(StatusListRow.seq).limit(1))
+            if row is not None:
+                return row
+            seq = (s.scalar(select(func.max(StatusListRow.seq)).where(*mine)) or 0) + 1
+            _insert_ignore(s, StatusListRow, dict(
+                issuer_id=issuer_id, purpose=purpose, seq=seq, url=status_url.format(purpose=purpose, seq=seq),
+                size=self._list_size, bits=new_bitstring(self._list_size), is_full=False, version=1,
+                created_at=now, updated_at=now))
+            # Inserted by us or by a concurrent server: either way the loop now finds it.
+
+    # -- reading and changing credentials ------------------------------------------------
+
+    def get_credential(self, credential_id: str, *, issuer_id: int | None = None) -> CredentialRecord | None:
+        """The stored credential, or None (also None when it belongs to another issuer)."""
+        with self.session() as s:
+            row = s.get(CredentialRow, credential_id)
+            return None if row is None or issuer_id not in (None, row.issuer_id) else _credential(row)
+
+    def find_credentials(self, issuer_id: int, *, achievement: str | None = None, lookup_key: str | None = None,
+                         since: date | None = None, until: date | None = None,
+                         status: str | None = None) -> list[CredentialRecord]:
+        """Credentials matching every given filter (dates inclusive), oldest first."""
+        query = select(CredentialRow).where(*_credential_filters(issuer_id, achievement, lookup_key, since, until))
+        if status is not None:
+            query = query.where(CredentialRow.status == status)
+        with self.session() as s:
+            return [_credential(r) for r in s.scalars(query.order_by(CredentialRow.issued_on, CredentialRow.created_at))]
+
+    def set_status(self, credential_id: str, action: str, *, actor: str, reason: str | None = None,
+                   issuer_id: int | None = None, now: datetime | None = None) -> CredentialRecord:
+        """Revoke, suspend or reinstate: flip the list bit and append an event, atomically.
+
+        Revocation is final; ``reinstate`` only lifts a suspension. Anything
+        else raises ``Conflict`` with ``STATUS_CHANGE_INVALID``.
+        """
+        if action not in _ACTIONS:
+            raise InputError(Code.STATUS_CHANGE_INVALID, f"Unknown status action {action!r}; use revoke, suspend or reinstate.")
+        allowed, new_status, purpose, value = _ACTIONS[action]
+        now = now or utcnow()
+        with self.session() as s:
+            # Lock the row so two servers revoking at once cannot both pass the check.
+            row = s.get(CredentialRow, credential_id, with_for_update=True)
+            if row is None or issuer_id not in (None, row.issuer_id):
+                raise NotFound(Code.CREDENTIAL_NOT_FOUND, f"No credential {credential_id} is stored here.")
+            if row.status not in allowed:
+                raise Conflict(Code.STATUS_CHANGE_INVALID,
+                               f"Cannot {action} a credential that is {row.status}.", status=row.status)
+            list_id, index = ((row.status_list_id, row.status_index) if purpose == "revocation"
+                              else (row.suspension_list_id, row.suspension_index))
+            if list_id is None or index is None:
+                raise Conflict(Code.STATUS_CHANGE_INVALID,
+                               f"Cannot {action} this credential: it was issued without a suspension entry.")
+            lst = s.get(StatusListRow, list_id, with_for_update=True)  # read-modify-write of the bits
+            lst.bits = set_bit(lst.bits, index, value)
+            lst.version += 1
+            lst.updated_at = now
+            row.status = new_status
+            s.add(EventRow(issuer_id=row.issuer_id, credential_id=row.id, kind=_EVENT_KIND[action],
+                           actor=actor, reason=reason, at=now, details={"list": lst.url, "index": index}))
+            return _credential(row)
+
+    def add_event(self, issuer_id: int, kind: str, *, actor: str, credential_id: str | None = None,
+                  reason: str | None = None, details: dict[str, Any] | None = None,
+                  now: datetime | None = None) -> None:
+        """Append an event of another kind (renewed, notified, key retired …)."""
+        with self.session() as s:
+            s.add(EventRow(issuer_id=issuer_id, credential_id=credential_id, kind=kind, actor=actor,
+                           reason=reason, at=now or utcnow(), details=details or {}))
+
+    def events(self, *, issuer_id: int | None = None, credential_id: str | None = None) -> list[EventRecord]:
+        """Events in the order they happened, optionally for one issuer or credential."""
+        query = select(EventRow).order_by(EventRow.id)
+        if issuer_id is not None:
+            query = query.where(EventRow.issuer_id == issuer_id)
+        if credential_id is not None:
+            query = query.where(EventRow.credential_id == credential_id)
+        with self.session() as s:
+            return [EventRecord(e.id, e.issuer_id, e.credential_id, e.kind, e.actor, e.reason, e.at, dict(e.details or {}))
+                    for e in s.scalars(query)]
+
+    def report(self, issuer_id: int, *, since: date | None = None, until: date | None = None) -> CreditReport:
+        """CEUs awarded per achievement and per learner, issued_on in [since, until], revoked excluded."""
+        where = (*_credential_filters(issuer_id, None, None, since, until), CredentialRow.status != "revoked")
+        count, credits = func.count(CredentialRow.id), func.coalesce(func.sum(CredentialRow.credits), 0)
+        name = func.max(CredentialRow.recipient_name)
+        with self.session() as s:
+            per_achievement = s.execute(select(CredentialRow.achievement, count, credits).where(*where)
+                                        .group_by(CredentialRow.achievement).order_by(CredentialRow.achievement))
+            per_learner = s.execute(select(CredentialRow.lookup_key, name, count, credits).where(*where)
+                                    .group_by(CredentialRow.lookup_key).order_by(name, CredentialRow.lookup_key))
+            return CreditReport(
+                tuple(AchievementTotal(a, n, float(c)) for a, n, c in per_achievement),
+                tuple(LearnerTotal(k, who, n, float(c)) for k, who, n, c in per_learner),
+            )
+
+    # -- status lists ------------------------------------------------------------------------
+
+    def get_status_list(self, issuer_id: int, purpose: str, seq: int) -> StatusListRecord | None:
+        """One of the issuer's lists (what ``status_url`` names), or None."""
+        with self.session() as s:
+            row = s.scalar(select(StatusListRow).where(StatusListRow.issuer_id == issuer_id,
+                                                       StatusListRow.purpose == purpose, StatusListRow.seq == seq))
+            return None if row is None else _status_list(row)
+
+    def list_status_lists(self, issuer_id: int) -> list[StatusListRecord]:
+        """All of the issuer's lists, by purpose and sequence."""
+        query = (select(StatusListRow).where(StatusListRow.issuer_id == issuer_id)
+                 .order_by(StatusListRow.purpose, StatusListRow.seq))
+        with self.session() as s:
+            return [_status_list(row) for row in s.scalars(query)]
+
+
+# -- module internals -------------------------------------------------------------------------
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT and starts
+    # transactions lazily (read locks that deadlock on upgrade between
+    # processes); take over: BEGIN IMMEDIATE serialises writers cleanly.
+    if event.contains(engine, "connect", _sqlite_connect):
+        return
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _insert_ignore(s: Session, model: type[Base], values: dict[str, Any]) -> bool:
+    """INSERT unless a unique key is taken; True when the row was inserted.
+
+    ON CONFLICT DO NOTHING waits for a concurrent inserter of the same key and
+    then yields, so the transaction stays usable (no savepoint round trip).
+    """
+    dialect = s.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        return s.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount == 1
+    try:
+        with s.begin_nested():
+            s.execute(model.__table__.insert().values(**values))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _database_error(exc: SQLAlchemyError) -> BadgesmithError:
+    cause = _first_line(getattr(exc, "orig", None) or exc)
+    if isinstance(exc, IntegrityError):
+        return Conflict(Code.DATABASE_ERROR, f"The change conflicts with what the database holds: {cause}.")
+    return ConfigError(Code.DATABASE_ERROR, f"The database could not be used ({cause}); check the database URL and server.")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text[:200].rstrip(".")
+
+
+def _achievement_query(issuer_id: int, slug: str) -> Any:
+    return select(AchievementRow).where(AchievementRow.issuer_id == issuer_id, AchievementRow.slug == slug)
+
+
+def _idempotency_query(issuer_id: int, new: NewCredential) -> Any:
+    return select(CredentialRow).where(
+        CredentialRow.issuer_id == issuer_id, CredentialRow.achievement == new.achievement,
+        CredentialRow.lookup_key == new.lookup_key, CredentialRow.issued_on == new.issued_on)
+
+
+def _credential_filters(issuer_id: int, achievement: str | None, lookup_key: str | None,
+                        since: date | None, until: date | None) -> list[Any]:
+    filters: list[Any] = [CredentialRow.issuer_id == issuer_id]
+    if achievement is not None:
+        filters.append(CredentialRow.achievement == achievement)
+    if lookup_key is not None:
+        filters.append(CredentialRow.lookup_key == lookup_key)
+    if since is not None:
+        filters.append(CredentialRow.issued_on >= since)
+    if until is not None:
+        filters.append(CredentialRow.issued_on <= until)
+    return filters
+
+
+def _credential_values(issuer_id: int, new: NewCredential, slots: list[tuple[int, StatusEntry]],
+                       text: str, now: datetime) -> dict[str, Any]:
+    (revocation_list, revocation), *rest = slots
+    suspension_list, suspension = rest[0] if rest else (None, None)
+    return dict(
+        id=new.id, issuer_id=issuer_id, achievement=new.achievement, recipient_hash=new.recipient_hash,
+        lookup_key=new.lookup_key, recipient_name=new.recipient_name, recipient_did=new.recipient_did,
+        organization=new.organization, credits=new.credits, issued_on=new.issued_on,
+        valid_from=new.valid_from, valid_until=new.valid_until, format=new.format, status="active",
+        status_list_id=revocation_list, status_index=revocation.index,
+        suspension_list_id=suspension_list, suspension_index=suspension.index if suspension else None,
+        credential=text, created_at=now,
+    )
+
+
+def _credential(row: CredentialRow) -> CredentialRecord:
+    return CredentialRecord(**{name: getattr(row, name) for name in CredentialRecord.__dataclass_fields__})
+
+
+def _key(row: KeyRow) -> KeyRecord:
+    return KeyRecord(row.key_id, row.public_multikey, row.file, row.created_at, row.retired_at)
+
+
+def _status_list(row: StatusListRow) -> StatusListRecord:
+    return StatusListRecord(row.id, row.issuer_id, row.purpose, row.seq, row.url, row.size, bytes(row.bits),
+                            row.version, row.updated_at)
+
+
+__all__ = ["MIGRATIONS_DIR", "PURPOSES", "Registry", "Sign"]

@@ -1,0 +1,169 @@
+"""The ``status`` check: is the credential revoked or suspended, per its ``credentialStatus``?
+
+Supported entries: ``BitstringStatusListEntry`` (W3C), ``StatusList2021Entry``
+(its predecessor) and ``1EdTechRevocationList`` (named by OB 3.0 itself).
+
+Policy (README): the status list must itself verify — its proof, its validity
+period — and must be issued by the credential's own issuer (the Bitstring
+Status List spec allows another issuer; Badgesmith does not, since otherwise
+anyone could "un-revoke" a credential by pointing at their own list). A list
+that cannot be fetched is ``STATUS_UNREACHABLE``: a failure, or a warning
+when the caller allows unreachable status.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable
+
+from errors import BadgesmithError, Code, CredentialError, UpstreamError
+from verifier.proofs import check_data_integrity, issuer_id
+from verifier.status import bit_is_set, decode_status_list
+from verifier.validity import check_window
+
+_BITSTRING = ("BitstringStatusListEntry", "BitstringStatusListCredential", "BitstringStatusList")
+_SL2021 = ("StatusList2021Entry", "StatusList2021Credential", "StatusList2021")
+_MAX_LIST_DOCUMENT = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResult:
+    """One status entry's outcome."""
+
+    outcome: str  # passed / failed / warning
+    code: str
+    message: str
+
+
+def _types(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _fetch_json(url: str, fetch: Callable[[str], bytes]) -> dict[str, Any]:
+    data = fetch(url)
+    if len(data) > _MAX_LIST_DOCUMENT:
+        raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} is too large.")
+    try:
+        document = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise CredentialError(Code.STATUS_LIST_INVALID,
+                              f"The status list at {url} is not JSON.") from exc
+    if not isinstance(document, dict):
+        raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} is not a JSON object.")
+    return document
+
+
+class StatusChecker:
+    """Checks ``credentialStatus`` entries with the injected fetch, loader and clock."""
+
+    def __init__(self, *, fetch: Callable[[str], bytes], loader: Any, now: datetime,
+                 limits: Any, accept_unbound_keys: bool = False) -> None:
+        self._fetch = fetch
+        self._loader = loader
+        self._now = now
+        self._limits = limits
+        self._accept_unbound = accept_unbound_keys
+
+    def check(self, credential: dict[str, Any]) -> list[StatusResult]:
+        """One result per status entry (an empty list when there is none)."""
+        entries = credential.get("credentialStatus")
+        if entries is None:
+            return []
+        entries = entries if isinstance(entries, list) else [entries]
+        results = []
+        for entry in entries:
+            try:
+                results.append(self._check_entry(entry, credential))
+            except UpstreamError as error:
+                results.append(StatusResult("failed", Code.STATUS_UNREACHABLE.value,
+                                            f"The status list could not be fetched ({error.message}), "
+                                            "so revocation cannot be ruled out."))
+            except BadgesmithError as error:
+                results.append(StatusResult("failed", error.code.value, error.message))
+        return results
+
+    def _check_entry(self, entry: Any, credential: dict[str, Any]) -> StatusResult:
+        if not isinstance(entry, dict):
+            raise CredentialError(Code.STATUS_ENTRY_INVALID, "A credentialStatus entry is not an object.")
+        kind = entry.get("type")
+        if kind in (_BITSTRING[0], _SL2021[0]):
+            return self._check_bitstring(entry, credential, _BITSTRING if kind == _BITSTRING[0] else _SL2021)
+        if kind == "1EdTechRevocationList":
+            return self._check_revocation_list(entry, credential)
+        raise CredentialError(Code.STATUS_TYPE_UNSUPPORTED,
+                              f"The status type {kind!s:.60} is not supported, so status is unknown.")
+
+    def _check_bitstring(self, entry: dict[str, Any], credential: dict[str, Any],
+                         names: tuple[str, str, str]) -> StatusResult:
+        purpose = entry.get("statusPurpose")
+        url = entry.get("statusListCredential")
+        raw_index = entry.get("statusListIndex")
+        if not isinstance(url, str) or purpose not in ("revocation", "suspension"):
+            raise CredentialError(Code.STATUS_ENTRY_INVALID,
+                                  "The status entry lacks a statusListCredential URL or a known statusPurpose.")
+        # The spec wants a base-10 string; widely used issuers write a number.
+        if isinstance(raw_index, bool) or not isinstance(raw_index, (str, int)) or not str(raw_index).isdigit():
+            raise CredentialError(Code.STATUS_ENTRY_INVALID,
+                                  f"The statusListIndex {raw_index!s:.20} is not a non-negative integer.")
+        index = int(raw_index)
+        status_list = _fetch_json(url, self._fetch)
+        self._check_list_credential(status_list, credential, url, names)
+        subject = status_list.get("credentialSubject")
+        if not isinstance(subject, dict) or names[2] not in _types(subject.get("type")):
+            raise CredentialError(Code.STATUS_LIST_INVALID, f"The document at {url} is not a {names[2]}.")
+        if subject.get("statusPurpose") != purpose:
+            raise CredentialError(Code.STATUS_LIST_INVALID,
+                                  f"The status list at {url} is for {subject.get('statusPurpose')!s:.20}, "
+                                  f"not {purpose}.")
+        encoded = subject.get("encodedList")
+        if not isinstance(encoded, str):
+            raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} has no encodedList.")
+        bits = decode_status_list(encoded)
+        if index >= len(bits) * 8:
+            raise CredentialError(Code.STATUS_ENTRY_INVALID,
+                                  f"The statusListIndex {index} is outside the list ({len(bits) * 8} entries).")
+        if bit_is_set(bits, index):
+            if purpose == "revocation":
+                return StatusResult("failed", Code.REVOKED.value, "The issuer has revoked this credential.")
+            return StatusResult("failed", Code.SUSPENDED.value,
+                                "The issuer has suspended this credential (it may be reinstated).")
+        return StatusResult("passed", "STATUS_OK" if purpose == "revocation" else "NOT_SUSPENDED",
+                            "Not revoked." if purpose == "revocation" else "Not suspended.")
+
+    def _check_list_credential(self, status_list: dict[str, Any], credential: dict[str, Any],
+                               url: str, names: tuple[str, str, str]) -> None:
+        if names[1] not in _types(status_list.get("type")):
+            raise CredentialError(Code.STATUS_LIST_INVALID,
+                                  f"The document at {url} is not a {names[1]}, so status cannot be established.")
+        if issuer_id(status_list) != issuer_id(credential):
+            raise CredentialError(
+                Code.STATUS_LIST_INVALID,
+                f"The status list at {url} was issued by {issuer_id(status_list)!s:.100}, "
+                "not by the credential's issuer, so it cannot speak for it.")
+        outcome = check_data_integrity(status_list, loader=self._loader, fetch=self._fetch,
+                                       accept_unbound_keys=self._accept_unbound, limits=self._limits)
+        if outcome.errors:
+            raise CredentialError(Code.STATUS_LIST_INVALID,
+                                  f"The status list at {url} does not verify: {outcome.errors[0].message}")
+        window = check_window(status_list, self._now)
+        if window is not None:
+            raise CredentialError(Code.STATUS_LIST_INVALID,
+                                  f"The status list at {url} is not current: {window.message}")
+
+    def _check_revocation_list(self, entry: dict[str, Any], credential: dict[str, Any]) -> StatusResult:
+        url = entry.get("id")
+        if not isinstance(url, str):
+            raise CredentialError(Code.STATUS_ENTRY_INVALID, "The 1EdTechRevocationList entry has no id URL.")
+        document = _fetch_json(url, self._fetch)
+        revoked = document.get("revokedCredential", [])
+        for item in revoked if isinstance(revoked, list) else []:
+            if isinstance(item, dict) and item.get("id") == credential.get("id") and item.get("revoked", True):
+                return StatusResult("failed", Code.REVOKED.value, "The issuer has revoked this credential.")
+        return StatusResult("passed", "STATUS_OK", "Not on the issuer's revocation list.")
+
+
+__all__ = ["StatusChecker", "StatusResult"]

@@ -1,0 +1,270 @@
+"""The verification pipeline: read anything, run the checks in order, return a Report.
+
+``verify_bytes`` is the front door (CLI, web, issuer self-check). Unreadable
+input raises a ``BadgesmithError`` (CLI exit 2, HTTP 400); everything after
+reading is a check in the report. A ``BadgesmithError`` raised inside a check
+becomes a failed ``Check`` with the same code and message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+from errors import BadgesmithError, Code
+from keys.data_integrity import without_proof
+from keys.rdfc import DEFAULT_LIMITS as RDFC_LIMITS, Limits as RdfcLimits, canonicalize
+from keys.vc_jwt import decode_jwt
+from schemas.validate import validate
+from verifier.credential_status import StatusChecker
+from verifier.proofs import ProofOutcome, check_data_integrity, check_jwt, issuer_id
+from verifier.recipient import matches_identity
+from verifier.report import FAILED, PASSED, SKIPPED, WARNING, Check, Report
+from verifier.sources import Limits as SourceLimits, extract
+from verifier.summary import summarize
+from verifier.validity import check_window, describe_window
+
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+CURRENT_OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """The caller's policy choices (all strict by default)."""
+
+    allow_unreachable_status: bool = False
+    require_trusted: bool = False
+    accept_unbound_keys: bool = False
+    source_limits: SourceLimits = field(default_factory=SourceLimits)
+    rdfc_limits: RdfcLimits = RDFC_LIMITS
+
+
+@dataclass(slots=True)
+class _Run:
+    checks: list[Check] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, check: str, outcome: str, code: str | Code, message: str) -> None:
+        self.checks.append(Check(check, outcome, getattr(code, "value", code), message))
+
+    def fail(self, check: str, error: BadgesmithError) -> None:
+        self.add(check, FAILED, error.code, error.message)
+
+
+def _types(value: Any) -> set[str]:
+    if isinstance(value, str):
+        return {value}
+    return {v for v in value if isinstance(v, str)} if isinstance(value, list) else set()
+
+
+def _contexts(credential: dict[str, Any]) -> list[Any]:
+    context = credential.get("@context")
+    if context is None:
+        return []
+    return context if isinstance(context, list) else [context]
+
+
+def credential_from_jwt_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """The credential inside a VC-JWT payload (VC 2.0: the payload; VC 1.1: the ``vc`` claim)."""
+    if isinstance(payload.get("vc"), dict):
+        return payload["vc"]
+    return {k: v for k, v in payload.items() if k not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")}
+
+
+class Verifier:
+    """Runs the checks of DESIGN.md with injected loader, fetch, clock and trust list."""
+
+    def __init__(self, *, loader: Any, fetch: Callable[[str], bytes], now: datetime,
+                 trust: Mapping[str, str] | None = None, options: VerifyOptions = VerifyOptions()) -> None:
+        self.loader, self.fetch, self.now = loader, fetch, now
+        self.trust, self.options = trust, options
+
+    # -- checks -----------------------------------------------------------------------------
+
+    def _check_context(self, run: _Run, credential: dict[str, Any]) -> str | None:
+        contexts = _contexts(credential)
+        if not contexts or contexts[0] not in (VC_V2, VC_V1):
+            run.add("context", FAILED, Code.CONTEXT_MISSING,
+                    "The credential's first @context is not the W3C Verifiable Credentials context.")
+            return None
+        for url in contexts:
+            if isinstance(url, str) and url not in self.loader:
+                run.add("context", FAILED, Code.CONTEXT_NOT_ALLOWED,
+                        f"The context {url[:200]} is not one of the pinned contexts; "
+                        "contexts are never fetched from the network.")
+                return None
+        try:
+            canonical = canonicalize(without_proof(credential), loader=self.loader,
+                                     limits=self.options.rdfc_limits)
+        except BadgesmithError as error:
+            run.fail("context", error)
+            return None
+        if contexts[0] == VC_V1:
+            run.add("context", WARNING, Code.LEGACY_DATA_MODEL,
+                    "Uses the older VC 1.1 data model; every term is defined by pinned contexts.")
+        elif any(isinstance(c, str) and "/ob/v3p0/" in c and c != CURRENT_OB_CONTEXT
+                 and not c.endswith("extensions.json") for c in contexts):
+            run.add("context", WARNING, Code.LEGACY_DATA_MODEL,
+                    "Uses an older Open Badges context version; every term is defined.")
+        else:
+            run.add("context", PASSED, "CONTEXT_OK", "Every context is pinned and every term is defined.")
+        return canonical
+
+    def _check_schema(self, run: _Run, credential: dict[str, Any]) -> None:
+        types = _types(credential.get("type"))
+        if "VerifiableCredential" not in types:
+            run.add("schema", FAILED, Code.TYPE_INVALID, "The credential's type does not include VerifiableCredential.")
+            return
+        subject = credential.get("credentialSubject")
+        if issuer_id(credential) is None or not isinstance(subject, (dict, list)):
+            run.add("schema", FAILED, Code.SCHEMA_INVALID, "The credential lacks an issuer or a credentialSubject.")
+            return
+        if not types & OB_TYPES:
+            if "EndorsementCredential" in types:
+                run.add("schema", PASSED, "SCHEMA_OK", "A well-formed Open Badges EndorsementCredential.")
+            else:
+                run.add("schema", WARNING, Code.TYPE_INVALID,
+                        "Not an Open Badge: checked as a plain Verifiable Credential.")
+            return
+        if not isinstance(subject, dict) or not isinstance(subject.get("achievement"), dict):
+            run.add("schema", FAILED, Code.SCHEMA_INVALID, "The credentialSubject names no achievement.")
+            return
+        if not subject.get("id") and not subject.get("identifier"):
+            run.add("schema", FAILED, Code.SUBJECT_UNIDENTIFIED,
+                    "The credentialSubject has neither an id nor an identifier, so it names nobody.")
+            return
+        if VC_V1 in _contexts(credential):
+            run.add("schema", WARNING, Code.LEGACY_DATA_MODEL,
+                    "A VC 1.1-shaped Open Badge: the OB 3.0 (VC 2.0) schema does not apply.")
+            return
+        problems = validate(credential)
+        if problems:
+            shown = "; ".join(str(p) for p in problems[:3])
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            run.add("schema", FAILED, Code.SCHEMA_INVALID,
+                    f"The credential does not match the Open Badges 3.0 schema: {shown}{more}.")
+            return
+        run.add("schema", PASSED, "SCHEMA_OK", "Matches the official Open Badges 3.0 schema.")
+
+    def _check_proof(self, run: _Run, credential: dict[str, Any], jwt: str | None,
+                     canonical: str | None) -> ProofOutcome:
+        accept = self.options.accept_unbound_keys
+        if jwt is not None:
+            outcome = check_jwt(jwt, credential, fetch=self.fetch, accept_unbound_keys=accept)
+        elif canonical is None:
+            run.add("proof", SKIPPED, "PROOF_NOT_CHECKED",
+                    "The signature cannot be checked because the credential's JSON-LD is not usable.")
+            return ProofOutcome()
+        else:
+            outcome = check_data_integrity(credential, loader=self.loader, fetch=self.fetch,
+                                           accept_unbound_keys=accept, limits=self.options.rdfc_limits,
+                                           canonical_document=canonical)
+        if outcome.errors:
+            run.fail("proof", outcome.errors[0])
+        elif outcome.warnings:
+            run.add("proof", WARNING, Code.KEY_UNBOUND if any("anyone" in w for w in outcome.warnings)
+                    else "PROOF_OK", "The signature matches, but: " + " ".join(outcome.warnings))
+        else:
+            run.add("proof", PASSED, "PROOF_OK",
+                    "The signature matches the credential and the key belongs to the issuer.")
+        return outcome
+
+    def _check_validity(self, run: _Run, credential: dict[str, Any]) -> None:
+        problem = check_window(credential, self.now)
+        if problem is None:
+            run.add("validity", PASSED, "VALIDITY_OK", describe_window(credential))
+        else:
+            run.add("validity", FAILED, problem.code, problem.message)
+
+    def _check_status(self, run: _Run, credential: dict[str, Any]) -> None:
+        checker = StatusChecker(fetch=self.fetch, loader=self.loader, now=self.now,
+                                limits=self.options.rdfc_limits,
+                                accept_unbound_keys=self.options.accept_unbound_keys)
+        results = checker.check(credential)
+        if not results:
+            run.add("status", SKIPPED, "NO_STATUS", "The credential has no status information.")
+            return
+        failed = [r for r in results if r.outcome == FAILED]
+        hard = [r for r in failed if not (r.code == Code.STATUS_UNREACHABLE.value
+                                          and self.options.allow_unreachable_status)]
+        if hard:
+            worst = next((r for r in hard if r.code in (Code.REVOKED.value, Code.SUSPENDED.value)), hard[0])
+            run.add("status", FAILED, worst.code, worst.message)
+        elif failed:
+            run.add("status", WARNING, failed[0].code, failed[0].message + " (allowed by your settings)")
+        else:
+            run.add("status", PASSED, "STATUS_OK", " ".join(r.message for r in results))
+
+    def _check_trust(self, run: _Run, credential: dict[str, Any]) -> None:
+        issuer = issuer_id(credential) or "(none)"
+        if self.trust is None:
+            outcome = FAILED if self.options.require_trusted else SKIPPED
+            run.add("issuer_trust", outcome, Code.ISSUER_UNKNOWN if outcome == FAILED else "NO_TRUST_LIST",
+                    "No list of known issuers was given.")
+            return
+        name = self.trust.get(issuer)
+        if name:
+            run.add("issuer_trust", PASSED, "ISSUER_KNOWN", f"Issued by {name} (known issuer).")
+        else:
+            run.add("issuer_trust", FAILED if self.options.require_trusted else WARNING, Code.ISSUER_UNKNOWN,
+                    f"The issuer {issuer[:120]} is not on your list of known issuers.")
+
+    def _check_recipient(self, run: _Run, credential: dict[str, Any], email: str | None) -> None:
+        if email is None:
+            return
+        subject = credential.get("credentialSubject")
+        identities = subject.get("identifier", []) if isinstance(subject, dict) else []
+        identities = identities if isinstance(identities, list) else [identities]
+        if any(isinstance(i, dict) and matches_identity(i, email) for i in identities):
+            run.add("recipient", PASSED, "RECIPIENT_MATCH", f"Awarded to {email}.")
+        else:
+            run.add("recipient", FAILED, Code.RECIPIENT_MISMATCH,
+                    f"The credential was not awarded to {email}.")
+
+    # -- entry points ------------------------------------------------------------------------
+
+    def verify_credential(self, credential: dict[str, Any], *, container: str = "json",
+                          jwt: str | None = None, email: str | None = None) -> Report:
+        """Run every check on an already-read credential."""
+        run = _Run()
+        run.add("container", PASSED, "CONTAINER_OK", _container_sentence(container))
+        run.add("json", PASSED, "JSON_OK", "The credential is a well-formed JSON object.")
+        canonical = self._check_context(run, credential)
+        self._check_schema(run, credential)
+        outcome = self._check_proof(run, credential, jwt, canonical)
+        self._check_validity(run, credential)
+        self._check_status(run, credential)
+        self._check_trust(run, credential)
+        self._check_recipient(run, credential, email)
+        return Report(checks=tuple(run.checks), format=outcome.format, container=container,
+                      credential=summarize(credential), warnings=tuple(run.warnings))
+
+    def verify_bytes(self, data: bytes, *, email: str | None = None) -> Report:
+        """Read ``data`` (JSON, JWT, PNG or SVG) and verify the credential in it."""
+        extracted = extract(data, limits=self.options.source_limits)
+        if extracted.jwt is not None:
+            _, payload, _, _ = decode_jwt(extracted.jwt)
+            credential = credential_from_jwt_payload(payload)
+            return self.verify_credential(credential, container=extracted.container,
+                                          jwt=extracted.jwt, email=email)
+        return self.verify_credential(extracted.credential, container=extracted.container, email=email)
+
+
+def _container_sentence(container: str) -> str:
+    return {"png": "Read from a baked PNG image.", "svg": "Read from a baked SVG image.",
+            "jwt": "Read a compact VC-JWT.", "json": "Read a credential JSON document."}.get(
+        container, f"Read from {container}.")
+
+
+def verify_bytes(data: bytes, *, loader: Any, fetch: Callable[[str], bytes], now: datetime,
+                 trust: Mapping[str, str] | None = None, email: str | None = None,
+                 options: VerifyOptions = VerifyOptions()) -> Report:
+    """Verify the credential in ``data``; raises ``BadgesmithError`` only for unreadable input."""
+    verifier = Verifier(loader=loader, fetch=fetch, now=now, trust=trust, options=options)
+    return verifier.verify_bytes(data, email=email)
+
+
+__all__ = ["Verifier", "VerifyOptions", "credential_from_jwt_payload", "verify_bytes"]

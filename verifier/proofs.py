@@ -1,0 +1,180 @@
+"""The ``proof`` check: Data Integrity proofs and VC-JWT, key resolution, issuer binding.
+
+Policy decisions (documented in the README):
+
+- Proof sets: every proof whose suite Badgesmith implements must verify; a
+  proof of an unsupported type next to at least one valid proof is a warning,
+  and a credential whose only proofs are unsupported fails with
+  ``PROOF_TYPE_UNSUPPORTED`` (distinct from a forged signature).
+- The key must belong to the issuer: a did:key whose DID is the issuer id, or a
+  DID document (did:web) of the issuer listing it under ``assertionMethod``.
+- Keys that nothing publishes — 1EdTech's ``https://issuer#z6Mk…`` fragment
+  convention, or a JWT's inline ``jwk`` for an https issuer — prove only that
+  *someone* signed: ``KEY_UNBOUND`` fails unless the caller accepts such keys,
+  which turns it into a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from errors import BadgesmithError, Code, CredentialError
+from keys.data_integrity import suite_of, verify_proof
+from keys.did import VerificationMethod, key_from_fragment, resolve_verification_method
+from keys.rdfc import Limits
+from keys.vc_jwt import verify_jwt
+
+Fetch = Callable[[str], bytes]
+
+
+@dataclass(slots=True)
+class ProofOutcome:
+    """What the proof check found: the format name, failures and warnings."""
+
+    format: str | None = None
+    errors: list[BadgesmithError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    verification_methods: list[str] = field(default_factory=list)
+
+
+def issuer_id(credential: dict[str, Any]) -> str | None:
+    """The issuer's id, whether ``issuer`` is a string or a Profile object."""
+    issuer = credential.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) else None
+
+
+def _unbound(vm_id: str, issuer: str | None, how: str) -> CredentialError:
+    return CredentialError(
+        Code.KEY_UNBOUND,
+        f"The signing key comes from {how}; nothing published by {issuer or 'the issuer'} "
+        "confirms that it is the issuer's key, so anyone could have made this signature.",
+        verification_method=vm_id[:200])
+
+
+def _not_issuers(vm: VerificationMethod, issuer: str | None) -> CredentialError:
+    return CredentialError(
+        Code.KEY_NOT_ISSUERS,
+        f"The credential was signed with a key of {vm.controller!s:.120}, not of its issuer "
+        f"{issuer or '(none)'}.", verification_method=vm.id[:200])
+
+
+def _bind(vm: VerificationMethod, issuer: str | None) -> None:
+    if issuer is None or vm.controller != issuer:
+        raise _not_issuers(vm, issuer)
+
+
+class KeyResolver:
+    """Resolves verification methods to keys bound to the issuer, under the key policy."""
+
+    def __init__(self, *, fetch: Fetch, accept_unbound_keys: bool, outcome: ProofOutcome) -> None:
+        self._fetch = fetch
+        self._accept_unbound = accept_unbound_keys
+        self._outcome = outcome
+
+    def unbound(self, error: CredentialError) -> None:
+        if not self._accept_unbound:
+            raise error
+        self._outcome.warnings.append(error.message)
+
+    def resolve(self, vm_id: Any, issuer: str | None) -> Any:
+        """The public key for ``vm_id``, checked to belong to ``issuer``."""
+        if not isinstance(vm_id, str) or not vm_id:
+            raise CredentialError(Code.PROOF_MALFORMED, "The proof names no verificationMethod.")
+        self._outcome.verification_methods.append(vm_id)
+        if vm_id.startswith("https://") and "#" in vm_id:
+            public_key = key_from_fragment(vm_id)
+            if public_key is not None:
+                if issuer != vm_id.split("#", 1)[0]:
+                    raise CredentialError(
+                        Code.KEY_NOT_ISSUERS,
+                        f"The verification method {vm_id[:120]} is not under the issuer's id "
+                        f"{issuer or '(none)'}.")
+                self.unbound(_unbound(vm_id, issuer, "the verification method URL itself (#z6Mk…)"))
+                return public_key
+        vm = resolve_verification_method(vm_id, fetch=self._fetch)
+        _bind(vm, issuer)
+        return vm.public_key
+
+
+def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetch,
+                         accept_unbound_keys: bool, limits: Limits,
+                         canonical_document: str | None = None) -> ProofOutcome:
+    """Verify every embedded proof of ``credential`` (object or array)."""
+    outcome = ProofOutcome()
+    proofs = credential.get("proof")
+    if proofs is None:
+        outcome.errors.append(CredentialError(
+            Code.PROOF_MISSING, "The credential carries no proof, so nobody can tell who made it."))
+        return outcome
+    proofs = proofs if isinstance(proofs, list) else [proofs]
+    resolver = KeyResolver(fetch=fetch, accept_unbound_keys=accept_unbound_keys, outcome=outcome)
+    issuer = issuer_id(credential)
+    formats, unsupported, verified = [], [], 0
+    for proof in proofs:
+        if not isinstance(proof, dict):
+            outcome.errors.append(CredentialError(Code.PROOF_MALFORMED, "A proof is not an object."))
+            continue
+        suite = suite_of(proof)
+        if suite is None:
+            unsupported.append(str(proof.get("cryptosuite") or proof.get("type"))[:60])
+            continue
+        try:
+            if proof.get("proofPurpose") != "assertionMethod":
+                raise CredentialError(
+                    Code.PROOF_PURPOSE_INVALID,
+                    f"The proof's purpose is {proof.get('proofPurpose')!s:.40}, not assertionMethod.")
+            public_key = resolver.resolve(proof.get("verificationMethod"), issuer)
+            if not verify_proof(credential, proof, public_key, loader=loader, limits=limits,
+                                canonical_document=canonical_document):
+                raise CredentialError(
+                    Code.PROOF_INVALID,
+                    "The signature does not match the credential: it was changed after signing, "
+                    "or signed with another key.")
+            if suite.legacy:
+                outcome.warnings.append(f"The proof uses the draft suite name {suite.cryptosuite}.")
+            formats.append(suite.name)
+            verified += 1
+        except BadgesmithError as error:
+            outcome.errors.append(error)
+    outcome.format = "+".join(dict.fromkeys(formats)) or None
+    if unsupported:
+        text = ", ".join(unsupported)
+        if verified and not outcome.errors:
+            outcome.warnings.append(f"A proof of unsupported type {text} was not checked.")
+        elif not verified and not outcome.errors:
+            outcome.format = f"unsupported:{unsupported[0]}"
+            outcome.errors.append(CredentialError(
+                Code.PROOF_TYPE_UNSUPPORTED,
+                f"The proof type {text} is not supported by Badgesmith, so the signature "
+                "cannot be checked (this does not mean it is forged)."))
+    return outcome
+
+
+def check_jwt(token: str, credential: dict[str, Any], *, fetch: Fetch,
+              accept_unbound_keys: bool) -> ProofOutcome:
+    """Verify a VC-JWT whose payload has already been decoded into ``credential``."""
+    outcome = ProofOutcome(format="vc-jwt")
+    resolver = KeyResolver(fetch=fetch, accept_unbound_keys=accept_unbound_keys, outcome=outcome)
+    issuer = issuer_id(credential)
+    try:
+        result = verify_jwt(token, resolve=lambda kid: resolve_verification_method(kid, fetch=fetch))
+        outcome.warnings.extend(result.warnings)
+        if result.verification_method is not None:
+            outcome.verification_methods.append(result.verification_method.id)
+            _bind(result.verification_method, issuer)
+        elif result.inline_key:
+            if not (issuer or "").startswith("did:key:"):
+                resolver.unbound(_unbound("jwk", issuer, "the JWT header (an inline jwk)"))
+        if "nbf" not in result.payload:
+            raise CredentialError(
+                Code.JWT_CLAIMS_MISMATCH,
+                "The JWT has no nbf claim, which Open Badges 3.0 requires (§8.2).")
+    except BadgesmithError as error:
+        outcome.errors.append(error)
+    return outcome
+
+
+__all__ = ["KeyResolver", "ProofOutcome", "check_data_integrity", "check_jwt", "issuer_id"]
