@@ -1,0 +1,44 @@
+"""Sign a built credential: an eddsa-rdfc-2022 proof (default), a VC-JWT, or the legacy suite.
+
+``sign_credential`` is the issuing side's single signing door; the issuing
+workflow then self-checks the result with the verifier before writing it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from errors import Code, InputError
+from keys import ed25519_2020, eddsa_rdfc_2022
+from keys.ed25519 import KeyPair
+from keys.vc_jwt import sign_jwt
+
+FORMATS = ("di", "jwt", "ed25519-2020")
+
+
+def default_verification_method(key: KeyPair) -> str:
+    """The did:key verification method of ``key``: ``did:key:z6Mk…#z6Mk…``."""
+    multikey = key.public_key.to_multikey()
+    return f"did:key:{multikey}#{multikey}"
+
+
+def sign_credential(credential: dict[str, Any], key: KeyPair, *, fmt: str = "di",
+                    loader: Callable[..., Any], created: datetime,
+                    verification_method: str | None = None) -> dict[str, Any] | str:
+    """The signed credential: a dict with ``proof`` for ``di``/``ed25519-2020``, a JWT string for ``jwt``."""
+    if not isinstance(credential, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "A credential to sign must be a JSON object.")
+    method = verification_method or default_verification_method(key)
+    if fmt == "di":
+        return eddsa_rdfc_2022.sign(credential, key, verification_method=method, loader=loader,
+                                    created=created)
+    if fmt == "ed25519-2020":
+        return ed25519_2020.sign(credential, key, verification_method=method, loader=loader,
+                                 created=created)
+    if fmt == "jwt":
+        return sign_jwt(credential, key, verification_method=method)
+    raise InputError(Code.USAGE, f"Unknown format {fmt!r}; use one of {', '.join(FORMATS)}.")
+
+
+__all__ = ["FORMATS", "default_verification_method", "sign_credential"]

@@ -1,0 +1,248 @@
+"""pyld, made safe: per-loader context caches, safe mode, quads out. Private.
+
+Why a subclass of pyld's processor rather than a separate pass over the input:
+deciding whether a key is defined needs the exact active context at that spot
+(type-scoped contexts that stop propagating, property-scoped contexts,
+protected terms). pyld already computes it; re-implementing it in a second
+pass would be a second JSON-LD processor that could disagree with the first.
+So the checks run inside pyld's own ``_expand_object`` / ``_expand_value``
+with the context pyld is about to use (the same hooks jsonld.js' ``safeMode``
+uses), and they only ever *raise*: the output of an accepted document is
+exactly plain pyld's.
+
+Why per-loader resolvers: pyld's default ``ContextResolver`` caches resolved
+contexts in a process-global LRU keyed by URL only, so a context loaded once
+by a permissive loader would later be served to a strict loader without
+asking it. Each loader gets its own resolved-context cache here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from cachetools import LRUCache
+from pyld.context_resolver import ContextResolver
+from pyld.jsonld import (
+    REGEX_BCP47,
+    JsonLdError,
+    JsonLdProcessor,
+    _is_absolute_iri,
+    _is_array,
+    _is_keyword,
+    _is_string,
+)
+from pyld.nquads import escape
+
+from errors import Code, CredentialError
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+Quad = tuple[str, str, str, "str | None"]
+
+
+def format_path(parts: tuple[Any, ...] | list[Any]) -> str:
+    """``("credentialSubject", "identifier", 0, "foo")`` → ``credentialSubject.identifier[0].foo``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def undefined_term(term: str, path: str) -> CredentialError:
+    return CredentialError(
+        Code.UNDEFINED_TERM,
+        f"The term '{term}' at {path} is not defined by any of the credential's "
+        "contexts, so it would not be signed.",
+        term=term,
+        path=path,
+    )
+
+
+def undefined_type(term: str, path: str) -> CredentialError:
+    return CredentialError(
+        Code.UNDEFINED_TERM,
+        f"The type '{term}' at {path} is not defined by any of the credential's "
+        "contexts, so it would not be signed.",
+        term=term,
+        path=path,
+    )
+
+
+def relative_iri(value: str, path: str) -> CredentialError:
+    return CredentialError(
+        Code.JSONLD_INVALID,
+        f"The value '{value[:200]}' at {path} must be an absolute IRI (such as "
+        "https://… or urn:uuid:…); a relative one would not be signed.",
+        term=value[:200],
+        path=path,
+    )
+
+
+def invalid_language(value: str, path: str) -> CredentialError:
+    return CredentialError(
+        Code.JSONLD_INVALID,
+        f"The language tag '{value[:50]}' at {path} is not a valid BCP 47 tag.",
+        path=path,
+    )
+
+
+def _is_iri(value: Any) -> bool:
+    # A blank node label counts as absolute for pyld; so it does here.
+    return bool(_is_absolute_iri(value))
+
+
+class LoaderState:
+    """What is cached per document loader: resolved contexts, pyld options.
+
+    Contexts are pinned, immutable documents, so anything derived from them
+    may be shared by every call that uses the same loader.
+    """
+
+    __slots__ = ("loader", "resolved", "options", "processor", "fast")
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.resolved: LRUCache = LRUCache(maxsize=200)
+        self.processor = JsonLdProcessor()
+        # base None: relative IRIs stay relative (and are then refused)
+        # instead of being resolved against pyld's made-up example.org base.
+        self.options = self.call_options()
+        self.fast: Any = None  # the fast path's compiled contexts, built lazily
+
+    def call_options(self) -> dict[str, Any]:
+        """Fresh pyld options; the resolver's per-operation cache is per call."""
+        return {
+            "base": None,
+            "documentLoader": self.loader,
+            "contextResolver": ContextResolver(self.resolved, self.loader),
+            "processingMode": "json-ld-1.1",
+            "extractAllScripts": True,
+            "produceGeneralizedRdf": False,
+            "isFrame": False,
+            "keepFreeFloatingNodes": False,
+        }
+
+
+class _SafeModeProcessor(JsonLdProcessor):
+    """pyld's processor with jsonld.js-style safe mode (raise, never drop)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._paths: dict[int, tuple[Any, ...]] | None = None
+        self._stack: list[tuple[Any, ...]] = []
+
+    def _expand(self, active_ctx, active_property, element, options, **kwargs):
+        if self._paths is None:
+            # The first call gets pyld's private deep copy of the document:
+            # remember where every object sits, for error messages.
+            self._paths = {}
+            self._index(element, ())
+        return super()._expand(active_ctx, active_property, element, options, **kwargs)
+
+    def _index(self, value: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(value, dict):
+            self._paths[id(value)] = path  # type: ignore[index]
+            for key, item in value.items():
+                if key != "@context":
+                    self._index(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self._index(item, path + (i,))
+
+    def _expand_object(self, active_ctx, active_property, expanded_active_property,
+                       element, expanded_parent, options, inside_list=False,
+                       type_key=None, type_scoped_ctx=None):
+        path = (self._paths or {}).get(id(element), self._stack[-1] if self._stack else ())
+        base = options.get("base")
+        for key, value in sorted(element.items()):
+            if key == "@context":
+                continue
+            expanded = self._expand_iri(active_ctx, key, vocab=True)
+            if expanded is None or not (_is_keyword(expanded) or _is_iri(expanded)) or (
+                not _is_keyword(expanded) and expanded.startswith("_:")
+            ):
+                raise undefined_term(key, format_path(path + (key,)))
+            if expanded == "@type" and not isinstance(value, dict):
+                values = value if _is_array(value) else [value]
+                for i, item in enumerate(values):
+                    if not _is_string(item):
+                        continue
+                    iri = self._expand_iri(type_scoped_ctx, item, vocab=True, base=base)
+                    if not _is_iri(iri):
+                        where = path + (key, i) if _is_array(value) else path + (key,)
+                        raise undefined_type(item, format_path(where))
+            elif expanded == "@id" and _is_string(value):
+                iri = self._expand_iri(active_ctx, value, base=base)
+                if not _is_iri(iri):
+                    raise relative_iri(value, format_path(path + (key,)))
+            elif expanded == "@language" and _is_string(value):
+                if not re.match(REGEX_BCP47, value):
+                    raise invalid_language(value, format_path(path + (key,)))
+        self._stack.append(path)
+        try:
+            return super()._expand_object(
+                active_ctx, active_property, expanded_active_property, element,
+                expanded_parent, options, inside_list=inside_list, type_key=type_key,
+                type_scoped_ctx=type_scoped_ctx,
+            )
+        finally:
+            self._stack.pop()
+
+    def _expand_value(self, active_ctx, active_property, value, options):
+        result = super()._expand_value(active_ctx, active_property, value, options)
+        iri = result.get("@id") if isinstance(result, dict) else None
+        if iri is not None and not _is_iri(iri):
+            parent = self._stack[-1] if self._stack else ()
+            raise relative_iri(str(value), format_path(parent + (active_property,)))
+        return result
+
+
+def _term(component: dict[str, Any]) -> str:
+    if component["type"] == "IRI":
+        return "<" + component["value"] + ">"
+    if component["type"] == "blank node":
+        return component["value"]
+    # literal: exactly pyld.nquads.serialize_nquad
+    out = '"' + escape(component["value"]) + '"'
+    datatype = component["datatype"]
+    if datatype == RDF_LANGSTRING:
+        if component.get("language"):
+            out += "@" + component["language"]
+    elif datatype != XSD_STRING:
+        out += "^^<" + datatype + ">"
+    return out
+
+
+def quads_via_pyld(document: dict[str, Any], state: LoaderState) -> list[Quad]:
+    """The document's RDF dataset as quads, computed by pyld in safe mode.
+
+    Raises pyld's ``JsonLdError`` (the caller maps it) or our CredentialError.
+    """
+    processor = _SafeModeProcessor()
+    options = state.call_options()
+    dataset = processor.to_rdf(document, options)
+    quads: list[Quad] = []
+    for graph_name, triples in dataset.items():
+        if graph_name == "@default":
+            g = None
+        elif graph_name.startswith("_:"):
+            g = graph_name
+        else:
+            g = "<" + graph_name + ">"
+        for triple in triples:
+            quads.append((
+                _term(triple["subject"]),
+                _term(triple["predicate"]),
+                _term(triple["object"]),
+                g,
+            ))
+    return quads
+
+
+__all__ = ["JsonLdError", "LoaderState", "Quad", "format_path", "quads_via_pyld",
+           "relative_iri", "undefined_term", "undefined_type"]
