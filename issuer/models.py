@@ -203,8 +203,17 @@ class EventRow(Base):
 # -- What the registry hands out: frozen values, never live ORM rows -----------
 
 
+class _FromRow:
+    __slots__ = ()
+
+    @classmethod
+    def from_row(cls, row: Base) -> Any:
+        """The record for an ORM row (field names match column attributes)."""
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True)
-class IssuerRecord:
+class IssuerRecord(_FromRow):
     id: int
     did: str
     name: str
@@ -214,7 +223,7 @@ class IssuerRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class KeyRecord:
+class KeyRecord(_FromRow):
     key_id: str
     public_multikey: str
     file: str | None
@@ -223,7 +232,7 @@ class KeyRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class AchievementRecord:
+class AchievementRecord(_FromRow):
     slug: str
     definition: dict[str, Any]
     created_at: datetime
@@ -255,7 +264,7 @@ class NewCredential:
 
 
 @dataclass(frozen=True, slots=True)
-class CredentialRecord:
+class CredentialRecord(_FromRow):
     id: str
     issuer_id: int
     achievement: str
@@ -287,7 +296,7 @@ class Issued:
 
 
 @dataclass(frozen=True, slots=True)
-class StatusListRecord:
+class StatusListRecord(_FromRow):
     id: int
     issuer_id: int
     purpose: str
@@ -300,7 +309,7 @@ class StatusListRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class EventRecord:
+class EventRecord(_FromRow):
     id: int
     issuer_id: int
     credential_id: str | None

@@ -66,6 +66,7 @@ class Registry:
     ) -> None:
         """``randbelow`` picks status indexes (inject a fake to force collisions)."""
         self.engine = engine
+        self._reader = engine.execution_options(badgesmith_read_only=True)
         self._randbelow = randbelow
         self._list_size = list_size
         new_bitstring(list_size)  # fail now, not at the first issue, on a bad size
@@ -92,6 +93,9 @@ class Registry:
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:
             with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    # Servers sharing the database may start together: one migrates, the rest wait.
+                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7262319)")
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
@@ -109,10 +113,15 @@ class Registry:
         self.engine.dispose()
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any error."""
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any error.
+
+        ``write=False`` lets SQLite readers run beside a writer (no
+        ``BEGIN IMMEDIATE``); PostgreSQL ignores it.
+        """
+        bind = self.engine if write else self._reader
         try:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            with Session(bind, expire_on_commit=False) as session, session.begin():
                 yield session
         except SQLAlchemyError as exc:
             raise _database_error(exc) from exc
@@ -136,13 +145,13 @@ class Registry:
                 for key, value in values.items():
                     setattr(row, key, value)
                 row.updated_at = now
-            return IssuerRecord(row.id, row.did, row.name, row.url, row.email, dict(row.profile or {}))
+            return IssuerRecord.from_row(row)
 
     def get_issuer(self, did: str) -> IssuerRecord | None:
         """The issuer with this DID, or None."""
-        with self.session() as s:
+        with self.session(write=False) as s:
             row = s.scalar(select(IssuerRow).where(IssuerRow.did == did))
-            return None if row is None else IssuerRecord(row.id, row.did, row.name, row.url, row.email, dict(row.profile or {}))
+            return None if row is None else IssuerRecord.from_row(row)
 
     def add_key(self, issuer_id: int, key_id: str, public_multikey: str, *,
                 file: str | None = None, now: datetime | None = None) -> KeyRecord:
@@ -154,7 +163,7 @@ class Registry:
                 s.add(row)
         except Conflict as exc:
             raise Conflict(Code.DATABASE_ERROR, f"The key {key_id} is already recorded for this issuer.") from exc
-        return _key(row)
+        return KeyRecord.from_row(row)
 
     def retire_key(self, issuer_id: int, key_id: str, *, now: datetime | None = None) -> KeyRecord:
         """Mark a key retired: it still verifies old credentials but signs nothing new."""
@@ -163,15 +172,15 @@ class Registry:
             if row is None:
                 raise NotFound(Code.KEY_NOT_FOUND, f"No key {key_id} is recorded for this issuer.")
             row.retired_at = row.retired_at or now or utcnow()
-            return _key(row)
+            return KeyRecord.from_row(row)
 
     def list_keys(self, issuer_id: int, *, include_retired: bool = True) -> list[KeyRecord]:
         """The issuer's keys, oldest first."""
         query = select(KeyRow).where(KeyRow.issuer_id == issuer_id).order_by(KeyRow.created_at, KeyRow.id)
         if not include_retired:
             query = query.where(KeyRow.retired_at.is_(None))
-        with self.session() as s:
-            return [_key(row) for row in s.scalars(query)]
+        with self.session(write=False) as s:
+            return [KeyRecord.from_row(row) for row in s.scalars(query)]
 
     def put_achievement(self, issuer_id: int, slug: str, definition: dict[str, Any], *,
                         now: datetime | None = None) -> AchievementRecord:
@@ -184,19 +193,19 @@ class Registry:
                                                        created_at=now, updated_at=now))
                 row = s.scalar(_achievement_query(issuer_id, slug))
             row.definition, row.updated_at = definition, now
-            return AchievementRecord(row.slug, row.definition, row.created_at, row.updated_at)
+            return AchievementRecord.from_row(row)
 
     def get_achievement(self, issuer_id: int, slug: str) -> AchievementRecord | None:
         """The achievement ``slug``, or None."""
-        with self.session() as s:
+        with self.session(write=False) as s:
             row = s.scalar(_achievement_query(issuer_id, slug))
-            return None if row is None else AchievementRecord(row.slug, row.definition, row.created_at, row.updated_at)
+            return None if row is None else AchievementRecord.from_row(row)
 
     def list_achievements(self, issuer_id: int) -> list[AchievementRecord]:
         """All of the issuer's achievements, by slug."""
         query = select(AchievementRow).where(AchievementRow.issuer_id == issuer_id).order_by(AchievementRow.slug)
-        with self.session() as s:
-            return [AchievementRecord(r.slug, r.definition, r.created_at, r.updated_at) for r in s.scalars(query)]
+        with self.session(write=False) as s:
+            return [AchievementRecord.from_row(r) for r in s.scalars(query)]
 
     # -- issuing ----------------------------------------------------------------------
 
@@ -220,7 +229,7 @@ class Registry:
             with self.session() as s:
                 existing = s.scalar(_idempotency_query(issuer_id, new))
                 if existing is not None:
-                    return Issued(_credential(existing), created=False)
+                    return Issued(CredentialRecord.from_row(existing), created=False)
                 purposes: list[Purpose] = ["revocation", "suspension"] if new.suspension else ["revocation"]
                 slots = [self._allocate(s, issuer_id, p, new.id, status_url, now) for p in purposes]
                 text = sign(tuple(entry for _, entry in slots))
@@ -229,13 +238,13 @@ class Registry:
                     raise _LostRace  # rolls back the reserved slots too
                 s.add(EventRow(issuer_id=issuer_id, credential_id=new.id, kind="issued", actor=actor, at=now,
                                details={"achievement": new.achievement}))
-                return Issued(_credential(CredentialRow(**values)), created=True)
+                return Issued(CredentialRecord.from_row(CredentialRow(**values)), created=True)
         except _LostRace:
-            with self.session() as s:
+            with self.session(write=False) as s:
                 existing = s.scalar(_idempotency_query(issuer_id, new))
             if existing is None:
                 raise Conflict(Code.DATABASE_ERROR, f"A credential with id {new.id} already exists; issue it with a new id.") from None
-            return Issued(_credential(existing), created=False)
+            return Issued(CredentialRecord.from_row(existing), created=False)
 
     def _allocate(self, s: Session, issuer_id: int, purpose: Purpose, credential_id: str,
                   status_url: str, now: datetime) -> tuple[int, StatusEntry]:
@@ -269,9 +278,9 @@ class Registry:
 
     def get_credential(self, credential_id: str, *, issuer_id: int | None = None) -> CredentialRecord | None:
         """The stored credential, or None (also None when it belongs to another issuer)."""
-        with self.session() as s:
+        with self.session(write=False) as s:
             row = s.get(CredentialRow, credential_id)
-            return None if row is None or issuer_id not in (None, row.issuer_id) else _credential(row)
+            return None if row is None or issuer_id not in (None, row.issuer_id) else CredentialRecord.from_row(row)
 
     def find_credentials(self, issuer_id: int, *, achievement: str | None = None, lookup_key: str | None = None,
                          since: date | None = None, until: date | None = None,
@@ -280,8 +289,8 @@ class Registry:
         query = select(CredentialRow).where(*_credential_filters(issuer_id, achievement, lookup_key, since, until))
         if status is not None:
             query = query.where(CredentialRow.status == status)
-        with self.session() as s:
-            return [_credential(r) for r in s.scalars(query.order_by(CredentialRow.issued_on, CredentialRow.created_at))]
+        with self.session(write=False) as s:
+            return [CredentialRecord.from_row(r) for r in s.scalars(query.order_by(CredentialRow.issued_on, CredentialRow.created_at))]
 
     def set_status(self, credential_id: str, action: str, *, actor: str, reason: str | None = None,
                    issuer_id: int | None = None, now: datetime | None = None) -> CredentialRecord:
@@ -314,7 +323,7 @@ class Registry:
             row.status = new_status
             s.add(EventRow(issuer_id=row.issuer_id, credential_id=row.id, kind=_EVENT_KIND[action],
                            actor=actor, reason=reason, at=now, details={"list": lst.url, "index": index}))
-            return _credential(row)
+            return CredentialRecord.from_row(row)
 
     def add_event(self, issuer_id: int, kind: str, *, actor: str, credential_id: str | None = None,
                   reason: str | None = None, details: dict[str, Any] | None = None,
@@ -331,16 +340,15 @@ class Registry:
             query = query.where(EventRow.issuer_id == issuer_id)
         if credential_id is not None:
             query = query.where(EventRow.credential_id == credential_id)
-        with self.session() as s:
-            return [EventRecord(e.id, e.issuer_id, e.credential_id, e.kind, e.actor, e.reason, e.at, dict(e.details or {}))
-                    for e in s.scalars(query)]
+        with self.session(write=False) as s:
+            return [EventRecord.from_row(e) for e in s.scalars(query)]
 
     def report(self, issuer_id: int, *, since: date | None = None, until: date | None = None) -> CreditReport:
         """CEUs awarded per achievement and per learner, issued_on in [since, until], revoked excluded."""
         where = (*_credential_filters(issuer_id, None, None, since, until), CredentialRow.status != "revoked")
         count, credits = func.count(CredentialRow.id), func.coalesce(func.sum(CredentialRow.credits), 0)
         name = func.max(CredentialRow.recipient_name)
-        with self.session() as s:
+        with self.session(write=False) as s:
             per_achievement = s.execute(select(CredentialRow.achievement, count, credits).where(*where)
                                         .group_by(CredentialRow.achievement).order_by(CredentialRow.achievement))
             per_learner = s.execute(select(CredentialRow.lookup_key, name, count, credits).where(*where)
@@ -354,17 +362,17 @@ class Registry:
 
     def get_status_list(self, issuer_id: int, purpose: str, seq: int) -> StatusListRecord | None:
         """One of the issuer's lists (what ``status_url`` names), or None."""
-        with self.session() as s:
+        with self.session(write=False) as s:
             row = s.scalar(select(StatusListRow).where(StatusListRow.issuer_id == issuer_id,
                                                        StatusListRow.purpose == purpose, StatusListRow.seq == seq))
-            return None if row is None else _status_list(row)
+            return None if row is None else StatusListRecord.from_row(row)
 
     def list_status_lists(self, issuer_id: int) -> list[StatusListRecord]:
         """All of the issuer's lists, by purpose and sequence."""
         query = (select(StatusListRow).where(StatusListRow.issuer_id == issuer_id)
                  .order_by(StatusListRow.purpose, StatusListRow.seq))
-        with self.session() as s:
-            return [_status_list(row) for row in s.scalars(query)]
+        with self.session(write=False) as s:
+            return [StatusListRecord.from_row(row) for row in s.scalars(query)]
 
 
 # -- module internals -------------------------------------------------------------------------
@@ -385,11 +393,13 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers never wait for the writer
     cursor.close()
 
 
 def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get("badgesmith_read_only")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _insert_ignore(s: Session, model: type[Base], values: dict[str, Any]) -> bool:
@@ -401,7 +411,10 @@ def _insert_ignore(s: Session, model: type[Base], values: dict[str, Any]) -> boo
     dialect = s.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        return s.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount == 1
+        # RETURNING, not rowcount: drivers report -1 for INSERT .. ON CONFLICT.
+        table = model.__table__
+        statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key)
+        return s.execute(statement).first() is not None
     try:
         with s.begin_nested():
             s.execute(model.__table__.insert().values(**values))
@@ -459,19 +472,6 @@ def _credential_values(issuer_id: int, new: NewCredential, slots: list[tuple[int
         suspension_list_id=suspension_list, suspension_index=suspension.index if suspension else None,
         credential=text, created_at=now,
     )
-
-
-def _credential(row: CredentialRow) -> CredentialRecord:
-    return CredentialRecord(**{name: getattr(row, name) for name in CredentialRecord.__dataclass_fields__})
-
-
-def _key(row: KeyRow) -> KeyRecord:
-    return KeyRecord(row.key_id, row.public_multikey, row.file, row.created_at, row.retired_at)
-
-
-def _status_list(row: StatusListRow) -> StatusListRecord:
-    return StatusListRecord(row.id, row.issuer_id, row.purpose, row.seq, row.url, row.size, bytes(row.bits),
-                            row.version, row.updated_at)
 
 
 __all__ = ["MIGRATIONS_DIR", "PURPOSES", "Registry", "Sign"]

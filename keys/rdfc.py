@@ -141,7 +141,7 @@ def _jsonld_invalid(exc: BaseException) -> BadgesmithError:
             innermost = cause
         cause = cause.__cause__ or cause.__context__
     if innermost is not None:
-        text = str(innermost.message if hasattr(innermost, "message") else innermost)
+        text = str(innermost.args[0]) if innermost.args else "unknown problem"
         reason = text.replace("Invalid JSON-LD syntax; ", "").strip().rstrip(".")
         code = getattr(innermost, "code", None)
         return CredentialError(

@@ -1,0 +1,271 @@
+"""``create_app()``: the Flask app factory that composes Badgesmith's web blueprints.
+
+Configuration is layered: ``DEFAULTS`` → the instance folder's ``badgesmith.toml``
+(``[web]`` table; the folder is ``config["HOME"]`` or ``$BADGESMITH_HOME``, and is
+optional: a verifier runs without one) → the ``config`` mapping (tests). The
+services are built once and stored in ``app.extensions["badgesmith"]``.
+
+Served in production by ``gunicorn 'app:create_app()'``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, json, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import templates
+from errors import BadgesmithError, Code, ConfigError
+from verifier.ratelimit import RateLimiter, limiter_from_config
+from verifier.report import Report
+
+TEMPLATES = Path(templates.__file__).parent
+
+DEFAULTS: dict[str, Any] = {
+    "HOME": None,                  # instance folder; None: $BADGESMITH_HOME, else no instance
+    "DEBUG": False,
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "RATE_LIMIT": "60/minute",     # per client address, for verification requests; "off" disables
+    "PROXY_COUNT": 0,              # trusted reverse proxies in front (X-Forwarded-For/-Proto hops)
+    "TRUST": None,                 # known issuers: {issuer id: name} or a TOML/JSON file path
+    "OFFLINE": False,              # fetch nothing (status lists, did:web) from the network
+    "DOCUMENTS": None,             # a --documents folder consulted before the network
+    "VERIFY_OPTIONS": {},          # verifier.pipeline.VerifyOptions fields
+    "VERIFY": None,                # injected verify(data, *, email=None) -> Report (tests)
+    "LOOKUP": None,                # injected lookup(credential id) -> bytes | None
+    "REGISTRY": None,              # an issuer.registry.Registry for lookup
+    "DATABASE_URL": None,          # or its URL
+    "FETCH": None,                 # injected fetch(url) -> bytes
+    "NOW": None,                   # injected clock () -> aware datetime
+}
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                                "form-action 'self'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+# Codes for the HTTP errors Flask/werkzeug raise themselves.
+HTTP_CODES = {400: Code.INPUT_UNREADABLE, 404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED,
+              413: Code.INPUT_TOO_LARGE, 415: Code.UNSUPPORTED_MEDIA_TYPE, 429: Code.RATE_LIMITED}
+HTTP_MESSAGES = {
+    400: "The request could not be read.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that kind of request.",
+    413: "The upload is too large.",
+    415: "This kind of content is not supported here.",
+    429: "Too many requests; please try again shortly.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the blueprints use, built once per app (tests inject doubles through config)."""
+
+    verify: Callable[..., Report]                       # verify(data, *, email=None) -> Report
+    lookup: Callable[[str], bytes | None] | None        # stored credential by id (QR links)
+    trust: Mapping[str, str] | None                     # known issuers: id -> name
+    limiter: RateLimiter | None                         # None: no rate limit
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Badgesmith web app: defaults, then the instance settings, then ``config``."""
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(TEMPLATES / "static"),
+                static_url_path="/static")
+    app.config.update(DEFAULTS)
+    home = (config or {}).get("HOME") or os.environ.get("BADGESMITH_HOME")
+    if home:
+        app.config["HOME"] = str(home)
+        app.config.update(read_instance_settings(Path(home)))
+    app.config.update(config or {})
+    app.debug = bool(app.config["DEBUG"])
+    # The whole body may be a pasted credential in one form field; Flask's 500 kB default would cut it.
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
+    if app.config["PROXY_COUNT"]:
+        hops = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+    app.extensions["badgesmith"] = build_services(app.config)
+
+    from verifier.web import bp as verify_bp
+
+    app.register_blueprint(verify_bp)
+    app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))
+    app.after_request(_add_security_headers)
+    app.register_error_handler(BadgesmithError, _handle_badgesmith_error)
+    app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(500, _handle_internal_error)
+    return app
+
+
+def read_instance_settings(home: Path) -> dict[str, Any]:
+    """The ``[web]`` table of ``<home>/badgesmith.toml`` as config keys; empty when there is none."""
+    path = home / "badgesmith.toml"
+    if not path.is_file():
+        return {}
+    try:
+        settings = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(Code.TOML_MALFORMED, f"{path} is not valid TOML: {error}.") from None
+    web = settings.get("web", {})
+    if not isinstance(web, dict):
+        raise ConfigError(Code.CONFIG_INVALID, f"{path}: [web] must be a table.")
+    values = {key.upper(): value for key, value in web.items()}
+    for key in ("TRUST", "DOCUMENTS"):  # relative paths are relative to the instance folder
+        if isinstance(values.get(key), str):
+            values[key] = str(home / values[key])
+    database = settings.get("database") or settings.get("database_url")
+    if isinstance(database, str) and "DATABASE_URL" not in values:
+        values["DATABASE_URL"] = database
+    return values
+
+
+def build_services(config: Mapping[str, Any]) -> Services:
+    """The verifier, lookup, trust list and rate limiter for one app."""
+    trust = _trust_list(config.get("TRUST"))
+    verify = config.get("VERIFY") or _pipeline_verify(config, trust)
+    return Services(verify=verify, lookup=_lookup(config), trust=trust,
+                    limiter=limiter_from_config(config.get("RATE_LIMIT")))
+
+
+def _trust_list(value: Any) -> Mapping[str, str] | None:
+    if value is None or isinstance(value, Mapping):
+        return value
+    from verifier.trust import load_trust_list
+
+    return load_trust_list(Path(value))
+
+
+def _lookup(config: Mapping[str, Any]) -> Callable[[str], bytes | None] | None:
+    if config.get("LOOKUP"):
+        return config["LOOKUP"]
+    registry = config.get("REGISTRY")
+    if registry is None and config.get("DATABASE_URL"):
+        from issuer.registry import Registry
+
+        registry = Registry.from_url(config["DATABASE_URL"])
+    if registry is None:
+        return None
+
+    def lookup(credential_id: str) -> bytes | None:
+        record = registry.get_credential(credential_id)
+        return None if record is None else record.credential.encode("utf-8")
+
+    return lookup
+
+
+def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None) -> Callable[..., Report]:
+    """``verifier.pipeline.verify_bytes`` with this app's loader, fetcher, clock and trust list.
+
+    Imported on first use, not at startup, so the app (and its error pages)
+    start even where the pipeline's optional parts are missing.
+    """
+    now = config.get("NOW") or (lambda: datetime.now(timezone.utc))
+
+    @lru_cache(maxsize=1)
+    def collaborators() -> tuple[Any, Any, Any, Any]:
+        try:
+            from schemas.loader import offline_loader
+            from verifier.pipeline import VerifyOptions, verify_bytes
+        except ImportError as error:
+            raise ConfigError(Code.CONFIG_INVALID,
+                              "Verification is not available in this installation "
+                              f"(missing module {getattr(error, 'name', None) or 'unknown'}).") from None
+        fetch = config.get("FETCH")
+        if fetch is None:
+            from verifier.fetch import build_fetch
+
+            documents = config.get("DOCUMENTS")
+            fetch = build_fetch(documents=Path(documents) if documents else None,
+                                offline=bool(config.get("OFFLINE")))
+        options = VerifyOptions(**dict(config.get("VERIFY_OPTIONS") or {}))
+        return verify_bytes, offline_loader(), fetch, options
+
+    def verify(data: bytes, *, email: str | None = None) -> Report:
+        verify_bytes, loader, fetch, options = collaborators()
+        return verify_bytes(data, loader=loader, fetch=fetch, now=now(), trust=trust, email=email,
+                            options=options)
+
+    return verify
+
+
+# -- responses ------------------------------------------------------------------------------
+
+
+def _add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _error_response(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    if _wants_json():
+        response = Response(json.dumps({"error": body}), status=status, mimetype="application/json")
+    else:
+        response = Response(render_template("error.html", status=status, error=body), status=status)
+    response.headers["Vary"] = "Accept"
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _handle_badgesmith_error(error: BadgesmithError) -> Response:
+    headers = {}
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return _error_response(error.http_status, error.to_dict(), headers)
+
+
+def _handle_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status >= 500:
+        return _handle_internal_error(error)
+    code = HTTP_CODES.get(status, Code.USAGE)
+    message = HTTP_MESSAGES.get(status, "The request could not be handled.")
+    if status == 413:
+        limit = request.max_content_length or 0
+        message = f"The upload is larger than the {limit // (1024 * 1024) or 1} MB limit."
+    headers = {}
+    if status == 405:
+        allow = error.get_response().headers.get("Allow")
+        if allow:
+            headers["Allow"] = allow
+    return _error_response(status, {"code": code.value, "message": message}, headers)
+
+
+def _handle_internal_error(error: Exception) -> Response:
+    # Never show exception text: it can hold paths, SQL or credential content.
+    original = getattr(error, "original_exception", None) or error
+    if not isinstance(original, HTTPException):
+        current_app.logger.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    return _error_response(500, {"code": Code.INTERNAL_ERROR.value,
+                                 "message": "Badgesmith hit an unexpected problem. Please try again later."})
+
+
+__all__ = ["DEFAULTS", "SECURITY_HEADERS", "Services", "build_services", "create_app",
+           "read_instance_settings"]

@@ -1,0 +1,399 @@
+"""Fast JSON-LD → RDF quads for the credential shapes we sign. Private.
+
+pyld spends most of a canonicalization re-deriving the same facts for every
+credential: processing type- and property-scoped contexts, expanding the same
+terms, building an expanded document and then a node map, all as dicts. This
+module walks the document once and emits quads directly, mirroring pyld's
+``_expand`` / ``_expand_object`` / ``_expand_value`` / ``_create_node_map`` /
+``_object_to_rdf`` step for step, but with every context-derived fact
+(processed scoped contexts, IRI expansion of each term and type) computed once
+per loader through pyld's own functions and memoised.
+
+It handles: top-level ``@context`` given as URL strings; node objects with
+``id``/``type`` aliases and properties whose container is none or ``@set``;
+type coercion to ``@id``, ``@vocab`` or a datatype; strings, numbers,
+booleans, ``null`` and nested arrays. Anything else (inline contexts,
+``@graph``/``@list``/language/index containers, value objects, explicit
+blank-node ids, ``@json``, default languages, reverse properties, any other
+keyword) raises ``Unsupported`` and the caller uses pyld instead. The safe-mode
+checks are the same as the pyld path's and raise the same errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyld.jsonld import (
+    XSD_BOOLEAN,
+    XSD_DOUBLE,
+    XSD_INTEGER,
+    JsonLdProcessor,
+    _canonicalize_double,
+    _is_absolute_iri,
+    _is_double,
+    _is_integer,
+    _is_keyword,
+)
+from pyld.nquads import escape
+
+from keys._rdfc_pyld import (
+    XSD_STRING,
+    LoaderState,
+    Quad,
+    format_path,
+    relative_iri,
+    undefined_term,
+    undefined_type,
+)
+
+_RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+_get = JsonLdProcessor.get_context_value
+_MAX_CONTEXTS = 4_000
+
+
+class Unsupported(Exception):
+    """The document uses JSON-LD this path leaves to pyld."""
+
+
+class _Ctx:
+    """A pyld active context with memoised lookups derived from it."""
+
+    __slots__ = ("ctx", "vocab_iri", "base_iri", "derived", "terms", "prev")
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.vocab_iri: dict[str, Any] = {}
+        self.base_iri: dict[str, Any] = {}
+        self.derived: dict[tuple[int, bool, bool], tuple[Any, _Ctx]] = {}
+        self.terms: dict[str, _Term] = {}
+        self.prev: _Ctx | None = None
+
+
+class _Term:
+    """How values of one property key expand under one active context."""
+
+    __slots__ = ("scoped", "term_ctx", "coerce", "predicate")
+
+    def __init__(self, scoped: Any, coerce: Any, predicate: str) -> None:
+        self.scoped = scoped
+        self.term_ctx: _Ctx | None = None
+        self.coerce = coerce
+        self.predicate = predicate
+
+
+class _Compiled:
+    """Per-loader registry of wrapped contexts (lives in ``LoaderState.fast``)."""
+
+    __slots__ = ("state", "processor", "wrapped", "top")
+
+    def __init__(self, state: LoaderState) -> None:
+        self.state = state
+        self.processor = state.processor
+        self.wrapped: dict[int, _Ctx] = {}
+        self.top: dict[tuple[str, ...], _Ctx] = {}
+
+    def wrap(self, ctx: Any) -> _Ctx:
+        found = self.wrapped.get(id(ctx))
+        if found is not None and found.ctx is ctx:
+            return found
+        if len(self.wrapped) > _MAX_CONTEXTS:
+            # Hostile documents could combine scoped contexts endlessly.
+            self.wrapped.clear()
+            self.top.clear()
+        found = self.wrapped[id(ctx)] = _Ctx(ctx)
+        return found
+
+    def vocab(self, c: _Ctx, value: str) -> Any:
+        try:
+            return c.vocab_iri[value]
+        except KeyError:
+            iri = c.vocab_iri[value] = self.processor._expand_iri(c.ctx, value, vocab=True)
+            return iri
+
+    def based(self, c: _Ctx, value: str) -> Any:
+        try:
+            return c.base_iri[value]
+        except KeyError:
+            iri = c.base_iri[value] = self.processor._expand_iri(c.ctx, value, base=None)
+            return iri
+
+    def derive(self, c: _Ctx, local: Any, *, propagate: bool, override: bool) -> _Ctx:
+        key = (id(local), propagate, override)
+        hit = c.derived.get(key)
+        if hit is not None and hit[0] is local:
+            return hit[1]
+        ctx = self.processor._process_context(
+            c.ctx, local, self.state.options, override_protected=override, propagate=propagate
+        )
+        derived = self.wrap(ctx)
+        c.derived[key] = (local, derived)
+        return derived
+
+    def previous(self, c: _Ctx) -> _Ctx:
+        prev = c.ctx.get("previousContext")
+        if prev is None:
+            return c
+        if c.prev is None or c.prev.ctx is not prev:
+            c.prev = self.wrap(prev)
+        return c.prev
+
+    def top_context(self, local: Any) -> _Ctx:
+        if isinstance(local, str):
+            key: tuple[str, ...] = (local,)
+        elif isinstance(local, list) and local and all(isinstance(u, str) for u in local):
+            key = tuple(local)
+        else:
+            raise Unsupported
+        found = self.top.get(key)
+        if found is None:
+            initial = self.processor._get_initial_context(self.state.options)
+            ctx = self.processor._process_context(initial, list(key), self.state.options)
+            found = self.top[key] = self.wrap(ctx)
+        return found
+
+    def term(self, c: _Ctx, key: str, expanded: str) -> _Term:
+        found = c.terms.get(key)
+        if found is not None:
+            return found
+        ctx = c.ctx
+        container = _get(ctx, key, "@container")
+        if container is not None and container not in ("@set", ["@set"]):
+            raise Unsupported
+        mapping = ctx["mappings"].get(key)
+        if mapping is not None and mapping.get("reverse"):
+            raise Unsupported
+        if _get(ctx, key, "@type") == "@json":
+            raise Unsupported
+        found = c.terms[key] = _Term(_get(ctx, key, "@context"), None, "<" + expanded + ">")
+        return found
+
+    def term_context(self, c: _Ctx, term: _Term, key: str, expanded: str) -> _Ctx:
+        """The context values of ``key`` expand in, with what they coerce to."""
+        if term.term_ctx is not None:
+            return term.term_ctx
+        tc = c
+        if term.scoped is not None:
+            tc = self.derive(c, term.scoped, propagate=True, override=True)
+        tctx = tc.ctx
+        mapping = tctx["mappings"].get(key)
+        if mapping is not None and mapping.get("reverse"):
+            raise Unsupported
+        # _expand_value re-expands the key in the term's context; a scoped
+        # context that redefines it is too unusual to mirror.
+        if self.vocab(tc, key) != expanded:
+            raise Unsupported
+        coerce = _get(tctx, key, "@type")
+        if coerce == "@json":
+            raise Unsupported
+        if coerce in (None, "@none") and (
+            _get(tctx, key, "@language") is not None or _get(tctx, key, "@direction") is not None
+        ):
+            raise Unsupported
+        term.coerce = coerce
+        term.term_ctx = tc
+        return tc
+
+
+class _Walk:
+    """One document's walk: a node map of subject → predicate → objects."""
+
+    __slots__ = ("comp", "nodes", "bnodes")
+
+    def __init__(self, comp: _Compiled) -> None:
+        self.comp = comp
+        # subject token → predicate token → {compare key: object token};
+        # the compare keys reproduce pyld's duplicate test (compare_values).
+        self.nodes: dict[str, dict[str, dict[Any, str]]] = {}
+        self.bnodes = 0
+
+    def node(self, c: _Ctx, active_property: str | None, element: dict[str, Any],
+             path: tuple[Any, ...]) -> str:
+        comp = self.comp
+        vocab = comp.vocab
+        if active_property is None:
+            c = comp.top_context(element.get("@context"))
+        else:
+            if "@context" in element:
+                raise Unsupported
+            scoped = _get(c.ctx, active_property, "@context")
+            # type-scoped contexts stop at node boundaries, except for a
+            # bare reference {"id": ...} (pyld _expand, "must_revert")
+            must_revert = True
+            if c.ctx.get("previousContext") and len(element) <= 2:
+                for key in sorted(element):
+                    expanded = vocab(c, key)
+                    if expanded == "@value":
+                        raise Unsupported
+                    if expanded == "@id" and len(element) == 1:
+                        must_revert = False
+                        break
+            if must_revert:
+                c = comp.previous(c)
+            if scoped is not None:
+                c = comp.derive(c, scoped, propagate=True, override=True)
+
+        # type-scoped contexts (pyld _prepare_nested_context)
+        type_ctx = c
+        for key, value in sorted(element.items()):
+            if vocab(type_ctx, key) != "@type":
+                continue
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list):
+                raise Unsupported
+            for name in sorted(t for t in names if isinstance(t, str)):
+                scoped = _get(type_ctx.ctx, name, "@context")
+                if scoped is not None and scoped is not False:
+                    c = comp.derive(c, scoped, propagate=False, override=False)
+
+        # first pass: every key and type must be defined (safe mode)
+        node_id = None
+        types: list[str] = []
+        props: list[tuple[str, str, Any]] = []
+        for key, value in sorted(element.items()):
+            if key == "@context":
+                continue
+            expanded = vocab(c, key)
+            if expanded is None:
+                raise undefined_term(key, format_path(path + (key,)))
+            if _is_keyword(expanded):
+                if expanded == "@id":
+                    if node_id is not None or not isinstance(value, str):
+                        raise Unsupported
+                    iri = comp.based(c, value)
+                    if not _is_absolute_iri(iri):
+                        raise relative_iri(value, format_path(path + (key,)))
+                    if iri.startswith("_:"):
+                        raise Unsupported
+                    node_id = iri
+                elif expanded == "@type":
+                    names = [value] if isinstance(value, str) else value
+                    if not isinstance(names, list):
+                        raise Unsupported
+                    for i, name in enumerate(names):
+                        if not isinstance(name, str):
+                            raise Unsupported
+                        iri = vocab(type_ctx, name)
+                        if not _is_absolute_iri(iri):
+                            where = path + (key, i) if names is value else path + (key,)
+                            raise undefined_type(name, format_path(where))
+                        if iri.startswith("_:"):
+                            raise Unsupported
+                        types.append(iri)
+                else:
+                    raise Unsupported
+            elif not _is_absolute_iri(expanded) or expanded.startswith("_:"):
+                raise undefined_term(key, format_path(path + (key,)))
+            else:
+                props.append((key, expanded, value))
+
+        if node_id is None:
+            subject = f"_:b{self.bnodes}"
+            self.bnodes += 1
+        else:
+            subject = "<" + node_id + ">"
+        preds = self.nodes.get(subject)
+        if preds is None:
+            preds = self.nodes[subject] = {}
+        if types:
+            bucket = preds.setdefault("@type", {})
+            for iri in types:
+                bucket.setdefault(iri, "<" + iri + ">")
+
+        # second pass: values
+        for key, expanded, value in props:
+            term = comp.term(c, key, expanded)
+            out: dict[Any, str] = {}
+            self.values(c, term, key, expanded, value, path + (key,), path + (key,), out)
+            if out:
+                bucket = preds.get(term.predicate)
+                if bucket is None:
+                    preds[term.predicate] = out
+                else:
+                    for k, token in out.items():
+                        bucket.setdefault(k, token)
+        return subject
+
+    def values(self, c: _Ctx, term: _Term, key: str, expanded: str, value: Any,
+               path: tuple[Any, ...], prop_path: tuple[Any, ...], out: dict[Any, str]) -> None:
+        if value is None:
+            return
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                self.values(c, term, key, expanded, item, path + (i,), prop_path, out)
+            return
+        tc = self.comp.term_context(c, term, key, expanded)
+        if isinstance(value, dict):
+            token = self.node(tc, key, value, path)
+            out.setdefault(token, token)
+            return
+        coerce = term.coerce
+        if isinstance(value, str) and (coerce == "@id" or coerce == "@vocab"):
+            iri = self.comp.based(tc, value) if coerce == "@id" else self.comp.vocab(tc, value)
+            if iri is None or iri.startswith("_:"):
+                raise Unsupported
+            if not _is_absolute_iri(iri):
+                raise relative_iri(value, format_path(prop_path))
+            token = "<" + iri + ">"
+            out.setdefault(token, token)
+            return
+        datatype = coerce if coerce not in (None, "@id", "@vocab", "@none") else None
+        # the compare key mirrors pyld's compare_values: same @type and an
+        # equal @value, where booleans never equal numbers
+        if isinstance(value, bool):
+            lexical = "true" if value else "false"
+            dt = datatype or XSD_BOOLEAN
+            compare = (datatype, "b", value)
+        elif isinstance(value, (int, float)):
+            compare = (datatype, "n", value)
+            if _is_double(value):
+                lexical = _canonicalize_double(value)
+                dt = datatype or XSD_DOUBLE
+            elif datatype == XSD_DOUBLE:
+                lexical = _canonicalize_double(float(value))
+                dt = XSD_DOUBLE
+            elif _is_integer(value) and abs(value) >= 1e21:
+                lexical = _canonicalize_double(value)
+                dt = datatype or XSD_DOUBLE
+            else:
+                lexical = str(int(value))
+                dt = datatype or XSD_INTEGER
+        elif isinstance(value, str):
+            compare = (datatype, "s", value)
+            if datatype == XSD_DOUBLE:
+                raise Unsupported  # pyld's string → double conversion, left to pyld
+            lexical = value
+            dt = datatype or XSD_STRING
+        else:
+            raise Unsupported
+        if dt == XSD_STRING:
+            token = '"' + escape(lexical) + '"'
+        else:
+            token = '"' + escape(lexical) + '"^^<' + dt + ">"
+        out.setdefault(compare, token)
+
+    def quads(self) -> list[Quad]:
+        quads: list[Quad] = []
+        append = quads.append
+        for subject, preds in self.nodes.items():
+            for predicate, objects in preds.items():
+                if predicate == "@type":
+                    predicate = _RDF_TYPE
+                for token in objects.values():
+                    append((subject, predicate, token, None))
+        return quads
+
+
+def quads_fast(document: dict[str, Any], state: LoaderState) -> list[Quad]:
+    """The document's RDF dataset as quads, or ``Unsupported``.
+
+    Raises the same safe-mode errors as the pyld path; pyld errors from
+    context processing propagate as pyld raised them.
+    """
+    comp = state.fast
+    if comp is None:
+        comp = state.fast = _Compiled(state)
+    if "@context" not in document:
+        raise Unsupported
+    walk = _Walk(comp)
+    walk.node(comp.top_context(document["@context"]), None, document, ())
+    return walk.quads()

@@ -1,0 +1,143 @@
+"""The byte encodings keys and signatures travel in: multibase, multicodec, base64url.
+
+One owner for each encoding (STYLE "one owner per format"):
+
+- **multibase base58btc**: ``z`` + base58 (Bitcoin alphabet). Used for
+  ``proofValue`` and ``publicKeyMultibase`` (W3C Controlled Identifiers §2.4,
+  vc-di-eddsa §2.1.1).
+- **multicodec** prefixes for Ed25519 keys: ``0xed 0x01`` before a 32-byte
+  public key (always ``z6Mk…``), ``0x80 0x26`` before a 32-byte private seed
+  (always ``z3u2…``).
+- **base64url without padding** (RFC 7515 §2, RFC 7517): JWK members and the
+  three JWS segments. Decoding is strict: no ``=``, no ``+``/``/``, no
+  whitespace, and the encoding must be canonical (unused trailing bits zero),
+  so one byte string has exactly one accepted spelling.
+
+Decoding failures raise ``InputError(INPUT_UNREADABLE)``; callers that know
+the context (a key, a proof, a JWT) re-raise with their own code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+import base58
+
+from errors import Code, InputError
+
+MULTIBASE_BASE58BTC = "z"
+ED25519_PUB = b"\xed\x01"
+ED25519_PRIV = b"\x80\x26"
+ED25519_KEY_BYTES = 32
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_B58 = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
+
+
+def encode_multibase(data: bytes) -> str:
+    """``z`` + base58btc(``data``)."""
+    return MULTIBASE_BASE58BTC + base58.b58encode(bytes(data)).decode("ascii")
+
+
+def decode_multibase(value: str) -> bytes:
+    """The bytes of a ``z`` (base58btc) multibase string; other bases are refused."""
+    if not isinstance(value, str) or len(value) < 2:
+        raise InputError(Code.INPUT_UNREADABLE, "The value is not a multibase string.")
+    if value[0] != MULTIBASE_BASE58BTC:
+        raise InputError(Code.INPUT_UNREADABLE,
+                         "The value is not base58btc multibase (it must start with 'z').")
+    # The regex keeps non-ASCII digits and stray characters away from base58's decoder.
+    if not _B58.fullmatch(value[1:]):
+        raise InputError(Code.INPUT_UNREADABLE, "The value is not valid base58btc.")
+    return base58.b58decode(value[1:])
+
+
+def encode_multikey(public_key: bytes) -> str:
+    """The Multikey ``publicKeyMultibase`` of a raw 32-byte Ed25519 public key (``z6Mk…``)."""
+    return encode_multibase(ED25519_PUB + _check_length(public_key, "public key"))
+
+
+def decode_multikey(value: str) -> bytes:
+    """The raw 32-byte Ed25519 public key in a ``z6Mk…`` Multikey value (``KEY_INVALID`` else)."""
+    return _decode_prefixed(value, ED25519_PUB, "an Ed25519 public key (z6Mk…)")
+
+
+def encode_private_multikey(seed: bytes) -> str:
+    """The multibase form of a 32-byte Ed25519 private seed (``z3u2…``). Secret material."""
+    return encode_multibase(ED25519_PRIV + _check_length(seed, "private key"))
+
+
+def decode_private_multikey(value: str) -> bytes:
+    """The 32-byte seed in a ``z3u2…`` private Multikey value (``KEY_INVALID`` else)."""
+    return _decode_prefixed(value, ED25519_PRIV, "an Ed25519 private key (z3u2…)")
+
+
+def is_multikey(value: object) -> bool:
+    """True when ``value`` is a well-formed Ed25519 Multikey public key string."""
+    try:
+        decode_multikey(value)  # type: ignore[arg-type]
+    except InputError:
+        return False
+    return True
+
+
+def b64url_encode(data: bytes) -> str:
+    """Base64url without padding (RFC 7515 §2)."""
+    return base64.urlsafe_b64encode(bytes(data)).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(value: str) -> bytes:
+    """Strict unpadded base64url: the one canonical spelling of some bytes, nothing else."""
+    if not isinstance(value, str) or not _B64URL.fullmatch(value) or len(value) % 4 == 1:
+        raise InputError(Code.INPUT_UNREADABLE, "The value is not unpadded base64url.")
+    try:
+        data = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise InputError(Code.INPUT_UNREADABLE, "The value is not unpadded base64url.") from exc
+    # Non-zero unused bits give a second spelling of the same bytes; refuse it so
+    # that a token cannot be altered without changing what it decodes to.
+    if b64url_encode(data) != value:
+        raise InputError(Code.INPUT_UNREADABLE, "The value is not canonical base64url.")
+    return data
+
+
+def b64url_uint(value: str) -> int:
+    """A JWK unsigned integer member (RSA ``n``/``e``, EC ``x``/``y``): big-endian base64url."""
+    data = b64url_decode(value)
+    if not data:
+        raise InputError(Code.INPUT_UNREADABLE, "The JWK integer is empty.")
+    return int.from_bytes(data, "big")
+
+
+def _check_length(data: bytes, what: str) -> bytes:
+    if not isinstance(data, (bytes, bytearray)) or len(data) != ED25519_KEY_BYTES:
+        raise InputError(Code.KEY_INVALID, f"An Ed25519 {what} has exactly 32 bytes.")
+    return bytes(data)
+
+
+def _decode_prefixed(value: str, prefix: bytes, what: str) -> bytes:
+    try:
+        data = decode_multibase(value)
+    except InputError as exc:
+        raise InputError(Code.KEY_INVALID, f"The key is not {what}: {exc.message}") from exc
+    if not data.startswith(prefix) or len(data) != len(prefix) + ED25519_KEY_BYTES:
+        raise InputError(Code.KEY_INVALID, f"The key is not {what}: wrong multicodec prefix or length.")
+    return data[len(prefix):]
+
+
+__all__ = [
+    "ED25519_PRIV",
+    "ED25519_PUB",
+    "b64url_decode",
+    "b64url_encode",
+    "b64url_uint",
+    "decode_multibase",
+    "decode_multikey",
+    "decode_private_multikey",
+    "encode_multibase",
+    "encode_multikey",
+    "encode_private_multikey",
+    "is_multikey",
+]

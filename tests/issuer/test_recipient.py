@@ -1,0 +1,70 @@
+"""issuer.recipient: normalised e-mail, salted IdentityObject, registry lookup key."""
+
+import hashlib
+import hmac
+
+import pytest
+
+from errors import Code, InputError
+from issuer.recipient import hash_identity, identity_object, lookup_key, new_salt, normalise_email
+from schemas.validate import validate
+from verifier.recipient import matches_identity
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("  Ana.Lima@Example.ORG \n", "ana.lima@example.org"),
+    ("o'brien+ce@library.lakeshore.example", "o'brien+ce@library.lakeshore.example"),
+    ("José@bibliothèque.example", "josé@bibliothèque.example"),
+])
+def test_normalise_email_strips_and_lowercases(text, expected):
+    assert normalise_email(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "   ", "ana", "ana@", "@example.org", "ana@example", "ana@@example.org",
+                                  "ana lima@example.org", "ana@exa mple.org", "ana@-example.org",
+                                  "ana..lima@example.org", ".ana@example.org", "ana@example.123",
+                                  "<ana@example.org>", "ana@example_org.com", "a" * 250 + "@example.org"])
+def test_normalise_email_rejects_unusable_addresses(text):
+    with pytest.raises(InputError) as caught:
+        normalise_email(text)
+    assert caught.value.code is Code.RECIPIENT_INVALID
+
+
+def test_hash_identity_appends_the_salt_to_the_normalised_address():
+    assert hash_identity(" A@Example.com", "Kosher") == (
+        "sha256$" + hashlib.sha256(b"a@example.comKosher").hexdigest())
+
+
+def test_identity_object_is_schema_valid_and_matched_by_the_verifier():
+    salt = new_salt()
+    identity = identity_object("Ana@Example.org", salt=salt)
+    assert identity == {"type": "IdentityObject", "identityHash": hash_identity("ana@example.org", salt),
+                        "identityType": "emailAddress", "hashed": True, "salt": salt}
+    assert matches_identity(identity, "ana@example.org")
+    assert matches_identity(identity, "ANA@example.org")
+    assert not matches_identity(identity, "bo@example.org")
+
+
+def test_identity_object_passes_the_credential_schema_identity_definition():
+    identity = identity_object("ana@example.org", salt="s")
+    credential_problems = [p for p in validate({"credentialSubject": {"identifier": [identity]}})
+                           if "identifier" in p.path]
+    assert credential_problems == []
+
+
+def test_new_salt_is_random_hex_of_16_bytes():
+    salts = {new_salt() for _ in range(20)}
+    assert len(salts) == 20
+    assert all(len(s) == 32 and bytes.fromhex(s) for s in salts)
+
+
+def test_lookup_key_is_an_hmac_of_the_normalised_address():
+    secret = bytes(range(32))
+    assert lookup_key(" Ana@Example.org", secret) == hmac.new(secret, b"ana@example.org", hashlib.sha256).hexdigest()
+    assert lookup_key("ana@example.org", secret) != lookup_key("ana@example.org", bytes(32))
+
+
+def test_lookup_key_refuses_a_short_secret():
+    with pytest.raises(Exception) as caught:
+        lookup_key("ana@example.org", b"short")
+    assert caught.value.code is Code.CONFIG_INVALID

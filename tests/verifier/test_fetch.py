@@ -1,0 +1,539 @@
+"""The network door: a real HTTPS server on 127.0.0.1, the address policy, limits, cache, local layers."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import socket
+import ssl
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from errors import Code, ConfigError, InputTooLarge, UpstreamError
+from verifier.fetch import (DictFetch, DocumentNotListed, DocumentsDir, HttpFetcher, Offline, build_fetch,
+                            is_public_address, layered)
+
+HOST = "badges.test"  # the name on the test certificate; the injected resolver maps it to 127.0.0.1
+
+
+# -- a real HTTPS server -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[Path, Path, bytes]:
+    """A self-signed certificate for badges.test and 127.0.0.1: (cert file, key file, cert PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    (folder / "cert.pem").write_bytes(cert_pem)
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    return folder / "cert.pem", folder / "key.pem", cert_pem
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # keep pytest output clean
+        pass
+
+    def do_GET(self) -> None:
+        state: ServerState = self.server.state
+        path = self.path.split("?", 1)[0]
+        with state.lock:
+            state.hits[path] += 1
+            state.requests.append(dict(self.headers))
+        try:
+            ROUTES[path](self, state)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+            pass  # the client gave up on purpose (size or time limit)
+
+    def send(self, status: int, body: bytes, **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _chunked(handler: _Handler, chunks: list[bytes]) -> None:
+    handler.send_response(200)
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    for chunk in chunks:
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    handler.wfile.write(b"0\r\n\r\n")
+
+
+def _drip(handler: _Handler, state: ServerState) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Length", "1000")
+    handler.end_headers()
+    while not state.release.wait(0.2):
+        handler.wfile.write(b" ")
+        handler.wfile.flush()
+
+
+def _oversize_declared(handler: _Handler, state: ServerState) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Length", str(10**9))
+    handler.end_headers()
+    handler.wfile.write(b"{")
+    state.release.wait(5)  # a reader that trusted the body would sit here until its timeout
+
+
+ROUTES = {
+    "/ok": lambda h, s: h.send(200, b'{"ok": true}', Content_Type="application/json"),
+    "/max-age": lambda h, s: h.send(200, f"hit {s.hits['/max-age']}".encode(), Cache_Control="public, max-age=60"),
+    "/aged": lambda h, s: h.send(200, f"hit {s.hits['/aged']}".encode(), Cache_Control="max-age=60", Age="50"),
+    "/long": lambda h, s: h.send(200, f"hit {s.hits['/long']}".encode(), Cache_Control="max-age=999999"),
+    "/no-store": lambda h, s: h.send(200, f"hit {s.hits['/no-store']}".encode(),
+                                     Cache_Control="max-age=60, no-store"),
+    "/no-cache-header": lambda h, s: h.send(200, f"hit {s.hits['/no-cache-header']}".encode()),
+    "/missing": lambda h, s: h.send(404, b"not here"),
+    "/redirect": lambda h, s: h.send(302, b"", Location="/ok"),
+    "/loop": lambda h, s: h.send(301, b"", Location="/loop"),
+    "/to-http": lambda h, s: h.send(302, b"", Location=f"http://{HOST}:{s.port}/ok"),
+    "/to-internal": lambda h, s: h.send(307, b"", Location="https://internal.test/status/1"),
+    "/to-metadata": lambda h, s: h.send(308, b"", Location="https://169.254.169.254/latest/meta-data/"),
+    "/to-localhost": lambda h, s: h.send(302, b"", Location=f"https://localhost:{s.port}/ok"),
+    "/gzip": lambda h, s: h.send(200, b"\x1f\x8b", Content_Encoding="gzip"),
+    "/big": _oversize_declared,
+    "/chunked-big": lambda h, s: _chunked(h, [b"x" * 500] * 5),
+    "/chunked-small": lambda h, s: _chunked(h, [b'{"a":', b" 1}"]),
+    "/slow": lambda h, s: (s.release.wait(5), h.send(200, b"late")),
+    "/drip": _drip,
+}
+
+
+@dataclass
+class ServerState:
+    port: int = 0
+    hits: Counter = field(default_factory=Counter)
+    requests: list[dict] = field(default_factory=list)
+    server_names: list[str | None] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    client_context: ssl.SSLContext | None = None
+
+    def url(self, path: str, host: str = HOST) -> str:
+        return f"https://{host}:{self.port}{path}"
+
+
+@pytest.fixture
+def server(certificate) -> Iterator[ServerState]:
+    """An HTTPS server on 127.0.0.1 (random port) serving ROUTES, in a thread."""
+    cert_file, key_file, cert_pem = certificate
+    state = ServerState()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    context.sni_callback = lambda sock, name, ctx: state.server_names.append(name)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.handle_error = lambda request, address: None  # failed handshakes are the point of some tests
+    # Handshake in the handler thread, not in the accept loop, so one stuck client cannot block the rest.
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
+    httpd.state = state
+    state.port = httpd.server_address[1]
+    state.client_context = ssl.create_default_context(cadata=cert_pem.decode())
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        state.release.set()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+class Resolver:
+    """getaddrinfo for a fixed table of names; counts lookups."""
+
+    def __init__(self, table: dict[str, str]) -> None:
+        self.table, self.calls = table, []
+
+    def __call__(self, host, port, family=0, type=0, proto=0, flags=0):
+        self.calls.append(host)
+        if host not in self.table:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        address = self.table[host]
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
+
+
+def _no_dns(*args, **kwargs):
+    raise AssertionError("the fetcher must refuse before resolving")
+
+
+@pytest.fixture
+def resolver() -> Resolver:
+    return Resolver({HOST: "127.0.0.1", "other.test": "127.0.0.1", "internal.test": "10.0.0.1"})
+
+
+@pytest.fixture
+def clock() -> list[float]:
+    return [1000.0]
+
+
+@pytest.fixture
+def fetcher(server, resolver, clock) -> HttpFetcher:
+    """A fetcher that treats 127.0.0.1 (only) as acceptable, so the server is reachable and 10/8 is not."""
+    return HttpFetcher(ssl_context=server.client_context, resolver=resolver, allow_networks=["127.0.0.1/32"],
+                       timeout_connect=1.0, timeout_read=1.0, max_bytes=1000, now=lambda: clock[0])
+
+
+def _error(call) -> UpstreamError | InputTooLarge:
+    with pytest.raises((UpstreamError, InputTooLarge)) as info:
+        call()
+    return info.value
+
+
+# -- HttpFetcher: reaching the server ------------------------------------------------------------
+
+def test_fetch_https_uses_hostname_for_host_sni_and_resolves_once(fetcher, server, resolver):
+    assert fetcher(server.url("/ok")) == b'{"ok": true}'
+    assert resolver.calls == [HOST]
+    assert server.server_names == [HOST]
+    request = server.requests[-1]
+    assert request["Host"] == f"{HOST}:{server.port}"
+    assert request["Accept"] == "application/ld+json, application/json;q=0.9, */*;q=0.1"
+    assert request["User-Agent"] == "Badgesmith/0.1"
+
+
+def test_fetch_chunked_body_is_decoded(fetcher, server):
+    assert fetcher(server.url("/chunked-small")) == b'{"a": 1}'
+
+
+def test_fetch_allow_private_reaches_loopback_literal(server):
+    fetch = HttpFetcher(ssl_context=server.client_context, allow_private=True, resolver=_no_dns)
+    assert fetch(f"https://127.0.0.1:{server.port}/ok") == b'{"ok": true}'
+
+
+def test_fetch_untrusted_certificate_fails(server, resolver):
+    fetch = HttpFetcher(resolver=resolver, allow_networks=["127.0.0.1/32"], timeout_read=2.0)  # system CAs
+    error = _error(lambda: fetch(server.url("/ok")))
+    assert error.code is Code.FETCH_FAILED and "certificate" in error.message
+
+
+def test_fetch_certificate_for_another_name_fails(fetcher, server):
+    """other.test resolves to the same server, but the certificate is not for it."""
+    error = _error(lambda: fetcher(server.url("/ok", host="other.test")))
+    assert error.code is Code.FETCH_FAILED and "certificate" in error.message
+
+
+def test_fetch_closed_port_fails_with_one_sentence(fetcher):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    error = _error(lambda: fetcher(f"https://{HOST}:{port}/ok"))
+    assert error.code is Code.FETCH_FAILED and error.message.count(".") >= 1 and "\n" not in error.message
+
+
+def test_fetch_unknown_host_fails(fetcher):
+    error = _error(lambda: fetcher("https://nowhere.test/x"))
+    assert error.code is Code.FETCH_FAILED and "could not be resolved" in error.message
+
+
+# -- HttpFetcher: the address and scheme policy ---------------------------------------------------
+
+def test_fetch_loopback_refused_by_default(server):
+    fetch = HttpFetcher(ssl_context=server.client_context)
+    error = _error(lambda: fetch(f"https://127.0.0.1:{server.port}/ok"))
+    assert error.code is Code.FETCH_REFUSED
+    assert server.hits["/ok"] == 0
+
+
+def test_fetch_name_resolving_to_private_address_refused(fetcher, server):
+    error = _error(lambda: fetcher("https://internal.test/status/1"))
+    assert error.code is Code.FETCH_REFUSED and error.details["address"] == "10.0.0.1"
+
+
+def test_fetch_name_with_any_private_answer_refused():
+    def mixed(host, port, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", port)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.168.1.1", port))]
+    error = _error(lambda: HttpFetcher(resolver=mixed)("https://mixed.test/"))
+    assert error.code is Code.FETCH_REFUSED and error.details["address"] == "192.168.1.1"
+
+
+@pytest.mark.parametrize("url", ["https://localhost/x", "https://LOCALHOST./x", "https://api.localhost/x"])
+def test_fetch_localhost_refused_without_resolving(url):
+    assert _error(lambda: HttpFetcher(resolver=_no_dns)(url)).code is Code.FETCH_REFUSED
+
+
+@pytest.mark.parametrize("url", ["http://badges.example.org/status/1", "ftp://badges.example.org/x",
+                                 "file:///etc/passwd", "https://user:pw@badges.example.org/x", "https:///x",
+                                 "https://badges.example.org/a b", "not a url"])
+def test_fetch_non_https_or_odd_url_refused_without_resolving(url):
+    assert _error(lambda: HttpFetcher(resolver=_no_dns)(url)).code is Code.FETCH_REFUSED
+
+
+def test_fetch_http_allowed_only_when_asked(server):
+    fetch = HttpFetcher(allow_http=True, resolver=_no_dns)
+    assert _error(lambda: fetch("http://10.1.2.3/x")).code is Code.FETCH_REFUSED  # still the address policy
+
+
+@pytest.mark.parametrize("address, public", [
+    ("93.184.215.14", True), ("2606:4700:4700::1111", True), ("::ffff:8.8.8.8", True),
+    ("10.0.0.1", False), ("172.16.5.4", False), ("192.168.0.1", False), ("127.0.0.1", False),
+    ("169.254.169.254", False), ("100.64.0.1", False), ("100.127.255.254", False), ("224.0.0.1", False),
+    ("0.0.0.0", False), ("240.0.0.1", False), ("255.255.255.255", False), ("192.0.2.1", False),
+    ("::1", False), ("::", False), ("fe80::1", False), ("fe80::1%eth0", False), ("fc00::1", False),
+    ("ff02::1", False), ("::ffff:127.0.0.1", False), ("::ffff:10.0.0.1", False), ("::ffff:100.64.0.1", False),
+    ("2002:a00:1::", False), ("64:ff9b::a00:1", False), ("2001:db8::1", False),
+])
+def test_is_public_address(address, public):
+    assert is_public_address(address) is public
+
+
+# -- redirects -----------------------------------------------------------------------------------
+
+def test_fetch_follows_redirect_on_same_host(fetcher, server):
+    assert fetcher(server.url("/redirect")) == b'{"ok": true}'
+    assert server.hits["/redirect"] == server.hits["/ok"] == 1
+
+
+@pytest.mark.parametrize("path", ["/to-http", "/to-internal", "/to-metadata", "/to-localhost"])
+def test_fetch_redirect_to_refused_target_refused(fetcher, server, path):
+    error = _error(lambda: fetcher(server.url(path)))
+    assert error.code is Code.FETCH_REFUSED
+    assert server.hits["/ok"] == 0
+
+
+def test_fetch_redirect_loop_stops_after_three(fetcher, server):
+    error = _error(lambda: fetcher(server.url("/loop")))
+    assert error.code is Code.FETCH_REFUSED and "redirects" in error.message
+    assert server.hits["/loop"] == 4
+
+
+# -- status, size and time limits ----------------------------------------------------------------
+
+def test_fetch_404_fails_naming_the_status(fetcher, server):
+    error = _error(lambda: fetcher(server.url("/missing")))
+    assert error.code is Code.FETCH_FAILED and "404" in error.message and error.details["status"] == 404
+
+
+def test_fetch_compressed_body_fails(fetcher, server):
+    assert _error(lambda: fetcher(server.url("/gzip"))).code is Code.FETCH_FAILED
+
+
+def test_fetch_declared_oversize_refused_before_reading(fetcher, server):
+    started = time.monotonic()
+    error = _error(lambda: fetcher(server.url("/big")))
+    assert isinstance(error, InputTooLarge) and error.code is Code.INPUT_TOO_LARGE
+    assert time.monotonic() - started < 0.9  # did not wait for the body
+
+
+def test_fetch_chunked_oversize_refused(fetcher, server):
+    error = _error(lambda: fetcher(server.url("/chunked-big")))
+    assert isinstance(error, InputTooLarge) and error.details["limit"] == 1000
+
+
+def test_fetch_slow_server_times_out(server, resolver):
+    fetch = HttpFetcher(ssl_context=server.client_context, resolver=resolver, allow_networks=["127.0.0.1/32"],
+                        timeout_read=0.5)
+    started = time.monotonic()
+    error = _error(lambda: fetch(server.url("/slow")))
+    assert error.code is Code.FETCH_FAILED and "0.5 seconds" in error.message
+    assert time.monotonic() - started < 2.0
+
+
+def test_fetch_dripping_server_stopped_by_total_deadline(server, resolver):
+    fetch = HttpFetcher(ssl_context=server.client_context, resolver=resolver, allow_networks=["127.0.0.1/32"],
+                        timeout_read=1.0, timeout_total=1.0)
+    started = time.monotonic()
+    error = _error(lambda: fetch(server.url("/drip")))
+    assert error.code is Code.FETCH_FAILED
+    assert time.monotonic() - started < 2.5
+
+
+# -- cache ---------------------------------------------------------------------------------------
+
+def test_cache_honours_max_age(fetcher, server, clock):
+    assert fetcher(server.url("/max-age")) == b"hit 1"
+    clock[0] += 59
+    assert fetcher(server.url("/max-age")) == b"hit 1"
+    clock[0] += 2
+    assert fetcher(server.url("/max-age")) == b"hit 2"
+
+
+def test_cache_subtracts_age(fetcher, server, clock):
+    fetcher(server.url("/aged"))
+    clock[0] += 11
+    assert fetcher(server.url("/aged")) == b"hit 2"
+
+
+def test_cache_ttl_is_capped(server, resolver, clock):
+    fetch = HttpFetcher(ssl_context=server.client_context, resolver=resolver, allow_networks=["127.0.0.1/32"],
+                        cache_ttl_max=100, now=lambda: clock[0])
+    fetch(server.url("/long"))
+    clock[0] += 99
+    assert fetch(server.url("/long")) == b"hit 1"
+    clock[0] += 2
+    assert fetch(server.url("/long")) == b"hit 2"
+
+
+@pytest.mark.parametrize("path", ["/no-store", "/no-cache-header"])
+def test_cache_skips_no_store_and_unlabelled_responses(fetcher, server, path):
+    assert [fetcher(server.url(path)) for _ in range(2)] == [b"hit 1", b"hit 2"]
+
+
+def test_cache_evicts_least_recently_used(server, resolver, clock):
+    fetch = HttpFetcher(ssl_context=server.client_context, resolver=resolver, allow_networks=["127.0.0.1/32"],
+                        cache_size=1, now=lambda: clock[0])
+    fetch(server.url("/max-age"))
+    fetch(server.url("/long"))
+    assert fetch(server.url("/max-age")) == b"hit 2"
+
+
+def test_cache_serves_concurrent_callers(fetcher, server):
+    fetcher(server.url("/max-age"))
+    results: list[bytes] = []
+    threads = [threading.Thread(target=lambda: results.append(fetcher(server.url("/max-age")))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert results == [b"hit 1"] * 8 and server.hits["/max-age"] == 1
+
+
+# -- DocumentsDir, Offline, DictFetch, layered, build_fetch --------------------------------------
+
+STATUS_URL = "https://badges.example.org/status/1"
+
+
+@pytest.fixture
+def documents(tmp_path) -> Path:
+    folder = tmp_path / "documents"
+    (folder / "status").mkdir(parents=True)
+    (folder / "status" / "1.json").write_text('{"type": "BitstringStatusListCredential"}')
+    (folder / "did.json").write_text('{"id": "did:web:badges.example.org"}')
+    _index(folder, {STATUS_URL: "status/1.json",
+                    "https://badges.example.org/.well-known/did.json": {"file": "did.json"}})
+    return folder
+
+
+def _index(folder: Path, index: dict) -> None:
+    (folder / "index.json").write_text(json.dumps(index))
+
+
+def test_documents_dir_serves_listed_files(documents):
+    fetch = DocumentsDir(documents)
+    assert fetch(STATUS_URL) == b'{"type": "BitstringStatusListCredential"}'
+    assert fetch("https://badges.example.org/.well-known/did.json#key-1").startswith(b'{"id"')
+
+
+def test_documents_dir_miss_is_not_listed(documents):
+    error = _error(lambda: DocumentsDir(documents)("https://elsewhere.example/x"))
+    assert isinstance(error, DocumentNotListed) and isinstance(error, LookupError)
+    assert error.code is Code.FETCH_FAILED and "is not in the documents folder" in error.message
+
+
+@pytest.mark.parametrize("name", ["../outside.json", "status/../../outside.json", "/etc/passwd"])
+def test_documents_dir_refuses_paths_leaving_the_folder(documents, name):
+    (documents.parent / "outside.json").write_text("{}")
+    _index(documents, {STATUS_URL: name})
+    with pytest.raises(ConfigError) as info:
+        DocumentsDir(documents)
+    assert info.value.code is Code.CONFIG_INVALID and "outside" in info.value.message
+
+
+def test_documents_dir_refuses_symlink_out(documents):
+    (documents.parent / "outside.json").write_text("{}")
+    os.symlink(documents.parent / "outside.json", documents / "link.json")
+    _index(documents, {STATUS_URL: "link.json"})
+    with pytest.raises(ConfigError):
+        DocumentsDir(documents)
+
+
+def test_documents_dir_refuses_symlink_swapped_after_loading(documents):
+    fetch = DocumentsDir(documents)
+    (documents.parent / "outside.json").write_text("{}")
+    (documents / "status" / "1.json").unlink()
+    os.symlink(documents.parent / "outside.json", documents / "status" / "1.json")
+    assert _error(lambda: fetch(STATUS_URL)).code is Code.FETCH_REFUSED
+
+
+def test_documents_dir_caps_file_size(documents):
+    error = _error(lambda: DocumentsDir(documents, max_bytes=10)(STATUS_URL))
+    assert error.code is Code.INPUT_TOO_LARGE
+
+
+@pytest.mark.parametrize("content, code, line", [(None, Code.CONFIG_INVALID, None),
+                                                 ('{\n  "a": "b",\n}', Code.JSON_MALFORMED, 3),
+                                                 ('["a.json"]', Code.CONFIG_INVALID, None),
+                                                 ('{"https://x.example/": 7}', Code.CONFIG_INVALID, None)])
+def test_documents_dir_bad_index_rejected(tmp_path, content, code, line):
+    if content is not None:
+        (tmp_path / "index.json").write_text(content)
+    with pytest.raises(ConfigError) as info:
+        DocumentsDir(tmp_path)
+    assert info.value.code is code and info.value.details.get("line") == line
+
+
+def test_offline_refuses_everything():
+    error = _error(lambda: Offline()(STATUS_URL))
+    assert error.code is Code.OFFLINE
+    assert error.message.startswith(f"Badgesmith is offline and {STATUS_URL} is not in the documents folder")
+
+
+def test_dict_fetch_serves_and_records():
+    fetch = DictFetch({STATUS_URL: "{}", "https://x.example/b": b"\x00"})
+    assert fetch(STATUS_URL) == b"{}" and fetch("https://x.example/b") == b"\x00"
+    assert isinstance(_error(lambda: fetch("https://x.example/c")), DocumentNotListed)
+    assert fetch.requested == [STATUS_URL, "https://x.example/b", "https://x.example/c"]
+
+
+def test_layered_falls_through_on_miss_only(documents):
+    behind = DictFetch({"https://elsewhere.example/x": b"network copy", STATUS_URL: b"network status"})
+    fetch = layered(DocumentsDir(documents), behind)
+    assert fetch(STATUS_URL) == b'{"type": "BitstringStatusListCredential"}'
+    assert fetch("https://elsewhere.example/x") == b"network copy"
+    assert behind.requested == ["https://elsewhere.example/x"]
+
+
+def test_layered_stops_at_a_refusal():
+    behind = DictFetch({"http://badges.example.org/x": b"should not be reached"})
+    fetch = layered(HttpFetcher(resolver=_no_dns), behind)
+    assert _error(lambda: fetch("http://badges.example.org/x")).code is Code.FETCH_REFUSED
+    assert behind.requested == []
+
+
+def test_build_fetch_offline_with_documents(documents):
+    fetch = build_fetch(documents=documents, offline=True)
+    assert fetch(STATUS_URL).startswith(b'{"type"')
+    assert _error(lambda: fetch("https://elsewhere.example/x")).code is Code.OFFLINE
+
+
+def test_build_fetch_online_without_documents_is_guarded_network():
+    fetch = build_fetch(documents=None, offline=False)
+    assert isinstance(fetch, HttpFetcher) and not fetch.allow_private
+    assert _error(lambda: fetch("https://127.0.0.1/x")).code is Code.FETCH_REFUSED
+    assert isinstance(build_fetch(documents=None, offline=True), Offline)
