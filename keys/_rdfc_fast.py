@@ -49,21 +49,28 @@ from keys._rdfc_pyld import (
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _get = JsonLdProcessor.get_context_value
 _MAX_CONTEXTS = 4_000
+_MAX_MEMO = 2_000
+_UNDEFINED, _ID, _TYPE, _KEYWORD, _PROPERTY = range(5)
 
 
 class Unsupported(Exception):
     """The document uses JSON-LD this path leaves to pyld."""
 
 
+class TooDeep(Exception):
+    """The document nests deeper than the limit (checked on the way down)."""
+
+
 class _Ctx:
     """A pyld active context with memoised lookups derived from it."""
 
-    __slots__ = ("ctx", "vocab_iri", "base_iri", "derived", "terms", "prev")
+    __slots__ = ("ctx", "vocab_iri", "base_iri", "keys", "derived", "terms", "prev")
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.vocab_iri: dict[str, Any] = {}
         self.base_iri: dict[str, Any] = {}
+        self.keys: dict[str, tuple[Any, int]] = {}
         self.derived: dict[tuple[int, bool, bool], tuple[Any, _Ctx]] = {}
         self.terms: dict[str, _Term] = {}
         self.prev: _Ctx | None = None
@@ -107,15 +114,40 @@ class _Compiled:
         try:
             return c.vocab_iri[value]
         except KeyError:
-            iri = c.vocab_iri[value] = self.processor._expand_iri(c.ctx, value, vocab=True)
+            iri = self.processor._expand_iri(c.ctx, value, vocab=True)
+            if len(c.vocab_iri) > _MAX_MEMO:  # values come from documents: stay bounded
+                c.vocab_iri.clear()
+            c.vocab_iri[value] = iri
             return iri
 
     def based(self, c: _Ctx, value: str) -> Any:
         try:
             return c.base_iri[value]
         except KeyError:
-            iri = c.base_iri[value] = self.processor._expand_iri(c.ctx, value, base=None)
+            iri = self.processor._expand_iri(c.ctx, value, base=None)
+            if len(c.base_iri) > _MAX_MEMO:
+                c.base_iri.clear()
+            c.base_iri[value] = iri
             return iri
+
+    def classify(self, c: _Ctx, key: str) -> tuple[Any, int]:
+        """A key's expansion and kind (_ID, _TYPE, _KEYWORD, _PROPERTY, _UNDEFINED)."""
+        try:
+            return c.keys[key]
+        except KeyError:
+            expanded = self.vocab(c, key)
+            if expanded is None:
+                kind = _UNDEFINED
+            elif _is_keyword(expanded):
+                kind = _ID if expanded == "@id" else _TYPE if expanded == "@type" else _KEYWORD
+            elif not _is_absolute_iri(expanded) or expanded.startswith("_:"):
+                kind = _UNDEFINED
+            else:
+                kind = _PROPERTY
+            if len(c.keys) > _MAX_MEMO:
+                c.keys.clear()
+            found = c.keys[key] = (expanded, kind)
+            return found
 
     def derive(self, c: _Ctx, local: Any, *, propagate: bool, override: bool) -> _Ctx:
         key = (id(local), propagate, override)
@@ -197,10 +229,12 @@ class _Compiled:
 class _Walk:
     """One document's walk: a node map of subject → predicate → objects."""
 
-    __slots__ = ("comp", "nodes", "bnodes")
+    __slots__ = ("comp", "nodes", "bnodes", "max_depth")
 
-    def __init__(self, comp: _Compiled) -> None:
+    def __init__(self, comp: _Compiled, max_depth: int) -> None:
         self.comp = comp
+        # JSON depth of a container = len(its path) + 1
+        self.max_depth = max_depth
         # subject token → predicate token → {compare key: object token};
         # the compare keys reproduce pyld's duplicate test (compare_values).
         self.nodes: dict[str, dict[str, dict[Any, str]]] = {}
@@ -210,6 +244,8 @@ class _Walk:
              path: tuple[Any, ...]) -> str:
         comp = self.comp
         vocab = comp.vocab
+        if len(path) >= self.max_depth:
+            raise TooDeep
         if active_property is None:
             c = comp.top_context(element.get("@context"))
         else:
@@ -234,8 +270,9 @@ class _Walk:
 
         # type-scoped contexts (pyld _prepare_nested_context)
         type_ctx = c
+        classify = comp.classify
         for key, value in sorted(element.items()):
-            if vocab(type_ctx, key) != "@type":
+            if classify(type_ctx, key)[1] != _TYPE:
                 continue
             names = [value] if isinstance(value, str) else value
             if not isinstance(names, list):
@@ -252,11 +289,13 @@ class _Walk:
         for key, value in sorted(element.items()):
             if key == "@context":
                 continue
-            expanded = vocab(c, key)
-            if expanded is None:
+            expanded, kind = classify(c, key)
+            if kind == _PROPERTY:
+                props.append((key, expanded, value))
+            elif kind == _UNDEFINED:
                 raise undefined_term(key, format_path(path + (key,)))
-            if _is_keyword(expanded):
-                if expanded == "@id":
+            else:
+                if kind == _ID:
                     if node_id is not None or not isinstance(value, str):
                         raise Unsupported
                     iri = comp.based(c, value)
@@ -265,7 +304,7 @@ class _Walk:
                     if iri.startswith("_:"):
                         raise Unsupported
                     node_id = iri
-                elif expanded == "@type":
+                elif kind == _TYPE:
                     names = [value] if isinstance(value, str) else value
                     if not isinstance(names, list):
                         raise Unsupported
@@ -281,10 +320,6 @@ class _Walk:
                         types.append(iri)
                 else:
                     raise Unsupported
-            elif not _is_absolute_iri(expanded) or expanded.startswith("_:"):
-                raise undefined_term(key, format_path(path + (key,)))
-            else:
-                props.append((key, expanded, value))
 
         if node_id is None:
             subject = f"_:b{self.bnodes}"
@@ -318,6 +353,8 @@ class _Walk:
         if value is None:
             return
         if isinstance(value, list):
+            if len(path) >= self.max_depth:
+                raise TooDeep
             for i, item in enumerate(value):
                 self.values(c, term, key, expanded, item, path + (i,), prop_path, out)
             return
@@ -383,17 +420,18 @@ class _Walk:
         return quads
 
 
-def quads_fast(document: dict[str, Any], state: LoaderState) -> list[Quad]:
+def quads_fast(document: dict[str, Any], state: LoaderState, max_depth: int) -> list[Quad]:
     """The document's RDF dataset as quads, or ``Unsupported``.
 
     Raises the same safe-mode errors as the pyld path; pyld errors from
-    context processing propagate as pyld raised them.
+    context processing propagate as pyld raised them; ``TooDeep`` when
+    containers nest deeper than ``max_depth``.
     """
     comp = state.fast
     if comp is None:
         comp = state.fast = _Compiled(state)
     if "@context" not in document:
         raise Unsupported
-    walk = _Walk(comp)
+    walk = _Walk(comp, max_depth)
     walk.node(comp.top_context(document["@context"]), None, document, ())
     return walk.quads()

@@ -38,7 +38,7 @@ from typing import Any, Callable
 
 from errors import BadgesmithError, Code, CredentialError, InputTooLarge
 from keys._rdfc_canon import canonize_quads
-from keys._rdfc_fast import Unsupported, quads_fast
+from keys._rdfc_fast import TooDeep, Unsupported, quads_fast
 from keys._rdfc_pyld import JsonLdError, LoaderState, quads_via_pyld
 
 Loader = Callable[..., dict[str, Any]]
@@ -81,7 +81,7 @@ def _state_for(loader: Loader) -> LoaderState:
     return state
 
 
-def _check_shape(document: Any, limits: Limits) -> None:
+def _check_size(document: Any, limits: Limits) -> None:
     if not isinstance(document, dict):
         raise CredentialError(
             Code.JSON_NOT_OBJECT,
@@ -107,7 +107,11 @@ def _check_shape(document: Any, limits: Limits) -> None:
             size=size,
             limit=limits.max_bytes,
         )
-    # Iterative, so depth itself cannot exhaust the stack.
+
+
+def _check_depth(document: dict[str, Any], limits: Limits) -> None:
+    # Iterative, so depth itself cannot exhaust the stack. (The fast path
+    # checks depth on its way down, so this runs only before pyld.)
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         value, depth = stack.pop()
@@ -166,16 +170,17 @@ def canonicalize(document: dict[str, Any], *, loader: Loader,
     (safe mode, bad JSON-LD), ``CANONICALIZATION_LIMIT`` (blank nodes, hash
     work), or the loader's own error (e.g. ``CONTEXT_NOT_ALLOWED``) unchanged.
     """
-    _check_shape(document, limits)
+    _check_size(document, limits)
     state = _state_for(loader)
     try:
         try:
-            quads = quads_fast(document, state)
+            quads = quads_fast(document, state, limits.max_depth)
         except Unsupported:
+            _check_depth(document, limits)
             quads = quads_via_pyld(document, state)
     except BadgesmithError:
         raise
-    except RecursionError:
+    except (TooDeep, RecursionError):
         raise _too_deep(limits) from None
     except Exception as exc:  # pyld raises JsonLdError, and sometimes worse
         raise _jsonld_invalid(exc) from exc

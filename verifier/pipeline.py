@@ -132,9 +132,13 @@ class Verifier:
         if not isinstance(subject, dict) or not isinstance(subject.get("achievement"), dict):
             run.add("schema", FAILED, Code.SCHEMA_INVALID, "The credentialSubject names no achievement.")
             return
-        if not subject.get("id") and not subject.get("identifier"):
-            run.add("schema", FAILED, Code.SUBJECT_UNIDENTIFIED,
-                    "The credentialSubject has neither an id nor an identifier, so it names nobody.")
+        unidentified = not subject.get("id") and not subject.get("identifier")
+        if unidentified:
+            # OB §9.1 wants an id or identifier, but credentials in circulation
+            # (DCC wallets) name the learner only in "name": say so, don't fail.
+            run.add("schema", WARNING, Code.SUBJECT_UNIDENTIFIED,
+                    "The credentialSubject has neither an id nor an identifier, so it cannot be "
+                    "matched to a person by anything but the name it shows.")
             return
         if VC_V1 in _contexts(credential):
             run.add("schema", WARNING, Code.LEGACY_DATA_MODEL,

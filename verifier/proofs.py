@@ -121,6 +121,7 @@ def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetc
         if suite is None:
             unsupported.append(str(proof.get("cryptosuite") or proof.get("type"))[:60])
             continue
+        formats.append(suite.name)
         try:
             if proof.get("proofPurpose") != "assertionMethod":
                 raise CredentialError(
@@ -135,7 +136,6 @@ def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetc
                     "or signed with another key.")
             if suite.legacy:
                 outcome.warnings.append(f"The proof uses the draft suite name {suite.cryptosuite}.")
-            formats.append(suite.name)
             verified += 1
         except BadgesmithError as error:
             outcome.errors.append(error)

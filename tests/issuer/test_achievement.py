@@ -284,3 +284,10 @@ def test_valid_until_uses_valid_for(tmp_path):
     achievement = load_achievement(_write(tmp_path, MINIMAL + 'valid_for = "3y"\n'))
     assert achievement.valid_until(date(2025, 6, 1)) == date(2028, 6, 1)
     assert Achievement("x", "X", "d", "c", "Course").valid_until(date(2025, 6, 1)) is None
+
+
+def test_strict_achievement_validator_is_not_vacuous():
+    """The schema check above would catch a bad Achievement (image as a bare URL, no criteria)."""
+    ob = {"id": "https://x.example/a", "type": ["Achievement"], "name": "A", "description": "d",
+          "image": "https://x.example/a.png"}
+    assert len(list(_strict("Achievement").iter_errors(ob))) >= 2

@@ -198,7 +198,7 @@ def test_fast_path_and_pyld_path_report_the_same_safe_mode_error(loader):
         document = base_credential()
         edit(document)
         with pytest.raises(CredentialError) as fast:
-            _rdfc_fast.quads_fast(copy.deepcopy(document), rdfc._state_for(loader))
+            _rdfc_fast.quads_fast(copy.deepcopy(document), rdfc._state_for(loader), DEFAULT_LIMITS.max_depth)
         with pytest.raises(CredentialError) as slow:
             via_pyld_only(document, loader)
         assert (fast.value.code, fast.value.details) == (slow.value.code, slow.value.details)
@@ -431,5 +431,5 @@ def test_canonicalize_equals_plain_pyld_for_varied_credentials(document):
 
 def test_demo_shaped_credential_takes_the_fast_path(loader):
     document = base_credential()
-    quads = _rdfc_fast.quads_fast(document, rdfc._state_for(loader))
+    quads = _rdfc_fast.quads_fast(document, rdfc._state_for(loader), DEFAULT_LIMITS.max_depth)
     assert len(quads) == len(plain_pyld(document, loader).splitlines())
