@@ -42,7 +42,7 @@ MAX_SETTINGS_BYTES = 64 * 1024
 MAX_STATUS_LIST_SIZE = 1 << 24  # 2 MiB of bits: far beyond any association's volume
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_DID_WEB = re.compile(r"^[a-z0-9.-]+(?:%3a[0-9]{1,5})?(?::[A-Za-z0-9._~-]+)*$")
+_DID_WEB = re.compile(r"^[a-z0-9.-]+(?:%3A[0-9]{1,5})?(?::[A-Za-z0-9._~-]+)*$")
 _MULTIKEY = re.compile(r"^z[1-9A-HJ-NP-Za-km-z]{40,60}$")
 
 _TABLES = {
@@ -103,7 +103,7 @@ def _check_did_web(value: Any) -> str:
         raise _Invalid("did_web must be text in quotes")
     text = value.strip().removeprefix("did:web:")
     host, _, path = text.partition(":")
-    text = host.lower() + (":" + path if path else "")
+    text = host.lower().replace("%3a", "%3A") + (":" + path if path else "")
     if not _DID_WEB.match(text) or "." not in host and not host.lower().startswith("localhost"):
         raise _Invalid(f"did_web {value!r} must be a host name with an optional :path, like "
                        "\"badges.example.org\" or \"example.org:badges\" (a port is written %3A8443)")
