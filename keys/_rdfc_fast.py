@@ -154,10 +154,11 @@ class _Compiled:
         hit = c.derived.get(key)
         if hit is not None and hit[0] is local:
             return hit[1]
-        ctx = self.processor._process_context(
-            c.ctx, local, self.state.options, override_protected=override, propagate=propagate
-        )
-        derived = self.wrap(ctx)
+        with self.state.lock:
+            ctx = self.processor._process_context(
+                c.ctx, local, self.state.options, override_protected=override, propagate=propagate
+            )
+            derived = self.wrap(ctx)
         c.derived[key] = (local, derived)
         return derived
 
@@ -166,7 +167,8 @@ class _Compiled:
         if prev is None:
             return c
         if c.prev is None or c.prev.ctx is not prev:
-            c.prev = self.wrap(prev)
+            with self.state.lock:
+                c.prev = self.wrap(prev)
         return c.prev
 
     def top_context(self, local: Any) -> _Ctx:
@@ -178,9 +180,10 @@ class _Compiled:
             raise Unsupported
         found = self.top.get(key)
         if found is None:
-            initial = self.processor._get_initial_context(self.state.options)
-            ctx = self.processor._process_context(initial, list(key), self.state.options)
-            found = self.top[key] = self.wrap(ctx)
+            with self.state.lock:
+                initial = self.processor._get_initial_context(self.state.options)
+                ctx = self.processor._process_context(initial, list(key), self.state.options)
+                found = self.top[key] = self.wrap(ctx)
         return found
 
     def term(self, c: _Ctx, key: str, expanded: str) -> _Term:
@@ -242,12 +245,14 @@ class _Walk:
 
     def node(self, c: _Ctx, active_property: str | None, element: dict[str, Any],
              path: tuple[Any, ...]) -> str:
+        """Mirror of pyld ``_expand`` (object case) + ``_create_node_map``; the subject token."""
         comp = self.comp
         vocab = comp.vocab
         if len(path) >= self.max_depth:
             raise TooDeep
         if active_property is None:
-            c = comp.top_context(element.get("@context"))
+            # pyld: the document's own @context, processed on the initial one
+            c = comp.top_context(element["@context"])
         else:
             if "@context" in element:
                 raise Unsupported
@@ -312,6 +317,8 @@ class _Walk:
                         if not isinstance(name, str):
                             raise Unsupported
                         iri = vocab(type_ctx, name)
+                        if _is_keyword(iri):
+                            raise Unsupported
                         if not _is_absolute_iri(iri):
                             where = path + (key, i) if names is value else path + (key,)
                             raise undefined_type(name, format_path(where))
@@ -433,5 +440,5 @@ def quads_fast(document: dict[str, Any], state: LoaderState, max_depth: int) -> 
     if "@context" not in document:
         raise Unsupported
     walk = _Walk(comp, max_depth)
-    walk.node(comp.top_context(document["@context"]), None, document, ())
+    walk.node(None, None, document, ())  # type: ignore[arg-type]
     return walk.quads()

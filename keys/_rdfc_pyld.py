@@ -19,9 +19,9 @@ asking it. Each loader gets its own resolved-context cache here.
 from __future__ import annotations
 
 import re
+from threading import RLock
 from typing import Any
 
-from cachetools import LRUCache
 from pyld.context_resolver import ContextResolver
 from pyld.jsonld import (
     REGEX_BCP47,
@@ -96,18 +96,36 @@ def _is_iri(value: Any) -> bool:
     return bool(_is_absolute_iri(value))
 
 
+class _BoundedCache(dict):
+    """pyld's resolved-context cache: plain dict semantics, emptied when full.
+
+    It only fills past a few dozen entries when documents carry many distinct
+    inline contexts; starting over then is cheaper than LRU bookkeeping.
+    """
+
+    limit = 500
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if len(self) >= self.limit:
+            self.clear()
+        super().__setitem__(key, value)
+
+
 class LoaderState:
     """What is cached per document loader: resolved contexts, pyld options.
 
     Contexts are pinned, immutable documents, so anything derived from them
-    may be shared by every call that uses the same loader.
+    may be shared by every call that uses the same loader. ``lock`` guards
+    every use of pyld with the shared caches (pyld's caches are not
+    thread-safe); the fast path takes it only when it misses its memos.
     """
 
-    __slots__ = ("loader", "resolved", "options", "processor", "fast")
+    __slots__ = ("loader", "resolved", "options", "processor", "fast", "lock")
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
-        self.resolved: LRUCache = LRUCache(maxsize=200)
+        self.lock = RLock()
+        self.resolved: _BoundedCache = _BoundedCache()
         self.processor = JsonLdProcessor()
         # base None: relative IRIs stay relative (and are then refused)
         # instead of being resolved against pyld's made-up example.org base.
@@ -173,7 +191,7 @@ class _SafeModeProcessor(JsonLdProcessor):
                     if not _is_string(item):
                         continue
                     iri = self._expand_iri(type_scoped_ctx, item, vocab=True, base=base)
-                    if not _is_iri(iri):
+                    if not (_is_iri(iri) or _is_keyword(iri)):  # "@json" is a type too
                         where = path + (key, i) if _is_array(value) else path + (key,)
                         raise undefined_type(item, format_path(where))
             elif expanded == "@id" and _is_string(value):
@@ -224,8 +242,8 @@ def quads_via_pyld(document: dict[str, Any], state: LoaderState) -> list[Quad]:
     Raises pyld's ``JsonLdError`` (the caller maps it) or our CredentialError.
     """
     processor = _SafeModeProcessor()
-    options = state.call_options()
-    dataset = processor.to_rdf(document, options)
+    with state.lock:
+        dataset = processor.to_rdf(document, state.call_options())
     quads: list[Quad] = []
     for graph_name, triples in dataset.items():
         if graph_name == "@default":

@@ -298,7 +298,8 @@ class HttpFetcher:
                 raise _failed(url, f"the download took longer than {self.timeout_total:g} seconds")
             if connection.raw_socket is not None:
                 connection.raw_socket.settimeout(min(self.timeout_read, remaining))
-            chunk = response.read(min(65_536, self.max_bytes + 1 - len(body)))
+            # read1: at most one recv per call (read(n) loops until n bytes, defeating the deadline).
+            chunk = response.read1(min(65_536, self.max_bytes + 1 - len(body)))
             if not chunk:
                 return bytes(body)
             body += chunk

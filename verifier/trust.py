@@ -35,6 +35,7 @@ from errors import Code, ConfigError, InputTooLarge
 __all__ = ["TrustList", "load_trust_list"]
 
 _MAX_BYTES = 1_000_000
+_JSON_START = re.compile(r"\s*(\{|\[\s*[{\]])")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 
 
@@ -91,7 +92,8 @@ def load_trust_list(path: Path | str, *, max_bytes: int = _MAX_BYTES) -> TrustLi
     except UnicodeDecodeError as exc:
         raise ConfigError(Code.CONFIG_INVALID, f"The trust list {path} is not UTF-8 text.", path=str(path)) from exc
     suffix = path.suffix.lower()
-    is_json = suffix == ".json" or (suffix != ".toml" and text.lstrip()[:1] in ("{", "["))
+    # Without a telling suffix: "{" or "[{" / "[]" is JSON; "[issuers]" and "[[issuer]]" are TOML.
+    is_json = suffix == ".json" or (suffix != ".toml" and _JSON_START.match(text) is not None)
     data = _parse_json(path, text) if is_json else _parse_toml(path, text)
     return TrustList(_entries(path, text, data))
 

@@ -433,3 +433,22 @@ def test_demo_shaped_credential_takes_the_fast_path(loader):
     document = base_credential()
     quads = _rdfc_fast.quads_fast(document, rdfc._state_for(loader), DEFAULT_LIMITS.max_depth)
     assert len(quads) == len(plain_pyld(document, loader).splitlines())
+
+
+def test_concurrent_canonicalization_matches_sequential():
+    """Shared per-loader caches stay consistent under threads (gunicorn --threads)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    loader = offline_loader(extra={EXAMPLES_V2: _read(SPEC / "contexts" / "w3c-credentials-examples-v2.jsonld")})
+    documents = []
+    for i in range(40):
+        document = base_credential()
+        document["id"] = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
+        if i % 3 == 0:  # some take the pyld path
+            document["name"] = {"@value": f"Teamwork {i}", "@language": "en"}
+        documents.append(document)
+    documents.append(_read(W3C / "unsigned.json"))
+    expected = [plain_pyld(d, loader) for d in documents]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(lambda d: canonicalize(d, loader=loader), documents * 3))
+    assert got == expected * 3
