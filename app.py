@@ -87,14 +87,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(TEMPLATES / "static"),
                 static_url_path="/static")
     app.config.update(DEFAULTS)
-    home = (config or {}).get("HOME") or os.environ.get("BADGESMITH_HOME")
+    overrides = dict(config or {})
+    # An explicit HOME (even None: "no instance", as tests use) wins over the environment.
+    home = overrides["HOME"] if "HOME" in overrides else os.environ.get("BADGESMITH_HOME")
     if home:
-        app.config["HOME"] = str(home)
         app.config.update(read_instance_settings(Path(home)))
-    app.config.update(config or {})
+    app.config.update(overrides)
+    app.config["HOME"] = str(home) if home else None
     app.debug = bool(app.config["DEBUG"])
     # The whole body may be a pasted credential in one form field; Flask's 500 kB default would cut it.
-    app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
+    if "MAX_FORM_MEMORY_SIZE" not in overrides:
+        app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_CONTENT_LENGTH"]
     if app.config["PROXY_COUNT"]:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

@@ -133,17 +133,310 @@ def sign(file: Path, key_file: Path, fmt: str, created: str | None, verification
          passphrase_env: str | None) -> None:
     """Sign an unsigned credential JSON and print it (JSON, or the compact JWT)."""
     from issuer.sign import sign_credential
-    from keys.keystore import load_key
+    from keys.ed25519 import KeyPair
     from schemas.loader import offline_loader
     from verifier.sources import Limits, parse_json
 
     credential = parse_json(file.read_bytes(), limits=Limits())
-    passphrase = os.environ.get(passphrase_env, "").encode() if passphrase_env else None
-    key = load_key(key_file, passphrase=passphrase)
+    key = KeyPair.from_pem(key_file.read_bytes(), _passphrase(passphrase_env))
     result = sign_credential(credential, key, fmt=fmt, loader=offline_loader(),
                              created=parse_now(created),
                              verification_method=verification_method)
     click.echo(result if isinstance(result, str) else json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def _home(ctx: click.Context) -> Path:
+    from issuer.instance import find_home
+
+    return find_home(ctx.obj.get("home"))
+
+
+def _issuer(ctx: click.Context, db: str | None = None):
+    """The instance's Issuer (key, registry), opened once per command."""
+    from issuer.issuing import Issuer
+
+    issuer = Issuer.open(_home(ctx), passphrase=_passphrase(None), database_url=db)
+    ctx.call_on_close(issuer.close)
+    return issuer
+
+
+@main.command()
+@click.option("--name", required=True, help="The issuing organisation's name, as learners will see it.")
+@click.option("--url", required=True, help="Public base URL where the badge pages are served (https://…).")
+@click.option("--email", help="Contact e-mail published in the issuer profile.")
+@click.option("--did-web", help="Use did:web:HOST[:PATH] as the issuer id (the web app serves its DID document).")
+@click.option("--db", help="Database URL (default: a SQLite file in the instance folder).")
+@click.pass_context
+def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None, db: str | None) -> None:
+    """Create an instance folder: settings, a new Ed25519 key, the database."""
+    from issuer.instance import init_instance
+    from issuer.issuing import Issuer
+    from keys.ed25519 import KeyPair
+    from keys.keystore import save_key
+
+    settings = init_instance(_home(ctx), name=name, url=url, email=email, did_web=did_web, database_url=db)
+    save_key(settings.keys_dir, settings.key_id, KeyPair.generate(), passphrase=_passphrase(None))
+    issuer = Issuer.open(settings.home)
+    ctx.call_on_close(issuer.close)
+    click.echo(f"Created the Badgesmith instance in {settings.home}")
+    click.echo(f"  issuer:   {issuer.did}")
+    click.echo(f"  key:      {settings.keys_dir / settings.key_id}.pem (mode 0600)")
+    click.echo(f"  database: {settings.database_url}")
+    click.echo("Next: badgesmith achievement add FILE.toml   (examples: templates/achievements/)")
+
+
+@main.group()
+def keys() -> None:
+    """List or rotate the instance's signing keys."""
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def keys_list(ctx: click.Context, as_json: bool) -> None:
+    """Every signing key the instance has used; the current one is marked."""
+    issuer = _issuer(ctx)
+    rows = [{"key_id": k.key_id, "public_key": k.public_multikey, "created": k.created_at.isoformat(),
+             "retired": k.retired_at.isoformat() if k.retired_at else None,
+             "current": k.key_id == issuer.settings.key_id} for k in issuer.registry.list_keys(issuer.issuer_id)]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        mark = "*" if row["current"] else " "
+        state = f"retired {row['retired'][:10]}" if row["retired"] else "active"
+        click.echo(f"{mark} {row['key_id']:<10} {row['public_key']}  {state}")
+
+
+@keys.command("rotate")
+@click.pass_context
+def keys_rotate(ctx: click.Context) -> None:
+    """Make a new signing key; old keys stay in the DID document so what they signed still verifies."""
+    from issuer.rotation import rotate_key
+
+    issuer = _issuer(ctx)
+    new_id = rotate_key(issuer, passphrase=_passphrase(None))
+    click.echo(f"New signing key {new_id}; earlier keys stay published in {issuer.did}'s DID document.")
+
+
+@main.group()
+def achievement() -> None:
+    """Define what the division awards (courses, certifications, micro-credentials)."""
+
+
+@achievement.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def achievement_add(ctx: click.Context, file: Path) -> None:
+    """Add or replace an achievement from a TOML definition."""
+    issuer = _issuer(ctx)
+    added = issuer.add_achievement(file)
+    click.echo(f"Added achievement {added.id}: {added.name} ({added.achievement_type})")
+
+
+@achievement.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def achievement_list(ctx: click.Context, as_json: bool) -> None:
+    """The instance's achievements."""
+    issuer = _issuer(ctx)
+    records = issuer.registry.list_achievements(issuer.issuer_id)
+    if as_json:
+        print_json([{"id": r.slug, **r.definition["ob"]} for r in records])
+        return
+    for r in records:
+        ob = r.definition["ob"]
+        credits = f"  {ob['creditsAvailable']:g} CEUs" if ob.get("creditsAvailable") is not None else ""
+        click.echo(f"{r.slug:<32} {ob.get('achievementType', ''):<24} {ob['name']}{credits}")
+
+
+@achievement.command("show")
+@click.argument("slug")
+@click.pass_context
+def achievement_show(ctx: click.Context, slug: str) -> None:
+    """Show an achievement as published (OB 3.0 JSON)."""
+    print_json(_issuer(ctx).achievement(slug)["ob"])
+
+
+@main.command()
+@click.argument("achievement_id")
+@click.option("--email", help="The recipient's e-mail address (stored hashed with a salt in the credential).")
+@click.option("--name", help="The recipient's name as it should appear on the badge.")
+@click.option("--did", help="The learner's DID, if they have one (credentialSubject.id).")
+@click.option("--credits", type=float, help="CEUs earned (default: the achievement's creditsAvailable).")
+@click.option("--date", "awarded", type=click.DateTime(["%Y-%m-%d"]), help="Date of the award (default today).")
+@click.option("--evidence", help="URL of evidence (a recording, a portfolio…).")
+@click.option("--organization", help="Organisation that bought the seat (reports).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV with a header row: email (required), name, credits, date, evidence, did, organization.")
+@click.option("--skip-invalid", is_flag=True, help="With --roster: issue the valid rows even if some are bad.")
+@click.option("--format", "fmt", type=click.Choice(["di", "jwt"]), help="Proof format (default from settings).")
+@click.option("--suspendable", is_flag=True,
+              help="Add a suspension status entry (allows suspend/reinstate; see README on the schema).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str | None, did: str | None,
+          credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
+          roster: Path | None, skip_invalid: bool, fmt: str | None, suspendable: bool, as_json: bool) -> None:
+    """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv)."""
+    from issuer.issuing import IssueRequest
+    from issuer.awarding import issue_roster, issue_single
+
+    if (email is None) == (roster is None):
+        raise InputError(Code.USAGE, "Give either --email for one person or --roster FILE.csv for many.")
+    issuer = _issuer(ctx)
+    if roster is None:
+        request = IssueRequest(email=email, name=name, did=did, credits=credits,
+                               date=awarded.date() if awarded else None, evidence=evidence,
+                               organization=organization, format=fmt)
+        result = issue_single(issuer, achievement_id, request, suspension=suspendable)
+        if as_json:
+            print_json(result.to_dict())
+            return
+        verb = "Issued" if result.created else "Already issued (nothing new)"
+        click.echo(f"{verb}: {result.record.id} to {result.record.recipient_name or email}")
+        click.echo(f"  page:  {result.page_url}")
+        for path in result.files.as_list():
+            click.echo(f"  file:  {path}")
+        return
+    summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, fmt=fmt,
+                           suspension=suspendable, progress=sys.stderr.isatty())
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    for problem in summary.skipped:
+        click.echo(f"  skipped {problem}", err=True)
+    click.echo(f"Issued {summary.created} new credential(s), {summary.existing} already issued, "
+               f"{len(summary.skipped)} invalid row(s) skipped.")
+    click.echo(f"  summary: {summary.summary_csv}")
+
+
+def _status_command(action: str, help_text: str):
+    @main.command(name=action, help=help_text)
+    @click.argument("credential_id")
+    @click.option("--reason", required=action != "reinstate", help="Why (recorded in the event log).")
+    @click.pass_context
+    def command(ctx: click.Context, credential_id: str, reason: str | None) -> None:
+        from issuer.awarding import change_status
+
+        record, path = change_status(_issuer(ctx), credential_id, action, reason=reason)
+        click.echo(f"{record.id} is now {record.status}; status list re-signed: {path}")
+
+    return command
+
+
+_status_command("revoke", "Revoke a credential for good (the status list is re-signed and published).")
+_status_command("suspend", "Suspend a credential issued with --suspendable (can be reinstated).")
+_status_command("reinstate", "Lift a suspension.")
+
+
+@main.command(name="list")
+@click.option("--achievement", "slug", help="Only this achievement.")
+@click.option("--email", help="Only this recipient.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def list_credentials(ctx: click.Context, slug: str | None, email: str | None, as_json: bool) -> None:
+    """Issued credentials (newest last)."""
+    from issuer.awarding import credential_rows
+
+    rows = credential_rows(_issuer(ctx), achievement=slug, email=email)
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['issued_on']}  {r['status']:<9} {r['achievement']:<28} {r['recipient'] or '-':<28} {r['id']}")
+    click.echo(f"{len(rows)} credential(s)")
+
+
+@main.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]), default="table", show_default=True)
+@click.pass_context
+def report(ctx: click.Context, since: datetime | None, until: datetime | None, fmt: str) -> None:
+    """CEUs awarded per achievement and per learner in a period (for accrediting bodies)."""
+    from issuer.awarding import credit_report
+
+    data = credit_report(_issuer(ctx), since=since.date() if since else None, until=until.date() if until else None)
+    if fmt == "json":
+        print_json(data)
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["group", "key", "name", "credentials", "ceus"])
+        for row in data["by_achievement"]:
+            writer.writerow(["achievement", row["achievement"], row["name"], row["credentials"], row["ceus"]])
+        for row in data["by_learner"]:
+            writer.writerow(["learner", row["email"] or row["lookup_key"], row["name"], row["credentials"], row["ceus"]])
+    else:
+        click.echo("Per achievement:")
+        for row in data["by_achievement"]:
+            click.echo(f"  {row['achievement']:<32} {row['credentials']:>6} awarded  {row['ceus']:>8g} CEUs")
+        click.echo("Per learner:")
+        for row in data["by_learner"]:
+            who = row["name"] or row["email"] or row["lookup_key"][:12]
+            click.echo(f"  {who:<32} {row['credentials']:>6} awarded  {row['ceus']:>8g} CEUs")
+
+
+@main.command()
+@click.argument("credential", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def bake(credential: Path, image: Path, output: Path) -> None:
+    """Bake a signed credential (JSON or JWT file) into a PNG or SVG image."""
+    from issuer.bake import bake_png, bake_svg
+    from issuer.instance import write_file_atomic
+    from verifier.sources import Limits, extract, sniff
+
+    extracted = extract(credential.read_bytes(), limits=Limits())
+    if extracted.container not in ("json", "jwt"):
+        raise InputError(Code.USAGE, f"{credential} is an image; give the credential JSON or JWT file to bake.")
+    data = image.read_bytes()
+    kind = sniff(data)
+    if kind == "png":
+        baked = bake_png(data, extracted.text.strip())
+    elif kind == "svg":
+        baked = bake_svg(data, extracted.jwt or extracted.credential)
+    else:
+        raise InputError(Code.CONTAINER_UNKNOWN, f"{image} is not a PNG or SVG image.")
+    write_file_atomic(output, baked)
+    click.echo(f"Baked into {output}")
+
+
+@main.command()
+@click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def extract(image: Path) -> None:
+    """Print the credential baked into a PNG or SVG image."""
+    from verifier.sources import Limits, extract as extract_source
+
+    extracted = extract_source(image.read_bytes(), limits=Limits())
+    if extracted.container not in ("png", "svg"):
+        raise InputError(Code.USAGE, f"{image} is not a baked PNG or SVG image.")
+    click.echo(extracted.jwt if extracted.jwt else json.dumps(extracted.credential, indent=2, ensure_ascii=False))
+
+
+@main.command()
+@click.argument("url")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.png or FILE.svg")
+def qr(url: str, output: Path) -> None:
+    """Write a QR code for URL (e.g. a badge page) as PNG or SVG."""
+    from issuer.instance import write_file_atomic
+    from issuer.qr import qr_png, qr_svg
+
+    if output.suffix.lower() not in (".png", ".svg"):
+        raise InputError(Code.USAGE, "The QR code file must end in .png or .svg.")
+    write_file_atomic(output, qr_svg(url) if output.suffix.lower() == ".svg" else qr_png(url))
+    click.echo(f"Wrote {output}")
+
+
+def _passphrase(variable: str | None) -> str | None:
+    if not variable:
+        return os.environ.get("BADGESMITH_KEY_PASSPHRASE") or None
+    if variable not in os.environ:
+        raise InputError(Code.USAGE, f"The environment variable {variable} is not set.")
+    return os.environ[variable]
 
 
 def run() -> None:

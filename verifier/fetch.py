@@ -34,8 +34,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from errors import Code, ConfigError, InputTooLarge, UpstreamError
 
-__all__ = ["DEFAULT_ACCEPT", "DictFetch", "DocumentNotListed", "DocumentsDir", "Fetch", "HttpFetcher",
-           "Offline", "build_fetch", "is_public_address", "layered"]
+__all__ = ["DictFetch", "DocumentNotListed", "DocumentsDir", "Fetch", "HttpFetcher", "Offline", "build_fetch",
+           "is_public_address", "layered"]
 
 DEFAULT_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -110,28 +110,44 @@ def _cache_ttl(headers: http.client.HTTPMessage) -> float:
     return float(max(0, max_age - max(0, age)))
 
 
+class _ConnectTimeout(OSError):
+    """Connecting (not reading) took too long: the message says which limit was hit."""
+
+
 class _PinnedConnection(http.client.HTTPConnection):
     """An HTTP(S) connection to an address resolved beforehand.
 
     The Host header and TLS (SNI and certificate check) use the hostname, but
-    the socket goes to ``sockaddr``: http.client never resolves the name again,
-    so a DNS answer cannot change between our address check and the connect.
+    the socket goes to one of ``addresses`` (checked, in resolver order, as
+    ``socket.create_connection`` would): http.client never resolves the name
+    again, so a DNS answer cannot change between our address check and the connect.
     """
 
-    def __init__(self, host: str, port: int, *, family: int, sockaddr: tuple, tls: ssl.SSLContext | None,
+    def __init__(self, host: str, port: int, *, addresses: list[tuple[int, tuple]], tls: ssl.SSLContext | None,
                  timeout_connect: float, timeout_read: float) -> None:
         super().__init__(host, port, timeout=timeout_read)
         # Host header omits the port when it is the scheme's default (443 here, not http.client's 80).
         self.default_port = 443 if tls is not None else 80
-        self._family, self._sockaddr, self._tls = family, sockaddr, tls
-        self._timeout_connect = timeout_connect
+        self._addresses, self._tls, self._timeout_connect = addresses, tls, timeout_connect
         self.raw_socket: socket.socket | None = None
 
     def connect(self) -> None:
-        sock = socket.socket(self._family, socket.SOCK_STREAM)
-        try:
+        error: OSError | None = None
+        for family, sockaddr in self._addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
             sock.settimeout(self._timeout_connect)
-            sock.connect(self._sockaddr)
+            try:
+                sock.connect(sockaddr)
+                break
+            except OSError as exc:
+                sock.close()
+                error = exc
+        else:
+            if isinstance(error, TimeoutError):
+                raise _ConnectTimeout(f"no connection could be made within {self._timeout_connect:g} seconds") \
+                    from error
+            raise error or OSError("no address to connect to")
+        try:
             sock.settimeout(self.timeout)  # the TLS handshake and every read get the read timeout
             if self._tls is not None:
                 sock = self._tls.wrap_socket(sock, server_hostname=self.host)
@@ -189,8 +205,7 @@ class HttpFetcher:
     def _fetch_once(self, url: str, deadline: float) -> bytes | str:
         """The body, or the absolute URL a redirect points to (not yet checked: the next hop checks it)."""
         scheme, host, port, target = self._parse(url)
-        family, sockaddr = self._resolve(url, host, port)
-        connection = _PinnedConnection(host, port, family=family, sockaddr=sockaddr,
+        connection = _PinnedConnection(host, port, addresses=self._resolve(url, host, port),
                                        tls=self.ssl_context if scheme == "https" else None,
                                        timeout_connect=self.timeout_connect, timeout_read=self.timeout_read)
         response = None
@@ -209,6 +224,8 @@ class HttpFetcher:
             if response.getheader("Content-Encoding", "identity").lower() != "identity":
                 raise _failed(url, "the server sent a compressed body although Badgesmith asked for none")
             body = self._read_body(url, response, connection, deadline)
+        except _ConnectTimeout as exc:
+            raise _failed(url, str(exc)) from exc
         except TimeoutError as exc:
             raise _failed(url, f"the server did not answer within {self.timeout_read:g} seconds") from exc
         except ssl.SSLCertVerificationError as exc:
@@ -251,8 +268,8 @@ class HttpFetcher:
             target += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
         return scheme, host, port if port is not None else (443 if scheme == "https" else 80), target
 
-    def _resolve(self, url: str, host: str, port: int) -> tuple[int, tuple]:
-        """Resolve ``host`` once and check every address; the first one is connected to."""
+    def _resolve(self, url: str, host: str, port: int) -> list[tuple[int, tuple]]:
+        """Resolve ``host`` once and check every address: (family, sockaddr) to connect to, in order."""
         try:
             literal = ipaddress.ip_address(host)
         except ValueError:
@@ -270,13 +287,14 @@ class HttpFetcher:
             if not addresses:
                 raise _failed(url, f"the host name {host} has no address", host=host)
         if not self.allow_private:
-            # All answers, not just the one used: a name mixing public and private addresses is an attack.
+            # Every answer, not only the ones we try: a name mixing public and private addresses is an attack.
             for _, sockaddr in addresses:
                 if not self._is_allowed(sockaddr[0]):
-                    raise _refused(url, f"{host} is at {sockaddr[0]}, a private or local address; "
+                    where = host if literal is not None else f"{host} is at {sockaddr[0]}, which"
+                    raise _refused(url, f"{where} is a private or local address; "
                                         "put the document in a --documents folder instead",
                                    host=host, address=sockaddr[0])
-        return addresses[0]
+        return addresses[:4]  # enough for an IPv6 + IPv4 pair or two; bounded connect time
 
     def _is_allowed(self, address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])

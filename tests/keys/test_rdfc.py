@@ -452,3 +452,10 @@ def test_concurrent_canonicalization_matches_sequential():
     with ThreadPoolExecutor(max_workers=4) as pool:
         got = list(pool.map(lambda d: canonicalize(d, loader=loader), documents * 3))
     assert got == expected * 3
+
+
+def test_canonicalize_does_not_modify_its_input(loader):
+    for document in (base_credential(), _read(EXAMPLES / "ob-v3p0-spec" / "unsigned" / "complete-openbadgecredential.json")):
+        before = copy.deepcopy(document)
+        canonicalize(document, loader=loader)
+        assert document == before

@@ -256,6 +256,35 @@ def test_fetch_closed_port_fails_with_one_sentence(fetcher):
     assert error.code is Code.FETCH_FAILED and error.message.count(".") >= 1 and "\n" not in error.message
 
 
+def test_fetch_connect_timeout_fails_quickly():
+    """A listener whose accept queue is full drops our SYN: connecting, not reading, times out."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = [socket.socket() for _ in range(3)]
+    for filler in fillers:
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+    fetch = HttpFetcher(allow_private=True, timeout_connect=0.3, resolver=_no_dns)
+    started = time.monotonic()
+    try:
+        error = _error(lambda: fetch(f"https://127.0.0.1:{port}/ok"))
+    finally:
+        for sock in [listener, *fillers]:
+            sock.close()
+    assert error.code is Code.FETCH_FAILED and "within 0.3 seconds" in error.message
+    assert time.monotonic() - started < 1.5
+
+
+def test_fetch_tries_the_next_resolved_address(server):
+    """127.0.0.2 refuses (the server listens on 127.0.0.1 only); the second answer is used."""
+    def two(host, port, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port)) for address in ("127.0.0.2", "127.0.0.1")]
+    fetch = HttpFetcher(ssl_context=server.client_context, resolver=two, allow_networks=["127.0.0.0/8"])
+    assert fetch(server.url("/ok")) == b'{"ok": true}'
+
+
 def test_fetch_unknown_host_fails(fetcher):
     error = _error(lambda: fetcher("https://nowhere.test/x"))
     assert error.code is Code.FETCH_FAILED and "could not be resolved" in error.message

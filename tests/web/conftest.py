@@ -173,7 +173,7 @@ def stored() -> dict[str, bytes]:
 
 @pytest.fixture
 def app_config(fake_verify: FakeVerify, stored: dict[str, bytes]) -> dict[str, Any]:
-    return {"TESTING": True, "VERIFY": fake_verify, "LOOKUP": stored.get, "RATE_LIMIT": "off"}
+    return {"TESTING": True, "HOME": None, "VERIFY": fake_verify, "LOOKUP": stored.get, "RATE_LIMIT": "off"}
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import jsonschema
@@ -169,7 +169,7 @@ class TestErrors:
         def broken(data, *, email=None):
             raise RuntimeError("secret /srv/instance/keys path")
 
-        client = create_app({"VERIFY": broken, "RATE_LIMIT": "off"}).test_client()
+        client = create_app({"HOME": None, "VERIFY": broken, "RATE_LIMIT": "off"}).test_client()
         response = client.post("/api/verify", json=make_credential())
         assert response.status_code == 500
         assert response.get_json()["error"]["code"] == "INTERNAL_ERROR"
@@ -260,7 +260,7 @@ def test_verify_api_with_the_real_pipeline(case, config):
     if not path.exists():
         pytest.skip(f"shared real-world test data not found at {path}")
     now = datetime.fromisoformat(config["NOW"])
-    app = create_app({**config, "TESTING": True, "RATE_LIMIT": "off", "OFFLINE": True,
+    app = create_app({**config, "TESTING": True, "HOME": None, "RATE_LIMIT": "off", "OFFLINE": True,
                       "DOCUMENTS": str(REAL_WORLD / "documents"), "NOW": lambda: now})
     client = app.test_client()
     response = client.post("/api/verify", data={"file": (io.BytesIO(path.read_bytes()), path.name)},

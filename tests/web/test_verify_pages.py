@@ -189,7 +189,8 @@ class TestStoredCredential:
         assert 'href="/verify"' in html
 
     def test_qr_link_without_lookup_is_404(self, fake_verify):
-        client = create_app({"TESTING": True, "VERIFY": fake_verify, "RATE_LIMIT": "off"}).test_client()
+        app = create_app({"TESTING": True, "HOME": None, "VERIFY": fake_verify, "RATE_LIMIT": "off"})
+        client = app.test_client()
         assert client.get("/verify?credential=x").status_code == 404
 
     def test_page_not_found_is_html_with_the_site_layout(self, client):

@@ -1,0 +1,195 @@
+"""Awarding as a division does it: one person or a whole roster, with the files to hand out,
+and status changes that republish the signed status list.
+
+Rosters are validated in full before anything is signed; the loop is
+idempotent (the registry's unique award key), so an interrupted or repeated
+run resumes where it stopped and never issues the same person the same
+achievement twice for the same date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from errors import Code, InputError
+from issuer.issuing import IssueRequest, Issuer
+from issuer.models import CredentialRecord
+from issuer.outputs import CredentialFiles, write_credential_files, write_status_list
+from issuer.recipient import lookup_key, normalise_email
+from issuer.roster import read_roster, write_summary_csv
+
+
+@dataclass(frozen=True, slots=True)
+class Awarded:
+    """One issued (or already issued) credential and its files."""
+
+    record: CredentialRecord
+    created: bool
+    page_url: str
+    files: CredentialFiles
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.record.id, "created": self.created, "achievement": self.record.achievement,
+                "recipient": self.record.recipient_name, "page": self.page_url,
+                "files": [str(p) for p in self.files.as_list()]}
+
+
+@dataclass(slots=True)
+class RosterSummary:
+    """What a roster run did."""
+
+    created: int = 0
+    existing: int = 0
+    skipped: list[str] = field(default_factory=list)
+    summary_csv: Path | None = None
+    awarded: list[Awarded] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "existing": self.existing, "skipped": self.skipped,
+                "summary": str(self.summary_csv) if self.summary_csv else None,
+                "credentials": [a.to_dict() for a in self.awarded]}
+
+
+def _files(issuer: Issuer, record: CredentialRecord, *, refresh: bool) -> tuple[str, CredentialFiles]:
+    page = issuer.credential_page(record.id)
+    definition = issuer.achievement(record.achievement)
+    files = write_credential_files(issuer.settings, definition, record, page) if refresh else None
+    if files is None:
+        from issuer.outputs import file_stem
+
+        folder = issuer.settings.out_dir / record.achievement
+        stem = file_stem(record)
+        files = CredentialFiles(folder / f"{stem}.{'jwt' if record.format == 'jwt' else 'json'}",
+                                folder / f"{stem}.png", folder / f"{stem}-qr.png",
+                                folder / f"{stem}.svg" if (folder / f"{stem}.svg").exists() else None)
+        if not all(p.exists() for p in files.as_list()):
+            files = write_credential_files(issuer.settings, definition, record, page)
+    return page, files
+
+
+def issue_single(issuer: Issuer, slug: str, request: IssueRequest, *, suspension: bool = False) -> Awarded:
+    """Issue one credential and write its files (a repeat returns the stored one)."""
+    issued = issuer.issue(slug, request, suspension=suspension)
+    page, files = _files(issuer, issued.record, refresh=issued.created)
+    publish_status_lists(issuer)
+    return Awarded(issued.record, issued.created, page, files)
+
+
+def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False,
+                 fmt: str | None = None, suspension: bool = False, progress: bool = False) -> RosterSummary:
+    """Validate every row, then issue the valid ones (idempotently) and write a summary CSV."""
+    from issuer.achievement import Achievement
+
+    definition = issuer.achievement(slug)
+    ob = definition["ob"]
+    shape = Achievement(id=slug, name=ob["name"], description=ob.get("description", ""), criteria="",
+                        achievement_type=ob.get("achievementType", "Achievement"),
+                        credits_available=ob.get("creditsAvailable"))
+    parsed = read_roster(roster, achievement=shape, today=issuer.now().date())
+    if parsed.errors and not skip_invalid:
+        raise parsed.to_error(f"The roster {roster.name}")
+    summary = RosterSummary(skipped=[str(e) for e in parsed.errors])
+    rows = []
+    for row, awarded in _issue_rows(issuer, slug, parsed.rows, fmt, suspension, progress):
+        summary.awarded.append(awarded)
+        if awarded.created:
+            summary.created += 1
+        else:
+            summary.existing += 1
+        rows.append({"line": row.line, "email": row.email, "name": row.name or "", "credential_id": awarded.record.id,
+                     "page_url": awarded.page_url, "status": "issued" if awarded.created else "already issued",
+                     "files": " ".join(str(p) for p in awarded.files.as_list())})
+    summary.summary_csv = issuer.settings.out_dir / slug / f"{roster.stem}-summary.csv"
+    summary.summary_csv.parent.mkdir(parents=True, exist_ok=True)
+    write_summary_csv(summary.summary_csv, rows)
+    publish_status_lists(issuer)
+    return summary
+
+
+def _issue_rows(issuer: Issuer, slug: str, rows: list, fmt: str | None, suspension: bool, progress: bool):
+    def awarded(row):
+        issued = issuer.issue(slug, IssueRequest.from_row(row, fmt), suspension=suspension)
+        page, files = _files(issuer, issued.record, refresh=issued.created)
+        return row, Awarded(issued.record, issued.created, page, files)
+
+    if not progress:
+        for row in rows:
+            yield awarded(row)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("issuing", total=len(rows))
+        for row in rows:
+            yield awarded(row)
+            bar.advance(task)
+
+
+def publish_status_lists(issuer: Issuer) -> list[Path]:
+    """(Re)write every status list whose published file is missing or older than the list."""
+    written = []
+    for status_list in issuer.registry.list_status_lists(issuer.issuer_id):
+        path = issuer.settings.out_dir / "status" / f"{status_list.purpose}-{status_list.seq}.json"
+        marker = path.with_suffix(".version")
+        if path.exists() and marker.exists() and marker.read_text().strip() == str(status_list.version):
+            continue
+        written.append(write_status_list(issuer.settings, status_list.purpose, status_list.seq,
+                                         issuer.status_list_credential(status_list)))
+        marker.write_text(str(status_list.version))
+    _write_documents_index(issuer)
+    return written
+
+
+def _write_documents_index(issuer: Issuer) -> None:
+    # out/status doubles as a --documents folder: verifiers (and the oracle's
+    # --status-dir) can check these credentials offline against it.
+    import json
+
+    from issuer.instance import write_file_atomic
+
+    index = {s.url: f"{s.purpose}-{s.seq}.json" for s in issuer.registry.list_status_lists(issuer.issuer_id)}
+    folder = issuer.settings.out_dir / "status"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_file_atomic(folder / "index.json", json.dumps(index, indent=2).encode())
+
+
+def change_status(issuer: Issuer, credential_id: str, action: str, *, reason: str | None) -> tuple[CredentialRecord, Path]:
+    """Revoke, suspend or reinstate, then re-sign and write the affected status list."""
+    if action not in ("revoke", "suspend", "reinstate"):
+        raise InputError(Code.USAGE, f"Unknown status action {action!r}.")
+    record = issuer.set_status(credential_id, action, reason=reason)
+    publish_status_lists(issuer)
+    purpose = "revocation" if action == "revoke" else "suspension"
+    lists = [s for s in issuer.registry.list_status_lists(issuer.issuer_id) if s.purpose == purpose]
+    return record, issuer.settings.out_dir / "status" / f"{purpose}-{lists[-1].seq if lists else 1}.json"
+
+
+def credential_rows(issuer: Issuer, *, achievement: str | None = None, email: str | None = None) -> list[dict[str, Any]]:
+    """Issued credentials as plain rows for ``badgesmith list``."""
+    key = lookup_key(normalise_email(email), issuer.settings.lookup_secret) if email else None
+    return [{"id": r.id, "achievement": r.achievement, "recipient": r.recipient_name, "credits": r.credits,
+             "issued_on": r.issued_on.isoformat(), "valid_until": r.valid_until.isoformat() if r.valid_until else None,
+             "status": r.status, "format": r.format, "organization": r.organization,
+             "page": issuer.credential_page(r.id)}
+            for r in issuer.registry.find_credentials(issuer.issuer_id, achievement=achievement, lookup_key=key)]
+
+
+def credit_report(issuer: Issuer, *, since: date | None, until: date | None) -> dict[str, Any]:
+    """CEUs awarded per achievement and per learner between ``since`` and ``until``."""
+    data = issuer.registry.report(issuer.issuer_id, since=since, until=until)
+    names = {r.slug: r.definition["ob"]["name"] for r in issuer.registry.list_achievements(issuer.issuer_id)}
+    return {
+        "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
+        "by_achievement": [{"achievement": a.achievement, "name": names.get(a.achievement, a.achievement),
+                            "credentials": a.credentials, "ceus": a.credits} for a in data.by_achievement],
+        "by_learner": [{"lookup_key": t.lookup_key, "email": getattr(t, "email", None), "name": t.recipient_name,
+                        "credentials": t.credentials, "ceus": t.credits} for t in data.by_learner],
+    }
+
+
+__all__ = ["Awarded", "RosterSummary", "change_status", "credential_rows", "credit_report", "issue_roster",
+           "issue_single", "publish_status_lists"]

@@ -1,0 +1,275 @@
+"""The issuing organisation at run time: settings + signing key + registry, and what it does.
+
+``Issuer.open(home)`` is what every issuing command and the web app start
+from. Issuing one credential is: build → sign (inside the registry
+transaction that allocates its random status index) → self-check with the
+verifier → store; files are written afterwards (``issuer.outputs``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from errors import BadgesmithError, Code, ConfigError, Conflict, InputError, NotFound
+from issuer.achievement import Achievement, add_duration, load_achievement
+from issuer.credential import Award, Recipient, build_credential, evidence_for_url, new_credential_id
+from issuer.instance import (Settings, achievement_url, credential_url, image_url, issuer_did,
+                             load_settings, profile_url, verification_method_id)
+from issuer.models import CredentialRecord, Issued, NewCredential, StatusListRecord
+from issuer.recipient import identity_object, lookup_key, new_salt, normalise_email
+from issuer.registry import Registry
+from issuer.roster import RosterRow
+from issuer.sign import sign_credential
+from issuer.status import build_status_list_credential
+from keys.data_integrity import format_created
+from keys.did import did_web_document
+from keys.ed25519 import KeyPair, PublicKey
+from keys.keystore import load_key
+from schemas.loader import offline_loader
+from verifier.fetch import DictFetch
+from verifier.pipeline import Verifier, VerifyOptions
+
+STATUS_URL_TEMPLATE = "{base}/status/{{purpose}}/{{seq}}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """One award: who gets which achievement, when, with what credits and evidence."""
+
+    email: str
+    name: str | None = None
+    did: str | None = None
+    credits: float | None = None
+    date: date | None = None
+    evidence: str | None = None
+    organization: str | None = None
+    format: str | None = None
+
+    @classmethod
+    def from_row(cls, row: RosterRow, fmt: str | None = None) -> IssueRequest:
+        return cls(email=row.email, name=row.name, did=row.did, credits=row.credits, date=row.date,
+                   evidence=row.evidence, organization=row.organization, format=fmt)
+
+
+class Issuer:
+    """One instance's issuing side. Collaborators are injected; ``open`` builds the defaults."""
+
+    def __init__(self, *, settings: Settings, key: KeyPair, registry: Registry,
+                 now: Callable[[], datetime] = _utcnow, loader: Any = None,
+                 new_id: Callable[[], str] = new_credential_id, actor: str = "badgesmith") -> None:
+        self.settings, self.key, self.registry = settings, key, registry
+        self.now, self.new_id, self.actor = now, new_id, actor
+        self.loader = loader or offline_loader()
+        self.did = issuer_did(settings, key.public_key.to_multikey())
+        self.verification_method = verification_method_id(settings, key.public_key.to_multikey())
+        record = registry.ensure_issuer(self.did, name=settings.name, url=settings.url, email=settings.email,
+                                       profile=self.profile())
+        self.issuer_id = record.id
+        if not any(k.key_id == settings.key_id for k in registry.list_keys(self.issuer_id)):
+            registry.add_key(self.issuer_id, settings.key_id, key.public_key.to_multikey(),
+                             file=f"{settings.key_id}.pem")
+
+    @classmethod
+    def open(cls, home: Path, *, passphrase: str | None = None, database_url: str | None = None,
+             migrate: bool = True, **options: Any) -> Issuer:
+        """The issuer of the instance in ``home`` (its key, its registry, migrated if needed)."""
+        settings = load_settings(home)
+        key = load_key(settings.keys_dir, settings.key_id, passphrase=passphrase)
+        registry = Registry.from_url(database_url or settings.database_url)
+        if migrate:
+            registry.migrate()
+        return cls(settings=settings, key=key, registry=registry, **options)
+
+    # -- published documents ---------------------------------------------------------------
+
+    def profile(self) -> dict[str, Any]:
+        """The issuer's OB 3.0 Profile (its id is the issuer DID; ``url`` its web site)."""
+        profile: dict[str, Any] = {"id": self.did, "type": ["Profile"], "name": self.settings.name,
+                                   "url": self.settings.url}
+        if self.settings.email:
+            profile["email"] = self.settings.email
+        return profile
+
+    def public_keys(self) -> list[tuple[str, PublicKey]]:
+        """Every key this issuer ever signed with (current and retired), by key id."""
+        return [(k.key_id, PublicKey.from_multikey(k.public_multikey))
+                for k in self.registry.list_keys(self.issuer_id)]
+
+    def did_document(self) -> dict[str, Any] | None:
+        """The did:web DID document listing every key (rotation keeps old keys), or None for did:key."""
+        if self.settings.did_method != "web":
+            return None
+        return did_web_document(self.did, self.public_keys())
+
+    # -- achievements ----------------------------------------------------------------------
+
+    def add_achievement(self, path: Path) -> Achievement:
+        """Load an achievement TOML, store its definition and its image (or rendered badge art)."""
+        from issuer.outputs import store_achievement_files
+
+        achievement = load_achievement(path)
+        images = store_achievement_files(self.settings, achievement)
+        definition = {
+            "ob": achievement.to_ob(achievement_url(self.settings, achievement.id),
+                                    image_url(self.settings, achievement.id)),
+            "valid_for": achievement.valid_for,
+            "renewal": None if achievement.renewal is None else _plain(achievement.renewal),
+            "images": images,
+        }
+        self.registry.put_achievement(self.issuer_id, achievement.id, definition)
+        return achievement
+
+    def achievement(self, slug: str) -> dict[str, Any]:
+        """The stored definition of ``slug`` (``ob``, ``valid_for``, ``images``…)."""
+        record = self.registry.get_achievement(self.issuer_id, slug)
+        if record is None:
+            raise NotFound(Code.ACHIEVEMENT_NOT_FOUND,
+                           f"There is no achievement {slug!r}: add it with `badgesmith achievement add FILE.toml`.")
+        return record.definition
+
+    # -- issuing -------------------------------------------------------------------------------
+
+    def _self_check(self, signed: dict[str, Any] | str) -> None:
+        # Everything but status (the list is being written in this very
+        # transaction); did:web resolves to the document we would publish.
+        documents = {}
+        document = self.did_document()
+        if document is not None:
+            from keys.did import did_web_url
+
+            documents[did_web_url(self.did)] = json.dumps(document).encode()
+        verifier = Verifier(loader=self.loader, fetch=DictFetch(documents), now=self.now(),
+                            options=VerifyOptions(allow_unreachable_status=True))
+        if isinstance(signed, str):
+            from keys.vc_jwt import decode_jwt
+            from verifier.pipeline import credential_from_jwt_payload
+
+            report = verifier.verify_credential(credential_from_jwt_payload(decode_jwt(signed)[1]),
+                                                container="jwt", jwt=signed)
+        else:
+            report = verifier.verify_credential(signed)
+        failures = [c for c in report.checks if c.outcome == "failed" and c.check != "validity"]
+        if failures:
+            raise ConfigError(Code.SELF_CHECK_FAILED,
+                              f"The credential Badgesmith just signed does not verify ({failures[0].message}); "
+                              "nothing was stored.")
+
+    def build(self, slug: str, request: IssueRequest, *, credential_id: str, status: Iterable[dict],
+              salt: str) -> dict[str, Any]:
+        """The unsigned credential for ``request`` (pure apart from reading the definition)."""
+        definition = self.achievement(slug)
+        terms = _terms(definition, request, self.now().date())
+        evidence = (evidence_for_url(request.evidence),) if request.evidence else ()
+        recipient = Recipient(identity=identity_object(request.email, salt=salt), did=request.did,
+                              name=request.name)
+        award = Award(credits_earned=terms.credits, valid_from=terms.valid_from, valid_until=terms.valid_until,
+                      evidence=evidence, status=tuple(status))
+        return build_credential(issuer=self.profile(), achievement=definition["ob"], recipient=recipient, award=award,
+                                now=self.now(), new_id=lambda: credential_id)
+
+    def issue(self, slug: str, request: IssueRequest, *, suspension: bool = False) -> Issued:
+        """Issue one credential (idempotent per person, achievement and date); returns the stored record.
+
+        ``suspension`` adds a second status entry so the credential can be
+        suspended and reinstated; the official OB 3.0 schemas allow only one
+        ``credentialStatus``, so it is off unless asked for (README).
+        """
+        email = normalise_email(request.email)
+        request = IssueRequest(**{**_plain(request), "email": email})
+        fmt = request.format or self.settings.default_format
+        definition = self.achievement(slug)
+        credential_id = self.new_id()
+        salt = new_salt()
+        terms = _terms(definition, request, self.now().date())
+        # Validate before the transaction opens: a bad amount never reserves a status index.
+        self.build(slug, request, credential_id=credential_id, status=(), salt=salt)
+
+        def sign(entries) -> str:
+            unsigned = self.build(slug, request, credential_id=credential_id,
+                                  status=[e.to_dict() for e in entries], salt=salt)
+            signed = sign_credential(unsigned, self.key, fmt=fmt, loader=self.loader, created=self.now(),
+                                     verification_method=self.verification_method)
+            self._self_check(signed)
+            return signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
+
+        new = NewCredential(
+            id=credential_id, achievement=slug,
+            recipient_hash=identity_object(email, salt=salt)["identityHash"],
+            lookup_key=lookup_key(email, self.settings.lookup_secret), issued_on=terms.awarded,
+            valid_from=terms.valid_from, format=fmt,
+            recipient_name=request.name, recipient_did=request.did, organization=request.organization,
+            credits=terms.credits, valid_until=terms.valid_until, suspension=suspension)
+        return self.registry.issue(self.issuer_id, new, sign,
+                                   status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
+                                   actor=self.actor, now=self.now())
+
+    # -- status --------------------------------------------------------------------------------
+
+    def set_status(self, credential_id: str, action: str, *, reason: str | None = None) -> CredentialRecord:
+        """Revoke, suspend or reinstate ``credential_id`` (the event log records who and why)."""
+        record = self.registry.get_credential(_normalise_id(credential_id), issuer_id=self.issuer_id)
+        if record is None:
+            raise NotFound(Code.CREDENTIAL_NOT_FOUND, f"There is no credential {credential_id} in this instance.")
+        return self.registry.set_status(record.id, action, actor=self.actor, reason=reason,
+                                        issuer_id=self.issuer_id, now=self.now())
+
+    def status_list_credential(self, status_list: StatusListRecord) -> dict[str, Any]:
+        """The signed BitstringStatusListCredential for ``status_list`` as it is now."""
+        # The list carries only the VC 2.0 context, which has no Profile terms:
+        # the issuer is named by its id.
+        unsigned = build_status_list_credential(status_list.url, self.did, status_list.purpose,
+                                                status_list.bits, status_list.updated_at)
+        return sign_credential(unsigned, self.key, fmt="di", loader=self.loader,
+                               created=status_list.updated_at, verification_method=self.verification_method)
+
+    def credential_page(self, credential_id: str) -> str:
+        """The public badge page URL of a credential."""
+        return credential_url(self.settings, credential_id)
+
+    def close(self) -> None:
+        self.registry.dispose()
+
+
+@dataclass(frozen=True, slots=True)
+class _Terms:
+    awarded: date
+    valid_from: datetime
+    valid_until: datetime | None
+    credits: float | None
+
+
+def _terms(definition: dict[str, Any], request: IssueRequest, today: date) -> _Terms:
+    """Award date, validity window and credits of a request, checked against the achievement."""
+    ob = definition["ob"]
+    available = ob.get("creditsAvailable")
+    if request.credits is not None and available is not None and request.credits > available:
+        raise InputError(Code.CREDITS_EXCEEDED,
+                         f"{request.credits:g} credits is more than the {available:g} that {ob['name']!r} offers.")
+    awarded = request.date or today
+    valid_until = None
+    if definition.get("valid_for"):
+        valid_until = datetime.combine(add_duration(awarded, definition["valid_for"]), time(0, 0),
+                                       tzinfo=timezone.utc)
+    return _Terms(awarded, datetime.combine(awarded, time(0, 0), tzinfo=timezone.utc), valid_until,
+                  request.credits if request.credits is not None else available)
+
+
+def _normalise_id(credential_id: str) -> str:
+    text = credential_id.strip()
+    return text if text.startswith("urn:uuid:") else f"urn:uuid:{text}"
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return {name: getattr(value, name) for name in value.__slots__}
+
+
+__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE"]

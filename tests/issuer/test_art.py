@@ -1,0 +1,65 @@
+"""issuer.art: badge art as SVG (escaped, valid XML) and PNG (400x400)."""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+
+from PIL import Image
+
+from issuer.art import render_badge_png, render_badge_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _texts(svg: bytes) -> list[str]:
+    return ["".join(node.itertext()).strip() for node in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def test_render_badge_svg_shows_type_name_credits_and_issuer():
+    svg = render_badge_svg("Storytime Skills", "Course", "1.5 CEUs", "Youth Services Division")
+    texts = _texts(svg)
+    assert texts[0] == "COURSE"
+    assert "Storytime Skills" in " ".join(" ".join(texts).split())
+    assert "1.5 CEUs" in texts and "Youth Services Division" in texts
+
+
+def test_render_badge_svg_escapes_markup_in_every_field():
+    name = 'Tom & Jerry <script>alert("x")</script>'
+    svg = render_badge_svg(name, "<b>Course</b>", "1 & 2", "A&B <Library>")
+    assert b"<script" not in svg and b"<b>" not in svg and b"<Library>" not in svg
+    assert b"Tom &amp; Jerry &lt;script&gt;" in svg
+    root = ET.fromstring(svg)  # still well-formed XML
+    assert root.find(f"{SVG}title").text == name
+    assert "A&B <Library>" in _texts(svg)
+
+
+def test_render_badge_svg_wraps_a_long_name_to_at_most_three_lines():
+    name = "Advanced Reference Interview Techniques for Public and Academic Libraries in Practice"
+    tspans = list(ET.fromstring(render_badge_svg(name, "Certification", None, "X")).iter(f"{SVG}tspan"))
+    assert 2 <= len(tspans) <= 3
+    assert all(len(t.text) <= 40 for t in tspans)
+
+
+def test_render_badge_svg_humanises_types_and_numeric_credits():
+    texts = _texts(render_badge_svg("N", "ext:MicroCredential", 2, "I"))
+    assert texts[0] == "MICRO CREDENTIAL" and "2 credits" in texts
+
+
+def test_render_badge_svg_drops_control_characters():
+    ET.fromstring(render_badge_svg("bad\x00name\x1b", "Course", None, "I\x07"))
+
+
+def test_render_badge_png_is_a_400px_image_readable_at_200():
+    png = render_badge_png("Storytime Skills for Early Literacy", "Certification", "1.5 CEUs", "Youth Services")
+    with Image.open(io.BytesIO(png)) as image:
+        image.load()
+        assert image.format == "PNG" and image.size == (400, 400)
+        small = image.convert("RGB").resize((200, 200))
+        # the face and the text are both there: light and dark pixels in the middle
+        lo, hi = small.convert("L").crop((60, 60, 140, 110)).getextrema()
+        assert lo < 120 and hi > 220
+
+
+def test_render_badge_png_and_svg_accept_markup_in_names():
+    assert render_badge_png("<script>&", None, None, None).startswith(b"\x89PNG")
