@@ -431,6 +431,41 @@ def qr(url: str, output: Path) -> None:
     click.echo(f"Wrote {output}")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the badge pages, the verification site and the issuer's documents (for a laptop or a demo;
+    use gunicorn in production)."""
+    from werkzeug.serving import run_simple
+
+    from app import create_app
+
+    home = _home(ctx)
+    application = create_app({"HOME": str(home)})
+    click.echo(f"Serving {home} on http://{host}:{port}/ (Ctrl+C to stop)")
+    run_simple(host, port, application, threaded=True, use_reloader=False, use_debugger=False)
+
+
+@main.command()
+@click.option("--port", default=8000, show_default=True, type=int, help="Port for the demo server.")
+@click.option("--no-serve", is_flag=True, help="Stop after issuing and verifying (do not start the server).")
+@click.pass_context
+def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
+    """The whole job on an embedded default: a demo issuer, badges issued, baked, verified, served."""
+    from issuer.demo import run_demo
+
+    home = ctx.obj.get("home") or Path("demo-instance")
+    result = run_demo(Path(home), base_url=f"http://127.0.0.1:{port}", echo=click.echo)
+    if not result.verified:
+        raise click.ClickException("The demo credential did not verify; see the report above.")
+    if no_serve:
+        return
+    ctx.obj["home"] = Path(home)
+    ctx.invoke(serve, host="127.0.0.1", port=port)
+
+
 def _passphrase(variable: str | None) -> str | None:
     if not variable:
         return os.environ.get("BADGESMITH_KEY_PASSPHRASE") or None

@@ -16,9 +16,11 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +79,10 @@ def postgres_url() -> Iterator[str]:
     except Exception:
         shutil.rmtree(root, ignore_errors=True)
         raise
+    # pg_ctl daemonises the server, so a plain SIGTERM to pytest would orphan
+    # it: turn SIGTERM into SystemExit so the teardown below still runs.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm) if in_main else None
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -84,6 +90,12 @@ def postgres_url() -> Iterator[str]:
             _run_as(user, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(root, ignore_errors=True)
+            if in_main:
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -74,7 +74,13 @@ class Report:
         if self.verified:
             issuer = (summary.get("issuer") or {}).get("name") or (summary.get("issuer") or {}).get("id")
             name = summary.get("name") or (summary.get("achievement") or {}).get("name") or "credential"
-            return f"Verified: {name}, issued by {issuer or 'an unnamed issuer'}."
+            text = f"Verified: {name}, issued by {issuer or 'an unnamed issuer'}"
+            recipient = (summary.get("recipient") or {}).get("name")
+            if recipient:
+                text += f" to {recipient}"
+            if isinstance(summary.get("validFrom"), str):
+                text += f" on {summary['validFrom'][:10]}"
+            return text + "."
         failed = self.failures()
         if failed:
             return f"Not verified: {failed[0].message}"

@@ -343,6 +343,8 @@ def test_losing_the_race_on_the_idempotency_key_returns_the_winner(db_url):
     registry, rival = Registry.from_url(db_url), Registry.from_url(db_url)
     registry.migrate()
     issuer_id = prepare(registry)
+    # Open the list first: a list created inside our transaction would make the rival wait for us.
+    registry.issue(issuer_id, new(0), sign, status_url=STATUS_URL)
     winner = []
 
     def slow_sign(entries):
@@ -352,5 +354,6 @@ def test_losing_the_race_on_the_idempotency_key_returns_the_winner(db_url):
     issued = registry.issue(issuer_id, new(1), slow_sign, status_url=STATUS_URL)
     assert not issued.created and issued.record == winner[0]
     with registry.session() as s:
-        assert s.scalar(select(func.count()).select_from(StatusAllocationRow)) == 1
-    registry.dispose(), rival.dispose()
+        assert s.scalar(select(func.count()).select_from(StatusAllocationRow)) == 2
+    registry.dispose()
+    rival.dispose()
