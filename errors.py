@@ -27,6 +27,20 @@ from typing import Any
 class Code(str, Enum):
     """Stable error and check codes. The value is always the name."""
 
+    # checks that passed (or were skipped) in a verification report
+    CONTAINER_OK = "CONTAINER_OK"
+    JSON_OK = "JSON_OK"
+    CONTEXT_OK = "CONTEXT_OK"
+    SCHEMA_OK = "SCHEMA_OK"
+    PROOF_OK = "PROOF_OK"
+    PROOF_NOT_CHECKED = "PROOF_NOT_CHECKED"
+    VALIDITY_OK = "VALIDITY_OK"
+    STATUS_OK = "STATUS_OK"
+    NOT_SUSPENDED = "NOT_SUSPENDED"
+    NO_STATUS = "NO_STATUS"
+    NO_TRUST_LIST = "NO_TRUST_LIST"
+    ISSUER_KNOWN = "ISSUER_KNOWN"
+    RECIPIENT_MATCH = "RECIPIENT_MATCH"
     # reading input
     INPUT_TOO_LARGE = "INPUT_TOO_LARGE"
     INPUT_UNREADABLE = "INPUT_UNREADABLE"

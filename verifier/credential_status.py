@@ -131,7 +131,7 @@ class StatusChecker:
                 return StatusResult("failed", Code.REVOKED.value, "The issuer has revoked this credential.")
             return StatusResult("failed", Code.SUSPENDED.value,
                                 "The issuer has suspended this credential (it may be reinstated).")
-        return StatusResult("passed", "STATUS_OK" if purpose == "revocation" else "NOT_SUSPENDED",
+        return StatusResult("passed", Code.STATUS_OK if purpose == "revocation" else Code.NOT_SUSPENDED,
                             "Not revoked." if purpose == "revocation" else "Not suspended.")
 
     def _check_list_credential(self, status_list: dict[str, Any], credential: dict[str, Any],
@@ -163,7 +163,7 @@ class StatusChecker:
         for item in revoked if isinstance(revoked, list) else []:
             if isinstance(item, dict) and item.get("id") == credential.get("id") and item.get("revoked", True):
                 return StatusResult("failed", Code.REVOKED.value, "The issuer has revoked this credential.")
-        return StatusResult("passed", "STATUS_OK", "Not on the issuer's revocation list.")
+        return StatusResult("passed", Code.STATUS_OK, "Not on the issuer's revocation list.")
 
 
 __all__ = ["StatusChecker", "StatusResult"]

@@ -110,7 +110,7 @@ class Verifier:
             run.add("context", WARNING, Code.LEGACY_DATA_MODEL,
                     "Uses an older Open Badges context version; every term is defined.")
         else:
-            run.add("context", PASSED, "CONTEXT_OK", "Every context is pinned and every term is defined.")
+            run.add("context", PASSED, Code.CONTEXT_OK, "Every context is pinned and every term is defined.")
         return canonical
 
     def _check_schema(self, run: _Run, credential: dict[str, Any]) -> None:
@@ -124,7 +124,7 @@ class Verifier:
             return
         if not types & OB_TYPES:
             if "EndorsementCredential" in types:
-                run.add("schema", PASSED, "SCHEMA_OK", "A well-formed Open Badges EndorsementCredential.")
+                run.add("schema", PASSED, Code.SCHEMA_OK, "A well-formed Open Badges EndorsementCredential.")
             else:
                 run.add("schema", WARNING, Code.TYPE_INVALID,
                         "Not an Open Badge: checked as a plain Verifiable Credential.")
@@ -151,7 +151,7 @@ class Verifier:
             run.add("schema", FAILED, Code.SCHEMA_INVALID,
                     f"The credential does not match the Open Badges 3.0 schema: {shown}{more}.")
             return
-        run.add("schema", PASSED, "SCHEMA_OK", "Matches the official Open Badges 3.0 schema.")
+        run.add("schema", PASSED, Code.SCHEMA_OK, "Matches the official Open Badges 3.0 schema.")
 
     def _check_proof(self, run: _Run, credential: dict[str, Any], jwt: str | None,
                      canonical: str | None) -> ProofOutcome:
@@ -159,7 +159,7 @@ class Verifier:
         if jwt is not None:
             outcome = check_jwt(jwt, credential, fetch=self.fetch, accept_unbound_keys=accept)
         elif canonical is None:
-            run.add("proof", SKIPPED, "PROOF_NOT_CHECKED",
+            run.add("proof", SKIPPED, Code.PROOF_NOT_CHECKED,
                     "The signature cannot be checked because the credential's JSON-LD is not usable.")
             return ProofOutcome()
         else:
@@ -170,16 +170,16 @@ class Verifier:
             run.fail("proof", outcome.errors[0])
         elif outcome.warnings:
             run.add("proof", WARNING, Code.KEY_UNBOUND if any("anyone" in w for w in outcome.warnings)
-                    else "PROOF_OK", "The signature matches, but: " + " ".join(outcome.warnings))
+                    else Code.PROOF_OK, "The signature matches, but: " + " ".join(outcome.warnings))
         else:
-            run.add("proof", PASSED, "PROOF_OK",
+            run.add("proof", PASSED, Code.PROOF_OK,
                     "The signature matches the credential and the key belongs to the issuer.")
         return outcome
 
     def _check_validity(self, run: _Run, credential: dict[str, Any]) -> None:
         problem = check_window(credential, self.now)
         if problem is None:
-            run.add("validity", PASSED, "VALIDITY_OK", describe_window(credential))
+            run.add("validity", PASSED, Code.VALIDITY_OK, describe_window(credential))
         else:
             run.add("validity", FAILED, problem.code, problem.message)
 
@@ -189,7 +189,7 @@ class Verifier:
                                 accept_unbound_keys=self.options.accept_unbound_keys)
         results = checker.check(credential)
         if not results:
-            run.add("status", SKIPPED, "NO_STATUS", "The credential has no status information.")
+            run.add("status", SKIPPED, Code.NO_STATUS, "The credential has no status information.")
             return
         failed = [r for r in results if r.outcome == FAILED]
         hard = [r for r in failed if not (r.code == Code.STATUS_UNREACHABLE.value
@@ -200,18 +200,18 @@ class Verifier:
         elif failed:
             run.add("status", WARNING, failed[0].code, failed[0].message + " (allowed by your settings)")
         else:
-            run.add("status", PASSED, "STATUS_OK", " ".join(r.message for r in results))
+            run.add("status", PASSED, Code.STATUS_OK, " ".join(r.message for r in results))
 
     def _check_trust(self, run: _Run, credential: dict[str, Any]) -> None:
         issuer = issuer_id(credential) or "(none)"
         if self.trust is None:
             outcome = FAILED if self.options.require_trusted else SKIPPED
-            run.add("issuer_trust", outcome, Code.ISSUER_UNKNOWN if outcome == FAILED else "NO_TRUST_LIST",
+            run.add("issuer_trust", outcome, Code.ISSUER_UNKNOWN if outcome == FAILED else Code.NO_TRUST_LIST,
                     "No list of known issuers was given.")
             return
         name = self.trust.get(issuer)
         if name:
-            run.add("issuer_trust", PASSED, "ISSUER_KNOWN", f"Issued by {name} (known issuer).")
+            run.add("issuer_trust", PASSED, Code.ISSUER_KNOWN, f"Issued by {name} (known issuer).")
         else:
             run.add("issuer_trust", FAILED if self.options.require_trusted else WARNING, Code.ISSUER_UNKNOWN,
                     f"The issuer {issuer[:120]} is not on your list of known issuers.")
@@ -223,7 +223,7 @@ class Verifier:
         identities = subject.get("identifier", []) if isinstance(subject, dict) else []
         identities = identities if isinstance(identities, list) else [identities]
         if any(isinstance(i, dict) and matches_identity(i, email) for i in identities):
-            run.add("recipient", PASSED, "RECIPIENT_MATCH", f"Awarded to {email}.")
+            run.add("recipient", PASSED, Code.RECIPIENT_MATCH, f"Awarded to {email}.")
         else:
             run.add("recipient", FAILED, Code.RECIPIENT_MISMATCH,
                     f"The credential was not awarded to {email}.")
@@ -234,8 +234,8 @@ class Verifier:
                           jwt: str | None = None, email: str | None = None) -> Report:
         """Run every check on an already-read credential."""
         run = _Run()
-        run.add("container", PASSED, "CONTAINER_OK", _container_sentence(container))
-        run.add("json", PASSED, "JSON_OK", "The credential is a well-formed JSON object.")
+        run.add("container", PASSED, Code.CONTAINER_OK, _container_sentence(container))
+        run.add("json", PASSED, Code.JSON_OK, "The credential is a well-formed JSON object.")
         canonical = self._check_context(run, credential)
         self._check_schema(run, credential)
         outcome = self._check_proof(run, credential, jwt, canonical)
