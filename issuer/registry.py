@@ -31,7 +31,7 @@ from issuer.models import (
     CreditReport, EventRecord, EventRow, IssuerRecord, IssuerRow, Issued, KeyRecord, KeyRow,
     LearnerTotal, NewCredential, StatusAllocationRow, StatusListRecord, StatusListRow, utcnow,
 )
-from issuer.status import PURPOSES, Purpose, StatusEntry, new_bitstring
+from issuer.status import Purpose, StatusEntry, new_bitstring
 from verifier.status import MIN_LIST_SIZE, set_bit
 
 Sign = Callable[[Sequence[StatusEntry]], str]
@@ -243,7 +243,8 @@ class Registry:
             with self.session(write=False) as s:
                 existing = s.scalar(_idempotency_query(issuer_id, new))
             if existing is None:
-                raise Conflict(Code.DATABASE_ERROR, f"A credential with id {new.id} already exists; issue it with a new id.") from None
+                raise Conflict(Code.DATABASE_ERROR,
+                               f"A credential with id {new.id} already exists; issue it with a new id.") from None
             return Issued(CredentialRecord.from_row(existing), created=False)
 
     def _allocate(self, s: Session, issuer_id: int, purpose: Purpose, credential_id: str,
@@ -262,17 +263,18 @@ class Registry:
     def _open_list(self, s: Session, issuer_id: int, purpose: Purpose, status_url: str,
                    now: datetime) -> StatusListRow:
         mine = (StatusListRow.issuer_id == issuer_id, StatusListRow.purpose == purpose)
-        while True:
+        for _ in range(2):
             row = s.scalar(select(StatusListRow).where(*mine, StatusListRow.is_full.is_(False))
                            .order_by(StatusListRow.seq).limit(1))
             if row is not None:
                 return row
             seq = (s.scalar(select(func.max(StatusListRow.seq)).where(*mine)) or 0) + 1
+            url = status_url.format(purpose=purpose, seq=seq)
             _insert_ignore(s, StatusListRow, dict(
-                issuer_id=issuer_id, purpose=purpose, seq=seq, url=status_url.format(purpose=purpose, seq=seq),
-                size=self._list_size, bits=new_bitstring(self._list_size), is_full=False, version=1,
-                created_at=now, updated_at=now))
-            # Inserted by us or by a concurrent server: either way the loop now finds it.
+                issuer_id=issuer_id, purpose=purpose, seq=seq, url=url, size=self._list_size,
+                bits=new_bitstring(self._list_size), is_full=False, version=1, created_at=now, updated_at=now))
+            # Inserted by us or by a concurrent server: either way the next select finds it.
+        raise ConfigError(Code.CONFIG_INVALID, f"The status list URL {url} is already used by another issuer.")
 
     # -- reading and changing credentials ------------------------------------------------
 
@@ -280,7 +282,9 @@ class Registry:
         """The stored credential, or None (also None when it belongs to another issuer)."""
         with self.session(write=False) as s:
             row = s.get(CredentialRow, credential_id)
-            return None if row is None or issuer_id not in (None, row.issuer_id) else CredentialRecord.from_row(row)
+            if row is None or issuer_id not in (None, row.issuer_id):
+                return None
+            return CredentialRecord.from_row(row)
 
     def find_credentials(self, issuer_id: int, *, achievement: str | None = None, lookup_key: str | None = None,
                          since: date | None = None, until: date | None = None,
@@ -289,8 +293,9 @@ class Registry:
         query = select(CredentialRow).where(*_credential_filters(issuer_id, achievement, lookup_key, since, until))
         if status is not None:
             query = query.where(CredentialRow.status == status)
+        query = query.order_by(CredentialRow.issued_on, CredentialRow.created_at)
         with self.session(write=False) as s:
-            return [CredentialRecord.from_row(r) for r in s.scalars(query.order_by(CredentialRow.issued_on, CredentialRow.created_at))]
+            return [CredentialRecord.from_row(r) for r in s.scalars(query)]
 
     def set_status(self, credential_id: str, action: str, *, actor: str, reason: str | None = None,
                    issuer_id: int | None = None, now: datetime | None = None) -> CredentialRecord:
@@ -300,7 +305,8 @@ class Registry:
         else raises ``Conflict`` with ``STATUS_CHANGE_INVALID``.
         """
         if action not in _ACTIONS:
-            raise InputError(Code.STATUS_CHANGE_INVALID, f"Unknown status action {action!r}; use revoke, suspend or reinstate.")
+            raise InputError(Code.STATUS_CHANGE_INVALID,
+                             f"Unknown status action {action!r}; use revoke, suspend or reinstate.")
         allowed, new_status, purpose, value = _ACTIONS[action]
         now = now or utcnow()
         with self.session() as s:
@@ -427,7 +433,8 @@ def _database_error(exc: SQLAlchemyError) -> BadgesmithError:
     cause = _first_line(getattr(exc, "orig", None) or exc)
     if isinstance(exc, IntegrityError):
         return Conflict(Code.DATABASE_ERROR, f"The change conflicts with what the database holds: {cause}.")
-    return ConfigError(Code.DATABASE_ERROR, f"The database could not be used ({cause}); check the database URL and server.")
+    return ConfigError(Code.DATABASE_ERROR,
+                       f"The database could not be used ({cause}); check the database URL and server.")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -474,4 +481,4 @@ def _credential_values(issuer_id: int, new: NewCredential, slots: list[tuple[int
     )
 
 
-__all__ = ["MIGRATIONS_DIR", "PURPOSES", "Registry", "Sign"]
+__all__ = ["MIGRATIONS_DIR", "Registry", "Sign"]

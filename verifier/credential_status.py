@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from errors import BadgesmithError, Code, CredentialError, UpstreamError
 from verifier.proofs import check_data_integrity, issuer_id
-from verifier.status import bit_is_set, decode_status_list
+from verifier.status import MIN_LIST_SIZE, bit_is_set, decode_status_list
 from verifier.validity import check_window
 
 _BITSTRING = ("BitstringStatusListEntry", "BitstringStatusListCredential", "BitstringStatusList")
@@ -123,6 +123,11 @@ class StatusChecker:
         if not isinstance(encoded, str):
             raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} has no encodedList.")
         bits = decode_status_list(encoded)
+        if len(bits) * 8 < MIN_LIST_SIZE:
+            # Shorter lists break herd privacy; the spec makes them an error (STATUS_LIST_LENGTH_ERROR).
+            raise CredentialError(Code.STATUS_LIST_INVALID,
+                                  f"The status list at {url} has only {len(bits) * 8} entries; "
+                                  f"at least {MIN_LIST_SIZE} are required.")
         if index >= len(bits) * 8:
             raise CredentialError(Code.STATUS_ENTRY_INVALID,
                                   f"The statusListIndex {index} is outside the list ({len(bits) * 8} entries).")

@@ -18,6 +18,7 @@ fetches a DTD, and every failure is a ``BadgesmithError`` with a code.
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ _SVG_XMLNS = "http://www.w3.org/2000/svg"
 # an attack (XXE, out-of-band probing) and is refused.
 _KNOWN_SVG_PUBLIC_IDS = ("-//W3C//DTD SVG ",)
 _PNG_MAX_CHUNK_LENGTH = 2**31 - 1  # PNG spec §5.3
+# A tag up to its ">", skipping quoted attribute values (which may hold ">").
+_TAG = re.compile(rb"""(?:[^"'>]++|"[^"]*+"|'[^']*+')*+>""")
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,17 +335,10 @@ def scan_svg(data: bytes, *, limits: Limits) -> SvgScan:
 
 def _tag_end(data: bytes, start: int) -> int:
     """The index just after the ``>`` closing the tag that starts at ``start``."""
-    quote = 0
-    for index in range(start, len(data)):
-        byte = data[index]
-        if quote:
-            if byte == quote:
-                quote = 0
-        elif byte in (0x22, 0x27):  # " or '
-            quote = byte
-        elif byte == 0x3E:  # >
-            return index + 1
-    raise InputError(Code.SVG_MALFORMED, "The SVG image ends inside a tag.")
+    match = _TAG.match(data, start)
+    if match is None:
+        raise InputError(Code.SVG_MALFORMED, "The SVG image ends inside a tag.")
+    return match.end()
 
 
 def unbake_svg(data: bytes, *, limits: Limits) -> str:

@@ -357,3 +357,12 @@ def test_losing_the_race_on_the_idempotency_key_returns_the_winner(db_url):
         assert s.scalar(select(func.count()).select_from(StatusAllocationRow)) == 2
     registry.dispose()
     rival.dispose()
+
+
+def test_two_issuers_with_the_same_status_url_are_a_config_error(registry, issuer_id):
+    other = registry.ensure_issuer("did:web:other.example.org", name="Other", url="https://other.example.org").id
+    registry.put_achievement(other, "ceu-101", {"name": "CEU"})
+    registry.issue(issuer_id, new(1), sign, status_url=STATUS_URL)
+    with pytest.raises(ConfigError) as raised:
+        registry.issue(other, new(1), sign, status_url=STATUS_URL)
+    assert raised.value.code is Code.CONFIG_INVALID
