@@ -199,6 +199,8 @@ class Verifier:
             run.add("status", FAILED, worst.code, worst.message)
         elif failed:
             run.add("status", WARNING, failed[0].code, failed[0].message + " (allowed by your settings)")
+        elif any(r.outcome == WARNING for r in results):
+            run.add("status", WARNING, Code.STATUS_OK, " ".join(r.message for r in results))
         else:
             run.add("status", PASSED, Code.STATUS_OK, " ".join(r.message for r in results))
 
