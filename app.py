@@ -252,7 +252,8 @@ def _handle_http_error(error: HTTPException) -> Response:
     message = HTTP_MESSAGES.get(status, "The request could not be handled.")
     if status == 413:
         limit = request.max_content_length or 0
-        message = f"The upload is larger than the {limit // (1024 * 1024) or 1} MB limit."
+        size = f"{limit / 1048576:g} MB" if limit >= 1048576 else f"{limit:,} bytes"
+        message = f"The upload is larger than the {size} limit."
     headers = {}
     if status == 405:
         allow = error.get_response().headers.get("Allow")

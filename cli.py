@@ -242,7 +242,8 @@ def achievement_list(ctx: click.Context, as_json: bool) -> None:
     issuer = _issuer(ctx)
     records = issuer.registry.list_achievements(issuer.issuer_id)
     if as_json:
-        print_json([{"id": r.slug, **r.definition["ob"]} for r in records])
+        # "slug" is what `issue` takes; "id" stays the published Achievement URL, as `show` prints it.
+        print_json([{"slug": r.slug, **r.definition["ob"]} for r in records])
         return
     for r in records:
         ob = r.definition["ob"]

@@ -282,7 +282,8 @@ class Achievement:
         """``image/png`` or ``image/svg+xml`` for the image, None without one."""
         if self.image is None:
             return None
-        return "image/svg+xml" if _image_kind(self.image.read_bytes()[:4096]) == "svg" else "image/png"
+        with self.image.open("rb") as handle:
+            return "image/svg+xml" if _image_kind(handle.read(4096)) == "svg" else "image/png"
 
     def valid_until(self, start: date) -> date | None:
         """When a credential awarded on ``start`` expires (``valid_for`` later), or None if it never does."""

@@ -104,7 +104,7 @@ def _check_did_web(value: Any) -> str:
     text = value.strip().removeprefix("did:web:")
     host, _, path = text.partition(":")
     text = host.lower().replace("%3a", "%3A") + (":" + path if path else "")
-    if not _DID_WEB.match(text) or "." not in host and not host.lower().startswith("localhost"):
+    if not _DID_WEB.match(text) or ("." not in host and not host.lower().startswith("localhost")):
         raise _Invalid(f"did_web {value!r} must be a host name with an optional :path, like "
                        "\"badges.example.org\" or \"example.org:badges\" (a port is written %3A8443)")
     return text

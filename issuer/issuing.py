@@ -76,7 +76,7 @@ class Issuer:
         self.issuer_id = record.id
         if not any(k.key_id == settings.key_id for k in registry.list_keys(self.issuer_id)):
             registry.add_key(self.issuer_id, settings.key_id, key.public_key.to_multikey(),
-                             file=f"{settings.key_id}.pem")
+                             file=f"{settings.key_id}.pem", now=now())
 
     @classmethod
     def open(cls, home: Path, *, passphrase: str | None = None, database_url: str | None = None,
@@ -166,9 +166,9 @@ class Issuer:
                               "nothing was stored.")
 
     def build(self, slug: str, request: IssueRequest, *, credential_id: str, status: Iterable[dict],
-              salt: str) -> dict[str, Any]:
+              salt: str, definition: dict[str, Any] | None = None) -> dict[str, Any]:
         """The unsigned credential for ``request`` (pure apart from reading the definition)."""
-        definition = self.achievement(slug)
+        definition = definition or self.achievement(slug)
         terms = _terms(definition, request, self.now().date())
         evidence = (evidence_for_url(request.evidence),) if request.evidence else ()
         recipient = Recipient(identity=identity_object(request.email, salt=salt), did=request.did,
@@ -178,26 +178,29 @@ class Issuer:
         return build_credential(issuer=self.profile(), achievement=definition["ob"], recipient=recipient, award=award,
                                 now=self.now(), new_id=lambda: credential_id)
 
-    def issue(self, slug: str, request: IssueRequest, *, suspension: bool = False) -> Issued:
+    def issue(self, slug: str, request: IssueRequest, *, suspension: bool = False,
+              definition: dict[str, Any] | None = None) -> Issued:
         """Issue one credential (idempotent per person, achievement and date); returns the stored record.
 
         ``suspension`` adds a second status entry so the credential can be
         suspended and reinstated; the official OB 3.0 schemas allow only one
         ``credentialStatus``, so it is off unless asked for (README).
+        ``definition`` is the achievement's stored definition when the caller
+        already holds it (a roster run reads it once, not once per row).
         """
         email = normalise_email(request.email)
         request = IssueRequest(**{**_plain(request), "email": email})
         fmt = request.format or self.settings.default_format
-        definition = self.achievement(slug)
+        definition = definition or self.achievement(slug)
         credential_id = self.new_id()
         salt = new_salt()
         terms = _terms(definition, request, self.now().date())
         # Validate before the transaction opens: a bad amount never reserves a status index.
-        self.build(slug, request, credential_id=credential_id, status=(), salt=salt)
+        self.build(slug, request, credential_id=credential_id, status=(), salt=salt, definition=definition)
 
         def sign(entries) -> str:
             unsigned = self.build(slug, request, credential_id=credential_id,
-                                  status=[e.to_dict() for e in entries], salt=salt)
+                                  status=[e.to_dict() for e in entries], salt=salt, definition=definition)
             signed = sign_credential(unsigned, self.key, fmt=fmt, loader=self.loader, created=self.now(),
                                      verification_method=self.verification_method)
             self._self_check(signed)

@@ -151,7 +151,7 @@ def _credits(text: str, achievement: Achievement) -> tuple[float | None, RowErro
                               "leave the column empty.", Code.CREDITS_EXCEEDED)
     if available is not None and value > available:
         return None, RowError(0, "credits", f"{text} credits exceed the {available:g} available for "
-                              f"{achievement.id!r} (CREDITS_EXCEEDED).", Code.CREDITS_EXCEEDED)
+                              f"{achievement.id!r} ({Code.CREDITS_EXCEEDED.value}).", Code.CREDITS_EXCEEDED)
     return value, None
 
 
@@ -238,8 +238,8 @@ def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: 
             if count > limits.max_rows:
                 raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The roster has more than {limits.max_rows} rows: "
                                     "split it into several files.", limit=limits.max_rows)
-            if len(cells) > len(names) and any(c.strip() for c in cells[len(names):]):
-                errors.append(RowError(line, "-", f"has {len(cells)} cells but the header names {len(names)}."))
+            if any(cell.strip() for i, cell in enumerate(cells) if i >= len(names) or not names[i]):
+                errors.append(RowError(line, "-", "has a value in a column without a header name."))
                 continue
             values = {n: cells[i].strip() if i < len(cells) else "" for i, n in enumerate(names) if n}
             row, problems = _row(line, values, achievement, today, limits)

@@ -192,7 +192,7 @@ def unbake_png(data: bytes, *, limits: Limits) -> str:
     for chunk in iter_chunks(data, limits=limits):
         if is_credential_chunk(chunk):
             texts.append(parse_itxt(chunk.data, limits=limits).text)
-        elif chunk.type in ("iTXt", "tEXt") and chunk.data.startswith(b"openbadges\0"):
+        elif chunk.type in ("iTXt", "tEXt") and chunk.data.startswith(_OB2_PNG_KEYWORD.encode() + b"\0"):
             legacy = True
     return _exactly_one(texts, "PNG", legacy)
 
@@ -368,6 +368,7 @@ __all__ = [
     "SVG_NAMESPACE",
     "SVG_PREFIX",
     "Chunk",
+    "SvgCredential",
     "SvgScan",
     "TextChunk",
     "is_credential_chunk",

@@ -2,7 +2,6 @@
 
 import csv
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -113,7 +112,7 @@ def test_empty_file_is_rejected(tmp_path):
     ("ana@example.org,1,,javascript:alert(1)", "evidence", "https://"),
     ("ana@example.org,1,,,mailto:x", "did", "DID"),
     ("ana@example.org,1,,,did:Key:z", "did", "DID"),
-    ("ana@example.org,1,,,,,,extra", "-", "cells"),
+    ("ana@example.org,1,,,,,,extra", "-", "without a header"),
 ])
 def test_bad_cell_is_reported_with_line_and_field(tmp_path, row, field, words):
     roster = _roster(tmp_path, "email,credits,date,evidence,did,organization\n" + row + "\n")
@@ -127,6 +126,11 @@ def test_credits_on_an_achievement_without_credits_available(tmp_path):
     roster = _roster(tmp_path, "email,credits\na@example.org,0\nb@example.org,1\n", achievement=badge)
     assert [r.line for r in roster.rows] == [2]
     assert roster.errors[0].code is Code.CREDITS_EXCEEDED
+
+
+def test_value_under_an_unnamed_header_column_is_an_error_but_empty_ones_are_fine(tmp_path):
+    roster = _roster(tmp_path, "email,name,\na@example.org,A,\nb@example.org,B,oops\n")
+    assert [r.line for r in roster.rows] == [2] and _lines(roster) == [3]
 
 
 def test_same_email_on_different_dates_is_fine(tmp_path):
