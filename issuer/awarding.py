@@ -9,6 +9,7 @@ achievement twice for the same date.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -53,9 +54,10 @@ class RosterSummary:
                 "credentials": [a.to_dict() for a in self.awarded]}
 
 
-def _files(issuer: Issuer, record: CredentialRecord, *, refresh: bool) -> tuple[str, CredentialFiles]:
+def _files(issuer: Issuer, record: CredentialRecord, *, refresh: bool,
+           definition: dict[str, Any] | None = None) -> tuple[str, CredentialFiles]:
     page = issuer.credential_page(record.id)
-    definition = issuer.achievement(record.achievement)
+    definition = definition or issuer.achievement(record.achievement)
     files = write_credential_files(issuer.settings, definition, record, page) if refresh else None
     if files is None:
         from issuer.outputs import file_stem
@@ -65,7 +67,8 @@ def _files(issuer: Issuer, record: CredentialRecord, *, refresh: bool) -> tuple[
         files = CredentialFiles(folder / f"{stem}.{'jwt' if record.format == 'jwt' else 'json'}",
                                 folder / f"{stem}.png", folder / f"{stem}-qr.png",
                                 folder / f"{stem}.svg" if (folder / f"{stem}.svg").exists() else None)
-        if not all(p.exists() for p in files.as_list()):
+        # Empty counts as missing: a crash between rename and flush can leave one behind.
+        if not all(p.exists() and p.stat().st_size for p in files.as_list()):
             files = write_credential_files(issuer.settings, definition, record, page)
     return page, files
 
@@ -93,7 +96,7 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
         raise parsed.to_error(f"The roster {roster.name}")
     summary = RosterSummary(skipped=[str(e) for e in parsed.errors])
     rows = []
-    for row, awarded in _issue_rows(issuer, slug, parsed.rows, fmt, suspension, progress):
+    for row, awarded in _issue_rows(issuer, slug, definition, parsed.rows, fmt, suspension, progress):
         summary.awarded.append(awarded)
         if awarded.created:
             summary.created += 1
@@ -109,24 +112,67 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
     return summary
 
 
-def _issue_rows(issuer: Issuer, slug: str, rows: list, fmt: str | None, suspension: bool, progress: bool):
-    def awarded(row):
-        issued = issuer.issue(slug, IssueRequest.from_row(row, fmt), suspension=suspension)
-        page, files = _files(issuer, issued.record, refresh=issued.created)
-        return row, Awarded(issued.record, issued.created, page, files)
+# Below this many new credentials, starting worker processes costs more than it saves.
+_POOL_MIN_ROWS = 20
 
-    if not progress:
-        for row in rows:
-            yield awarded(row)
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  transient=True) as bar:
-        task = bar.add_task("issuing", total=len(rows))
-        for row in rows:
-            yield awarded(row)
-            bar.advance(task)
+def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: list, fmt: str | None,
+                suspension: bool, progress: bool):
+    """Yield (row, Awarded) in roster order.
+
+    Signing stays in this process, one registry transaction per row (so an
+    interrupted run keeps every row it finished). The files of a new
+    credential (QR, baking, four fsyncs) go to worker processes and are made
+    while the next rows are signed; a re-run rewrites any that are missing.
+    """
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), mp_context=_pool_context()) \
+        if len(rows) >= _POOL_MIN_ROWS else None
+    pending: list[tuple[Any, CredentialRecord, bool, str, Future | CredentialFiles]] = []
+
+    def start(row) -> None:
+        issued = issuer.issue(slug, IssueRequest.from_row(row, fmt), suspension=suspension, definition=definition)
+        page = issuer.credential_page(issued.record.id)
+        if issued.created and pool is not None:
+            files = pool.submit(write_credential_files, issuer.settings, definition, issued.record, page)
+        else:
+            page, files = _files(issuer, issued.record, refresh=issued.created, definition=definition)
+        pending.append((row, issued.record, issued.created, page, files))
+
+    def finish(entry) -> tuple[Any, Awarded]:
+        row, record, created, page, files = entry
+        return row, Awarded(record, created, page, files.result() if isinstance(files, Future) else files)
+
+    try:
+        if not progress:
+            for row in rows:
+                start(row)
+            for entry in pending:
+                yield finish(entry)
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      transient=True) as bar:
+            task = bar.add_task("issuing", total=len(rows))
+            for row in rows:
+                start(row)
+                bar.advance(task)
+        for entry in pending:
+            yield finish(entry)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)  # files of every stored credential get written, even on an error
+
+
+def _pool_context():
+    # forkserver: workers never inherit the registry's open connections or
+    # the progress bar's thread, unlike fork.
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def publish_status_lists(issuer: Issuer) -> list[Path]:

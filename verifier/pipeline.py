@@ -15,11 +15,11 @@ from typing import Any, Callable, Mapping
 from errors import BadgesmithError, Code
 from keys.data_integrity import without_proof
 from keys.rdfc import DEFAULT_LIMITS as RDFC_LIMITS, Limits as RdfcLimits, canonicalize
-from keys.vc_jwt import decode_jwt
+from keys.vc_jwt import decode_jwt, extract_credential
 from schemas.validate import validate
 from verifier.credential_status import StatusChecker
 from verifier.proofs import ProofOutcome, check_data_integrity, check_jwt, issuer_id
-from verifier.recipient import matches_identity
+from verifier.recipient import matches_subject
 from verifier.report import FAILED, PASSED, SKIPPED, WARNING, Check, Report
 from verifier.sources import Limits as SourceLimits, extract
 from verifier.summary import summarize
@@ -69,9 +69,7 @@ def _contexts(credential: dict[str, Any]) -> list[Any]:
 
 def credential_from_jwt_payload(payload: dict[str, Any]) -> dict[str, Any]:
     """The credential inside a VC-JWT payload (VC 2.0: the payload; VC 1.1: the ``vc`` claim)."""
-    if isinstance(payload.get("vc"), dict):
-        return payload["vc"]
-    return {k: v for k, v in payload.items() if k not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")}
+    return extract_credential(payload)[0]
 
 
 class Verifier:
@@ -222,9 +220,7 @@ class Verifier:
         if email is None:
             return
         subject = credential.get("credentialSubject")
-        identities = subject.get("identifier", []) if isinstance(subject, dict) else []
-        identities = identities if isinstance(identities, list) else [identities]
-        if any(isinstance(i, dict) and matches_identity(i, email) for i in identities):
+        if isinstance(subject, dict) and matches_subject(subject, email):
             run.add("recipient", PASSED, Code.RECIPIENT_MATCH, f"Awarded to {email}.")
         else:
             run.add("recipient", FAILED, Code.RECIPIENT_MISMATCH,

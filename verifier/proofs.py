@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from errors import BadgesmithError, Code, CredentialError
 from keys.data_integrity import suite_of, verify_proof
+from keys.ed25519 import PublicKey
 from keys.did import VerificationMethod, key_from_fragment, resolve_verification_method
 from keys.rdfc import Limits
 from keys.vc_jwt import verify_jwt
@@ -96,6 +97,10 @@ class KeyResolver:
                 return public_key
         vm = resolve_verification_method(vm_id, fetch=self._fetch)
         _bind(vm, issuer)
+        if not isinstance(vm.public_key, PublicKey):
+            raise CredentialError(Code.KEY_INVALID,
+                                  f"The verification method {vm_id[:120]} is not an Ed25519 key, which "
+                                  "this proof suite needs.")
         return vm.public_key
 
 
@@ -168,10 +173,14 @@ def check_jwt(token: str, credential: dict[str, Any], *, fetch: Fetch,
         elif result.inline_key:
             if not (issuer or "").startswith("did:key:"):
                 resolver.unbound(_unbound("jwk", issuer, "the JWT header (an inline jwk)"))
-        if "nbf" not in result.payload:
+        if "nbf" in result.missing_claims:
             raise CredentialError(
                 Code.JWT_CLAIMS_MISMATCH,
                 "The JWT has no nbf claim, which Open Badges 3.0 requires (§8.2).")
+        others = [c for c in result.missing_claims if c != "nbf"]
+        if others:
+            # Recommended rather than fatal: the credential itself still carries the values.
+            outcome.warnings.append(f"The JWT lacks the {', '.join(others)} claim(s) that OB 3.0 asks for.")
     except BadgesmithError as error:
         outcome.errors.append(error)
     return outcome
