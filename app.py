@@ -27,6 +27,7 @@ import templates
 from errors import BadgesmithError, Code, ConfigError
 from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier.report import Report
+from verifier.web import bp as verify_bp
 
 TEMPLATES = Path(templates.__file__).parent
 
@@ -103,8 +104,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     app.extensions["badgesmith"] = build_services(app.config)
-
-    from verifier.web import bp as verify_bp
 
     app.register_blueprint(verify_bp)
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))

@@ -34,7 +34,7 @@ from pyld.jsonld import (
     _is_integer,
     _is_keyword,
 )
-from pyld.nquads import escape
+from keys._rdfc_escape import escape_literal as escape
 
 from keys._rdfc_pyld import (
     XSD_STRING,

@@ -32,7 +32,7 @@ from pyld.jsonld import (
     _is_keyword,
     _is_string,
 )
-from pyld.nquads import escape
+from keys._rdfc_escape import escape_literal as escape
 
 from errors import Code, CredentialError
 

@@ -258,3 +258,16 @@ def test_jwt_with_changed_payload_or_alg_none_is_rejected(oracle_signed):
     assert caught.value.code is Code.JWT_MALFORMED
     none_signed = ".".join([_b64({"alg": "none", "typ": "JWT"}), payload, signature])
     assert _ours(none_signed.encode()).check("proof").code == "JWT_ALG_REFUSED"
+
+
+@pytest.mark.oracle
+def test_control_characters_in_text_canonicalize_as_in_rdf_canonize(oracle, key, tmp_path):
+    """pyld writes \\b, \\f and other control characters raw; RDFC-1.0 escapes them. We must match."""
+    credential = rich_credential(key)
+    credential["credentialSubject"]["narrative"] = "tab\there, bell\x07, backspace\b, form feed\f, del\x7f"
+    signed = sign_credential(credential, key, fmt="di", loader=offline_loader(), created=NOW)
+    assert oracle.verify(_write(tmp_path, "ctrl.json", signed), now=NOW.isoformat())["verified"]
+    unsigned = copy.deepcopy(credential)
+    unsigned["issuer"]["id"] = "did:key:SELF"
+    theirs = oracle.sign(_write(tmp_path, "ctrl-unsigned.json", unsigned), SEED.hex())
+    assert _ours(theirs.encode()).verified
