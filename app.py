@@ -27,6 +27,7 @@ import templates
 from errors import BadgesmithError, Code, ConfigError
 from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier.report import Report
+from issuer.web import bp as issuer_bp
 from verifier.web import bp as verify_bp
 
 TEMPLATES = Path(templates.__file__).parent
@@ -43,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "VERIFY_OPTIONS": {},          # verifier.pipeline.VerifyOptions fields
     "VERIFY": None,                # injected verify(data, *, email=None) -> Report (tests)
     "LOOKUP": None,                # injected lookup(credential id) -> bytes | None
+    "ISSUER": None,                # injected issuer.issuing.Issuer (default: opened from HOME)
     "REGISTRY": None,              # an issuer.registry.Registry for lookup
     "DATABASE_URL": None,          # or its URL
     "FETCH": None,                 # injected fetch(url) -> bytes
@@ -81,6 +83,7 @@ class Services:
     lookup: Callable[[str], bytes | None] | None        # stored credential by id (QR links)
     trust: Mapping[str, str] | None                     # known issuers: id -> name
     limiter: RateLimiter | None                         # None: no rate limit
+    issuer: Any = None                                  # issuer.issuing.Issuer of the instance, if any
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -106,6 +109,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["badgesmith"] = build_services(app.config)
 
     app.register_blueprint(verify_bp)
+    app.register_blueprint(issuer_bp)
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))
     app.after_request(_add_security_headers)
     app.register_error_handler(BadgesmithError, _handle_badgesmith_error)
@@ -131,17 +135,42 @@ def read_instance_settings(home: Path) -> dict[str, Any]:
         if isinstance(values.get(key), str):
             values[key] = str(home / values[key])
     database = settings.get("database") or settings.get("database_url")
+    if isinstance(database, dict):
+        database = database.get("url")
     if isinstance(database, str) and "DATABASE_URL" not in values:
         values["DATABASE_URL"] = database
     return values
 
 
 def build_services(config: Mapping[str, Any]) -> Services:
-    """The verifier, lookup, trust list and rate limiter for one app."""
+    """The verifier, lookup, trust list, rate limiter and the instance's issuer for one app."""
     trust = _trust_list(config.get("TRUST"))
-    verify = config.get("VERIFY") or _pipeline_verify(config, trust)
-    return Services(verify=verify, lookup=_lookup(config), trust=trust,
-                    limiter=limiter_from_config(config.get("RATE_LIMIT")))
+    issuer = config.get("ISSUER") or _open_issuer(config)
+    verify = config.get("VERIFY") or _pipeline_verify(config, trust, issuer)
+    lookup = config.get("LOOKUP") or (_issuer_lookup(issuer) if issuer is not None else _lookup(config))
+    return Services(verify=verify, lookup=lookup, trust=trust,
+                    limiter=limiter_from_config(config.get("RATE_LIMIT")), issuer=issuer)
+
+
+def _open_issuer(config: Mapping[str, Any]) -> Any:
+    """The instance's Issuer when ``HOME`` holds one (key, registry); None for a verifier-only site."""
+    home = config.get("HOME")
+    path = Path(home) / "badgesmith.toml" if home else None
+    if path is None or not path.is_file() or "issuer" not in tomllib.loads(path.read_text("utf-8")):
+        return None  # a verifier-only site may keep just a [web] table
+    from issuer.issuing import Issuer
+
+    return Issuer.open(Path(home), passphrase=os.environ.get("BADGESMITH_KEY_PASSPHRASE") or None,
+                       database_url=config.get("DATABASE_URL") or os.environ.get("DATABASE_URL") or None)
+
+
+def _issuer_lookup(issuer: Any) -> Callable[[str], bytes | None]:
+    def lookup(credential_id: str) -> bytes | None:
+        text = credential_id if credential_id.startswith("urn:uuid:") else f"urn:uuid:{credential_id}"
+        record = issuer.registry.get_credential(text, issuer_id=issuer.issuer_id)
+        return None if record is None else record.credential.encode("utf-8")
+
+    return lookup
 
 
 def _trust_list(value: Any) -> Mapping[str, str] | None:
@@ -170,7 +199,8 @@ def _lookup(config: Mapping[str, Any]) -> Callable[[str], bytes | None] | None:
     return lookup
 
 
-def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None) -> Callable[..., Report]:
+def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
+                     issuer: Any = None) -> Callable[..., Report]:
     """``verifier.pipeline.verify_bytes`` with this app's loader, fetcher, clock and trust list.
 
     Imported on first use, not at startup, so the app (and its error pages)
@@ -194,6 +224,12 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None)
             documents = config.get("DOCUMENTS")
             fetch = build_fetch(documents=Path(documents) if documents else None,
                                 offline=bool(config.get("OFFLINE")))
+        if issuer is not None:
+            # The instance's own status lists and DID document come from its registry, not over HTTP.
+            from issuer.documents import instance_documents
+            from verifier.fetch import layered
+
+            fetch = layered(instance_documents(issuer), fetch)
         options = VerifyOptions(**dict(config.get("VERIFY_OPTIONS") or {}))
         return verify_bytes, offline_loader(), fetch, options
 

@@ -51,6 +51,8 @@ _TABLES = {
     "database": ("url",),
     "defaults": ("format", "status_list_size"),
     "paths": ("keys", "achievements", "out"),
+    # Read by app.py (web settings); listed here so a typo is still caught.
+    "web": ("rate_limit", "max_content_length", "trust", "documents", "offline", "proxy_count"),
 }
 
 

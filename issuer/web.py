@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from errors import Code, NotFound
 from issuer.bake import bake_png
+from issuer.documents import signed_status_list
 from issuer.issuing import Issuer
 from issuer.models import CredentialRecord
 from issuer.outputs import achievement_image, file_stem
@@ -255,18 +256,14 @@ def did_document_path(did_path: str) -> Response:
 @bp.get("/status/<purpose>/<int:seq>")
 def status_list(purpose: str, seq: int) -> Response:
     """A signed BitstringStatusListCredential, at the URL the credentials name."""
-    issuer = _issuer()
-    record = issuer.registry.get_status_list(issuer.issuer_id, purpose, seq)
-    if record is None:
+    text = signed_status_list(_issuer(), purpose, seq)
+    if text is None:
         abort(404)
+    response = Response(text, mimetype=JSONLD)
     # Short cache: a revocation must reach verifiers quickly.
-    return _jsonld(json.loads(_signed_list(record, issuer)), cache="public, max-age=60")
-
-
-@lru_cache(maxsize=64)
-def _signed_list(record: Any, issuer: Issuer) -> str:
-    # Keyed by the record (its version and bits included): re-signed only when it changes.
-    return json.dumps(issuer.status_list_credential(record))
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 __all__ = ["bp", "linkedin_url", "live_status"]

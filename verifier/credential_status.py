@@ -13,7 +13,11 @@ when the caller allows unreachable status.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
@@ -43,8 +47,40 @@ def _types(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
+class _ListCache:
+    """Status lists whose proof already verified, by content hash (a list is shared by thousands
+    of credentials; re-verifying its signature for each would double the cost of verification).
+    The issuer and the validity window are still checked on every use."""
+
+    def __init__(self, size: int = 64, ttl: float = 300.0) -> None:
+        self._items: OrderedDict[Any, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._size, self._ttl, self._lock = size, ttl, threading.Lock()
+
+    def get(self, key: Any) -> dict[str, Any] | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] < time.monotonic():
+                self._items.pop(key, None)
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: Any, value: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + self._ttl, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_VERIFIED_LISTS = _ListCache()
+
+
 def _fetch_json(url: str, fetch: Callable[[str], bytes]) -> dict[str, Any]:
-    data = fetch(url)
+    return _parse_json(fetch(url), url)
+
+
+def _parse_json(data: bytes, url: str) -> dict[str, Any]:
     if len(data) > _MAX_LIST_DOCUMENT:
         raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} is too large.")
     try:
@@ -110,8 +146,17 @@ class StatusChecker:
             raise CredentialError(Code.STATUS_ENTRY_INVALID,
                                   f"The statusListIndex {raw_index!s:.20} is not a non-negative integer.")
         index = int(raw_index)
-        status_list = _fetch_json(url, self._fetch)
+        data = self._fetch(url)
+        cache_key = (hashlib.sha256(data).digest(), self._accept_unbound, id(self._loader))
+        cached = _VERIFIED_LISTS.get(cache_key)
+        if cached is None:
+            status_list = _parse_json(data, url)
+            self._check_list_proof(status_list, url, names)
+        else:
+            status_list = cached
         self._check_list_credential(status_list, credential, url, names)
+        if cached is None:
+            _VERIFIED_LISTS.put(cache_key, status_list)
         subject = status_list.get("credentialSubject")
         if not isinstance(subject, dict) or names[2] not in _types(subject.get("type")):
             raise CredentialError(Code.STATUS_LIST_INVALID, f"The document at {url} is not a {names[2]}.")
@@ -141,21 +186,23 @@ class StatusChecker:
                                 f"fewer than the {MIN_LIST_SIZE} the spec asks for, which weakens privacy.)")
         return StatusResult("passed", code, sentence)
 
-    def _check_list_credential(self, status_list: dict[str, Any], credential: dict[str, Any],
-                               url: str, names: tuple[str, str, str]) -> None:
+    def _check_list_proof(self, status_list: dict[str, Any], url: str, names: tuple[str, str, str]) -> None:
         if names[1] not in _types(status_list.get("type")):
             raise CredentialError(Code.STATUS_LIST_INVALID,
                                   f"The document at {url} is not a {names[1]}, so status cannot be established.")
-        if issuer_id(status_list) != issuer_id(credential):
-            raise CredentialError(
-                Code.STATUS_LIST_INVALID,
-                f"The status list at {url} was issued by {issuer_id(status_list)!s:.100}, "
-                "not by the credential's issuer, so it cannot speak for it.")
         outcome = check_data_integrity(status_list, loader=self._loader, fetch=self._fetch,
                                        accept_unbound_keys=self._accept_unbound, limits=self._limits)
         if outcome.errors:
             raise CredentialError(Code.STATUS_LIST_INVALID,
                                   f"The status list at {url} does not verify: {outcome.errors[0].message}")
+
+    def _check_list_credential(self, status_list: dict[str, Any], credential: dict[str, Any],
+                               url: str, names: tuple[str, str, str]) -> None:
+        if issuer_id(status_list) != issuer_id(credential):
+            raise CredentialError(
+                Code.STATUS_LIST_INVALID,
+                f"The status list at {url} was issued by {issuer_id(status_list)!s:.100}, "
+                "not by the credential's issuer, so it cannot speak for it.")
         window = check_window(status_list, self._now)
         if window is not None:
             raise CredentialError(Code.STATUS_LIST_INVALID,

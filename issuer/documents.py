@@ -1,0 +1,60 @@
+"""The instance's own published documents, by URL: signed status lists, the DID document, the profile.
+
+The web app serves them over HTTP, and its verifier reads them straight from
+here (``instance_documents``) instead of fetching its own URLs — a server
+never needs to reach itself, and a laptop demo on ``http://127.0.0.1`` works
+although the verifier's network policy refuses plain http and loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any, Callable
+
+from issuer.issuing import Issuer
+from issuer.models import StatusListRecord
+from keys.did import did_web_url
+from verifier.fetch import DocumentNotListed
+
+_STATUS_PATH = re.compile(r"/status/(revocation|suspension)/(\d{1,9})")
+
+
+@lru_cache(maxsize=128)
+def _signed(record: StatusListRecord, issuer: Issuer) -> str:
+    # Keyed by the whole record (bits and version included): re-signed only when the list changes.
+    return json.dumps(issuer.status_list_credential(record), indent=2)
+
+
+def signed_status_list(issuer: Issuer, purpose: str, seq: int) -> str | None:
+    """The signed BitstringStatusListCredential JSON for list ``purpose``/``seq``, or None."""
+    record = issuer.registry.get_status_list(issuer.issuer_id, purpose, seq)
+    return None if record is None else _signed(record, issuer)
+
+
+def published_document(issuer: Issuer, url: str) -> str | None:
+    """The JSON text this instance publishes at ``url``, or None when it publishes nothing there."""
+    base = issuer.settings.url
+    if url.startswith(base + "/status/"):
+        match = _STATUS_PATH.fullmatch(url[len(base):])
+        return signed_status_list(issuer, match.group(1), int(match.group(2))) if match else None
+    document = issuer.did_document()
+    if document is not None and url == did_web_url(issuer.did):
+        return json.dumps(document)
+    return None
+
+
+def instance_documents(issuer: Issuer) -> Callable[[str], bytes]:
+    """A fetch that serves this instance's documents and misses (``DocumentNotListed``) on anything else."""
+
+    def fetch(url: str) -> bytes:
+        text = published_document(issuer, url.split("#", 1)[0])
+        if text is None:
+            raise DocumentNotListed(url[:200], "this instance's published documents")
+        return text.encode("utf-8")
+
+    return fetch
+
+
+__all__ = ["instance_documents", "published_document", "signed_status_list"]
