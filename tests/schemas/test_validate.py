@@ -47,3 +47,51 @@ def test_official_unsigned_examples_pass(name):
     doc = json.loads((SHARED / "examples" / "ob-v3p0-spec" / "unsigned" / name).read_text())
     if "OpenBadgeCredential" in doc.get("type", []) or "AchievementCredential" in doc.get("type", []):
         assert validate(doc) == []
+
+
+def _mutations(doc):
+    """Credentials one change away from a valid one: removed keys, wrong types, odd values."""
+    import itertools
+
+    paths = []
+
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                paths.append(path + (key,))
+                walk(value, path + (key,))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                paths.append(path + (i,))
+                walk(value, path + (i,))
+
+    walk(doc, ())
+    replacements = [None, 7, "text", [], {"id": "urn:x"}, "ext:Thing"]
+    for path, replacement in itertools.product(paths, ["<delete>", *replacements]):
+        changed = copy.deepcopy(doc)
+        parent = changed
+        for part in path[:-1]:
+            parent = parent[part]
+        if replacement == "<delete>":
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = replacement
+        yield path, changed
+
+
+def test_fast_check_agrees_with_jsonschema_on_every_near_miss():
+    """The compiled fast path and jsonschema agree on validity for thousands of one-change variants."""
+    from jsonschema import Draft201909Validator
+
+    from schemas.validate import _validator, is_valid
+
+    reference: Draft201909Validator = _validator("credential")
+    documents = [_vector(), json.loads((SHARED / "examples" / "ob-v3p0-spec" / "unsigned" /
+                                        "complete-openbadgecredential.json").read_text())]
+    import random
+
+    variants = [v for doc in documents for v in _mutations(doc)]
+    sample = random.Random(7).sample(variants, min(500, len(variants)))
+    for path, changed in sample:
+        assert is_valid(changed) == reference.is_valid(changed), path
+    assert len(sample) == 500
