@@ -17,6 +17,7 @@ from typing import Any
 
 from errors import Code, InputError
 from issuer.issuing import IssueRequest, Issuer
+from issuer.documents import forget_status_lists
 from issuer.models import CredentialRecord
 from issuer.outputs import CredentialFiles, write_credential_files, write_status_list
 from issuer.recipient import lookup_key, normalise_email
@@ -208,6 +209,7 @@ def change_status(issuer: Issuer, credential_id: str, action: str, *, reason: st
     if action not in ("revoke", "suspend", "reinstate"):
         raise InputError(Code.USAGE, f"Unknown status action {action!r}.")
     record = issuer.set_status(credential_id, action, reason=reason)
+    forget_status_lists()
     publish_status_lists(issuer)
     purpose = "revocation" if action == "revoke" else "suspension"
     lists = [s for s in issuer.registry.list_status_lists(issuer.issuer_id) if s.purpose == purpose]

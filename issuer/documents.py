@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -27,10 +29,36 @@ def _signed(record: StatusListRecord, issuer: Issuer) -> str:
     return json.dumps(issuer.status_list_credential(record), indent=2)
 
 
+# Reading the list row costs a database round trip, more than the rest of a
+# verification; the app's own verifier and the HTTP route reuse it for a moment.
+# A revocation therefore shows within STATUS_TTL seconds (served lists carry
+# max-age=60 anyway).
+STATUS_TTL = 2.0
+_recent: dict[tuple[int, int, str, int], tuple[float, str | None]] = {}
+_recent_lock = threading.Lock()
+
+
 def signed_status_list(issuer: Issuer, purpose: str, seq: int) -> str | None:
     """The signed BitstringStatusListCredential JSON for list ``purpose``/``seq``, or None."""
+    key = (id(issuer), issuer.issuer_id, purpose, seq)
+    now = time.monotonic()
+    with _recent_lock:
+        hit = _recent.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     record = issuer.registry.get_status_list(issuer.issuer_id, purpose, seq)
-    return None if record is None else _signed(record, issuer)
+    text = None if record is None else _signed(record, issuer)
+    with _recent_lock:
+        if len(_recent) > 1024:
+            _recent.clear()
+        _recent[key] = (now + STATUS_TTL, text)
+    return text
+
+
+def forget_status_lists() -> None:
+    """Drop the short-lived cache (after a status change in the same process)."""
+    with _recent_lock:
+        _recent.clear()
 
 
 def published_document(issuer: Issuer, url: str) -> str | None:
@@ -57,4 +85,4 @@ def instance_documents(issuer: Issuer) -> Callable[[str], bytes]:
     return fetch
 
 
-__all__ = ["instance_documents", "published_document", "signed_status_list"]
+__all__ = ["STATUS_TTL", "forget_status_lists", "instance_documents", "published_document", "signed_status_list"]
