@@ -234,7 +234,7 @@ def credit_report(issuer: Issuer, *, since: date | None, until: date | None) -> 
         "since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
         "by_achievement": [{"achievement": a.achievement, "name": names.get(a.achievement, a.achievement),
                             "credentials": a.credentials, "ceus": a.credits} for a in data.by_achievement],
-        "by_learner": [{"lookup_key": t.lookup_key, "email": getattr(t, "email", None), "name": t.recipient_name,
+        "by_learner": [{"lookup_key": t.lookup_key, "email": t.recipient_email, "name": t.recipient_name,
                         "credentials": t.credentials, "ceus": t.credits} for t in data.by_learner],
     }
 

@@ -211,7 +211,8 @@ class Issuer:
             recipient_hash=identity_object(email, salt=salt)["identityHash"],
             lookup_key=lookup_key(email, self.settings.lookup_secret), issued_on=terms.awarded,
             valid_from=terms.valid_from, format=fmt,
-            recipient_name=request.name, recipient_did=request.did, organization=request.organization,
+            recipient_name=request.name, recipient_email=email, recipient_did=request.did,
+            organization=request.organization,
             credits=terms.credits, valid_until=terms.valid_until, suspension=suspension)
         return self.registry.issue(self.issuer_id, new, sign,
                                    status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),

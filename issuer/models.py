@@ -169,6 +169,9 @@ class CredentialRow(Base):
     recipient_hash: Mapped[str] = mapped_column(String(200))  # sha256$… IdentityObject value
     lookup_key: Mapped[str] = mapped_column(String(200), index=True)  # HMAC of the e-mail
     recipient_name: Mapped[str | None] = mapped_column(String(500))
+    # The issuer's own record of whom it awarded (reports, renewal notices,
+    # pathway awards); the credential itself carries only a salted hash.
+    recipient_email: Mapped[str | None] = mapped_column(String(254))
     recipient_did: Mapped[str | None] = mapped_column(String(1000))
     organization: Mapped[str | None] = mapped_column(String(500))
     credits: Mapped[float | None] = mapped_column(Numeric(12, 3, asdecimal=False))
@@ -256,6 +259,7 @@ class NewCredential:
     valid_from: datetime
     format: str = "di"
     recipient_name: str | None = None
+    recipient_email: str | None = None
     recipient_did: str | None = None
     organization: str | None = None
     credits: float | None = None
@@ -271,6 +275,7 @@ class CredentialRecord(_FromRow):
     recipient_hash: str
     lookup_key: str
     recipient_name: str | None
+    recipient_email: str | None
     recipient_did: str | None
     organization: str | None
     credits: float | None
@@ -331,6 +336,7 @@ class AchievementTotal:
 class LearnerTotal:
     lookup_key: str
     recipient_name: str | None
+    recipient_email: str | None
     credentials: int
     credits: float
 

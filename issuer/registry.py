@@ -354,14 +354,15 @@ class Registry:
         where = (*_credential_filters(issuer_id, None, None, since, until), CredentialRow.status != "revoked")
         count, credits = func.count(CredentialRow.id), func.coalesce(func.sum(CredentialRow.credits), 0)
         name = func.max(CredentialRow.recipient_name)
+        email = func.max(CredentialRow.recipient_email)
         with self.session(write=False) as s:
             per_achievement = s.execute(select(CredentialRow.achievement, count, credits).where(*where)
                                         .group_by(CredentialRow.achievement).order_by(CredentialRow.achievement))
-            per_learner = s.execute(select(CredentialRow.lookup_key, name, count, credits).where(*where)
+            per_learner = s.execute(select(CredentialRow.lookup_key, name, email, count, credits).where(*where)
                                     .group_by(CredentialRow.lookup_key).order_by(name, CredentialRow.lookup_key))
             return CreditReport(
                 tuple(AchievementTotal(a, n, float(c)) for a, n, c in per_achievement),
-                tuple(LearnerTotal(k, who, n, float(c)) for k, who, n, c in per_learner),
+                tuple(LearnerTotal(k, who, mail, n, float(c)) for k, who, mail, n, c in per_learner),
             )
 
     # -- status lists ------------------------------------------------------------------------
@@ -472,7 +473,8 @@ def _credential_values(issuer_id: int, new: NewCredential, slots: list[tuple[int
     suspension_list, suspension = rest[0] if rest else (None, None)
     return dict(
         id=new.id, issuer_id=issuer_id, achievement=new.achievement, recipient_hash=new.recipient_hash,
-        lookup_key=new.lookup_key, recipient_name=new.recipient_name, recipient_did=new.recipient_did,
+        lookup_key=new.lookup_key, recipient_name=new.recipient_name, recipient_email=new.recipient_email,
+        recipient_did=new.recipient_did,
         organization=new.organization, credits=new.credits, issued_on=new.issued_on,
         valid_from=new.valid_from, valid_until=new.valid_until, format=new.format, status="active",
         status_list_id=revocation_list, status_index=revocation.index,
