@@ -1,0 +1,145 @@
+"""The pipeline's own rules: status lists that must verify themselves, trust, recipient, validity, order."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from issuer.credential import Award, Recipient, build_credential
+from issuer.recipient import identity_object
+from issuer.sign import sign_credential
+from issuer.status import build_status_list_credential, new_bitstring, status_entry
+from keys.ed25519 import KeyPair
+from schemas.loader import offline_loader
+from verifier.fetch import DictFetch
+from verifier.pipeline import VerifyOptions, verify_bytes
+from verifier.report import CHECK_ORDER
+from verifier.status import set_bit
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+LIST = "https://badges.example.org/status/revocation/1"
+SUSPENSION = "https://badges.example.org/status/suspension/1"
+
+
+@pytest.fixture(scope="module")
+def key():
+    return KeyPair.from_seed(b"\x01" * 32)
+
+
+@pytest.fixture(scope="module")
+def stranger():
+    return KeyPair.from_seed(b"\x02" * 32)
+
+
+def _credential(key, *, index=5, valid_until=None, suspension=False):
+    status = [status_entry(LIST, index, "revocation")]
+    if suspension:
+        status.append(status_entry(SUSPENSION, index, "suspension"))
+    unsigned = build_credential(
+        issuer={"id": key.public_key.did_key, "type": ["Profile"], "name": "Lakeshore Library Association"},
+        achievement={"id": "https://badges.example.org/achievements/a", "type": ["Achievement"], "name": "A",
+                     "description": "B", "criteria": {"narrative": "C"}, "achievementType": "Course"},
+        recipient=Recipient(identity=identity_object("ana@example.org", salt="pepper")),
+        award=Award(credits_earned=1, valid_until=valid_until, status=tuple(status)), now=NOW - timedelta(days=1))
+    return json.dumps(sign_credential(unsigned, key, loader=offline_loader(), created=NOW)).encode()
+
+
+def _list(signer, *, issuer=None, purpose="revocation", url=LIST, set_index=None, valid_until=None, sign=True):
+    bits = new_bitstring()
+    if set_index is not None:
+        bits = set_bit(bits, set_index, True)
+    unsigned = build_status_list_credential(url, issuer or signer.public_key.did_key, purpose, bits,
+                                            NOW - timedelta(days=2), valid_until=valid_until)
+    document = sign_credential(unsigned, signer, loader=offline_loader(), created=NOW) if sign else unsigned
+    return json.dumps(document).encode()
+
+
+def _verify(data, documents, **kwargs):
+    options = VerifyOptions(**kwargs.pop("options", {}))
+    return verify_bytes(data, loader=offline_loader(), fetch=DictFetch(documents), now=NOW, options=options,
+                        **kwargs)
+
+
+def test_checks_run_in_the_documented_order(key):
+    report = _verify(_credential(key), {LIST: _list(key)}, email="ana@example.org", trust={})
+    assert [c.check for c in report.checks] == list(CHECK_ORDER)
+    assert report.verified
+
+
+def test_revoked_bit_fails_status(key):
+    report = _verify(_credential(key, index=5), {LIST: _list(key, set_index=5)})
+    assert report.check("status").code == "REVOKED" and not report.verified
+
+
+def test_suspended_bit_fails_status_with_its_own_code(key):
+    documents = {LIST: _list(key), SUSPENSION: _list(key, purpose="suspension", url=SUSPENSION, set_index=5)}
+    report = _verify(_credential(key, suspension=True), documents)
+    assert report.check("status").code == "SUSPENDED"
+
+
+def test_a_status_list_that_is_not_a_credential_cannot_establish_status(key):
+    report = _verify(_credential(key), {LIST: json.dumps({"hello": "world"}).encode()})
+    assert report.check("status").code == "STATUS_LIST_INVALID" and not report.verified
+
+
+def test_a_status_list_signed_by_someone_else_cannot_speak_for_the_issuer(key, stranger):
+    report = _verify(_credential(key), {LIST: _list(stranger)})
+    assert report.check("status").code == "STATUS_LIST_INVALID"
+    assert "not by the credential's issuer" in report.check("status").message
+
+
+def test_a_status_list_naming_the_issuer_but_signed_by_another_key_fails(key, stranger):
+    report = _verify(_credential(key), {LIST: _list(stranger, issuer=key.public_key.did_key)})
+    assert report.check("status").code == "STATUS_LIST_INVALID"
+
+
+def test_an_unsigned_or_expired_status_list_fails(key):
+    unsigned = _verify(_credential(key), {LIST: _list(key, sign=False)})
+    assert unsigned.check("status").code == "STATUS_LIST_INVALID"
+    expired = _verify(_credential(key), {LIST: _list(key, valid_until=NOW - timedelta(hours=1))})
+    assert expired.check("status").code == "STATUS_LIST_INVALID"
+    assert "not current" in expired.check("status").message
+
+
+def test_unreachable_status_fails_unless_allowed(key):
+    strict = _verify(_credential(key), {})
+    assert strict.check("status").code == "STATUS_UNREACHABLE" and not strict.verified
+    lenient = _verify(_credential(key), {}, options={"allow_unreachable_status": True})
+    assert lenient.check("status").outcome == "warning" and lenient.verified
+
+
+def test_trust_list_names_known_issuers_and_warns_or_fails_for_others(key):
+    data, documents = _credential(key), {LIST: _list(key)}
+    known = _verify(data, documents, trust={key.public_key.did_key: "Lakeshore Library Association"})
+    assert known.check("issuer_trust").message == "Issued by Lakeshore Library Association (known issuer)."
+    unknown = _verify(data, documents, trust={"did:web:other.example": "Other"})
+    assert unknown.check("issuer_trust").outcome == "warning" and unknown.verified
+    required = _verify(data, documents, trust={}, options={"require_trusted": True})
+    assert required.check("issuer_trust").outcome == "failed" and not required.verified
+
+
+def test_recipient_check_matches_the_hashed_email_only(key):
+    data, documents = _credential(key), {LIST: _list(key)}
+    assert _verify(data, documents, email="Ana@Example.org ").check("recipient").outcome == "passed"
+    mismatch = _verify(data, documents, email="bob@example.org")
+    assert mismatch.check("recipient").code == "RECIPIENT_MISMATCH" and not mismatch.verified
+    assert _verify(data, documents).check("recipient") is None
+
+
+def test_validity_window_has_five_minutes_of_skew(key):
+    data = _credential(key, valid_until=NOW - timedelta(minutes=4))
+    assert _verify(data, {LIST: _list(key)}).check("validity").outcome == "passed"
+    late = _credential(key, valid_until=NOW - timedelta(minutes=6))
+    report = _verify(late, {LIST: _list(key)})
+    assert report.check("validity").code == "EXPIRED" and "expired on" in report.check("validity").message
+
+
+def test_report_summary_names_issuer_achievement_and_credits(key):
+    report = _verify(_credential(key), {LIST: _list(key)})
+    summary = report.to_dict()["credential"]
+    assert summary["issuer"]["name"] == "Lakeshore Library Association"
+    assert summary["achievement"]["achievementType"] == "Course"
+    assert summary["creditsEarned"] == 1
+    assert report.headline().startswith("Verified: A, issued by Lakeshore Library Association")
