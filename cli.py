@@ -467,6 +467,96 @@ def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
     ctx.invoke(serve, host="127.0.0.1", port=port)
 
 
+# -- recertification (issue 7): renewals report, reminder notices, renew -----------------------
+
+
+@main.command()
+@click.option("--due-within", default="90d", show_default=True,
+              help="Certifications expiring this far ahead, and lapsed this far back (90d, 6m, 1y).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (same as --format json).")
+@click.option("--notices", type=click.Path(file_okay=False, path_type=Path),
+              help="Write one reminder e-mail (.eml, RFC 5322) per learner to this folder, once per cycle.")
+@click.option("--smtp", help="Send the reminders through this mail server (HOST:PORT), once per cycle.")
+@click.pass_context
+def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notices: Path | None,
+             smtp: str | None) -> None:
+    """Certification holders due for renewal: CEUs earned this cycle against the rule, and their state."""
+    from issuer.notices import parse_smtp_address, send_notices, write_notices
+    from issuer.renewals import renewals_due
+
+    address = parse_smtp_address(smtp) if smtp else None  # a usage mistake stops before any work
+    issuer = _issuer(ctx)
+    rows = renewals_due(issuer, due_within=due_within)
+    runs = []
+    if notices is not None:
+        runs.append(write_notices(issuer, rows, notices))
+    if address is not None:
+        runs.append(send_notices(issuer, rows, host=address[0], port=address[1]))
+    if as_json or fmt == "json":
+        print_json({"due_within": due_within, "renewals": [r.to_dict() for r in rows],
+                    "notices": [run.to_dict() for run in runs]})
+        return
+    if fmt == "csv":
+        import csv
+
+        columns = ["credential_id", "name", "email", "certification", "expires", "days_left", "earned",
+                   "required", "short_by", "state"]
+        writer = csv.DictWriter(sys.stdout, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(r.to_dict() for r in rows)
+    else:
+        for r in rows:
+            who = f"{r.recipient_name or '-'} <{r.recipient_email or '?'}>"
+            click.echo(f"{r.expires.date()}  {r.days_left:>5}  {r.label:<18} {r.earned:>6g}/{r.required:<6g} "
+                       f"{who:<40} {r.certification}")
+        counts = {state: sum(r.state == state for r in rows) for state in ("eligible", "short", "lapsed")}
+        click.echo(f"{len(rows)} certification(s) due within {due_within}: {counts['eligible']} eligible, "
+                   f"{counts['short']} short of CEUs, {counts['lapsed']} lapsed.")
+    for run in runs:  # after a CSV, on stderr: stdout stays one clean table
+        where = f"wrote {len(run.sent)} file(s) to {notices}" if run.channel == "file" else \
+            f"sent {len(run.sent)} message(s) through {smtp}"
+        click.echo(f"Notices: {where} ({run.already} already notified this cycle, {run.no_email} without "
+                   f"e-mail, {len(run.refused)} refused).", err=fmt == "csv")
+
+
+@main.command(name="renew")
+@click.argument("credential_id", required=False)
+@click.option("--all-eligible", is_flag=True,
+              help="Renew every certification in the window whose holder meets the rule.")
+@click.option("--due-within", default="90d", show_default=True, help="With --all-eligible: the window.")
+@click.option("--override", is_flag=True, help="Staff: renew although the rule is not met (needs --reason).")
+@click.option("--reason", help="Why the override (recorded in the event log).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def renew_command(ctx: click.Context, credential_id: str | None, all_eligible: bool, due_within: str,
+                  override: bool, reason: str | None, as_json: bool) -> None:
+    """Issue the renewed certification (dates chained from CREDENTIAL_ID), or renew --all-eligible."""
+    from issuer.renewals import renew, renew_eligible
+
+    if (credential_id is None) != all_eligible:
+        raise InputError(Code.USAGE, "Give one CREDENTIAL_ID to renew, or --all-eligible.")
+    if all_eligible and (override or reason):
+        raise InputError(Code.USAGE, "--override applies to one credential at a time: give its CREDENTIAL_ID.")
+    issuer = _issuer(ctx)
+    results = (renew_eligible(issuer, due_within=due_within) if all_eligible
+               else [renew(issuer, credential_id, override=override, reason=reason)])
+    if as_json:
+        print_json([r.to_dict() for r in results])
+        return
+    for r in results:
+        record = r.awarded.record
+        note = ", staff override" if r.override else ""
+        click.echo(f"Renewed: {r.previous.credential_id} -> {record.id} for {record.recipient_name or '-'}, "
+                   f"valid {record.valid_from.date()} to {record.valid_until.date() if record.valid_until else '-'} "
+                   f"({r.previous.earned:g} of {r.previous.required:g} CEUs{note})")
+        click.echo(f"  page:  {r.awarded.page_url}")
+        for path in r.awarded.files.as_list():
+            click.echo(f"  file:  {path}")
+    if all_eligible:
+        click.echo(f"{len(results)} certification(s) renewed.")
+
+
 def _passphrase(variable: str | None) -> str | None:
     if not variable:
         return os.environ.get("BADGESMITH_KEY_PASSPHRASE") or None

@@ -371,3 +371,122 @@ __all__ = [
     "StatusListRow",
     "utcnow",
 ]
+
+
+# -- Renewal notices (issue 7, recertification) -----------------------------------
+
+
+class RenewalNoticeRow(Base):
+    """One renewal reminder handed out: written to a file or sent by SMTP.
+
+    The unique key is what makes "never twice for the same cycle" hold, even
+    when two runs overlap: the row is inserted before the notice goes out.
+    """
+
+    __tablename__ = "renewal_notices"
+    __table_args__ = (UniqueConstraint("issuer_id", "credential_id", "cycle_end", "channel"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"))  # the expiring certification
+    cycle_end: Mapped[date] = mapped_column(Date)  # its expiry date: the cycle the notice is about
+    channel: Mapped[str] = mapped_column(String(10))  # 'file' | 'smtp'
+    message_id: Mapped[str] = mapped_column(String(300))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+__all__ += ["RenewalNoticeRow"]
+# -- end of renewal notices ---------------------------------------------------------
+
+
+# == Pathways (issue 7): stackable recognition, owned by issuer/pathways.py ===================
+
+
+class PathwayRow(Base):
+    """A pathway definition (the parsed TOML, as JSON): requirements and the achievement it awards."""
+
+    __tablename__ = "pathways"
+    __table_args__ = (UniqueConstraint("issuer_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PathwayAwardRow(Base):
+    """One person's completion of one pathway.
+
+    The unique key is the once-only guarantee: the row is claimed (inserted
+    with ``credential_id`` NULL) before the award is signed, so two servers
+    that both see a pathway complete award it once; a claim left pending by a
+    crash is finished by the next evaluation for that person.
+    """
+
+    __tablename__ = "pathway_awards"
+    # Learner first: the same index finds one person's awards (progress, evaluation).
+    __table_args__ = (UniqueConstraint("issuer_id", "lookup_key", "pathway"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    pathway: Mapped[str] = mapped_column(String(200))
+    lookup_key: Mapped[str] = mapped_column(String(200))
+    # No foreign key: the claim exists before the credential does.
+    credential_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    awarded_on: Mapped[date] = mapped_column(Date)
+    components: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    awarded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayRecord(_FromRow):
+    slug: str
+    definition: dict[str, Any]
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PathwayAwardRecord(_FromRow):
+    pathway: str
+    lookup_key: str
+    credential_id: str | None  # None while the award is claimed but not yet stored
+    awarded_on: date
+    components: list[dict[str, Any]]
+    awarded_at: datetime
+
+
+__all__ += ["PathwayAwardRecord", "PathwayAwardRow", "PathwayRecord", "PathwayRow"]
+# == end of pathways ==========================================================================
+
+
+# == Learner links (issue 7): the learner's page, owned by issuer/learners.py ==================
+
+
+class LearnerLinkRow(Base):
+    """One unguessable link to a learner's page. Only a SHA-256 of the token is kept,
+    so a copy of the database does not open anyone's page; revoking keeps the row."""
+
+    __tablename__ = "learner_links"
+    __table_args__ = (Index("ix_learner_links_issuer_id_lookup_key", "issuer_id", "lookup_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex sha256 of the token
+    lookup_key: Mapped[str] = mapped_column(String(200))  # the learner (HMAC of the e-mail)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerLinkRecord(_FromRow):
+    id: int
+    issuer_id: int
+    lookup_key: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+__all__ += ["LearnerLinkRecord", "LearnerLinkRow"]
+# == end of learner links ======================================================================

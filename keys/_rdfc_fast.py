@@ -9,13 +9,16 @@ module walks the document once and emits quads directly, mirroring pyld's
 (processed scoped contexts, IRI expansion of each term and type) computed once
 per loader through pyld's own functions and memoised.
 
-It handles: top-level ``@context`` given as URL strings; node objects with
-``id``/``type`` aliases and properties whose container is none or ``@set``;
-type coercion to ``@id``, ``@vocab`` or a datatype; strings, numbers,
-booleans, ``null`` and nested arrays. Anything else (inline contexts,
-``@graph``/``@list``/language/index containers, value objects, explicit
-blank-node ids, ``@json``, default languages, reverse properties, any other
-keyword) raises ``Unsupported`` and the caller uses pyld instead. The safe-mode
+It handles: ``@context`` given as URL strings, at the top and on embedded
+nodes (credentials embedded in a CLR carry their own); node objects with
+``id``/``type`` aliases and properties whose container is none, ``@set`` or
+``@graph`` (a ``proof`` is a named graph: credentials embedded with their
+proofs are the common case in a transcript); type coercion to ``@id``,
+``@vocab`` or a datatype; strings, numbers, booleans, ``null`` and nested
+arrays. Anything else (inline context objects, ``@list``/language/index
+containers, value objects, explicit blank-node ids, ``@json``, default
+languages, reverse properties, any other keyword) raises ``Unsupported`` and
+the caller uses pyld instead. The safe-mode
 checks are the same as the pyld path's and raise the same errors.
 """
 
@@ -64,7 +67,7 @@ class TooDeep(Exception):
 class _Ctx:
     """A pyld active context with memoised lookups derived from it."""
 
-    __slots__ = ("ctx", "vocab_iri", "base_iri", "keys", "derived", "terms", "prev")
+    __slots__ = ("ctx", "vocab_iri", "base_iri", "keys", "derived", "terms", "prev", "locals")
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
@@ -74,18 +77,21 @@ class _Ctx:
         self.derived: dict[tuple[int, bool, bool], tuple[Any, _Ctx]] = {}
         self.terms: dict[str, _Term] = {}
         self.prev: _Ctx | None = None
+        # embedded @context (URL tuple) -> the context it makes on this one
+        self.locals: dict[tuple[str, ...], _Ctx] = {}
 
 
 class _Term:
     """How values of one property key expand under one active context."""
 
-    __slots__ = ("scoped", "term_ctx", "coerce", "predicate")
+    __slots__ = ("scoped", "term_ctx", "coerce", "predicate", "graph")
 
-    def __init__(self, scoped: Any, coerce: Any, predicate: str) -> None:
+    def __init__(self, scoped: Any, coerce: Any, predicate: str, graph: bool = False) -> None:
         self.scoped = scoped
         self.term_ctx: _Ctx | None = None
         self.coerce = coerce
         self.predicate = predicate
+        self.graph = graph  # @container @graph: each value is its own named graph
 
 
 class _Compiled:
@@ -172,12 +178,7 @@ class _Compiled:
         return c.prev
 
     def top_context(self, local: Any) -> _Ctx:
-        if isinstance(local, str):
-            key: tuple[str, ...] = (local,)
-        elif isinstance(local, list) and local and all(isinstance(u, str) for u in local):
-            key = tuple(local)
-        else:
-            raise Unsupported
+        key = _url_key(local)
         found = self.top.get(key)
         if found is None:
             with self.state.lock:
@@ -186,20 +187,38 @@ class _Compiled:
                 found = self.top[key] = self.wrap(ctx)
         return found
 
+    def local_context(self, c: _Ctx, local: Any) -> _Ctx:
+        """An embedded node's own ``@context`` (URLs only) applied on ``c`` (pyld
+        ``_prepare_nested_context``), memoised per URL tuple: every credential
+        in a transcript repeats the same few."""
+        key = _url_key(local)
+        found = c.locals.get(key)
+        if found is None:
+            with self.state.lock:
+                ctx = self.processor._process_context(c.ctx, list(key), self.state.options)
+                found = self.wrap(ctx)
+            if len(c.locals) > _MAX_MEMO:
+                c.locals.clear()
+            c.locals[key] = found
+        return found
+
     def term(self, c: _Ctx, key: str, expanded: str) -> _Term:
         found = c.terms.get(key)
         if found is not None:
             return found
         ctx = c.ctx
         container = _get(ctx, key, "@container")
-        if container is not None and container not in ("@set", ["@set"]):
+        graph = False
+        if container in ("@graph", ["@graph"]):
+            graph = True
+        elif container is not None and container not in ("@set", ["@set"]):
             raise Unsupported
         mapping = ctx["mappings"].get(key)
         if mapping is not None and mapping.get("reverse"):
             raise Unsupported
         if _get(ctx, key, "@type") == "@json":
             raise Unsupported
-        found = c.terms[key] = _Term(_get(ctx, key, "@context"), None, "<" + expanded + ">")
+        found = c.terms[key] = _Term(_get(ctx, key, "@context"), None, "<" + expanded + ">", graph)
         return found
 
     def term_context(self, c: _Ctx, term: _Term, key: str, expanded: str) -> _Ctx:
@@ -232,7 +251,7 @@ class _Compiled:
 class _Walk:
     """One document's walk: a node map of subject → predicate → objects."""
 
-    __slots__ = ("comp", "nodes", "bnodes", "max_depth")
+    __slots__ = ("comp", "nodes", "graphs", "bnodes", "max_depth")
 
     def __init__(self, comp: _Compiled, max_depth: int) -> None:
         self.comp = comp
@@ -241,6 +260,9 @@ class _Walk:
         # subject token → predicate token → {compare key: object token};
         # the compare keys reproduce pyld's duplicate test (compare_values).
         self.nodes: dict[str, dict[str, dict[Any, str]]] = {}
+        # graph name (None: the default graph) → its node map; ``nodes`` is
+        # the active graph's, swapped while walking into a named graph
+        self.graphs: dict[str | None, dict[str, dict[str, dict[Any, str]]]] = {None: self.nodes}
         self.bnodes = 0
 
     def node(self, c: _Ctx, active_property: str | None, element: dict[str, Any],
@@ -254,13 +276,12 @@ class _Walk:
             # pyld: the document's own @context, processed on the initial one
             c = comp.top_context(element["@context"])
         else:
-            if "@context" in element:
-                raise Unsupported
+            local = element.get("@context")
             scoped = _get(c.ctx, active_property, "@context")
             # type-scoped contexts stop at node boundaries, except for a
             # bare reference {"id": ...} (pyld _expand, "must_revert")
             must_revert = True
-            if c.ctx.get("previousContext") and len(element) <= 2:
+            if c.ctx.get("previousContext") and len(element) <= 2 and "@context" not in element:
                 for key in sorted(element):
                     expanded = vocab(c, key)
                     if expanded == "@value":
@@ -272,6 +293,8 @@ class _Walk:
                 c = comp.previous(c)
             if scoped is not None:
                 c = comp.derive(c, scoped, propagate=True, override=True)
+            if "@context" in element:
+                c = comp.local_context(c, local)
 
         # type-scoped contexts (pyld _prepare_nested_context)
         type_ctx = c
@@ -366,6 +389,22 @@ class _Walk:
                 self.values(c, term, key, expanded, item, path + (i,), prop_path, out)
             return
         tc = self.comp.term_context(c, term, key, expanded)
+        if term.graph:
+            if not isinstance(value, dict):
+                raise Unsupported  # a bare IRI as a graph: too unusual to mirror
+            # pyld wraps each value as {"@graph": [value]}: a fresh blank node
+            # names the graph, the property points at it, and the value's
+            # nodes (all of them, however deep) live in that graph.
+            name = f"_:b{self.bnodes}"
+            self.bnodes += 1
+            outer = self.nodes
+            self.nodes = self.graphs[name] = {}
+            try:
+                self.node(tc, key, value, path)
+            finally:
+                self.nodes = outer
+            out.setdefault(name, name)
+            return
         if isinstance(value, dict):
             token = self.node(tc, key, value, path)
             out.setdefault(token, token)
@@ -418,13 +457,23 @@ class _Walk:
     def quads(self) -> list[Quad]:
         quads: list[Quad] = []
         append = quads.append
-        for subject, preds in self.nodes.items():
-            for predicate, objects in preds.items():
-                if predicate == "@type":
-                    predicate = _RDF_TYPE
-                for token in objects.values():
-                    append((subject, predicate, token, None))
+        for graph, nodes in self.graphs.items():
+            for subject, preds in nodes.items():
+                for predicate, objects in preds.items():
+                    if predicate == "@type":
+                        predicate = _RDF_TYPE
+                    for token in objects.values():
+                        append((subject, predicate, token, graph))
         return quads
+
+
+def _url_key(local: Any) -> tuple[str, ...]:
+    """A ``@context`` of URL strings as a memo key; anything else is left to pyld."""
+    if isinstance(local, str):
+        return (local,)
+    if isinstance(local, list) and local and all(isinstance(u, str) for u in local):
+        return tuple(local)
+    raise Unsupported
 
 
 def quads_fast(document: dict[str, Any], state: LoaderState, max_depth: int) -> list[Quad]:

@@ -143,6 +143,12 @@ class Verifier:
                     "A VC 1.1-shaped Open Badge: the OB 3.0 (VC 2.0) schema does not apply.")
             return
         problems = validate(credential)
+        statuses = credential.get("credentialStatus")
+        if problems and isinstance(statuses, list) and statuses and all(
+                not validate({**credential, "credentialStatus": entry}) for entry in statuses):
+            # The OB 3.0 schemas allow one credentialStatus object; VC 2.0 allows
+            # several (revocation + suspension). Each entry alone passes: accept.
+            problems = []
         if problems:
             shown = "; ".join(str(p) for p in problems[:3])
             more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""

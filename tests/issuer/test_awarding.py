@@ -153,8 +153,6 @@ def test_suspend_and_reinstate_flip_the_status_check(make_issuer, db_url, verify
     assert verify_file(awarded.files.png, issuer).check("status").outcome == "passed"
 
 
-@pytest.mark.xfail(strict=True, reason="verifier/pipeline.py's schema check refuses the credentialStatus "
-                   "array (revocation + suspension) that --suspendable writes; VC 2.0 allows it")
 def test_suspendable_credential_verifies_before_suspension_and_after_reinstatement(make_issuer, verify_file):
     issuer = make_issuer()
     awarded = issue_single(issuer, COURSE, IssueRequest(email="ana@example.org"), suspension=True)

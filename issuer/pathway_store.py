@@ -1,0 +1,166 @@
+"""Registry queries for pathways and pathway awards (kept apart from ``issuer/registry.py``).
+
+``PathwayStore(registry)`` works on the registry's engine and sessions, so its
+failures come out as the registry's (``DATABASE_ERROR``). A pathway award is
+claimed by inserting its row before the award credential is signed; the
+unique (issuer, learner, pathway) key lets exactly one claim win, on SQLite
+and on PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from issuer.models import (AchievementRow, CredentialRow, PathwayAwardRecord, PathwayAwardRow, PathwayRecord,
+                           PathwayRow, utcnow)
+from issuer.pathway_rules import Held, Listing
+# The registry's insert-or-ignore (ON CONFLICT DO NOTHING … RETURNING): one implementation, not a twin.
+from issuer.registry import Registry, _insert_ignore
+
+_HELD_COLUMNS = (CredentialRow.id, CredentialRow.achievement, CredentialRow.issued_on, CredentialRow.credits,
+                 CredentialRow.valid_until, CredentialRow.status, CredentialRow.recipient_name,
+                 CredentialRow.recipient_did, CredentialRow.organization)
+_KEYS_PER_QUERY = 500  # bound the IN (...) list when reading many learners at once
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerRecords:
+    """Everything pathway evaluation needs for one person, read in one transaction."""
+
+    held: tuple[Held, ...]
+    awards: Mapping[str, PathwayAwardRecord]
+    pathways: tuple[PathwayRecord, ...]
+    catalog: Mapping[str, Listing]
+
+
+class PathwayStore:
+    """Pathway definitions and awards of the issuers in one registry."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    # -- definitions ----------------------------------------------------------------------------
+
+    def put_pathway(self, issuer_id: int, slug: str, definition: dict[str, Any], *,
+                    achievements: Mapping[str, dict[str, Any]] = {}, now: datetime | None = None) -> PathwayRecord:
+        """Create or replace a pathway and, in the same transaction, the achievement definitions it publishes."""
+        now = now or utcnow()
+        with self.registry.session() as s:
+            row = s.scalar(_pathway_query(issuer_id, slug))
+            if row is None:
+                _insert_ignore(s, PathwayRow, dict(issuer_id=issuer_id, slug=slug, definition=definition,
+                                                   created_at=now, updated_at=now))
+                row = s.scalar(_pathway_query(issuer_id, slug))
+            row.definition, row.updated_at = definition, now
+            for achievement, achievement_definition in achievements.items():
+                s.execute(update(AchievementRow)
+                          .where(AchievementRow.issuer_id == issuer_id, AchievementRow.slug == achievement)
+                          .values(definition=achievement_definition, updated_at=now))
+            return PathwayRecord.from_row(row)
+
+    def get_pathway(self, issuer_id: int, slug: str) -> PathwayRecord | None:
+        """The pathway ``slug``, or None."""
+        with self.registry.session(write=False) as s:
+            row = s.scalar(_pathway_query(issuer_id, slug))
+            return None if row is None else PathwayRecord.from_row(row)
+
+    def list_pathways(self, issuer_id: int) -> list[PathwayRecord]:
+        """All of the issuer's pathways, by slug."""
+        with self.registry.session(write=False) as s:
+            return [PathwayRecord.from_row(r) for r in s.scalars(_pathways_query(issuer_id))]
+
+    # -- one learner ----------------------------------------------------------------------------
+
+    def learner(self, issuer_id: int, lookup_key: str) -> LearnerRecords:
+        """The person's credentials (every status), pathway awards, and the pathways and achievements."""
+        with self.registry.session(write=False) as s:
+            held = tuple(_held(row) for row in s.execute(
+                select(*_HELD_COLUMNS).where(CredentialRow.issuer_id == issuer_id,
+                                             CredentialRow.lookup_key == lookup_key)))
+            awards = {r.pathway: PathwayAwardRecord.from_row(r) for r in s.scalars(
+                select(PathwayAwardRow).where(PathwayAwardRow.issuer_id == issuer_id,
+                                              PathwayAwardRow.lookup_key == lookup_key))}
+            pathways = tuple(PathwayRecord.from_row(r) for r in s.scalars(_pathways_query(issuer_id)))
+            catalog = self._catalog(s, issuer_id) if pathways else {}
+        return LearnerRecords(held, awards, pathways, catalog)
+
+    def catalog(self, issuer_id: int) -> dict[str, Listing]:
+        """Name, tags and field of study of every achievement, by slug."""
+        with self.registry.session(write=False) as s:
+            return self._catalog(s, issuer_id)
+
+    @staticmethod
+    def _catalog(s: Any, issuer_id: int) -> dict[str, Listing]:
+        rows = s.execute(select(AchievementRow.slug, AchievementRow.definition)
+                         .where(AchievementRow.issuer_id == issuer_id))
+        return {slug: Listing.from_ob(definition.get("ob", {})) for slug, definition in rows}
+
+    def held_by(self, issuer_id: int, lookup_keys: Iterable[str]) -> dict[str, list[Held]]:
+        """Credentials of many people at once, by lookup key (audit)."""
+        keys = sorted(set(lookup_keys))
+        found: dict[str, list[Held]] = {key: [] for key in keys}
+        with self.registry.session(write=False) as s:
+            for i in range(0, len(keys), _KEYS_PER_QUERY):
+                chunk = keys[i:i + _KEYS_PER_QUERY]
+                for key, *values in s.execute(select(CredentialRow.lookup_key, *_HELD_COLUMNS).where(
+                        CredentialRow.issuer_id == issuer_id, CredentialRow.lookup_key.in_(chunk))):
+                    found[key].append(_held(values))
+        return found
+
+    # -- awards ---------------------------------------------------------------------------------
+
+    def claim_award(self, issuer_id: int, pathway: str, lookup_key: str, *, awarded_on: date,
+                    components: Sequence[dict[str, Any]], now: datetime | None = None) -> PathwayAwardRecord:
+        """Claim the award of ``pathway`` to this person; returns the claim that won (ours or an earlier one).
+
+        Compare ``credential_id``: None means the award still has to be
+        issued (by whoever holds the winning claim's terms: they are stored).
+        """
+        with self.registry.session() as s:
+            _insert_ignore(s, PathwayAwardRow, dict(
+                issuer_id=issuer_id, pathway=pathway, lookup_key=lookup_key, credential_id=None,
+                awarded_on=awarded_on, components=list(components), awarded_at=now or utcnow()))
+            return PathwayAwardRecord.from_row(s.scalar(_award_query(issuer_id, pathway, lookup_key)))
+
+    def complete_award(self, issuer_id: int, pathway: str, lookup_key: str, credential_id: str) -> None:
+        """Record the credential that carries a claimed award (idempotent)."""
+        with self.registry.session() as s:
+            s.execute(update(PathwayAwardRow)
+                      .where(PathwayAwardRow.issuer_id == issuer_id, PathwayAwardRow.pathway == pathway,
+                             PathwayAwardRow.lookup_key == lookup_key, PathwayAwardRow.credential_id.is_(None))
+                      .values(credential_id=credential_id))
+
+    def list_awards(self, issuer_id: int, *, pathway: str | None = None) -> list[PathwayAwardRecord]:
+        """Every award (and pending claim) of the issuer, oldest first."""
+        query = select(PathwayAwardRow).where(PathwayAwardRow.issuer_id == issuer_id)
+        if pathway is not None:
+            query = query.where(PathwayAwardRow.pathway == pathway)
+        with self.registry.session(write=False) as s:
+            return [PathwayAwardRecord.from_row(r)
+                    for r in s.scalars(query.order_by(PathwayAwardRow.awarded_at, PathwayAwardRow.id))]
+
+
+def _held(values: Sequence[Any]) -> Held:
+    id_, achievement, issued_on, credits, *rest = values
+    return Held(id_, achievement, issued_on, float(credits or 0), *rest)
+
+
+def _pathway_query(issuer_id: int, slug: str) -> Any:
+    return select(PathwayRow).where(PathwayRow.issuer_id == issuer_id, PathwayRow.slug == slug)
+
+
+def _pathways_query(issuer_id: int) -> Any:
+    return select(PathwayRow).where(PathwayRow.issuer_id == issuer_id).order_by(PathwayRow.slug)
+
+
+def _award_query(issuer_id: int, pathway: str, lookup_key: str) -> Any:
+    return select(PathwayAwardRow).where(PathwayAwardRow.issuer_id == issuer_id, PathwayAwardRow.pathway == pathway,
+                                         PathwayAwardRow.lookup_key == lookup_key)
+
+
+__all__ = ["LearnerRecords", "PathwayStore"]
