@@ -32,6 +32,13 @@ class _Group(click.Group):
             ctx.exit(EXIT_ERROR)
         except click.exceptions.Exit:
             raise
+        except click.UsageError as error:
+            # One line in the house style instead of click's usage block.
+            where = f"badgesmith {error.ctx.command_path.split(' ', 1)[1]}" if error.ctx and " " in \
+                error.ctx.command_path else "badgesmith"
+            click.echo(f"error [{Code.USAGE.value}]: {error.format_message().rstrip('.')} "
+                       f"(see `{where} --help`).", err=True)
+            ctx.exit(EXIT_ERROR)
         except (click.ClickException, click.Abort):
             raise
         except Exception:  # a bug: never show a traceback unless asked

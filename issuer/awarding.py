@@ -20,6 +20,7 @@ from issuer.issuing import IssueRequest, Issuer
 from issuer.documents import forget_status_lists
 from issuer.models import CredentialRecord
 from issuer.outputs import CredentialFiles, write_credential_files, write_status_list
+from issuer.pathways import award_pathways
 from issuer.recipient import lookup_key, normalise_email
 from issuer.roster import read_roster, write_summary_csv
 
@@ -32,11 +33,13 @@ class Awarded:
     created: bool
     page_url: str
     files: CredentialFiles
+    pathways: tuple[Awarded, ...] = ()  # pathway awards this credential completed (issuer.pathways)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.record.id, "created": self.created, "achievement": self.record.achievement,
                 "recipient": self.record.recipient_name, "page": self.page_url,
-                "files": [str(p) for p in self.files.as_list()]}
+                "files": [str(p) for p in self.files.as_list()],
+                "pathway_awards": [p.to_dict() for p in self.pathways]}
 
 
 @dataclass(slots=True)
@@ -48,11 +51,13 @@ class RosterSummary:
     skipped: list[str] = field(default_factory=list)
     summary_csv: Path | None = None
     awarded: list[Awarded] = field(default_factory=list)
+    pathway_awards: list[Awarded] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"created": self.created, "existing": self.existing, "skipped": self.skipped,
                 "summary": str(self.summary_csv) if self.summary_csv else None,
-                "credentials": [a.to_dict() for a in self.awarded]}
+                "credentials": [a.to_dict() for a in self.awarded],
+                "pathway_awards": [a.to_dict() for a in self.pathway_awards]}
 
 
 def _files(issuer: Issuer, record: CredentialRecord, *, refresh: bool,
@@ -78,8 +83,15 @@ def issue_single(issuer: Issuer, slug: str, request: IssueRequest, *, suspension
     """Issue one credential and write its files (a repeat returns the stored one)."""
     issued = issuer.issue(slug, request, suspension=suspension)
     page, files = _files(issuer, issued.record, refresh=issued.created)
+    pathways = _award_pathways(issuer, request.email)
     publish_status_lists(issuer)
-    return Awarded(issued.record, issued.created, page, files)
+    return Awarded(issued.record, issued.created, page, files, pathways)
+
+
+def _award_pathways(issuer: Issuer, email: str) -> tuple[Awarded, ...]:
+    """Award the pathways this person has now completed (each once: issuer.pathways), with their files."""
+    return tuple(Awarded(i.record, i.created, *_files(issuer, i.record, refresh=i.created))
+                 for i in award_pathways(issuer, email))
 
 
 def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False,
@@ -106,6 +118,9 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
         rows.append({"line": row.line, "email": row.email, "name": row.name or "", "credential_id": awarded.record.id,
                      "page_url": awarded.page_url, "status": "issued" if awarded.created else "already issued",
                      "files": " ".join(str(p) for p in awarded.files.as_list())})
+    # After the rows, once per person: a re-run or a resumed run evaluates everyone again (idempotent).
+    for email in dict.fromkeys(row.email for row in parsed.rows):
+        summary.pathway_awards.extend(_award_pathways(issuer, email))
     summary.summary_csv = issuer.settings.out_dir / slug / f"{roster.stem}-summary.csv"
     summary.summary_csv.parent.mkdir(parents=True, exist_ok=True)
     write_summary_csv(summary.summary_csv, rows)

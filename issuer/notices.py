@@ -20,6 +20,7 @@ import hashlib
 import re
 import smtplib
 import ssl
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,7 +81,7 @@ def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime)
     message["From"] = Address(settings.name, addr_spec=settings.email)
     message["To"] = Address(first.recipient_name or "", addr_spec=first.recipient_email)
     message["Subject"] = (_subject(first) if len(rows) == 1
-                          else f"Your {len(rows)} certifications from {settings.name}: renewal reminders")
+                          else f"Renewal reminders for your {len(rows)} certifications from {settings.name}")
     message["Date"] = format_datetime(now)
     message["Message-ID"] = _message_id(settings.email, rows)
     # Automatic mail: no out-of-office replies (RFC 3834).
@@ -88,9 +89,11 @@ def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime)
     greeting = f"Dear {first.recipient_name}," if first.recipient_name else "Hello,"
     body = [greeting, ""]
     for row in rows:
-        body += [*_paragraph(row, now), "", f"Your badge: {issuer.credential_page(row.credential_id)}", ""]
+        body += [" ".join(_paragraph(row)), "", f"Your badge: {issuer.credential_page(row.credential_id)}", ""]
     body += [f"Questions? Write to {settings.email}.", "", settings.name, settings.url, ""]
-    message.set_content("\n".join(body))
+    # Wrapped for plain-text readers (and so ASCII bodies travel as 7bit, not quoted-printable).
+    message.set_content("\n".join(textwrap.fill(line, 72, break_long_words=False, break_on_hyphens=False)
+                                   for line in body))
     return message
 
 
@@ -102,7 +105,12 @@ def write_notices(issuer: Issuer, rows: Iterable[RenewalRow], directory: Path, *
 
     def deliver(message: EmailMessage, key: str) -> Path:
         path = directory / f"renewal-{_file_stem(message, key)}.eml"
-        write_file_atomic(path, message.as_bytes(policy=SMTP))
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            write_file_atomic(path, message.as_bytes(policy=SMTP))
+        except OSError as exc:
+            raise InputError(Code.CONFIG_INVALID, f"The notices folder {directory} cannot be written "
+                             f"({exc.strerror}); choose another with --notices.") from exc
         return path
 
     return _run(issuer, rows, FILE, deliver, now=now or issuer.now())
@@ -217,10 +225,10 @@ def _subject(row: RenewalRow) -> str:
     day = _day(row.expires)
     if row.state == LAPSED:
         return f"Your {row.certification} certification expired on {day}"
-    return f"Your {row.certification} certification expires on {day}: renewal"
+    return f"Your {row.certification} certification expires on {day}"
 
 
-def _paragraph(row: RenewalRow, now: datetime) -> list[str]:
+def _paragraph(row: RenewalRow) -> list[str]:
     day, tags = _day(row.expires), f" in {', '.join(row.tags)}" if row.tags else ""
     need = (f"Renewal needs {row.required:g} CEUs{tags} earned between {_day(row.cycle_start)} and {day}; "
             f"we have recorded {row.earned:g}.")

@@ -67,12 +67,17 @@ def without_proof(document: dict[str, Any]) -> dict[str, Any]:
 
 def hash_data(document: dict[str, Any], proof_options: dict[str, Any], *,
               loader: Callable[..., Any], limits: Limits = DEFAULT_LIMITS,
-              canonical_document: str | None = None) -> bytes:
+              canonical_document: str | None = None, previous: list[dict[str, Any]] | None = None) -> bytes:
     """``sha256(canonical proof options) || sha256(canonical document)`` (proof first).
 
     ``canonical_document`` lets a caller that already canonicalized the
     unsecured document (the verifier's context check) skip doing it again.
+    ``previous`` are the proofs a chained proof names in ``previousProof``:
+    they are part of what it signs (DI 1.0 §4.2, "Add Proof", step 4).
     """
+    if previous:
+        document = {**without_proof(document), "proof": previous}
+        canonical_document = canonicalize(document, loader=loader, limits=limits)
     options = {k: v for k, v in proof_options.items() if k != "proofValue"}
     # The proof options are canonicalized under the document's own contexts
     # (DI §4.2 "Add Proof", step "set proofConfig.@context").
@@ -137,7 +142,7 @@ def decode_proof_value(proof: dict[str, Any]) -> bytes:
 
 def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey, *,
                  loader: Callable[..., Any], limits: Limits = DEFAULT_LIMITS,
-                 canonical_document: str | None = None) -> bool:
+                 canonical_document: str | None = None, previous: list[dict[str, Any]] | None = None) -> bool:
     """True when ``proof`` is a valid signature by ``public_key`` over ``document``.
 
     Malformed proofs raise ``CredentialError``; a well-formed proof that does not
@@ -149,7 +154,7 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: Pu
         raise CredentialError(Code.PROOF_TYPE_UNSUPPORTED,
                               f"The proof type {proof.get('type')!s:.60} is not supported.")
     return public_key.verify(signature, hash_data(document, proof, loader=loader, limits=limits,
-                                                  canonical_document=canonical_document))
+                                                  canonical_document=canonical_document, previous=previous))
 
 
 def _contexts(document: dict[str, Any]) -> list[Any]:

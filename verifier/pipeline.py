@@ -18,6 +18,7 @@ from keys.rdfc import DEFAULT_LIMITS as RDFC_LIMITS, Limits as RdfcLimits, canon
 from keys.vc_jwt import decode_jwt, extract_credential
 from schemas.validate import validate
 from verifier.credential_status import StatusChecker
+from verifier.data_model import data_model_problems
 from verifier.proofs import ProofOutcome, check_data_integrity, check_jwt, issuer_id
 from verifier.recipient import matches_subject
 from verifier.report import FAILED, PASSED, SKIPPED, WARNING, Check, Report
@@ -119,6 +120,11 @@ class Verifier:
         subject = credential.get("credentialSubject")
         if issuer_id(credential) is None or not isinstance(subject, (dict, list)):
             run.add("schema", FAILED, Code.SCHEMA_INVALID, "The credential lacks an issuer or a credentialSubject.")
+            return
+        problems = data_model_problems(credential)
+        if problems:
+            run.add("schema", FAILED, Code.DATA_MODEL_INVALID,
+                    f"Not a valid verifiable credential: {problems[0].message}")
             return
         if not types & OB_TYPES:
             if "EndorsementCredential" in types:

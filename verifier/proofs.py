@@ -82,6 +82,17 @@ class KeyResolver:
 
     def resolve(self, vm_id: Any, issuer: str | None) -> Any:
         """The public key for ``vm_id``, checked to belong to ``issuer``."""
+        public_key, vm = self.resolve_any(vm_id, issuer)
+        if vm is not None:
+            _bind(vm, issuer)
+        return public_key
+
+    def resolve_any(self, vm_id: Any, issuer: str | None) -> tuple[Any, VerificationMethod | None]:
+        """The public key for ``vm_id`` and its DID verification method (None: bound by URL, not a DID).
+
+        The caller decides whether a DID key of someone other than the issuer
+        is acceptable (a second signer in a proof set or chain).
+        """
         if not isinstance(vm_id, str) or not vm_id:
             raise CredentialError(Code.PROOF_MALFORMED, "The proof names no verificationMethod.")
         self._outcome.verification_methods.append(vm_id)
@@ -94,14 +105,13 @@ class KeyResolver:
                         f"The verification method {vm_id[:120]} is not under the issuer's id "
                         f"{issuer or '(none)'}.")
                 self.unbound(_unbound(vm_id, issuer, "the verification method URL itself (#z6Mk…)"))
-                return public_key
+                return public_key, None
         vm = resolve_verification_method(vm_id, fetch=self._fetch)
-        _bind(vm, issuer)
         if not isinstance(vm.public_key, PublicKey):
             raise CredentialError(Code.KEY_INVALID,
                                   f"The verification method {vm_id[:120]} is not an Ed25519 key, which "
                                   "this proof suite needs.")
-        return vm.public_key
+        return vm.public_key, vm
 
 
 def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetch,
@@ -118,6 +128,7 @@ def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetc
     resolver = KeyResolver(fetch=fetch, accept_unbound_keys=accept_unbound_keys, outcome=outcome)
     issuer = issuer_id(credential)
     formats, unsupported, verified = [], [], 0
+    others: list[VerificationMethod] = []  # verified proofs by keys that are not the issuer's
     for proof in proofs:
         if not isinstance(proof, dict):
             outcome.errors.append(CredentialError(Code.PROOF_MALFORMED, "A proof is not an object."))
@@ -132,9 +143,10 @@ def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetc
                 raise CredentialError(
                     Code.PROOF_PURPOSE_INVALID,
                     f"The proof's purpose is {proof.get('proofPurpose')!s:.40}, not assertionMethod.")
-            public_key = resolver.resolve(proof.get("verificationMethod"), issuer)
+            previous = previous_proofs(proof, proofs)
+            public_key, vm = resolver.resolve_any(proof.get("verificationMethod"), issuer)
             if not verify_proof(credential, proof, public_key, loader=loader, limits=limits,
-                                canonical_document=canonical_document):
+                                canonical_document=canonical_document, previous=previous):
                 raise CredentialError(
                     Code.PROOF_INVALID,
                     "The signature does not match the credential: it was changed after signing, "
@@ -142,8 +154,18 @@ def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetc
             if suite.legacy:
                 outcome.warnings.append(f"The proof uses the draft suite name {suite.cryptosuite}.")
             verified += 1
+            if vm is not None and vm.controller != issuer:
+                others.append(vm)
         except BadgesmithError as error:
             outcome.errors.append(error)
+    if others and not outcome.errors:
+        # Proof sets and chains may carry other signers (a witness, a notary), but
+        # at least one proof must be the issuer's own.
+        if len(others) == verified:
+            outcome.errors.append(_not_issuers(others[0], issuer))
+        else:
+            outcome.warnings.append("Also signed by " + ", ".join(
+                dict.fromkeys(str(vm.controller)[:120] for vm in others)) + ".")
     outcome.format = "+".join(dict.fromkeys(formats)) or None
     if unsupported:
         text = ", ".join(unsupported)
@@ -156,6 +178,23 @@ def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetc
                 f"The proof type {text} is not supported by Badgesmith, so the signature "
                 "cannot be checked (this does not mean it is forged)."))
     return outcome
+
+
+def previous_proofs(proof: dict[str, Any], proofs: list[Any]) -> list[dict[str, Any]]:
+    """The proofs that ``proof`` names in ``previousProof`` (DI 1.0 proof chains), all of which must exist."""
+    reference = proof.get("previousProof")
+    if reference is None:
+        return []
+    ids = reference if isinstance(reference, list) else [reference]
+    if not ids or not all(isinstance(i, str) and i for i in ids):
+        raise CredentialError(Code.PROOF_MALFORMED, "previousProof must be a proof id or a list of proof ids.")
+    found = [p for p in proofs if isinstance(p, dict) and p is not proof and p.get("id") in ids]
+    missing = set(ids) - {p.get("id") for p in found}
+    if missing:
+        raise CredentialError(Code.PREVIOUS_PROOF_MISSING,
+                              f"previousProof names {sorted(missing)[0][:120]}, which is not among the "
+                              "credential's proofs.")
+    return found
 
 
 def check_jwt(token: str, credential: dict[str, Any], *, fetch: Fetch,
@@ -186,4 +225,4 @@ def check_jwt(token: str, credential: dict[str, Any], *, fetch: Fetch,
     return outcome
 
 
-__all__ = ["KeyResolver", "ProofOutcome", "check_data_integrity", "check_jwt", "issuer_id"]
+__all__ = ["KeyResolver", "ProofOutcome", "check_data_integrity", "check_jwt", "issuer_id", "previous_proofs"]
