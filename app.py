@@ -27,7 +27,10 @@ import templates
 from errors import BadgesmithError, Code, ConfigError
 from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier.report import Report
+from issuer.learners import bp as learners_bp
+from issuer.vc_api import bp as vc_api_bp
 from issuer.web import bp as issuer_bp
+from verifier.vc_api import bp as vc_api_verify_bp
 from verifier.web import bp as verify_bp
 
 TEMPLATES = Path(templates.__file__).parent
@@ -110,6 +113,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(verify_bp)
     app.register_blueprint(issuer_bp)
+    app.register_blueprint(vc_api_bp)
+    app.register_blueprint(vc_api_verify_bp)
+    app.register_blueprint(learners_bp)
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))
     app.after_request(_add_security_headers)
     app.register_error_handler(BadgesmithError, _handle_badgesmith_error)
@@ -253,7 +259,8 @@ def _add_security_headers(response: Response) -> Response:
 
 
 def _wants_json() -> bool:
-    if request.path.startswith("/api/"):
+    # The VC API is JSON in and out, whatever a client's Accept header says.
+    if request.path.startswith("/api/") or request.blueprint in ("vc_api", "vc_api_verify"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
@@ -272,7 +279,7 @@ def _error_response(status: int, body: dict[str, Any], headers: Mapping[str, str
 
 
 def _handle_badgesmith_error(error: BadgesmithError) -> Response:
-    headers = {}
+    headers = dict(getattr(error, "headers", None) or {})  # e.g. WWW-Authenticate on 401/403
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)

@@ -306,6 +306,9 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         click.echo(f"  page:  {result.page_url}")
         for path in result.files.as_list():
             click.echo(f"  file:  {path}")
+        for award in result.pathways:  # pathways this credential completed (awarded once)
+            click.echo(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
+            click.echo(f"  page:  {award.page_url}")
         return
     summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, fmt=fmt,
                            suspension=suspendable, progress=sys.stderr.isatty())
@@ -316,6 +319,9 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         click.echo(f"  skipped {problem}", err=True)
     click.echo(f"Issued {summary.created} new credential(s), {summary.existing} already issued, "
                f"{len(summary.skipped)} invalid row(s) skipped.")
+    if summary.pathway_awards:
+        click.echo(f"Pathways completed: {len(summary.pathway_awards)} certificate(s) awarded "
+                   f"({', '.join(sorted({a.record.achievement for a in summary.pathway_awards}))}).")
     click.echo(f"  summary: {summary.summary_csv}")
 
 
@@ -352,7 +358,8 @@ def list_credentials(ctx: click.Context, slug: str | None, email: str | None, as
         print_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['issued_on']}  {r['status']:<9} {r['achievement']:<28} {r['recipient'] or '-':<28} {r['id']}")
+        click.echo(f"{r['issued_on']}  {r['status']:<9} {r['achievement'] or '(VC API)':<28} "
+                   f"{r['recipient'] or '-':<28} {r['id']}")
     click.echo(f"{len(rows)} credential(s)")
 
 
@@ -360,11 +367,19 @@ def list_credentials(ctx: click.Context, slug: str | None, email: str | None, as
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]), default="table", show_default=True)
+@click.option("--by", "group", type=click.Choice(["achievement", "learner", "organization", "pathway"]),
+              help="One row per group: completions, CEUs, pathway completions, renewals due (90 days after --until).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (same as --format json).")
 @click.pass_context
-def report(ctx: click.Context, since: datetime | None, until: datetime | None, fmt: str) -> None:
+def report(ctx: click.Context, since: datetime | None, until: datetime | None, fmt: str, group: str | None,
+           as_json: bool) -> None:
     """CEUs awarded per achievement and per learner in a period (for accrediting bodies)."""
     from issuer.awarding import credit_report
 
+    fmt = "json" if as_json else fmt
+    if group is not None:
+        _report_by(_issuer(ctx), group, since, until, fmt)
+        return
     data = credit_report(_issuer(ctx), since=since.date() if since else None, until=until.date() if until else None)
     if fmt == "json":
         print_json(data)
@@ -562,6 +577,221 @@ def renew_command(ctx: click.Context, credential_id: str | None, all_eligible: b
             click.echo(f"  file:  {path}")
     if all_eligible:
         click.echo(f"{len(results)} certification(s) renewed.")
+
+
+# -- pathways, learner progress, coordinator reports (issue 7) ---------------------------------
+
+
+@main.group()
+def pathway() -> None:
+    """Stackable pathways: components that, once all held, award a certificate automatically."""
+
+
+@pathway.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def pathway_add(ctx: click.Context, file: Path, as_json: bool) -> None:
+    """Add or replace a pathway from a TOML definition (its achievements must exist)."""
+    from issuer.pathways import add_pathway, describe_pathway
+
+    issuer = _issuer(ctx)
+    added = add_pathway(issuer, file)
+    if as_json:
+        print_json(added.to_dict())
+        return
+    click.echo(f"Added pathway {added.id}: {added.name} -> awards {added.awards}")
+    click.echo(f"  requires {describe_pathway(issuer, added)}")
+
+
+@pathway.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def pathway_list(ctx: click.Context, as_json: bool) -> None:
+    """The instance's pathways."""
+    from issuer.pathways import list_pathways
+
+    pathways = list_pathways(_issuer(ctx))
+    if as_json:
+        print_json([p.to_dict() for p in pathways])
+        return
+    for p in pathways:
+        click.echo(f"{p.id:<32} {p.name}  -> {p.awards}")
+    click.echo(f"{len(pathways)} pathway(s)")
+
+
+@pathway.command("show")
+@click.argument("pathway_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def pathway_show(ctx: click.Context, pathway_id: str, as_json: bool) -> None:
+    """Show a pathway: what it awards and what it requires."""
+    from issuer.pathways import describe_pathway, get_pathway
+
+    issuer = _issuer(ctx)
+    found = get_pathway(issuer, pathway_id)
+    if as_json:
+        print_json(found.to_dict())
+        return
+    click.echo(f"{found.id}: {found.name}")
+    if found.description:
+        click.echo(f"  {found.description}")
+    click.echo(f"  awards:   {found.awards}")
+    click.echo(f"  requires: {describe_pathway(issuer, found)}")
+
+
+@pathway.command("audit")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def pathway_audit(ctx: click.Context, as_json: bool) -> None:
+    """Pathway awards whose requirements no longer hold (e.g. a component was revoked), for a person to decide."""
+    from issuer.pathways import audit_pathways
+
+    findings = audit_pathways(_issuer(ctx))
+    if as_json:
+        print_json([f.to_dict() for f in findings])
+        return
+    for f in findings:
+        what = "claimed but not yet issued (issue anything to the learner to finish it)" if f.kind == "pending" \
+            else "no longer met: " + "; ".join(f.left)
+        click.echo(f"{f.awarded_on}  {f.pathway:<24} {f.recipient or '-':<24} {f.credential_id or '-'}  {what}")
+        if f.withdrawn:
+            click.echo(f"    revoked or suspended components: {', '.join(f.withdrawn)}")
+    click.echo(f"{len(findings)} award(s) to review; nothing was revoked (use `badgesmith revoke ID --reason …`).")
+
+
+@main.command()
+@click.option("--email", required=True, help="The learner's e-mail address.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def progress(ctx: click.Context, email: str, as_json: bool) -> None:
+    """A learner's progress on every pathway: done, left, CEUs counted, and what expires soon."""
+    from issuer.pathways import progress as learner_progress
+
+    data = learner_progress(_issuer(ctx), email)
+    if as_json:
+        print_json(data.to_dict())
+        return
+    click.echo(f"Progress of {data.name or data.email} on {data.as_of}:")
+    for p in data.pathways:
+        state = "awarded" if p.awarded else "complete" if p.complete else "in progress"
+        click.echo(f"  {p.name} ({state}) — {p.ceus_counted:g} of {p.ceus_required:g} CEUs counted"
+                   if p.ceus_required else f"  {p.name} ({state})")
+        for c in p.done:
+            click.echo(f"    done: {c.name} ({c.issued_on})")
+        for line in p.left:
+            click.echo(f"    left: {line}")
+    if not data.pathways:
+        click.echo("  (this instance has no pathways)")
+    for c in data.expiring:
+        click.echo(f"  expires soon: {c.name} on {c.valid_until.date()}")
+
+
+def _report_by(issuer, group: str, since: datetime | None, until: datetime | None, fmt: str) -> None:
+    from issuer.reports import coordinator_report, report_csv_rows
+
+    data = coordinator_report(issuer, by=group, since=since.date() if since else None,
+                              until=until.date() if until else None)
+    if fmt == "json":
+        print_json(data.to_dict())
+    elif fmt == "csv":
+        import csv
+
+        csv.writer(sys.stdout).writerows(report_csv_rows(data))
+    else:
+        period = f"{data.since or 'the start'} to {data.until}"
+        click.echo(f"Per {group}, {period} (renewals due {data.renewals_from} to {data.renewals_to}):")
+        click.echo(f"  {'':<36} {'completions':>11} {'CEUs':>9} {'pathways':>8} {'renewals':>8}")
+        for r in (*data.rows, data.totals):
+            click.echo(f"  {r.name[:36]:<36} {r.completions:>11} {r.ceus:>9g} {r.pathway_completions:>8} "
+                       f"{r.renewals_due:>8}")
+
+
+# -- learner records: transcript and learner page links (issue 7) ------------------------------------
+
+
+@main.command()
+@click.option("--email", required=True, help="The learner's e-mail address (the one their badges were sent to).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (replaced only once the transcript is complete).")
+@click.option("--format", "fmt", type=click.Choice(["clr", "html"]), default="clr", show_default=True,
+              help="clr: the signed CLR 2.0 ClrCredential (JSON); html: a printable page carrying it.")
+@click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
+@click.pass_context
+def transcript(ctx: click.Context, email: str, since: datetime | None, until: datetime | None, output: Path,
+               fmt: str, as_json: bool) -> None:
+    """Write a learner's signed CLR 2.0 transcript: their current credentials, pathways and CEUs per year."""
+    from issuer.instance import write_file_atomic
+    from issuer.transcript import issue_transcript, render_transcript_html, transcript_json
+
+    if not output.parent.is_dir():
+        raise InputError(Code.USAGE, f"The folder {output.parent} does not exist; create it or choose another -o.")
+    issuer = _issuer(ctx)
+    result = issue_transcript(issuer, email, since=since.date() if since else None,
+                              until=until.date() if until else None)
+    text = (transcript_json(result.document) if fmt == "clr"
+            else render_transcript_html(result, issuer=issuer))
+    write_file_atomic(output, text.encode("utf-8"))
+    summary = {"id": result.document["id"], "file": str(output), "format": fmt,
+               "credentials": len(result.records), "left_out": result.left_out,
+               "ceus_by_year": {str(year): total for year, total in result.ceus_by_year}}
+    if as_json:
+        print_json(summary)
+        return
+    click.echo(f"Wrote the transcript of {result.learner_name or email} to {output}: "
+               f"{len(result.records)} credential(s), {result.ceus_total:g} CEUs.")
+    for year, total in result.ceus_by_year:
+        click.echo(f"  {year}: {total:g} CEUs")
+    if result.left_out:
+        click.echo(f"  {result.left_out} other credential(s) left out (revoked, suspended, expired, VC-JWT "
+                   "or outside the period): marked partial.")
+
+
+@main.command("learner-link")
+@click.option("--email", required=True, help="The learner's e-mail address.")
+@click.option("--revoke", metavar="TOKEN", help="Revoke a link: its token, its page URL, or the id --list shows.")
+@click.option("--list", "list_links", is_flag=True, help="List the learner's links (tokens are never shown again).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links: bool, as_json: bool) -> None:
+    """Create (default), list or revoke an unguessable link to a learner's page of recognitions."""
+    from issuer import learners
+
+    if revoke and list_links:
+        raise InputError(Code.USAGE, "Give either --revoke TOKEN or --list, not both.")
+    issuer = _issuer(ctx)
+
+    def row(link) -> dict[str, Any]:
+        return {"id": link.id, "created": link.created_at.isoformat(),
+                "revoked": link.revoked_at.isoformat() if link.revoked_at else None}
+
+    if list_links:
+        links = learners.list_links(issuer, email)
+        if as_json:
+            print_json([row(link) for link in links])
+            return
+        for link in links:
+            state = f"revoked {link.revoked_at:%Y-%m-%d}" if link.revoked_at else "active"
+            click.echo(f"{link.id:>6}  created {link.created_at:%Y-%m-%d %H:%M}  {state}")
+        click.echo(f"{len(links)} link(s)")
+        return
+    if revoke:
+        link = learners.revoke_link(issuer, email, revoke)
+        if as_json:
+            print_json(row(link))
+            return
+        click.echo(f"Link {link.id} revoked: its page now answers 404.")
+        return
+    token, link = learners.create_link(issuer, email)
+    url = learners.learner_page_url(issuer, token)
+    if as_json:
+        print_json({**row(link), "token": token, "url": url})
+        return
+    click.echo("Learner page link (shown only now; the instance keeps just a hash of it):")
+    click.echo(f"  {url}")
+    click.echo(f"Revoke it with: badgesmith learner-link --email {email} --revoke {token}")
 
 
 def _passphrase(variable: str | None) -> str | None:

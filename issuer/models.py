@@ -165,9 +165,10 @@ class CredentialRow(Base):
 
     id: Mapped[str] = mapped_column(String(200), primary_key=True)  # urn:uuid:…
     issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
-    achievement: Mapped[str] = mapped_column(String(200))
-    recipient_hash: Mapped[str] = mapped_column(String(200))  # sha256$… IdentityObject value
-    lookup_key: Mapped[str] = mapped_column(String(200), index=True)  # HMAC of the e-mail
+    # NULL for a credential issued through the W3C VC API: any VC, no achievement, no e-mail.
+    achievement: Mapped[str | None] = mapped_column(String(200))
+    recipient_hash: Mapped[str | None] = mapped_column(String(200))  # sha256$… IdentityObject value
+    lookup_key: Mapped[str | None] = mapped_column(String(200), index=True)  # HMAC of the e-mail
     recipient_name: Mapped[str | None] = mapped_column(String(500))
     # The issuer's own record of whom it awarded (reports, renewal notices,
     # pathway awards); the credential itself carries only a salted hash.
@@ -180,8 +181,9 @@ class CredentialRow(Base):
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     format: Mapped[str] = mapped_column(String(10))  # 'di' | 'jwt'
     status: Mapped[str] = mapped_column(String(20), default="active")  # mirrors the bits
-    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"))
-    status_index: Mapped[int] = mapped_column(Integer)
+    # NULL when the credential has no revocation entry (VC API issuance without one).
+    status_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int | None] = mapped_column(Integer)
     suspension_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id"))
     suspension_index: Mapped[int | None] = mapped_column(Integer)
     credential: Mapped[str] = mapped_column(Text)  # the signed JSON or compact JWT
@@ -271,9 +273,9 @@ class NewCredential:
 class CredentialRecord(_FromRow):
     id: str
     issuer_id: int
-    achievement: str
-    recipient_hash: str
-    lookup_key: str
+    achievement: str | None  # None: issued through the VC API
+    recipient_hash: str | None
+    lookup_key: str | None
     recipient_name: str | None
     recipient_email: str | None
     recipient_did: str | None
@@ -284,8 +286,8 @@ class CredentialRecord(_FromRow):
     valid_until: datetime | None
     format: str
     status: str  # 'active' | 'suspended' | 'revoked'
-    status_list_id: int
-    status_index: int
+    status_list_id: int | None
+    status_index: int | None
     suspension_list_id: int | None
     suspension_index: int | None
     credential: str
@@ -490,3 +492,38 @@ class LearnerLinkRecord(_FromRow):
 
 __all__ += ["LearnerLinkRecord", "LearnerLinkRow"]
 # == end of learner links ======================================================================
+
+
+# == OAuth 2.0 clients (issue 8): VC API authorisation, owned by issuer/clients.py ==============
+
+
+class ClientRow(Base):
+    """An OAuth 2.0 client (client credentials grant). Only a salted scrypt hash of the
+    secret is kept; revoking keeps the row, so the name and history stay readable."""
+
+    __tablename__ = "oauth_clients"
+    __table_args__ = (UniqueConstraint("issuer_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(300))  # scrypt$n$r$p$salt$hash
+    scopes: Mapped[str] = mapped_column(String(200))  # space-separated, as OAuth writes them
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord(_FromRow):
+    client_id: str
+    issuer_id: int
+    name: str
+    secret_hash: str
+    scopes: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+__all__ += ["ClientRecord", "ClientRow"]
+# == end of OAuth clients =======================================================================

@@ -89,11 +89,12 @@ def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime)
     greeting = f"Dear {first.recipient_name}," if first.recipient_name else "Hello,"
     body = [greeting, ""]
     for row in rows:
-        body += [" ".join(_paragraph(row)), "", f"Your badge: {issuer.credential_page(row.credential_id)}", ""]
+        body += [" ".join(_paragraph(row)), "", "Your badge:", issuer.credential_page(row.credential_id), ""]
     body += [f"Questions? Write to {settings.email}.", "", settings.name, settings.url, ""]
-    # Wrapped for plain-text readers (and so ASCII bodies travel as 7bit, not quoted-printable).
-    message.set_content("\n".join(textwrap.fill(line, 72, break_long_words=False, break_on_hyphens=False)
-                                   for line in body))
+    # Wrapped for plain-text readers; ASCII travels as 7bit (a badge URL may pass 78 characters, far below
+    # RFC 5322's 998), so a saved .eml reads as it will be shown. Other text needs quoted-printable.
+    text = "\n".join(textwrap.fill(line, 72, break_long_words=False, break_on_hyphens=False) for line in body)
+    message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
     return message
 
 

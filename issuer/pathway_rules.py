@@ -253,7 +253,8 @@ def remaining(outcome: Outcome, catalog: Catalog) -> list[str]:
         return [_name(node.achievement, catalog)]
     if isinstance(node, Credits):
         where = f"{_credit_filter(node)}" + (f" (earned within {_duration_words(node.within)})" if node.within else "")
-        return [f"{node.min - outcome.done:g} more CEUs{where}"]
+        left = round(node.min - outcome.done, 3)
+        return [f"{left:g} more CEU{'' if left == 1 else 's'}{where}"]
     if isinstance(node, AllOf):
         return [line for child in outcome.children for line in remaining(child, catalog)]
     missing = int(node.n - outcome.done)

@@ -92,12 +92,25 @@ class Registry:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         try:
-            with self.engine.begin() as connection:
-                if connection.dialect.name == "postgresql":
-                    # Servers sharing the database may start together: one migrates, the rest wait.
-                    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7262319)")
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            with self.engine.connect() as connection:
+                sqlite = connection.dialect.name == "sqlite"
+                if sqlite:
+                    # Batch migrations rebuild tables that others reference; SQLite only allows
+                    # that with enforcement off, and the pragma is ignored inside a transaction.
+                    connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+                try:
+                    with connection.begin():
+                        if connection.dialect.name == "postgresql":
+                            # Servers sharing the database may start together: one migrates, the rest wait.
+                            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7262319)")
+                        config.attributes["connection"] = connection
+                        command.upgrade(config, "head")
+                        if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                            raise ConfigError(Code.DATABASE_ERROR,
+                                              "A migration left rows pointing at nothing; nothing was changed.")
+                finally:
+                    if sqlite:
+                        connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
         except SQLAlchemyError as exc:
             raise _database_error(exc) from exc
 
@@ -210,7 +223,8 @@ class Registry:
     # -- issuing ----------------------------------------------------------------------
 
     def issue(self, issuer_id: int, new: NewCredential, sign: Sign, *, status_url: str,
-              actor: str = "badgesmith", now: datetime | None = None) -> Issued:
+              actor: str = "badgesmith", now: datetime | None = None,
+              purposes: Sequence[Purpose] | None = None) -> Issued:
         """Reserve status slots, sign, store: all in one transaction.
 
         ``status_url`` is the URL template of the issuer's lists, with
@@ -219,6 +233,9 @@ class Registry:
         and returns the signed credential text. When the idempotency key
         (issuer, achievement, lookup key, issued_on) is already stored, the
         stored credential comes back with ``created=False`` and nothing is signed.
+        ``purposes`` overrides which entries are allocated (the VC API asks for
+        none, or for exactly the one its caller names); a credential without an
+        achievement has no idempotency key and is always new.
         """
         if "{purpose}" not in status_url or "{seq}" not in status_url:
             raise ConfigError(Code.CONFIG_INVALID, "The status list URL template needs {purpose} and {seq}.")
@@ -227,10 +244,11 @@ class Registry:
         now = now or utcnow()
         try:
             with self.session() as s:
-                existing = s.scalar(_idempotency_query(issuer_id, new))
+                existing = s.scalar(_idempotency_query(issuer_id, new)) if new.achievement is not None else None
                 if existing is not None:
                     return Issued(CredentialRecord.from_row(existing), created=False)
-                purposes: list[Purpose] = ["revocation", "suspension"] if new.suspension else ["revocation"]
+                if purposes is None:
+                    purposes = ["revocation", "suspension"] if new.suspension else ["revocation"]
                 slots = [self._allocate(s, issuer_id, p, new.id, status_url, now) for p in purposes]
                 text = sign(tuple(entry for _, entry in slots))
                 values = _credential_values(issuer_id, new, slots, text, now)
@@ -241,7 +259,7 @@ class Registry:
                 return Issued(CredentialRecord.from_row(CredentialRow(**values)), created=True)
         except _LostRace:
             with self.session(write=False) as s:
-                existing = s.scalar(_idempotency_query(issuer_id, new))
+                existing = s.scalar(_idempotency_query(issuer_id, new)) if new.achievement is not None else None
             if existing is None:
                 raise Conflict(Code.DATABASE_ERROR,
                                f"A credential with id {new.id} already exists; issue it with a new id.") from None
@@ -321,7 +339,7 @@ class Registry:
                               else (row.suspension_list_id, row.suspension_index))
             if list_id is None or index is None:
                 raise Conflict(Code.STATUS_CHANGE_INVALID,
-                               f"Cannot {action} this credential: it was issued without a suspension entry.")
+                               f"Cannot {action} this credential: it was issued without a {purpose} entry.")
             lst = s.get(StatusListRow, list_id, with_for_update=True)  # read-modify-write of the bits
             lst.bits = set_bit(lst.bits, index, value)
             lst.version += 1
@@ -351,7 +369,9 @@ class Registry:
 
     def report(self, issuer_id: int, *, since: date | None = None, until: date | None = None) -> CreditReport:
         """CEUs awarded per achievement and per learner, issued_on in [since, until], revoked excluded."""
-        where = (*_credential_filters(issuer_id, None, None, since, until), CredentialRow.status != "revoked")
+        # CEUs are awarded by achievements: VC API credentials (no achievement) are not in the report.
+        where = (*_credential_filters(issuer_id, None, None, since, until), CredentialRow.status != "revoked",
+                 CredentialRow.achievement.is_not(None))
         count, credits = func.count(CredentialRow.id), func.coalesce(func.sum(CredentialRow.credits), 0)
         name = func.max(CredentialRow.recipient_name)
         email = func.max(CredentialRow.recipient_email)
@@ -469,15 +489,16 @@ def _credential_filters(issuer_id: int, achievement: str | None, lookup_key: str
 
 def _credential_values(issuer_id: int, new: NewCredential, slots: list[tuple[int, StatusEntry]],
                        text: str, now: datetime) -> dict[str, Any]:
-    (revocation_list, revocation), *rest = slots
-    suspension_list, suspension = rest[0] if rest else (None, None)
+    by_purpose = {entry.purpose: (list_id, entry) for list_id, entry in slots}
+    revocation_list, revocation = by_purpose.get("revocation", (None, None))
+    suspension_list, suspension = by_purpose.get("suspension", (None, None))
     return dict(
         id=new.id, issuer_id=issuer_id, achievement=new.achievement, recipient_hash=new.recipient_hash,
         lookup_key=new.lookup_key, recipient_name=new.recipient_name, recipient_email=new.recipient_email,
         recipient_did=new.recipient_did,
         organization=new.organization, credits=new.credits, issued_on=new.issued_on,
         valid_from=new.valid_from, valid_until=new.valid_until, format=new.format, status="active",
-        status_list_id=revocation_list, status_index=revocation.index,
+        status_list_id=revocation_list, status_index=revocation.index if revocation else None,
         suspension_list_id=suspension_list, suspension_index=suspension.index if suspension else None,
         credential=text, created_at=now,
     )

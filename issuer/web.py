@@ -129,7 +129,7 @@ def credential_page(credential_uuid: str) -> Any:
     if credential_uuid.endswith(".json"):
         return credential_json(credential_uuid.removesuffix(".json"))
     record = _record(credential_uuid)
-    if _wants_json():
+    if _wants_json() or record.achievement is None:  # a VC API credential is not a badge: its JSON is the page
         return credential_json(credential_uuid)
     response = Response(render_template("credentials/page.html", **_page_context(record)))
     response.headers["Cache-Control"] = "no-cache"  # live status
@@ -161,6 +161,8 @@ def credential_download(credential_uuid: str) -> Response:
 def credential_badge(credential_uuid: str) -> Response:
     """The baked PNG: the badge image with the signed credential inside."""
     record = _record(credential_uuid)
+    if record.achievement is None:
+        abort(404)
     art = achievement_image(_issuer().settings, _issuer().achievement(record.achievement), "png")
     if art is None:
         abort(404)
@@ -190,7 +192,10 @@ def credential_qr(credential_uuid: str, kind: str) -> Response:
 @bp.get("/credentials/<credential_uuid>/certificate")
 def credential_certificate(credential_uuid: str) -> str:
     """A printable certificate (A4 / Letter) with the QR code."""
-    return render_template("credentials/certificate.html", **_page_context(_record(credential_uuid)))
+    record = _record(credential_uuid)
+    if record.achievement is None:
+        abort(404)
+    return render_template("credentials/certificate.html", **_page_context(record))
 
 
 @bp.get("/issuer")

@@ -17,6 +17,7 @@ from keys.data_integrity import without_proof
 from keys.rdfc import DEFAULT_LIMITS as RDFC_LIMITS, Limits as RdfcLimits, canonicalize
 from keys.vc_jwt import decode_jwt, extract_credential
 from schemas.validate import validate
+from verifier.clr import EMBEDDED_CONTAINER, check_clr_schema, is_clr, verify_embedded
 from verifier.credential_status import StatusChecker
 from verifier.data_model import data_model_problems
 from verifier.proofs import ProofOutcome, check_data_integrity, check_jwt, issuer_id
@@ -125,6 +126,9 @@ class Verifier:
         if problems:
             run.add("schema", FAILED, Code.DATA_MODEL_INVALID,
                     f"Not a valid verifiable credential: {problems[0].message}")
+            return
+        if is_clr(credential):
+            run.checks.append(check_clr_schema(credential))
             return
         if not types & OB_TYPES:
             if "EndorsementCredential" in types:
@@ -253,8 +257,12 @@ class Verifier:
         self._check_status(run, credential)
         self._check_trust(run, credential)
         self._check_recipient(run, credential, email)
+        embedded: tuple = ()
+        if is_clr(credential) and container != EMBEDDED_CONTAINER:  # a transcript: one level down
+            embedded, notes = verify_embedded(self, credential, email=email)
+            run.warnings.extend(notes)
         return Report(checks=tuple(run.checks), format=outcome.format, container=container,
-                      credential=summarize(credential), warnings=tuple(run.warnings))
+                      credential=summarize(credential), warnings=tuple(run.warnings), embedded=embedded)
 
     def verify_bytes(self, data: bytes, *, email: str | None = None) -> Report:
         """Read ``data`` (JSON, JWT, PNG or SVG) and verify the credential in it."""
@@ -269,7 +277,8 @@ class Verifier:
 
 def _container_sentence(container: str) -> str:
     return {"png": "Read from a baked PNG image.", "svg": "Read from a baked SVG image.",
-            "jwt": "Read a compact VC-JWT.", "json": "Read a credential JSON document."}.get(
+            "jwt": "Read a compact VC-JWT.", "json": "Read a credential JSON document.",
+            EMBEDDED_CONTAINER: "Read from inside a CLR transcript."}.get(
         container, f"Read from {container}.")
 
 

@@ -102,13 +102,15 @@ def test_notices_written_as_files_parse_back_one_per_learner(issuer, due, tmp_pa
         assert message["From"].addresses[0].addr_spec == "ce@lakeshore.example"
         assert message["From"].addresses[0].display_name == "Lakeshore Library Association"
     jane, ravi = by_to["jane@example.org"], by_to["ravi@example.org"]
-    body = jane.get_content()
+    body = " ".join(jane.get_content().split())  # unwrapped: a date may fall across a line break
     assert "Certified Youth Services Librarian" in body and "Certified Teen Services Specialist" in body
     assert "22 January 2027" in body and "short by 30 CEUs" in body and "short by 10 CEUs" in body
     assert jane["Subject"] == "Renewal reminders for your 2 certifications from Lakeshore Library Association"
     assert all(issuer.credential_page(r.credential_id) in body for r in due if r.lookup_key == due[1].lookup_key)
     assert "expired on 1 November 2026" in ravi["Subject"] and ravi["To"].addresses[0].display_name == "Ravi Élan"
     assert "recertification" in ravi.get_content()
+    assert jane["Content-Transfer-Encoding"] == "7bit" and issuer.credential_page(due[1].credential_id) in (
+        jane.get_content().splitlines())  # the link on a line of its own, unbroken
 
 
 def test_files_are_written_once_per_cycle(issuer, due, tmp_path):

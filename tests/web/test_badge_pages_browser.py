@@ -101,5 +101,5 @@ def test_copy_link_button_works_without_csp_violations(tab, badge_site):
     tab.context.grant_permissions(["clipboard-read", "clipboard-write"])
     tab.goto(badge_site.pages["course"])
     tab.get_by_role("button", name="Copy link").click()
-    assert tab.get_by_role("button", name="Copied").is_visible()
+    tab.get_by_role("button", name="Copied").wait_for(state="visible", timeout=5000)  # the clipboard is async
     assert not violations

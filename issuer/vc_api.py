@@ -1,0 +1,179 @@
+"""The issuing half of the W3C VC API: ``/credentials/issue``, ``/credentials/status``, ``/oauth/token``.
+
+- ``POST /credentials/issue`` signs with eddsa-rdfc-2022;
+  ``POST /ed25519-2020/credentials/issue`` with Ed25519Signature2020 for
+  verifiers that only know the older suite. 201 ``{verifiableCredential}``.
+- ``POST /credentials/status`` revokes, suspends or reinstates by credential id.
+- Both need a bearer token (scope ``issue`` / ``status``) from
+  ``POST /oauth/token`` (OAuth 2.0 client credentials, ``issuer.clients``).
+
+Bearer tokens travel in a header, never in cookies, so cross-site requests
+cannot borrow them: no CSRF tokens are needed. The verifying half lives in
+``verifier.vc_api``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from errors import AuthError, BadgesmithError, Code, InputError, NotFound
+from issuer.clients import Clients, Grant
+from issuer.issuing import Issuer
+from issuer.vc_issuing import issue_document, status_purpose_option, update_status
+from verifier.web import UnsupportedMediaType
+
+bp = Blueprint("vc_api", __name__)
+
+# VC API status values (and the Bitstring purposes the status suite sends) → registry actions.
+_ACTIONS = {"revoked": "revoke", "revocation": "revoke", "suspended": "suspend", "suspension": "suspend",
+            "active": "reinstate", "reinstated": "reinstate", "unsuspended": "reinstate"}
+_STATUS_TYPES = {"BitstringStatusListEntry", "BitstringStatusListCredential"}
+
+
+def _issuer() -> Issuer:
+    issuer = current_app.extensions["badgesmith"].issuer
+    if issuer is None:
+        raise NotFound(Code.NOT_FOUND, "This server has no issuer instance; it only verifies.")
+    return issuer
+
+
+def clients_for(issuer: Issuer) -> Clients:
+    """The app's ``Clients`` (built once per app; ``NOW`` in the config moves its clock in tests)."""
+    clients = current_app.extensions.get("badgesmith.clients")
+    if clients is None:
+        clients = Clients(issuer.registry, issuer.issuer_id, secret=issuer.settings.lookup_secret,
+                          audience=issuer.settings.url, now=current_app.config.get("NOW") or issuer.now,
+                          ttl=int(current_app.config.get("OAUTH_TOKEN_TTL") or 600))
+        current_app.extensions["badgesmith.clients"] = clients
+    return clients
+
+
+def _authorize(scope: str) -> tuple[Issuer, Grant]:
+    issuer = _issuer()
+    return issuer, clients_for(issuer).authorize(request.headers.get("Authorization"), scope)
+
+
+def _json_object() -> dict[str, Any]:
+    if not request.is_json:
+        raise UnsupportedMediaType(Code.UNSUPPORTED_MEDIA_TYPE, "Send the request as application/json.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InputError(Code.JSON_MALFORMED, "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "The request body must be a JSON object.")
+    return body
+
+
+def _options(body: dict[str, Any]) -> dict[str, Any]:
+    options = body.get("options") or {}
+    if not isinstance(options, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "options must be a JSON object.")
+    return options
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/credentials/issue")
+def issue() -> Response:
+    """Sign a credential with eddsa-rdfc-2022 (the default); 201 ``{verifiableCredential}``."""
+    return _issue("di")
+
+
+@bp.post("/ed25519-2020/credentials/issue")
+def issue_ed25519_2020() -> Response:
+    """Sign a credential with Ed25519Signature2020, for verifiers that only know the older suite."""
+    return _issue("ed25519-2020")
+
+
+def _issue(fmt: str) -> Response:
+    # Authorisation first: an unauthorised caller learns nothing about its input.
+    issuer, grant = _authorize("issue")
+    body = _json_object()
+    if "credential" not in body:
+        raise InputError(Code.NO_CREDENTIAL, "The request needs a credential to issue: {\"credential\": {...}}.")
+    purpose = status_purpose_option(_options(body).get("credentialStatus"))
+    signed, _ = issue_document(issuer, body["credential"], fmt=fmt, status_purpose=purpose,
+                               actor=f"vc-api:{grant.name}")
+    response = jsonify({"verifiableCredential": signed})
+    response.status_code = 201
+    return _no_store(response)
+
+
+@bp.post("/credentials/status")
+def update_credential_status() -> Response:
+    """Revoke, suspend or reinstate a credential by id (the event log names the client)."""
+    issuer, grant = _authorize("status")
+    body = _json_object()
+    credential_id = body.get("credentialId")
+    if not isinstance(credential_id, str) or not credential_id.strip():
+        raise InputError(Code.USAGE, "credentialId must be the id of a credential this server issued.")
+    changes = body.get("credentialStatus")
+    items = changes if isinstance(changes, list) else [changes]
+    if not items or not all(isinstance(item, dict) and item.get("type") in _STATUS_TYPES for item in items):
+        raise InputError(Code.STATUS_CHANGE_INVALID,
+                         "credentialStatus must be [{\"type\": \"BitstringStatusListEntry\", \"status\": "
+                         "\"revoked\" | \"suspended\" | \"active\"}].")
+    reason = body.get("reason") if isinstance(body.get("reason"), str) else None
+    record = None
+    for item in items:
+        wanted = item.get("status", item.get("statusPurpose"))
+        action = _ACTIONS.get(wanted) if isinstance(wanted, str) else None
+        if action is None:
+            raise InputError(Code.STATUS_CHANGE_INVALID,
+                             f"Unknown status {str(wanted)[:40]!r}; use revoked, suspended or active.")
+        record = update_status(issuer, credential_id, action, actor=f"vc-api:{grant.name}",
+                               reason=(reason or "")[:1000] or None)
+    return _no_store(jsonify({"credentialId": record.id, "status": record.status}))
+
+
+@bp.post("/oauth/token")
+def token() -> Response:
+    """OAuth 2.0 client credentials grant (RFC 6749 §4.4): a short-lived bearer token."""
+    try:
+        issuer = _issuer()
+        form = request.form if request.mimetype == "application/x-www-form-urlencoded" else (
+            request.get_json(silent=True) or {})
+        if not isinstance(form, dict) and not hasattr(form, "get"):
+            raise InputError(Code.USAGE, "Send the token request as a form.")
+        if form.get("grant_type") != "client_credentials":
+            error = InputError(Code.USAGE, "Only grant_type=client_credentials is supported.")
+            error.oauth_error = "unsupported_grant_type"  # type: ignore[attr-defined]
+            raise error
+        client_id, client_secret = _client_credentials(form)
+        granted = clients_for(issuer).token(client_id, client_secret, scope=form.get("scope"),
+                                            audience=form.get("audience"))
+    except BadgesmithError as error:
+        # RFC 6749 §5.2 fixes this endpoint's error body; clients parse "error", not our shape.
+        oauth_error = getattr(error, "oauth_error", None) or (
+            "invalid_client" if isinstance(error, AuthError) else "invalid_request")
+        response = jsonify({"error": oauth_error, "error_description": error.message, "code": error.code.value})
+        response.status_code = error.http_status
+        response.headers.update(getattr(error, "headers", {}))
+        response.headers["Pragma"] = "no-cache"
+        return _no_store(response)
+    response = jsonify(granted.to_dict())
+    response.headers["Pragma"] = "no-cache"
+    return _no_store(response)
+
+
+def _client_credentials(form: Any) -> tuple[str, str]:
+    """client_secret_basic (Authorization: Basic) or client_secret_post (form fields)."""
+    header = request.headers.get("Authorization", "")
+    if header[:6].lower() == "basic ":
+        try:
+            client_id, _, secret = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            client_id, secret = "", ""
+        return client_id, secret
+    client_id, secret = form.get("client_id"), form.get("client_secret")
+    return (client_id if isinstance(client_id, str) else "", secret if isinstance(secret, str) else "")
+
+
+__all__ = ["bp", "clients_for"]

@@ -1,0 +1,155 @@
+"""Issuing any verifiable credential (W3C VC API), not only Open Badges built from an achievement.
+
+The caller sends a credential; Badgesmith fills in what only the issuer knows
+(its DID as ``issuer``, an ``id`` when there is none), checks the VC Data
+Model rules, and signs it in the same registry transaction that allocates the
+status entry the caller asked for — exactly as ``badgesmith issue`` does
+(random index, list served at ``<base url>/status/<purpose>/<n>``). The signed
+credential is self-checked with the verifier and stored like any other; it
+has no achievement and no e-mail recipient.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+from typing import Any
+
+from errors import Code, CredentialError, InputError, NotFound
+from issuer.awarding import publish_status_lists
+from issuer.credential import new_credential_id
+from issuer.documents import forget_status_lists
+from issuer.issuing import STATUS_URL_TEMPLATE, Issuer
+from issuer.models import CredentialRecord, NewCredential
+from issuer.sign import sign_credential
+from issuer.status import PURPOSES, StatusEntry
+from keys.data_integrity import format_created
+from verifier.data_model import VC_V1, InvalidCredential, as_list, check_data_model, contexts_of
+from verifier.fetch import DictFetch
+from verifier.pipeline import Verifier, VerifyOptions
+from verifier.validity import parse_datetime
+
+PROOF_FORMATS = ("di", "ed25519-2020")
+DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
+STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
+MAX_ID_LENGTH = 200  # the registry's key
+
+
+def status_purpose_option(option: Any) -> str | None:
+    """The purpose asked for by ``options.credentialStatus`` (None when no entry is wanted)."""
+    if option is None:
+        return None
+    if not isinstance(option, dict) or option.get("type") != STATUS_ENTRY_TYPE:
+        raise InputError(Code.STATUS_ENTRY_INVALID,
+                         f"options.credentialStatus must be {{\"type\": \"{STATUS_ENTRY_TYPE}\", "
+                         "\"statusPurpose\": \"revocation\" or \"suspension\"}.")
+    purpose = option.get("statusPurpose", "revocation")
+    if purpose not in PURPOSES:
+        raise InputError(Code.STATUS_ENTRY_INVALID,
+                         f"statusPurpose {str(purpose)[:40]!r} is not supported; use revocation or suspension.")
+    return purpose
+
+
+def prepare_credential(issuer: Issuer, credential: Any, *, fmt: str, now: datetime) -> dict[str, Any]:
+    """The credential as it will be signed: issuer and id filled in, contexts the proof needs, rules checked."""
+    if not isinstance(credential, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "credential must be a JSON object (the unsigned credential).")
+    credential = copy.deepcopy(credential)
+    named = credential.get("issuer")
+    if "issuer" not in credential:
+        credential["issuer"] = issuer.did
+    elif isinstance(named, dict) and "id" not in named:
+        named["id"] = issuer.did
+    credential.setdefault("id", new_credential_id())
+    check_data_model(credential)
+    named_id = named.get("id") if isinstance(named, dict) else named
+    if named_id not in (None, issuer.did):
+        raise InvalidCredential(Code.ISSUER_MISMATCH,
+                                f"The credential names {str(named_id)[:120]} as its issuer; this instance signs "
+                                f"only as {issuer.did}. Leave issuer out to have it filled in.")
+    if len(credential["id"]) > MAX_ID_LENGTH:
+        raise InvalidCredential(Code.DATA_MODEL_INVALID,
+                                f"The credential id is longer than {MAX_ID_LENGTH} characters.", rule="id")
+    if contexts_of(credential)[:1] == [VC_V1]:
+        # VC 1.1 requires issuanceDate, and its context lacks the Data Integrity terms.
+        credential.setdefault("issuanceDate", format_created(now))
+        if fmt == "di" and DATA_INTEGRITY_CONTEXT not in contexts_of(credential):
+            credential["@context"] = contexts_of(credential) + [DATA_INTEGRITY_CONTEXT]
+    return credential
+
+
+def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_purpose: str | None = None,
+                   actor: str = "vc-api") -> tuple[dict[str, Any], CredentialRecord]:
+    """Sign and store ``credential``; returns the signed credential and its registry record."""
+    if fmt not in PROOF_FORMATS:
+        raise InputError(Code.USAGE, f"Unknown proof format {fmt!r}; use one of {', '.join(PROOF_FORMATS)}.")
+    now = issuer.now()
+    prepared = prepare_credential(issuer, credential, fmt=fmt, now=now)
+    valid_from = parse_datetime(prepared.get("validFrom") or prepared.get("issuanceDate")) or now
+    valid_until = parse_datetime(prepared.get("validUntil") or prepared.get("expirationDate"))
+    subjects = as_list(prepared.get("credentialSubject"))
+    subject_id = subjects[0].get("id") if len(subjects) == 1 else None
+
+    def sign(entries: tuple[StatusEntry, ...]) -> str:
+        unsigned = prepared
+        if entries:
+            unsigned = dict(prepared)
+            ours = [entry.to_dict() for entry in entries]
+            theirs = as_list(prepared.get("credentialStatus"))
+            unsigned["credentialStatus"] = ours[0] if not theirs and len(ours) == 1 else theirs + ours
+        signed = sign_credential(unsigned, issuer.key, fmt=fmt, loader=issuer.loader, created=now,
+                                 verification_method=issuer.verification_method)
+        _self_check(issuer, signed, now)
+        return json.dumps(signed, ensure_ascii=False)
+
+    new = NewCredential(
+        id=prepared["id"], achievement=None, recipient_hash=None, lookup_key=None,  # type: ignore[arg-type]
+        issued_on=valid_from.date(), valid_from=valid_from, valid_until=valid_until, format="di",
+        recipient_did=subject_id if isinstance(subject_id, str) and len(subject_id) <= 1000 else None)
+    issued = issuer.registry.issue(issuer.issuer_id, new, sign, purposes=[status_purpose] if status_purpose else [],
+                                   status_url=STATUS_URL_TEMPLATE.format(base=issuer.settings.url),
+                                   actor=actor, now=now)
+    return json.loads(issued.record.credential), issued.record
+
+
+def _self_check(issuer: Issuer, signed: dict[str, Any], now: datetime) -> None:
+    # What the verifier will say, minus status (the list is written in this very
+    # transaction) and validity (a credential may be valid only from tomorrow).
+    documents = {}
+    document = issuer.did_document()
+    if document is not None:
+        from keys.did import did_web_url
+
+        documents[did_web_url(issuer.did)] = json.dumps(document).encode()
+    verifier = Verifier(loader=issuer.loader, fetch=DictFetch(documents), now=now,
+                        options=VerifyOptions(allow_unreachable_status=True))
+    report = verifier.verify_credential(signed)
+    failures = [c for c in report.checks if c.outcome == "failed" and c.check not in ("validity", "status")]
+    if failures:
+        raise CredentialError(Code(failures[0].code), f"The credential cannot be issued: {failures[0].message}")
+
+
+def find_credential(issuer: Issuer, credential_id: str) -> CredentialRecord:
+    """The stored credential with this id (VC API ids are any URL; CLI ids may omit ``urn:uuid:``)."""
+    text = credential_id.strip()[:MAX_ID_LENGTH]
+    for candidate in (text, f"urn:uuid:{text}"):
+        record = issuer.registry.get_credential(candidate, issuer_id=issuer.issuer_id)
+        if record is not None:
+            return record
+    raise NotFound(Code.CREDENTIAL_NOT_FOUND, f"There is no credential {text[:120]} in this instance.")
+
+
+def update_status(issuer: Issuer, credential_id: str, action: str, *, actor: str,
+                  reason: str | None = None) -> CredentialRecord:
+    """Revoke, suspend or reinstate, log who did it, and republish the lists (as the CLI does)."""
+    record = find_credential(issuer, credential_id)
+    record = issuer.registry.set_status(record.id, action, actor=actor, reason=reason,
+                                        issuer_id=issuer.issuer_id, now=issuer.now())
+    forget_status_lists()
+    publish_status_lists(issuer)
+    return record
+
+
+__all__ = ["DATA_INTEGRITY_CONTEXT", "PROOF_FORMATS", "find_credential", "issue_document", "prepare_credential",
+           "status_purpose_option", "update_status"]

@@ -1,0 +1,153 @@
+"""The verifying half of the W3C VC API: ``POST /credentials/verify`` and ``POST /presentations/verify``.
+
+Public, like ``/api/verify``, and rate limited the same way. The answer is the
+verification report (``verifier.report``) plus ``errors`` (the failed checks'
+codes): 200 when verified, 422 when the credential was read but does not
+verify, 400 when the request itself cannot be read (a ``verifiableCredential``
+that is a string, not an object, included). Every check always runs;
+``options.checks`` cannot switch the status or validity checks off.
+
+The issuing half (and the OpenAPI text for it) is ``issuer.vc_api``; this
+module only describes its paths, so ``verifier`` never imports ``issuer``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from errors import Code, InputError
+from verifier.data_model import VC_V2, as_list, contexts_of
+from verifier.presentation import verify_presentation
+from verifier.report import FAILED, Check, Report
+from verifier.web import UnsupportedMediaType
+
+bp = Blueprint("vc_api_verify", __name__)
+
+ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
+_JWT_MEDIA_TYPES = {"application/vc+jwt", "application/jwt", "application/vc-ld+jwt"}
+
+
+def _services() -> Any:
+    return current_app.extensions["badgesmith"]
+
+
+def _throttle() -> None:
+    limiter = _services().limiter
+    if limiter is not None:
+        limiter.take(request.remote_addr or "unknown")
+
+
+def _json_object() -> dict[str, Any]:
+    if not request.is_json:
+        raise UnsupportedMediaType(Code.UNSUPPORTED_MEDIA_TYPE, "Send the request as application/json.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InputError(Code.JSON_MALFORMED, "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "The request body must be a JSON object.")
+    options = body.get("options")
+    if options is not None and not isinstance(options, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "options must be a JSON object.")
+    return body
+
+
+def _answer(report: Report) -> Response:
+    body = report.to_dict()
+    failed = [c for c in report.checks if c.outcome == FAILED]
+    failed += [c for _, embedded in report.embedded for c in embedded.checks if c.outcome == FAILED]
+    body["errors"] = [{"check": c.check, "code": c.code, "message": c.message} for c in failed]
+    response = jsonify(body)
+    response.status_code = 200 if report.verified else 422
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def envelope_payload(credential: dict[str, Any]) -> bytes | None:
+    """The JWT inside an ``EnvelopedVerifiableCredential`` (None for an ordinary credential)."""
+    if ENVELOPED_CREDENTIAL not in as_list(credential.get("type")):
+        return None
+    if contexts_of(credential)[:1] != [VC_V2]:
+        raise InputError(Code.CONTEXT_MISSING, f"An enveloped credential's first @context must be {VC_V2}.")
+    data_url = credential.get("id")
+    if not isinstance(data_url, str) or not data_url.startswith("data:") or "," not in data_url:
+        raise InputError(Code.CONTAINER_UNKNOWN, "An enveloped credential's id must be a data: URL.")
+    header, _, data = data_url[5:].partition(",")
+    media_type, *parameters = header.split(";")
+    if media_type not in _JWT_MEDIA_TYPES:
+        raise InputError(Code.CONTAINER_UNKNOWN, f"Enveloped credentials of type {media_type[:60]!r} are not "
+                                                 "supported; use application/vc+jwt.")
+    try:
+        return base64.b64decode(data, validate=True) if "base64" in parameters else unquote_to_bytes(data)
+    except binascii.Error:
+        raise InputError(Code.CONTAINER_UNKNOWN, "The enveloped credential's data: URL is not valid base64.") from None
+
+
+def verify_object(credential: dict[str, Any]) -> Report:
+    """The app's verification of one credential object (embedded proof or envelope)."""
+    data = envelope_payload(credential)
+    return _services().verify(data if data is not None else json.dumps(credential).encode("utf-8"))
+
+
+@bp.post("/credentials/verify")
+def verify_credential() -> Response:
+    """Verify ``{verifiableCredential, options}``: 200 verified, 422 not verified, 400 unreadable."""
+    _throttle()
+    credential = _json_object().get("verifiableCredential")
+    if credential is None:
+        raise InputError(Code.NO_CREDENTIAL, "The request needs {\"verifiableCredential\": {...}}.")
+    if not isinstance(credential, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "verifiableCredential must be a JSON object with an embedded proof "
+                                               "(a JWT goes in an EnvelopedVerifiableCredential).")
+    return _answer(verify_object(credential))
+
+
+@bp.post("/presentations/verify")
+def verify_presentation_endpoint() -> Response:
+    """Verify ``{verifiablePresentation, options: {challenge, domain}}`` and every credential in it."""
+    _throttle()
+    body = _json_object()
+    presentation = body.get("verifiablePresentation")
+    if presentation is None:
+        raise InputError(Code.NO_CREDENTIAL, "The request needs {\"verifiablePresentation\": {...}}.")
+    if not isinstance(presentation, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "verifiablePresentation must be a JSON object.")
+    options = body.get("options") or {}
+    challenge, domain = options.get("challenge"), options.get("domain")
+    if not all(v is None or isinstance(v, str) for v in (challenge, domain)):
+        raise InputError(Code.USAGE, "options.challenge and options.domain must be strings.")
+    loader, fetch = _collaborators()
+    report = verify_presentation(presentation, loader=loader, fetch=fetch, verify_credential=_embedded,
+                                 challenge=challenge, domain=domain)
+    return _answer(report)
+
+
+def _embedded(credential: dict[str, Any]) -> Report:
+    try:
+        return verify_object(credential)
+    except InputError as error:  # one unreadable credential fails the presentation, it is not a bad request
+        return Report(checks=(Check("container", FAILED, error.code.value, error.message),), container="json")
+
+
+def _collaborators() -> tuple[Any, Any]:
+    """The pinned loader and the app's fetch (for did:web holders), built once per app."""
+    cached = current_app.extensions.get("badgesmith.vc_api")
+    if cached is None:
+        from schemas.loader import offline_loader
+        from verifier.fetch import build_fetch
+
+        config = current_app.config
+        documents = config.get("DOCUMENTS")
+        fetch = config.get("FETCH") or build_fetch(documents=Path(documents) if documents else None,
+                                                   offline=bool(config.get("OFFLINE")))
+        cached = current_app.extensions["badgesmith.vc_api"] = (offline_loader(), fetch)
+    return cached
+
+
+__all__ = ["ENVELOPED_CREDENTIAL", "bp", "envelope_payload", "verify_object"]
