@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from errors import BadgesmithError, Code, ConfigError, Conflict, InputError, NotFound
 from issuer.achievement import Achievement, add_duration, load_achievement
@@ -190,6 +190,31 @@ class Issuer:
         ``definition`` is the achievement's stored definition when the caller
         already holds it (a roster run reads it once, not once per row).
         """
+        new, sign = self._prepare(slug, request, suspension=suspension, definition=definition)
+        return self.registry.issue(self.issuer_id, new, sign,
+                                   status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
+                                   actor=self.actor, now=self.now())
+
+    def issue_many(self, slug: str, requests: Sequence[IssueRequest], *, suspension: bool = False,
+                   definition: dict[str, Any] | None = None) -> list[Issued]:
+        """``issue`` for a batch of rows in one registry transaction (one commit): a roster's pace.
+
+        Same idempotency as ``issue``; every credential is still self-checked.
+        """
+        definition = definition or self.achievement(slug)
+        prepared = [self._prepare(slug, r, suspension=suspension, definition=definition) for r in requests]
+        signers = {new.id: sign for new, sign in prepared}
+
+        def sign_many(batch) -> list[str]:
+            return [signers[new.id](entries) for new, entries in batch]
+
+        return self.registry.issue_batch(self.issuer_id, [new for new, _ in prepared], sign_many,
+                                         status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
+                                         actor=self.actor, now=self.now())
+
+    def _prepare(self, slug: str, request: IssueRequest, *, suspension: bool,
+                 definition: dict[str, Any] | None) -> tuple[NewCredential, Callable[..., str]]:
+        """The registry row to store and the callback that signs it once status slots are known."""
         email = normalise_email(request.email)
         request = IssueRequest(**{**_plain(request), "email": email})
         fmt = request.format or self.settings.default_format
@@ -216,9 +241,7 @@ class Issuer:
             recipient_name=request.name, recipient_email=email, recipient_did=request.did,
             organization=request.organization,
             credits=terms.credits, valid_until=terms.valid_until, suspension=suspension)
-        return self.registry.issue(self.issuer_id, new, sign,
-                                   status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
-                                   actor=self.actor, now=self.now())
+        return new, sign
 
     # -- status --------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from issuer.status import Purpose, StatusEntry, new_bitstring
 from verifier.status import MIN_LIST_SIZE, set_bit
 
 Sign = Callable[[Sequence[StatusEntry]], str]
+SignMany = Callable[[list[tuple[NewCredential, tuple[StatusEntry, ...]]]], list[str]]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -264,6 +265,52 @@ class Registry:
                 raise Conflict(Code.DATABASE_ERROR,
                                f"A credential with id {new.id} already exists; issue it with a new id.") from None
             return Issued(CredentialRecord.from_row(existing), created=False)
+
+    def issue_batch(self, issuer_id: int, news: Sequence[NewCredential], sign_many: SignMany, *,
+                    status_url: str, actor: str = "badgesmith", now: datetime | None = None) -> list[Issued]:
+        """``issue`` for many credentials in ONE transaction (rosters): one commit per batch.
+
+        Rows whose idempotency key is already stored come back unchanged with
+        ``created=False``. For the others, status slots are reserved, then
+        ``sign_many`` receives ``[(new, entries), …]`` and returns the signed
+        texts in the same order (so they can be signed on several cores), and
+        everything is stored together. If a concurrent issuer stored one of the
+        same keys meanwhile, the batch rolls back and is retried row by row.
+        """
+        if "{purpose}" not in status_url or "{seq}" not in status_url:
+            raise ConfigError(Code.CONFIG_INVALID, "The status list URL template needs {purpose} and {seq}.")
+        now = now or utcnow()
+        results: dict[int, Issued] = {}
+        try:
+            with self.session() as s:
+                todo: list[tuple[int, NewCredential, list[tuple[int, StatusEntry]]]] = []
+                seen: set[tuple[str, str, date]] = set()
+                for position, new in enumerate(news):
+                    key = (new.achievement, new.lookup_key, new.issued_on)
+                    existing = s.scalar(_idempotency_query(issuer_id, new))
+                    if existing is not None or key in seen:
+                        if existing is None:
+                            raise _LostRace  # the same person twice in one batch: let issue() sort it out
+                        results[position] = Issued(CredentialRecord.from_row(existing), created=False)
+                        continue
+                    seen.add(key)
+                    purposes: list[Purpose] = ["revocation", "suspension"] if new.suspension else ["revocation"]
+                    todo.append((position, new, [self._allocate(s, issuer_id, p, new.id, status_url, now)
+                                                 for p in purposes]))
+                texts = sign_many([(new, tuple(entry for _, entry in slots)) for _, new, slots in todo])
+                if len(texts) != len(todo):
+                    raise ConfigError(Code.SELF_CHECK_FAILED, "The batch signer returned the wrong number of credentials.")
+                for (position, new, slots), text in zip(todo, texts):
+                    values = _credential_values(issuer_id, new, slots, text, now)
+                    if not _insert_ignore(s, CredentialRow, values):
+                        raise _LostRace
+                    s.add(EventRow(issuer_id=issuer_id, credential_id=new.id, kind="issued", actor=actor, at=now,
+                                   details={"achievement": new.achievement}))
+                    results[position] = Issued(CredentialRecord.from_row(CredentialRow(**values)), created=True)
+        except _LostRace:
+            return [self.issue(issuer_id, new, lambda entries, new=new: sign_many([(new, tuple(entries))])[0],
+                               status_url=status_url, actor=actor, now=now) for new in news]
+        return [results[position] for position in range(len(news))]
 
     def _allocate(self, s: Session, issuer_id: int, purpose: Purpose, credential_id: str,
                   status_url: str, now: datetime) -> tuple[int, StatusEntry]:
@@ -504,4 +551,4 @@ def _credential_values(issuer_id: int, new: NewCredential, slots: list[tuple[int
     )
 
 
-__all__ = ["MIGRATIONS_DIR", "Registry", "Sign"]
+__all__ = ["MIGRATIONS_DIR", "Registry", "Sign", "SignMany"]
