@@ -23,7 +23,7 @@ from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from errors import BadgesmithError, Code, ConfigError, Conflict, InputError, NotFound
 from issuer.models import (
@@ -294,18 +294,21 @@ class Registry:
                         results[position] = Issued(CredentialRecord.from_row(existing), created=False)
                         continue
                     seen.add(key)
-                    purposes: list[Purpose] = ["revocation", "suspension"] if new.suspension else ["revocation"]
-                    todo.append((position, new, [self._allocate(s, issuer_id, p, new.id, status_url, now)
-                                                 for p in purposes]))
+                    todo.append((position, new, []))
+                for purpose in ("revocation", "suspension"):
+                    wanting = [slots for _, new, slots in todo if purpose == "revocation" or new.suspension]
+                    ids = [new.id for _, new, _ in todo if purpose == "revocation" or new.suspension]
+                    for slots, slot in zip(wanting, self._allocate_many(s, issuer_id, purpose, ids, status_url, now)):
+                        slots.append(slot)
                 texts = sign_many([(new, tuple(entry for _, entry in slots)) for _, new, slots in todo])
                 if len(texts) != len(todo):
                     raise ConfigError(Code.SELF_CHECK_FAILED, "The batch signer returned the wrong number of credentials.")
-                for (position, new, slots), text in zip(todo, texts):
-                    values = _credential_values(issuer_id, new, slots, text, now)
-                    if not _insert_ignore(s, CredentialRow, values):
-                        raise _LostRace
-                    s.add(EventRow(issuer_id=issuer_id, credential_id=new.id, kind="issued", actor=actor, at=now,
-                                   details={"achievement": new.achievement}))
+                rows = [_credential_values(issuer_id, new, slots, text, now) for (_, new, slots), text in zip(todo, texts)]
+                if rows and _insert_all_or_none(s, CredentialRow, rows) != len(rows):
+                    raise _LostRace
+                s.add_all(EventRow(issuer_id=issuer_id, credential_id=values["id"], kind="issued", actor=actor, at=now,
+                                   details={"achievement": values["achievement"]}) for values in rows)
+                for (position, _, _), values in zip(todo, rows):
                     results[position] = Issued(CredentialRecord.from_row(CredentialRow(**values)), created=True)
         except _LostRace:
             return [self.issue(issuer_id, new, lambda entries, new=new: sign_many([(new, tuple(entries))])[0],
@@ -325,12 +328,39 @@ class Registry:
             s.execute(update(StatusListRow).where(StatusListRow.id == lst.id).values(is_full=True))
         raise Conflict(Code.STATUS_LIST_FULL, f"No free {purpose} status index could be found; try again.")
 
+    def _allocate_many(self, s: Session, issuer_id: int, purpose: Purpose, credential_ids: list[str],
+                       status_url: str, now: datetime) -> list[tuple[int, StatusEntry]]:
+        """Random, distinct slots for many credentials with one INSERT per round (a roster batch)."""
+        taken: dict[str, tuple[int, StatusEntry]] = {}
+        remaining = list(credential_ids)
+        for _ in range(3):
+            lst = self._open_list(s, issuer_id, purpose, status_url, now)
+            for _ in range(_TRIES_PER_LIST):
+                if not remaining:
+                    return [taken[c] for c in credential_ids]
+                draws: dict[int, str] = {}
+                for credential_id in remaining:
+                    index = self._randbelow(lst.size)
+                    if index not in draws:  # a clash within the batch waits for the next round
+                        draws[index] = credential_id
+                statement = _insert_statement(s, StatusAllocationRow, [
+                    dict(status_list_id=lst.id, status_index=i, credential_id=c) for i, c in draws.items()])
+                for index in s.execute(statement.returning(StatusAllocationRow.status_index)).scalars():
+                    taken[draws[index]] = (lst.id, StatusEntry(lst.url, index, purpose))
+                remaining = [c for c in remaining if c not in taken]
+            if remaining:
+                s.execute(update(StatusListRow).where(StatusListRow.id == lst.id).values(is_full=True))
+        if remaining:
+            raise Conflict(Code.STATUS_LIST_FULL, f"No free {purpose} status index could be found; try again.")
+        return [taken[c] for c in credential_ids]
+
     def _open_list(self, s: Session, issuer_id: int, purpose: Purpose, status_url: str,
                    now: datetime) -> StatusListRow:
         mine = (StatusListRow.issuer_id == issuer_id, StatusListRow.purpose == purpose)
         for _ in range(2):
-            row = s.scalar(select(StatusListRow).where(*mine, StatusListRow.is_full.is_(False))
-                           .order_by(StatusListRow.seq).limit(1))
+            # The 16 KiB bitstring is not needed to allocate: don't load it.
+            row = s.scalar(select(StatusListRow).options(defer(StatusListRow.bits))
+                           .where(*mine, StatusListRow.is_full.is_(False)).order_by(StatusListRow.seq).limit(1))
             if row is not None:
                 return row
             seq = (s.scalar(select(func.max(StatusListRow.seq)).where(*mine)) or 0) + 1
@@ -474,6 +504,18 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     read_only = connection.get_execution_options().get("badgesmith_read_only")
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _insert_statement(s: Session, model: type[Base], rows: list[dict[str, Any]]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING for one or many rows (SQLite and PostgreSQL)."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(model.__table__).values(rows).on_conflict_do_nothing()
+
+
+def _insert_all_or_none(s: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
+    """Insert many rows in one statement; the number actually inserted (fewer: a key was taken)."""
+    table = model.__table__
+    return len(s.execute(_insert_statement(s, model, rows).returning(*table.primary_key)).all())
 
 
 def _insert_ignore(s: Session, model: type[Base], values: dict[str, Any]) -> bool:

@@ -366,3 +366,46 @@ def test_two_issuers_with_the_same_status_url_are_a_config_error(registry, issue
     with pytest.raises(ConfigError) as raised:
         registry.issue(other, new(1), sign, status_url=STATUS_URL)
     assert raised.value.code is Code.CONFIG_INVALID
+
+
+def sign_many(batch) -> list[str]:
+    return [sign(entries) for _, entries in batch]
+
+
+def test_issue_batch_stores_new_rows_and_returns_existing_ones_unchanged(registry, issuer_id):
+    first = registry.issue(issuer_id, new(3), sign, status_url=STATUS_URL).record
+    results = registry.issue_batch(issuer_id, [new(n) for n in range(1, 51)], sign_many, status_url=STATUS_URL)
+    assert [r.created for r in results] == [n != 3 for n in range(1, 51)]
+    assert results[2].record.id == first.id
+    indexes = [r.record.status_index for r in results]
+    assert len(set(indexes)) == 50
+    again = registry.issue_batch(issuer_id, [new(n) for n in range(1, 51)], sign_many, status_url=STATUS_URL)
+    assert not any(r.created for r in again)
+    assert len(registry.find_credentials(issuer_id)) == 50
+    assert len([e for e in registry.events(issuer_id=issuer_id) if e.kind == "issued"]) == 50
+
+
+def test_issue_batch_with_suspension_gets_slots_in_both_lists(registry, issuer_id):
+    results = registry.issue_batch(issuer_id, [new(n, suspension=True) for n in range(5)], sign_many,
+                                   status_url=STATUS_URL)
+    assert all(r.record.suspension_index is not None for r in results)
+    stored = json.loads(results[0].record.credential)["credentialStatus"]
+    assert [e["statusPurpose"] for e in stored] == ["revocation", "suspension"]
+
+
+def test_issue_batch_failing_signer_stores_nothing(registry, issuer_id):
+    def broken(batch):
+        raise RuntimeError("signing failed")
+
+    with pytest.raises(RuntimeError):
+        registry.issue_batch(issuer_id, [new(n) for n in range(5)], broken, status_url=STATUS_URL)
+    assert registry.find_credentials(issuer_id) == []
+
+
+def test_issue_batch_moves_on_when_a_list_is_crowded(db_url):
+    registry = Registry.from_url(db_url, randbelow=lambda size: 7)  # every draw is the same index
+    registry.migrate()
+    issuer_id = prepare(registry)
+    results = registry.issue_batch(issuer_id, [new(n) for n in range(3)], sign_many, status_url=STATUS_URL)
+    assert len({(r.record.status_list_id, r.record.status_index) for r in results}) == 3
+    registry.dispose()
