@@ -157,7 +157,8 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
                                                         definition=definition)):
             page = issuer.credential_page(issued.record.id)
             if issued.created and pool is not None:
-                files = pool.submit(write_credential_files, issuer.settings, definition, issued.record, page)
+                files = pool.submit(write_credential_files, issuer.settings, definition, issued.record, page,
+                                    durable=False)
             else:
                 page, files = _files(issuer, issued.record, refresh=issued.created, definition=definition)
             pending.append((row, issued.record, issued.created, page, files))
@@ -188,6 +189,7 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
     finally:
         if pool is not None:
             pool.shutdown(wait=True)  # files of every stored credential get written, even on an error
+            os.sync()  # the workers skipped a sync per file; one for the whole run
 
 
 def _pool_context():

@@ -241,11 +241,14 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
 # --- writing ------------------------------------------------------------------
 
 
-def write_file_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+def write_file_atomic(path: Path, data: bytes, *, mode: int = 0o644, durable: bool = True) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
 
     Readers see the old file or the new one, never half of one; the temporary
     file has ``mode`` from its creation, so a secret is never briefly readable.
+    ``durable=False`` skips the fsync for files that can be rebuilt from the
+    registry (badges of a roster run: a crash may leave an empty one, which a
+    re-run rewrites); the caller syncs once at the end instead.
     """
     path = Path(path)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -253,7 +256,8 @@ def write_file_atomic(path: Path, data: bytes, *, mode: int = 0o644) -> None:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())
         os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:

@@ -101,7 +101,7 @@ def achievement_image(settings: Settings, definition: dict[str, Any], kind: str)
 
 
 def write_credential_files(settings: Settings, definition: dict[str, Any], record: CredentialRecord,
-                           page_url: str) -> CredentialFiles:
+                           page_url: str, *, durable: bool = True) -> CredentialFiles:
     """Write the baked badge(s), the credential and its QR code; return their paths."""
     folder = settings.out_dir / record.achievement
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,13 +114,13 @@ def write_credential_files(settings: Settings, definition: dict[str, Any], recor
                           "add it again with `badgesmith achievement add`.")
     files = CredentialFiles(credential=folder / f"{stem}.{'jwt' if is_jwt else 'json'}",
                             png=folder / f"{stem}.png", qr=folder / f"{stem}-qr.png")
-    write_file_atomic(files.png, bake_png(png_art, text))
+    write_file_atomic(files.png, bake_png(png_art, text), durable=durable)
     svg_art = achievement_image(settings, definition, "svg")
     if svg_art is not None:
         files = CredentialFiles(files.credential, files.png, files.qr, folder / f"{stem}.svg")
-        write_file_atomic(files.svg, bake_svg(svg_art, text if is_jwt else json.loads(text)))
-    write_file_atomic(files.credential, (text if is_jwt else _pretty(text)).encode("utf-8"))
-    write_file_atomic(files.qr, qr_png(page_url))
+        write_file_atomic(files.svg, bake_svg(svg_art, text if is_jwt else json.loads(text)), durable=durable)
+    write_file_atomic(files.credential, (text if is_jwt else _pretty(text)).encode("utf-8"), durable=durable)
+    write_file_atomic(files.qr, qr_png(page_url), durable=durable)
     return files
 
 
