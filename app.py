@@ -87,6 +87,7 @@ class Services:
     trust: Mapping[str, str] | None                     # known issuers: id -> name
     limiter: RateLimiter | None                         # None: no rate limit
     issuer: Any = None                                  # issuer.issuing.Issuer of the instance, if any
+    fetch: Callable[[str], bytes] | None = None         # documents folder, then network (VC API holder keys)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -155,7 +156,21 @@ def build_services(config: Mapping[str, Any]) -> Services:
     verify = config.get("VERIFY") or _pipeline_verify(config, trust, issuer)
     lookup = config.get("LOOKUP") or (_issuer_lookup(issuer) if issuer is not None else _lookup(config))
     return Services(verify=verify, lookup=lookup, trust=trust,
-                    limiter=limiter_from_config(config.get("RATE_LIMIT")), issuer=issuer)
+                    limiter=limiter_from_config(config.get("RATE_LIMIT")), issuer=issuer,
+                    fetch=config.get("FETCH") or _lazy_fetch(config))
+
+
+def _lazy_fetch(config: Mapping[str, Any]) -> Callable[[str], bytes]:
+    """The configured fetch (documents folder, then the network unless OFFLINE), built on first use."""
+
+    @lru_cache(maxsize=1)
+    def build() -> Callable[[str], bytes]:
+        from verifier.fetch import build_fetch
+
+        documents = config.get("DOCUMENTS")
+        return build_fetch(documents=Path(documents) if documents else None, offline=bool(config.get("OFFLINE")))
+
+    return lambda url: build()(url)
 
 
 def _open_issuer(config: Mapping[str, Any]) -> Any:

@@ -794,6 +794,63 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
     click.echo(f"Revoke it with: badgesmith learner-link --email {email} --revoke {token}")
 
 
+@main.group()
+def clients() -> None:
+    """OAuth 2.0 clients of the VC API: issuing and status updates need one."""
+
+
+def _clients(ctx: click.Context):
+    from issuer.clients import Clients
+
+    return Clients.for_issuer(_issuer(ctx))
+
+
+@clients.command("add")
+@click.argument("name")
+@click.option("--scopes", default="issue,status", show_default=True,
+              help="What the client may do, comma-separated: issue, status.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def clients_add(ctx: click.Context, name: str, scopes: str, as_json: bool) -> None:
+    """Create a client and print its id and secret (the secret is shown this once)."""
+    created = _clients(ctx).add(name, scopes)
+    record = created.record
+    if as_json:
+        print_json({"client_id": record.client_id, "client_secret": created.secret, "name": record.name,
+                    "scopes": record.scopes.split()})
+        return
+    click.echo(f"Created OAuth client {record.name!r} (scopes: {record.scopes})")
+    click.echo(f"  client_id:     {record.client_id}")
+    click.echo(f"  client_secret: {created.secret}")
+    click.echo("The secret is shown only now: store it safely (Badgesmith keeps only a hash).")
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def clients_list(ctx: click.Context, as_json: bool) -> None:
+    """Every client, revoked ones included (never their secrets)."""
+    rows = [{"client_id": c.client_id, "name": c.name, "scopes": c.scopes.split(),
+             "created_at": c.created_at.isoformat(), "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None}
+            for c in _clients(ctx).list()]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        state = "revoked" if row["revoked_at"] else "active"
+        click.echo(f"{row['client_id']}  {state:<8} {' '.join(row['scopes']):<13} {row['name']}")
+    click.echo(f"{len(rows)} client(s)")
+
+
+@clients.command("revoke")
+@click.argument("client")
+@click.pass_context
+def clients_revoke(ctx: click.Context, client: str) -> None:
+    """Revoke a client (by name or client id): its tokens stop working at once."""
+    record = _clients(ctx).revoke(client)
+    click.echo(f"Revoked OAuth client {record.name!r} ({record.client_id}).")
+
+
 def _passphrase(variable: str | None) -> str | None:
     if not variable:
         return os.environ.get("BADGESMITH_KEY_PASSPHRASE") or None

@@ -20,7 +20,7 @@ from issuer.issuing import IssueRequest, Issuer
 from issuer.documents import forget_status_lists
 from issuer.models import CredentialRecord
 from issuer.outputs import CredentialFiles, write_credential_files, write_status_list
-from issuer.pathways import award_pathways
+from issuer.pathways import award_pathways, award_pathways_many
 from issuer.recipient import lookup_key, normalise_email
 from issuer.roster import read_roster, write_summary_csv
 
@@ -90,8 +90,11 @@ def issue_single(issuer: Issuer, slug: str, request: IssueRequest, *, suspension
 
 def _award_pathways(issuer: Issuer, email: str) -> tuple[Awarded, ...]:
     """Award the pathways this person has now completed (each once: issuer.pathways), with their files."""
-    return tuple(Awarded(i.record, i.created, *_files(issuer, i.record, refresh=i.created))
-                 for i in award_pathways(issuer, email))
+    return _with_files(issuer, award_pathways(issuer, email))
+
+
+def _with_files(issuer: Issuer, issued: list) -> tuple[Awarded, ...]:
+    return tuple(Awarded(i.record, i.created, *_files(issuer, i.record, refresh=i.created)) for i in issued)
 
 
 def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False,
@@ -118,9 +121,8 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
         rows.append({"line": row.line, "email": row.email, "name": row.name or "", "credential_id": awarded.record.id,
                      "page_url": awarded.page_url, "status": "issued" if awarded.created else "already issued",
                      "files": " ".join(str(p) for p in awarded.files.as_list())})
-    # After the rows, once per person: a re-run or a resumed run evaluates everyone again (idempotent).
-    for email in dict.fromkeys(row.email for row in parsed.rows):
-        summary.pathway_awards.extend(_award_pathways(issuer, email))
+    # After the rows, for everyone on it: a re-run or a resumed run evaluates them again (idempotent).
+    summary.pathway_awards.extend(_with_files(issuer, award_pathways_many(issuer, [r.email for r in parsed.rows])))
     summary.summary_csv = issuer.settings.out_dir / slug / f"{roster.stem}-summary.csv"
     summary.summary_csv.parent.mkdir(parents=True, exist_ok=True)
     write_summary_csv(summary.summary_csv, rows)

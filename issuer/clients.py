@@ -112,6 +112,12 @@ class Clients:
         # A key of its own, derived (not the lookup key itself): tokens and recipient lookup never share one.
         self._key = hmac.new(secret, b"badgesmith/oauth-access-token/v1", hashlib.sha256).digest()
 
+    @classmethod
+    def for_issuer(cls, issuer: Any, *, now: Callable[[], datetime] | None = None, ttl: int = TOKEN_TTL) -> Clients:
+        """The clients of ``issuer`` (an ``issuer.issuing.Issuer``): its registry, secret and base URL."""
+        return cls(issuer.registry, issuer.issuer_id, secret=issuer.settings.lookup_secret,
+                   audience=issuer.settings.url, now=now or issuer.now, ttl=ttl)
+
     # -- clients ------------------------------------------------------------------------
 
     def add(self, name: str, scopes: str | Iterable[str]) -> NewClient:

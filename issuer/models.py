@@ -424,7 +424,8 @@ class PathwayAwardRow(Base):
     The unique key is the once-only guarantee: the row is claimed (inserted
     with ``credential_id`` NULL) before the award is signed, so two servers
     that both see a pathway complete award it once; a claim left pending by a
-    crash is finished by the next evaluation for that person.
+    crash is finished by the next evaluation that finds the pathway complete
+    (``pathway audit`` lists it meanwhile).
     """
 
     __tablename__ = "pathway_awards"
@@ -458,6 +459,11 @@ class PathwayAwardRecord(_FromRow):
     components: list[dict[str, Any]]
     awarded_at: datetime
 
+
+# One person's credentials (pathway evaluation after every issue, progress, transcripts): without it
+# SQLite's planner picks ix_credentials_issuer_issued_on for "issuer_id = ? AND lookup_key = ?" and
+# scans the whole issuer (measured: 9 ms instead of 0.1 ms at 10,000 credentials).
+Index("ix_credentials_issuer_lookup_key", CredentialRow.issuer_id, CredentialRow.lookup_key)
 
 __all__ += ["PathwayAwardRecord", "PathwayAwardRow", "PathwayRecord", "PathwayRow"]
 # == end of pathways ==========================================================================

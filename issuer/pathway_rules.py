@@ -15,6 +15,7 @@ credentials, which the once-only award relies on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping, Sequence, Union
 
@@ -117,13 +118,14 @@ def requirement_from_dict(data: Mapping[str, Any]) -> Requirement:
     return AllOf(items, data.get("within")) if kind == "all" else NOf(int(data["n"]), items, data.get("within"))
 
 
-def earned_achievements(node: Requirement) -> set[str]:
+@lru_cache(maxsize=1024)  # nodes are frozen and hashable; evaluation asks again and again
+def earned_achievements(node: Requirement) -> frozenset[str]:
     """Every achievement named by an ``Earn`` in the tree (for cycles and relevance)."""
     if isinstance(node, Earn):
-        return {node.achievement}
+        return frozenset({node.achievement})
     if isinstance(node, Credits):
-        return set()
-    return set().union(*(earned_achievements(i) for i in node.items))
+        return frozenset()
+    return frozenset().union(*(earned_achievements(i) for i in node.items))
 
 
 # -- evaluation -----------------------------------------------------------------------------------
@@ -155,13 +157,31 @@ def evaluate(node: Requirement, held: Iterable[Held], catalog: Catalog, *, today
     a pathway asks for recent work.
     """
     active = sorted((h for h in held if h.status == "active"), key=lambda h: (h.issued_on, h.id))
-    return _evaluate(node, tuple(active), catalog, today)
+    return _evaluate(node, _relevant(node, tuple(active), catalog), catalog, today)
+
+
+def _relevant(node: Requirement, held: tuple[Held, ...], catalog: Catalog) -> tuple[Held, ...]:
+    """The credentials that can count toward ``node`` at all (fewer windows to try, less to evaluate)."""
+    named = earned_achievements(node)
+    credits = _credit_nodes(node)
+    return tuple(h for h in held if h.achievement in named
+                 or (h.credits > 0 and any(credits_match(c, catalog.get(h.achievement)) for c in credits)))
+
+
+@lru_cache(maxsize=1024)
+def _credit_nodes(node: Requirement) -> tuple[Credits, ...]:
+    if isinstance(node, Credits):
+        return (node,)
+    if isinstance(node, Earn):
+        return ()
+    return tuple(c for item in node.items for c in _credit_nodes(item))
 
 
 def _evaluate(node: Requirement, held: tuple[Held, ...], catalog: Catalog, today: date) -> Outcome:
     within = getattr(node, "within", None)
     if not within:
         return _plain(node, held, catalog, today)
+    held = _relevant(node, held, catalog)
     # The earliest credential of a satisfying set starts some window: try each
     # distinct award date as the start and keep the earliest completion.
     best: Outcome | None = None

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from types import MappingProxyType
+
+from sqlalchemy import bindparam, func, select, update
 
 from issuer.models import (AchievementRow, CredentialRow, PathwayAwardRecord, PathwayAwardRow, PathwayRecord,
                            PathwayRow, utcnow)
+from issuer.pathway_definition import Pathway
 from issuer.pathway_rules import Held, Listing
 # The registry's insert-or-ignore (ON CONFLICT DO NOTHING … RETURNING): one implementation, not a twin.
 from issuer.registry import Registry, _insert_ignore
@@ -25,7 +28,28 @@ from issuer.registry import Registry, _insert_ignore
 _HELD_COLUMNS = (CredentialRow.id, CredentialRow.achievement, CredentialRow.issued_on, CredentialRow.credits,
                  CredentialRow.valid_until, CredentialRow.status, CredentialRow.recipient_name,
                  CredentialRow.recipient_did, CredentialRow.organization)
+_AWARD_COLUMNS = (PathwayAwardRow.pathway, PathwayAwardRow.lookup_key, PathwayAwardRow.credential_id,
+                  PathwayAwardRow.awarded_on, PathwayAwardRow.components, PathwayAwardRow.awarded_at)
 _KEYS_PER_QUERY = 500  # bound the IN (...) list when reading many learners at once
+# Built once: evaluation runs after every issue, and building a statement costs more than running it.
+
+
+def _newest(model: Any, column: Any) -> Any:
+    return select(column).where(model.issuer_id == bindparam("issuer_id")).scalar_subquery()
+
+
+# What changes when an achievement or pathway is added, removed or updated (see _definitions).
+_STAMP = (_newest(AchievementRow, func.count(AchievementRow.id)),
+          _newest(AchievementRow, func.max(AchievementRow.updated_at)),
+          _newest(PathwayRow, func.count(PathwayRow.id)), _newest(PathwayRow, func.max(PathwayRow.updated_at)))
+_DEFINITIONS_STAMP = select(*_STAMP)
+# The stamp rides along with the person's credentials: one round trip fewer on every evaluation.
+_LEARNER_CREDENTIALS = select(*_HELD_COLUMNS, *_STAMP).where(CredentialRow.issuer_id == bindparam("issuer_id"),
+                                                             CredentialRow.lookup_key == bindparam("lookup_key"))
+_LEARNER_AWARDS = select(*_AWARD_COLUMNS).where(PathwayAwardRow.issuer_id == bindparam("issuer_id"),
+                                                PathwayAwardRow.lookup_key == bindparam("lookup_key"))
+# (database URL, issuer id) -> (stamp, parsed pathways, achievement catalog); see PathwayStore._definitions.
+_DEFINITIONS: dict[tuple[str, int], tuple[tuple[Any, ...], tuple[Pathway, ...], Mapping[str, Listing]]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +58,7 @@ class LearnerRecords:
 
     held: tuple[Held, ...]
     awards: Mapping[str, PathwayAwardRecord]
-    pathways: tuple[PathwayRecord, ...]
+    pathways: tuple[Pathway, ...]
     catalog: Mapping[str, Listing]
 
 
@@ -50,6 +74,7 @@ class PathwayStore:
                     achievements: Mapping[str, dict[str, Any]] = {}, now: datetime | None = None) -> PathwayRecord:
         """Create or replace a pathway and, in the same transaction, the achievement definitions it publishes."""
         now = now or utcnow()
+        _DEFINITIONS.pop((str(self.registry.engine.url), issuer_id), None)  # even if the clock stands still
         with self.registry.session() as s:
             row = s.scalar(_pathway_query(issuer_id, slug))
             if row is None:
@@ -76,29 +101,58 @@ class PathwayStore:
 
     # -- one learner ----------------------------------------------------------------------------
 
-    def learner(self, issuer_id: int, lookup_key: str) -> LearnerRecords:
-        """The person's credentials (every status), pathway awards, and the pathways and achievements."""
+    def learner(self, issuer_id: int, lookup_key: str, *, with_awards: bool = True) -> LearnerRecords:
+        """The person's credentials (every status), pathway awards, and the pathways and achievements.
+
+        ``with_awards=False`` leaves ``awards`` empty: evaluation asks for them
+        (``awards_of``) only when a pathway turns out complete, one query fewer
+        on the common path.
+        """
+        which = {"issuer_id": issuer_id, "lookup_key": lookup_key}
+        columns = len(_HELD_COLUMNS)
         with self.registry.session(write=False) as s:
-            held = tuple(_held(row) for row in s.execute(
-                select(*_HELD_COLUMNS).where(CredentialRow.issuer_id == issuer_id,
-                                             CredentialRow.lookup_key == lookup_key)))
-            awards = {r.pathway: PathwayAwardRecord.from_row(r) for r in s.scalars(
-                select(PathwayAwardRow).where(PathwayAwardRow.issuer_id == issuer_id,
-                                              PathwayAwardRow.lookup_key == lookup_key))}
-            pathways = tuple(PathwayRecord.from_row(r) for r in s.scalars(_pathways_query(issuer_id)))
-            catalog = self._catalog(s, issuer_id) if pathways else {}
+            rows = s.execute(_LEARNER_CREDENTIALS, which).all()
+            held = tuple(_held(row[:columns]) for row in rows)
+            awards = self._awards(s, which) if with_awards else {}
+            pathways, catalog = self._definitions(s, issuer_id, tuple(rows[0][columns:]) if rows else None)
         return LearnerRecords(held, awards, pathways, catalog)
+
+    def definitions(self, issuer_id: int) -> tuple[tuple[Pathway, ...], Mapping[str, Listing]]:
+        """The issuer's pathways (parsed) and its achievement catalog."""
+        with self.registry.session(write=False) as s:
+            return self._definitions(s, issuer_id)
+
+    def awards_of(self, issuer_id: int, lookup_key: str) -> dict[str, PathwayAwardRecord]:
+        """The person's pathway awards and pending claims, by pathway."""
+        with self.registry.session(write=False) as s:
+            return self._awards(s, {"issuer_id": issuer_id, "lookup_key": lookup_key})
+
+    @staticmethod
+    def _awards(s: Any, which: dict[str, Any]) -> dict[str, PathwayAwardRecord]:
+        return {row[0]: PathwayAwardRecord(*row) for row in s.execute(_LEARNER_AWARDS, which)}
 
     def catalog(self, issuer_id: int) -> dict[str, Listing]:
         """Name, tags and field of study of every achievement, by slug."""
         with self.registry.session(write=False) as s:
-            return self._catalog(s, issuer_id)
+            return dict(self._definitions(s, issuer_id)[1])
 
-    @staticmethod
-    def _catalog(s: Any, issuer_id: int) -> dict[str, Listing]:
+    def _definitions(self, s: Any, issuer_id: int,
+                     stamp: tuple[Any, ...] | None = None) -> tuple[tuple[Pathway, ...], Mapping[str, Listing]]:
+        # Evaluation runs after every issue: re-reading and parsing every achievement definition
+        # each time cost more than the rest together, so they are kept per process and re-read
+        # when a row of either table is added, removed or updated (its count or newest updated_at).
+        if stamp is None:
+            stamp = tuple(s.execute(_DEFINITIONS_STAMP, {"issuer_id": issuer_id}).one())
+        key = (str(self.registry.engine.url), issuer_id)
+        cached = _DEFINITIONS.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1], cached[2]
+        pathways = tuple(Pathway.from_dict(r.definition) for r in s.scalars(_pathways_query(issuer_id)))
         rows = s.execute(select(AchievementRow.slug, AchievementRow.definition)
                          .where(AchievementRow.issuer_id == issuer_id))
-        return {slug: Listing.from_ob(definition.get("ob", {})) for slug, definition in rows}
+        catalog = MappingProxyType({slug: Listing.from_ob(d.get("ob", {})) for slug, d in rows})
+        _DEFINITIONS[key] = (stamp, pathways, catalog)
+        return pathways, catalog
 
     def held_by(self, issuer_id: int, lookup_keys: Iterable[str]) -> dict[str, list[Held]]:
         """Credentials of many people at once, by lookup key (audit)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from errors import Code, NotFound
 from issuer.issuing import IssueRequest, Issuer
@@ -116,25 +116,41 @@ def award_pathways(issuer: Issuer, email: str) -> list[Issued]:
     today = issuer.now().date()
     done: list[Issued] = []
     for _ in range(20):  # awards can complete other pathways; no cycles, so this settles quickly
-        records = store.learner(issuer.issuer_id, key)
+        records = store.learner(issuer.issuer_id, key, with_awards=False)
+        complete = [(p, o) for p in records.pathways if (o := _evaluate(p, records.held, records.catalog, today)).met]
+        if not complete:
+            break  # the common case: nothing complete, and the awards were never read
+        awards = store.awards_of(issuer.issuer_id, key)
         progressed = False
-        for record in records.pathways:
-            claim = records.awards.get(record.slug)
-            if claim is not None and claim.credential_id is not None:
-                continue
-            pathway = Pathway.from_dict(record.definition)
+        for pathway, outcome in complete:
+            claim = awards.get(pathway.id)
             if claim is None:
-                outcome = _evaluate(pathway, records.held, records.catalog, today)
-                if not outcome.met:
-                    continue
                 claim = store.claim_award(issuer.issuer_id, pathway.id, key, awarded_on=outcome.completed_on,
                                           components=_components(issuer, outcome, records), now=issuer.now())
-                if claim.credential_id is not None:
-                    continue  # another server finished it meanwhile
+            if claim.credential_id is not None:
+                continue  # awarded before (or by another server meanwhile)
+            # Ours, or a claim left pending by a crash: its stored date and components decide the award.
             done.append(_issue_award(issuer, store, pathway, claim, email, records))
             progressed = True
         if not progressed:
             break
+    return done
+
+
+def award_pathways_many(issuer: Issuer, emails: Iterable[str]) -> list[Issued]:
+    """``award_pathways`` for many people (a roster): their credentials read in a few queries, and
+    only those who have completed some pathway go through the one-by-one award path."""
+    store = _store(issuer)
+    pathways, catalog = store.definitions(issuer.issuer_id)
+    if not pathways:
+        return []
+    by_key = {lookup_key(e, issuer.settings.lookup_secret): e for e in dict.fromkeys(map(normalise_email, emails))}
+    held = store.held_by(issuer.issuer_id, by_key)
+    today = issuer.now().date()
+    done: list[Issued] = []
+    for key, email in by_key.items():
+        if any(_evaluate(p, tuple(held[key]), catalog, today).met for p in pathways):
+            done.extend(award_pathways(issuer, email))  # re-reads, skips what was awarded before
     return done
 
 
@@ -273,8 +289,7 @@ def progress(issuer: Issuer, email: str, *, expiring_days: int = EXPIRING_DAYS) 
     catalog = records.catalog
     by_id = {h.id: h for h in records.held}
     pathways = []
-    for record in records.pathways:
-        pathway = Pathway.from_dict(record.definition)
+    for pathway in records.pathways:
         outcome = _evaluate(pathway, records.held, catalog, today)
         award = records.awards.get(pathway.id)
         counted, required = credits_counted(outcome)
@@ -357,5 +372,5 @@ def audit_pathways(issuer: Issuer) -> list[AuditFinding]:
 
 
 __all__ = ["AuditFinding", "CountedCredential", "LearnerProgress", "PathwayProgress", "RequirementProgress",
-           "add_pathway", "audit_pathways", "award_pathways", "describe_pathway", "get_pathway", "list_pathways",
-           "progress"]
+           "add_pathway", "audit_pathways", "award_pathways", "award_pathways_many", "describe_pathway",
+           "get_pathway", "list_pathways", "progress"]

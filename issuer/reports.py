@@ -87,7 +87,9 @@ def coordinator_report(issuer: Issuer, *, by: str, since: date | None = None,
     awards = (select(PathwayAwardRow.pathway, PathwayAwardRow.components, c.achievement, c.lookup_key,
                      c.recipient_email, c.recipient_name, c.organization)
               .join(c, c.id == PathwayAwardRow.credential_id)
-              .where(PathwayAwardRow.issuer_id == issuer.issuer_id, *period))
+              # No filter on pathway_awards.issuer_id: the credential's issuer says it (ids are global),
+              # and with one SQLite would walk every award of the issuer for each credential.
+              .where(*period))
     with issuer.registry.session(write=False) as s:
         if by != "pathway":
             column = {"achievement": c.achievement, "learner": c.lookup_key, "organization": c.organization}[by]

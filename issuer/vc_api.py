@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from errors import AuthError, BadgesmithError, Code, InputError, NotFound
-from issuer.clients import Clients, Grant
+from issuer.clients import TOKEN_TTL, Clients, Grant
 from issuer.issuing import Issuer
 from issuer.vc_issuing import issue_document, status_purpose_option, update_status
 from verifier.web import UnsupportedMediaType
@@ -45,9 +45,8 @@ def clients_for(issuer: Issuer) -> Clients:
     """The app's ``Clients`` (built once per app; ``NOW`` in the config moves its clock in tests)."""
     clients = current_app.extensions.get("badgesmith.clients")
     if clients is None:
-        clients = Clients(issuer.registry, issuer.issuer_id, secret=issuer.settings.lookup_secret,
-                          audience=issuer.settings.url, now=current_app.config.get("NOW") or issuer.now,
-                          ttl=int(current_app.config.get("OAUTH_TOKEN_TTL") or 600))
+        clients = Clients.for_issuer(issuer, now=current_app.config.get("NOW"),
+                                     ttl=int(current_app.config.get("OAUTH_TOKEN_TTL") or TOKEN_TTL))
         current_app.extensions["badgesmith.clients"] = clients
     return clients
 

@@ -92,6 +92,8 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
     subject_id = subjects[0].get("id") if len(subjects) == 1 else None
 
     def sign(entries: tuple[StatusEntry, ...]) -> str:
+        if not entries and presigned is not None:
+            return presigned
         unsigned = prepared
         if entries:
             unsigned = dict(prepared)
@@ -102,6 +104,12 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
                                  verification_method=issuer.verification_method)
         _self_check(issuer, signed, now)
         return json.dumps(signed, ensure_ascii=False)
+
+    # Without a status entry nothing in the signature comes from the transaction, so sign
+    # before it opens: the database write lock is then held only to store.
+    presigned: str | None = None
+    if status_purpose is None:
+        presigned = sign(())
 
     new = NewCredential(
         id=prepared["id"], achievement=None, recipient_hash=None, lookup_key=None,  # type: ignore[arg-type]

@@ -85,6 +85,80 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+def _vc_api_paths() -> dict[str, Any]:
+    """The W3C VC API endpoints (issue 8): issuing and status need an OAuth 2.0 token, verifying does not."""
+    body = {"type": "object"}
+    report = {"description": "The verification report plus `errors` (the failed checks' codes).",
+              "content": {"application/json": {"schema": {
+                  "allOf": [{"$ref": "#/components/schemas/Report"}],
+                  "properties": {"errors": {"type": "array", "items": {"type": "object"}}}}}}}
+    auth = {"401": _error("No, a forged, an expired (TOKEN_EXPIRED) or a revoked client's bearer token."),
+            "403": _error("The token lacks the scope (FORBIDDEN).")}
+    issued = {"description": "The signed credential.", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["verifiableCredential"], "properties": {"verifiableCredential": body}}}}}
+
+    def issue(operation: str, summary: str) -> dict[str, Any]:
+        return {"post": {
+            "operationId": operation, "summary": summary, "security": [{"oauth2": ["issue"]}],
+            "description": ("Any VC 2.0 (or 1.1) credential. `issuer` and `id` are filled in when absent; the "
+                            "issuer must be this instance's DID. `options.credentialStatus` "
+                            "`{type: BitstringStatusListEntry, statusPurpose: revocation|suspension}` "
+                            "allocates a random status index in the same transaction."),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["credential"],
+                "properties": {"credential": body, "options": body}}}}},
+            "responses": {"201": issued, "400": _error("Unreadable request or JSON-LD (CONTEXT_NOT_ALLOWED, "
+                                                      "UNDEFINED_TERM …)."),
+                          **auth, "409": _error("A credential with this id was issued already."),
+                          "415": _error("Not application/json."),
+                          "422": _error("Breaks a VC Data Model rule (DATA_MODEL_INVALID, `rule` named) or "
+                                        "names another issuer (ISSUER_MISMATCH).")}}}
+
+    def verify(operation: str, summary: str, field: str) -> dict[str, Any]:
+        return {"post": {
+            "operationId": operation, "summary": summary,
+            "description": "Public and rate limited. Every check always runs.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": [field], "properties": {field: body, "options": body}}}}},
+            "responses": {"200": report, "400": _error(f"{field} is missing or not an object."),
+                          "422": report, "429": _error("Too many requests (RATE_LIMITED).")}}}
+
+    return {
+        "/credentials/issue": issue("issueCredential", "Sign a credential with eddsa-rdfc-2022."),
+        "/ed25519-2020/credentials/issue": issue("issueCredentialEd25519Signature2020",
+                                                 "Sign a credential with Ed25519Signature2020 (legacy verifiers)."),
+        "/credentials/status": {"post": {
+            "operationId": "updateCredentialStatus", "security": [{"oauth2": ["status"]}],
+            "summary": "Revoke, suspend or reinstate a credential by id (logged with the client's name).",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["credentialId", "credentialStatus"],
+                "properties": {"credentialId": {"type": "string"}, "reason": {"type": "string"},
+                               "credentialStatus": {"type": "array", "items": {"type": "object", "properties": {
+                                   "type": {"const": "BitstringStatusListEntry"},
+                                   "status": {"enum": ["revoked", "suspended", "active"]}}}}}}}}},
+            "responses": {"200": {"description": "The new status.", "content": {"application/json": {
+                "schema": {"type": "object", "properties": {"credentialId": {"type": "string"},
+                                                            "status": {"type": "string"}}}}}},
+                          "400": _error("Unknown status."), **auth, "404": _error("No such credential here."),
+                          "409": _error("Not possible from the current status (STATUS_CHANGE_INVALID).")}}},
+        "/credentials/verify": verify("verifyCredentialVcApi", "Verify {verifiableCredential, options}.",
+                                      "verifiableCredential"),
+        "/presentations/verify": verify("verifyPresentation", "Verify a presentation's authentication proof "
+                                        "(options.challenge, options.domain) and every credential in it.",
+                                        "verifiablePresentation"),
+        "/oauth/token": {"post": {
+            "operationId": "token", "summary": "OAuth 2.0 client credentials grant: a 10-minute bearer token.",
+            "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "required": ["grant_type"],
+                "properties": {"grant_type": {"const": "client_credentials"}, "client_id": {"type": "string"},
+                               "client_secret": {"type": "string"}, "scope": {"type": "string"},
+                               "audience": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "access_token, token_type Bearer, expires_in, scope."},
+                          "400": {"description": "RFC 6749 error (unsupported_grant_type, invalid_scope …)."},
+                          "401": {"description": "invalid_client."}}}},
+    }
+
+
 def _error(description: str) -> dict[str, Any]:
     return {"description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -147,6 +221,7 @@ def openapi_document(*, max_bytes: int) -> dict[str, Any]:
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "paths": {
             "/api/verify": {"post": verify_post},
+            **_vc_api_paths(),
             "/api/openapi.json": {"get": {
                 "operationId": "openapi", "summary": "This document.",
                 "responses": {"200": {"description": "OpenAPI 3.1 document",
@@ -170,7 +245,10 @@ def openapi_document(*, max_bytes: int) -> dict[str, Any]:
                                        "400": _html("The form again, saying what could not be read.")}},
             },
         },
-        "components": {"schemas": _SCHEMAS},
+        "components": {"schemas": _SCHEMAS, "securitySchemes": {"oauth2": {
+            "type": "oauth2", "flows": {"clientCredentials": {
+                "tokenUrl": "/oauth/token", "scopes": {"issue": "Issue credentials.",
+                                                       "status": "Revoke, suspend or reinstate credentials."}}}}}},
     }
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -136,18 +135,10 @@ def _embedded(credential: dict[str, Any]) -> Report:
 
 
 def _collaborators() -> tuple[Any, Any]:
-    """The pinned loader and the app's fetch (for did:web holders), built once per app."""
-    cached = current_app.extensions.get("badgesmith.vc_api")
-    if cached is None:
-        from schemas.loader import offline_loader
-        from verifier.fetch import build_fetch
+    """The pinned loader and the app's fetch (for holder keys on did:web)."""
+    from schemas.loader import offline_loader
 
-        config = current_app.config
-        documents = config.get("DOCUMENTS")
-        fetch = config.get("FETCH") or build_fetch(documents=Path(documents) if documents else None,
-                                                   offline=bool(config.get("OFFLINE")))
-        cached = current_app.extensions["badgesmith.vc_api"] = (offline_loader(), fetch)
-    return cached
+    return offline_loader(), _services().fetch
 
 
 __all__ = ["ENVELOPED_CREDENTIAL", "bp", "envelope_payload", "verify_object"]

@@ -1,0 +1,104 @@
+"""The learner page in real headless Chromium: credentials, pathway progress, CEUs; a revoked link is gone."""
+
+from __future__ import annotations
+
+import importlib.util
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from issuer import learners
+
+pytestmark = pytest.mark.browser
+
+_spec = importlib.util.spec_from_file_location("learner_fixtures", Path(__file__).with_name("test_learner_pages.py"))
+_fixtures = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_fixtures)  # the same instance as the Flask-client tests
+JANE = _fixtures.JANE
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def learner_site(tmp_path_factory):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    home = tmp_path_factory.mktemp("learners") / "instance"
+    ids = _fixtures.build_learner_instance(home, base_url=base)
+    app = create_app({"HOME": str(home), "RATE_LIMIT": "off"})
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base, app.extensions["badgesmith"].issuer, ids
+    server.shutdown()
+    thread.join(timeout=10)
+    app.extensions["badgesmith"].issuer.close()
+
+
+@pytest.fixture
+def tab(browser):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_learner_page_lists_credentials_and_pathway_progress(tab, learner_site):
+    base, issuer, ids = learner_site
+    token, _ = learners.create_link(issuer, JANE)
+    response = tab.goto(learners.learner_page_url(issuer, token))
+    assert response.status == 200
+    assert tab.locator("h1").inner_text().strip() == "Jane Doe"
+    assert "3 current credentials" in tab.locator("#learner-summary").inner_text()
+    pathway = tab.locator(".group--pathway")
+    assert "Youth Services Certificate" in pathway.locator("h2").inner_text()
+    bar = pathway.locator("progress")
+    assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("2.0", "4.0")
+    assert tab.get_by_text("2 of 4 requirements met").is_visible()
+    names = tab.locator(".credential-item__name").all_inner_texts()
+    assert {"Inclusive Teen Programming", "Early Literacy Programming", "Storytime for Early Literacy"} <= set(names)
+    assert "Family Engagement in Libraries" not in names  # revoked
+    assert tab.locator("#ceus tbody tr").count() >= 1
+    # each credential links to its badge page
+    tab.locator(".credential-item__name", has_text="Inclusive Teen Programming").click()
+    tab.wait_for_url(f"{base}/credentials/{ids['teen'].removeprefix('urn:uuid:')}")
+    assert tab.locator("#badge-title").inner_text().strip() == "Inclusive Teen Programming"
+
+
+def test_transcript_downloads_from_the_learner_page(tab, learner_site):
+    _, issuer, _ = learner_site
+    token, _ = learners.create_link(issuer, JANE)
+    tab.goto(learners.learner_page_url(issuer, token))
+    with tab.expect_download() as download:
+        tab.locator("#transcript-download").click()
+    assert download.value.suggested_filename.startswith("transcript-")
+    assert '"ClrCredential"' in Path(download.value.path()).read_text("utf-8")
+
+
+def test_revoked_link_gives_404_in_the_browser(tab, learner_site):
+    _, issuer, _ = learner_site
+    token, _ = learners.create_link(issuer, JANE)
+    url = learners.learner_page_url(issuer, token)
+    assert tab.goto(url).status == 200
+    learners.revoke_link(issuer, JANE, token)
+    assert tab.goto(url).status == 404
+
+
+def test_learner_page_on_a_phone_has_no_horizontal_scroll(browser, learner_site):
+    _, issuer, _ = learner_site
+    token, _ = learners.create_link(issuer, JANE)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(learners.learner_page_url(issuer, token))
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    finally:
+        context.close()
