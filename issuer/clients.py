@@ -156,10 +156,13 @@ class Clients:
             return ClientRecord.from_row(row)
 
     def _active(self, client_id: str) -> ClientRecord | None:
+        # Read on every request: Core rows, not ORM objects, keep that cheap.
+        columns = [getattr(ClientRow, name) for name in ClientRecord.__dataclass_fields__]
         with self.registry.session(write=False) as s:
-            row = s.scalar(select(ClientRow).where(ClientRow.client_id == client_id,
-                                                   ClientRow.issuer_id == self.issuer_id))
-            return None if row is None or row.revoked_at is not None else ClientRecord.from_row(row)
+            row = s.execute(select(*columns).where(ClientRow.client_id == client_id,
+                                                   ClientRow.issuer_id == self.issuer_id)).first()
+        record = None if row is None else ClientRecord(*row)
+        return None if record is None or record.revoked_at is not None else record
 
     # -- tokens ---------------------------------------------------------------------------
 

@@ -462,8 +462,10 @@ class PathwayAwardRecord(_FromRow):
 
 # One person's credentials (pathway evaluation after every issue, progress, transcripts): without it
 # SQLite's planner picks ix_credentials_issuer_issued_on for "issuer_id = ? AND lookup_key = ?" and
-# scans the whole issuer (measured: 9 ms instead of 0.1 ms at 10,000 credentials).
-Index("ix_credentials_issuer_lookup_key", CredentialRow.issuer_id, CredentialRow.lookup_key)
+# scans the whole issuer (measured: 9 ms instead of 0.1 ms at 10,000 credentials). issued_on last,
+# so find_credentials' ORDER BY issued_on is served by it too.
+Index("ix_credentials_issuer_lookup_key", CredentialRow.issuer_id, CredentialRow.lookup_key,
+      CredentialRow.issued_on)
 
 __all__ += ["PathwayAwardRecord", "PathwayAwardRow", "PathwayRecord", "PathwayRow"]
 # == end of pathways ==========================================================================

@@ -56,7 +56,7 @@ def upgrade() -> None:
     op.create_index("ix_pathway_awards_issuer_id", "pathway_awards", ["issuer_id"])
     op.create_index("ix_pathway_awards_credential_id", "pathway_awards", ["credential_id"])
     # Finding one person's credentials is what evaluating pathways does after every issue.
-    op.create_index("ix_credentials_issuer_lookup_key", "credentials", ["issuer_id", "lookup_key"])
+    op.create_index("ix_credentials_issuer_lookup_key", "credentials", ["issuer_id", "lookup_key", "issued_on"])
 
 
 def downgrade() -> None:
