@@ -18,6 +18,11 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/sign_verify.py 2000
+	$(PY) benchmarks/canonicalize.py 3000
+	$(PY) benchmarks/verify.py 1000
+	$(PY) benchmarks/roster.py 10000
+	$(PY) benchmarks/http_verify.py 10 8
+	$(PY) benchmarks/records.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

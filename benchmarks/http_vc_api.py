@@ -1,6 +1,6 @@
 """VC API throughput against gunicorn (2 workers) on loopback; prints one JSON line.
 
-    .venv/bin/python benchmarks/http_vc_api.py [SECONDS] [CONCURRENCY] [--db postgresql://…]
+    .venv/bin/python benchmarks/http_vc_api.py [SECONDS] [CONCURRENCY] [--threads N] [--db postgresql://…]
 
 Builds a did:key instance in a temporary folder (``vc_api_server.make_instance``:
 one OAuth client, rate limit off), serves it with ``gunicorn -w 2
@@ -16,6 +16,7 @@ shares the machine's two cores with the server, so the numbers are a floor.
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import os
@@ -88,18 +89,21 @@ def _load(port: int, path: str, body: bytes, headers: dict, expect: int, seconds
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--db")]
-    database_url = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--db=")), None)
-    seconds = float(args[0]) if args else 10
-    concurrency = int(args[1]) if len(args) > 1 else 4
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seconds", nargs="?", type=float, default=10)
+    parser.add_argument("concurrency", nargs="?", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--db", help="a PostgreSQL URL instead of the default SQLite file")
+    args = parser.parse_args()
+    seconds, concurrency, threads, database_url = args.seconds, args.concurrency, args.threads, args.db
     port = _free_port()
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder) / "inst"
         made = make_instance(home, f"http://127.0.0.1:{port}", database_url)
         env = {**os.environ, "BADGESMITH_HOME": str(home), "PYTHONPATH": str(ROOT)}
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env)
+            [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", str(threads),
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env)
         try:
             _wait(port, time.monotonic() + 30)
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -121,8 +125,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
-    print(json.dumps({"workers": 2, "concurrency": concurrency, "database": "postgresql" if database_url
-                      else "sqlite", **results}))
+    print(json.dumps({"workers": 2, "threads": threads, "concurrency": concurrency,
+                      "database": "postgresql" if database_url else "sqlite", **results}))
 
 
 if __name__ == "__main__":
