@@ -81,7 +81,9 @@ def coordinator_report(issuer: Issuer, *, by: str, since: date | None = None,
                                                              "renewals": 0, "name": None})
     names = _names(issuer, by)
     c = CredentialRow
-    period = [c.issuer_id == issuer.issuer_id, c.status != "revoked", c.issued_on <= until]
+    # Credentials issued through the VC API carry no achievement (no CEUs): not part of these reports.
+    period = [c.issuer_id == issuer.issuer_id, c.status != "revoked", c.issued_on <= until,
+              c.achievement.is_not(None)]
     if since is not None:
         period.append(c.issued_on >= since)
     awards = (select(PathwayAwardRow.pathway, PathwayAwardRow.components, c.achievement, c.lookup_key,
