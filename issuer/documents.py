@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Callable
 
 from issuer.issuing import Issuer
 from issuer.models import StatusListRecord

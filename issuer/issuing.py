@@ -11,22 +11,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from errors import BadgesmithError, Code, ConfigError, Conflict, InputError, NotFound
+from errors import Code, ConfigError, InputError, NotFound
 from issuer.achievement import Achievement, add_duration, load_achievement
 from issuer.credential import Award, Recipient, build_credential, evidence_for_url, new_credential_id
 from issuer.instance import (Settings, achievement_url, credential_url, image_url, issuer_did,
-                             load_settings, profile_url, verification_method_id)
+                             load_settings, verification_method_id)
 from issuer.models import CredentialRecord, Issued, NewCredential, StatusListRecord
 from issuer.recipient import identity_object, lookup_key, new_salt, normalise_email
 from issuer.registry import Registry
 from issuer.roster import RosterRow
 from issuer.sign import sign_credential
 from issuer.status import build_status_list_credential
-from keys.data_integrity import format_created
 from keys.did import did_web_document
 from keys.ed25519 import KeyPair, PublicKey
 from keys.keystore import load_key

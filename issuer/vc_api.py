@@ -24,7 +24,7 @@ from errors import AuthError, BadgesmithError, Code, InputError, NotFound
 from issuer.clients import TOKEN_TTL, Clients, Grant
 from issuer.issuing import Issuer
 from issuer.vc_issuing import issue_document, status_purpose_option, update_status
-from verifier.web import UnsupportedMediaType
+from verifier.web import json_object_body
 
 bp = Blueprint("vc_api", __name__)
 
@@ -56,17 +56,6 @@ def _authorize(scope: str) -> tuple[Issuer, Grant]:
     return issuer, clients_for(issuer).authorize(request.headers.get("Authorization"), scope)
 
 
-def _json_object() -> dict[str, Any]:
-    if not request.is_json:
-        raise UnsupportedMediaType(Code.UNSUPPORTED_MEDIA_TYPE, "Send the request as application/json.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InputError(Code.JSON_MALFORMED, "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        raise InputError(Code.JSON_NOT_OBJECT, "The request body must be a JSON object.")
-    return body
-
-
 def _options(body: dict[str, Any]) -> dict[str, Any]:
     options = body.get("options") or {}
     if not isinstance(options, dict):
@@ -94,7 +83,7 @@ def issue_ed25519_2020() -> Response:
 def _issue(fmt: str) -> Response:
     # Authorisation first: an unauthorised caller learns nothing about its input.
     issuer, grant = _authorize("issue")
-    body = _json_object()
+    body = json_object_body()
     if "credential" not in body:
         raise InputError(Code.NO_CREDENTIAL, "The request needs a credential to issue: {\"credential\": {...}}.")
     purpose = status_purpose_option(_options(body).get("credentialStatus"))
@@ -109,7 +98,7 @@ def _issue(fmt: str) -> Response:
 def update_credential_status() -> Response:
     """Revoke, suspend or reinstate a credential by id (the event log names the client)."""
     issuer, grant = _authorize("status")
-    body = _json_object()
+    body = json_object_body()
     credential_id = body.get("credentialId")
     if not isinstance(credential_id, str) or not credential_id.strip():
         raise InputError(Code.USAGE, "credentialId must be the id of a credential this server issued.")

@@ -19,13 +19,13 @@ import json
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from errors import Code, InputError
 from verifier.data_model import VC_V2, as_list, contexts_of
 from verifier.presentation import verify_presentation
 from verifier.report import FAILED, Check, Report
-from verifier.web import UnsupportedMediaType
+from verifier.web import json_object_body, throttle
 
 bp = Blueprint("vc_api_verify", __name__)
 
@@ -37,20 +37,8 @@ def _services() -> Any:
     return current_app.extensions["badgesmith"]
 
 
-def _throttle() -> None:
-    limiter = _services().limiter
-    if limiter is not None:
-        limiter.take(request.remote_addr or "unknown")
-
-
 def _json_object() -> dict[str, Any]:
-    if not request.is_json:
-        raise UnsupportedMediaType(Code.UNSUPPORTED_MEDIA_TYPE, "Send the request as application/json.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InputError(Code.JSON_MALFORMED, "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        raise InputError(Code.JSON_NOT_OBJECT, "The request body must be a JSON object.")
+    body = json_object_body()
     options = body.get("options")
     if options is not None and not isinstance(options, dict):
         raise InputError(Code.JSON_NOT_OBJECT, "options must be a JSON object.")
@@ -97,7 +85,7 @@ def verify_object(credential: dict[str, Any]) -> Report:
 @bp.post("/credentials/verify")
 def verify_credential() -> Response:
     """Verify ``{verifiableCredential, options}``: 200 verified, 422 not verified, 400 unreadable."""
-    _throttle()
+    throttle()
     credential = _json_object().get("verifiableCredential")
     if credential is None:
         raise InputError(Code.NO_CREDENTIAL, "The request needs {\"verifiableCredential\": {...}}.")
@@ -110,7 +98,7 @@ def verify_credential() -> Response:
 @bp.post("/presentations/verify")
 def verify_presentation_endpoint() -> Response:
     """Verify ``{verifiablePresentation, options: {challenge, domain}}`` and every credential in it."""
-    _throttle()
+    throttle()
     body = _json_object()
     presentation = body.get("verifiablePresentation")
     if presentation is None:

@@ -45,7 +45,8 @@ def _services() -> Any:
     return current_app.extensions["badgesmith"]
 
 
-def _throttle() -> None:
+def throttle() -> None:
+    """Apply the app's per-client rate limit (429 RATE_LIMITED when over it)."""
     limiter = _services().limiter
     if limiter is not None:
         limiter.take(request.remote_addr or "unknown")
@@ -78,7 +79,7 @@ def verify_page() -> Any:
     credential_id = request.args.get("credential", "").strip()
     if not credential_id:
         return render_template("verify/index.html", error=None, email="")
-    _throttle()
+    throttle()
     report = _services().verify(_stored(credential_id))
     return _no_store(Response(render_template("verify/result.html", view=describe(report, email=None),
                                               stored_id=credential_id)))
@@ -87,7 +88,7 @@ def verify_page() -> Any:
 @bp.post("/verify")
 def verify_form() -> Any:
     """Verify what the form carries (an uploaded file or pasted text) and show the result page."""
-    _throttle()
+    throttle()
     raw_email = request.form.get("email", "")
     try:
         email = read_email(raw_email)
@@ -126,7 +127,7 @@ def _stored(credential_id: str) -> bytes:
 @bp.post("/api/verify")
 def verify_api() -> Any:
     """The report for a JSON, JWT, PNG or SVG body (or a multipart ``file``); 200 even when not verified."""
-    _throttle()
+    throttle()
     data, email = _api_input()
     report = _services().verify(data, email=read_email(email))
     return _no_store(jsonify(report.to_dict()))
@@ -256,4 +257,16 @@ def _image_link(url: str | None) -> dict[str, str] | None:
     return {"url": url, "host": parts.hostname}
 
 
-__all__ = ["UnsupportedMediaType", "bp", "describe", "read_email"]
+def json_object_body() -> dict[str, Any]:
+    """The request body as a JSON object, or a 415/400 with its code (shared by the JSON APIs)."""
+    if not request.is_json:
+        raise UnsupportedMediaType(Code.UNSUPPORTED_MEDIA_TYPE, "Send the request as application/json.")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise InputError(Code.JSON_MALFORMED, "The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise InputError(Code.JSON_NOT_OBJECT, "The request body must be a JSON object.")
+    return body
+
+
+__all__ = ["UnsupportedMediaType", "bp", "describe", "json_object_body", "read_email", "throttle"]
