@@ -18,6 +18,7 @@ from keys.rdfc import DEFAULT_LIMITS as RDFC_LIMITS, Limits as RdfcLimits, canon
 from keys.vc_jwt import decode_jwt, extract_credential
 from schemas.validate import validate
 from verifier.clr import EMBEDDED_CONTAINER, check_clr_schema, is_clr, verify_embedded
+from verifier.endorsements import ENDORSEMENT_CONTAINER, verify_endorsements
 from verifier.credential_status import StatusChecker
 from verifier.data_model import data_model_problems
 from verifier.proofs import ProofOutcome, check_data_integrity, check_jwt, issuer_id
@@ -260,6 +261,10 @@ class Verifier:
         embedded: tuple = ()
         if is_clr(credential) and container != EMBEDDED_CONTAINER:  # a transcript: one level down
             embedded, notes = verify_embedded(self, credential, email=email)
+            run.warnings.extend(notes)
+        if container != ENDORSEMENT_CONTAINER:  # endorsements of endorsements are not followed
+            endorsed, notes = verify_endorsements(self, credential)
+            embedded += endorsed
             run.warnings.extend(notes)
         return Report(checks=tuple(run.checks), format=outcome.format, container=container,
                       credential=summarize(credential), warnings=tuple(run.warnings), embedded=embedded)
