@@ -20,11 +20,9 @@ import argparse
 import http.client
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -33,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from http_verify import _free_port, _wait  # noqa: E402
+from http_verify import _free_port, _wait, run_load  # noqa: E402
 from vc_api_server import make_instance  # noqa: E402
 
 MAX_REQUESTS = 20_000
@@ -49,43 +47,8 @@ def _post(connection: http.client.HTTPConnection, path: str, body: bytes, header
 
 
 def _load(port: int, path: str, body: bytes, headers: dict, expect: int, seconds: float, concurrency: int) -> dict:
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    stop = time.monotonic() + seconds
-
-    def worker() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        while time.monotonic() < stop:
-            with lock:
-                if len(latencies) + errors[0] >= MAX_REQUESTS:
-                    return
-            start = time.perf_counter()
-            try:
-                ok = _post(connection, path, body, headers)[0] == expect
-            except (OSError, http.client.HTTPException):
-                ok = False
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            elapsed = time.perf_counter() - start
-            with lock:
-                if ok:
-                    latencies.append(elapsed)
-                else:
-                    errors[0] += 1
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return {"requests": len(latencies), "per_s": round(len(latencies) / wall, 1),
-            "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
-            "p99_ms": round(latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000, 1) if latencies else None,
-            "errors": errors[0]}
+    return run_load(port, lambda connection: _post(connection, path, body, headers)[0] == expect, seconds,
+                    concurrency)
 
 
 def main() -> None:

@@ -48,7 +48,9 @@ def _wait(port: int, deadline: float) -> None:
     raise RuntimeError("gunicorn did not start")
 
 
-def _load(port: int, body: bytes, content_type: str, seconds: float, concurrency: int) -> dict:
+def run_load(port: int, send, seconds: float, concurrency: int) -> dict:
+    """CONCURRENCY keep-alive clients calling ``send(connection) -> ok`` for SECONDS (at most
+    MAX_REQUESTS in all); requests per second, p50/p99 latency and errors."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -62,11 +64,8 @@ def _load(port: int, body: bytes, content_type: str, seconds: float, concurrency
                     return
             start = time.perf_counter()
             try:
-                connection.request("POST", "/api/verify", body=body, headers={"Content-Type": content_type})
-                response = connection.getresponse()
-                data = response.read()
-                ok = response.status == 200 and json.loads(data)["verified"]
-            except (OSError, http.client.HTTPException):
+                ok = send(connection)
+            except (OSError, http.client.HTTPException, ValueError):
                 ok = False
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -87,8 +86,18 @@ def _load(port: int, body: bytes, content_type: str, seconds: float, concurrency
     latencies.sort()
     return {"requests": len(latencies), "per_s": round(len(latencies) / wall, 1),
             "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
-            "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1) if latencies else None,
+            "p99_ms": round(latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000, 1) if latencies else None,
             "errors": errors[0]}
+
+
+def _verify_request(body: bytes, content_type: str):
+    def send(connection: http.client.HTTPConnection) -> bool:
+        connection.request("POST", "/api/verify", body=body, headers={"Content-Type": content_type})
+        response = connection.getresponse()
+        data = response.read()
+        return response.status == 200 and json.loads(data)["verified"]
+
+    return send
 
 
 def main() -> None:
@@ -107,8 +116,9 @@ def main() -> None:
              "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env)
         try:
             _wait(port, time.monotonic() + 30)
-            results = {"png": _load(port, png, "image/png", seconds, concurrency),
-                       "json": _load(port, credential, "application/json", seconds, concurrency)}
+            results = {"png": run_load(port, _verify_request(png, "image/png"), seconds, concurrency),
+                       "json": run_load(port, _verify_request(credential, "application/json"), seconds,
+                                        concurrency)}
         finally:
             server.terminate()
             server.wait(timeout=30)
