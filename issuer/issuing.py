@@ -8,15 +8,15 @@ verifier → store; files are written afterwards (``issuer.outputs``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from errors import Code, ConfigError, InputError, NotFound
-from issuer.achievement import Achievement, add_duration, load_achievement
-from issuer.credential import Award, Recipient, build_credential, evidence_for_url, new_credential_id
+from errors import Code, NotFound
+from issuer.achievement import Achievement, load_achievement
+from issuer.award_signing import AwardSigner, award_terms, issuer_profile
+from issuer.credential import new_credential_id
 from issuer.instance import (Settings, achievement_url, credential_url, image_url, issuer_did,
                              load_settings, verification_method_id)
 from issuer.models import CredentialRecord, Issued, NewCredential, StatusListRecord
@@ -29,8 +29,6 @@ from keys.did import did_web_document
 from keys.ed25519 import KeyPair, PublicKey
 from keys.keystore import load_key
 from schemas.loader import offline_loader
-from verifier.fetch import DictFetch
-from verifier.pipeline import Verifier, VerifyOptions
 
 STATUS_URL_TEMPLATE = "{base}/status/{{purpose}}/{{seq}}"
 
@@ -94,11 +92,7 @@ class Issuer:
 
     def profile(self) -> dict[str, Any]:
         """The issuer's OB 3.0 Profile (its id is the issuer DID; ``url`` its web site)."""
-        profile: dict[str, Any] = {"id": self.did, "type": ["Profile"], "name": self.settings.name,
-                                   "url": self.settings.url}
-        if self.settings.email:
-            profile["email"] = self.settings.email
-        return profile
+        return issuer_profile(self.settings, self.did)
 
     def public_keys(self) -> list[tuple[str, PublicKey]]:
         """Every key this issuer ever signed with (current and retired), by key id."""
@@ -139,44 +133,16 @@ class Issuer:
 
     # -- issuing -------------------------------------------------------------------------------
 
-    def _self_check(self, signed: dict[str, Any] | str) -> None:
-        # Everything but status (the list is being written in this very
-        # transaction); did:web resolves to the document we would publish.
-        documents = {}
-        document = self.did_document()
-        if document is not None:
-            from keys.did import did_web_url
-
-            documents[did_web_url(self.did)] = json.dumps(document).encode()
-        verifier = Verifier(loader=self.loader, fetch=DictFetch(documents), now=self.now(),
-                            options=VerifyOptions(allow_unreachable_status=True))
-        if isinstance(signed, str):
-            from keys.vc_jwt import decode_jwt
-            from verifier.pipeline import credential_from_jwt_payload
-
-            credential = credential_from_jwt_payload(decode_jwt(signed)[1])
-            report = verifier.verify_credential(credential, container="jwt", jwt=signed)
-        else:
-            report = verifier.verify_credential(signed)
-        failures = [c for c in report.checks if c.outcome == "failed" and c.check != "validity"]
-        if failures:
-            raise ConfigError(Code.SELF_CHECK_FAILED,
-                              f"The credential Badgesmith just signed does not verify ({failures[0].message}); "
-                              "nothing was stored.")
+    def signer(self) -> AwardSigner:
+        """What signing an award needs, without the database (for this process or a worker)."""
+        return AwardSigner(self.settings, self.key, self.did, self.verification_method, self.did_document(),
+                           self.loader)
 
     def build(self, slug: str, request: IssueRequest, *, credential_id: str, status: Iterable[dict],
               salt: str, definition: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The unsigned credential for ``request`` (pure apart from reading the definition)."""
-        definition = definition or self.achievement(slug)
-        terms = _terms(definition, request, self.now().date())
-        evidence = (((evidence_for_url(request.evidence),) if request.evidence else ())
-                    + tuple(request.evidence_items))
-        recipient = Recipient(identity=identity_object(request.email, salt=salt), did=request.did,
-                              name=request.name)
-        award = Award(credits_earned=terms.credits, valid_from=terms.valid_from, valid_until=terms.valid_until,
-                      evidence=evidence, status=tuple(status))
-        return build_credential(issuer=self.profile(), achievement=definition["ob"], recipient=recipient, award=award,
-                                now=self.now(), new_id=lambda: credential_id)
+        """The unsigned credential for ``request``."""
+        return self.signer().build(definition or self.achievement(slug), request, credential_id=credential_id,
+                                   status=status, salt=salt, now=self.now())
 
     def issue(self, slug: str, request: IssueRequest, *, suspension: bool = False,
               definition: dict[str, Any] | None = None) -> Issued:
@@ -188,7 +154,14 @@ class Issuer:
         ``definition`` is the achievement's stored definition when the caller
         already holds it (a roster run reads it once, not once per row).
         """
-        new, sign = self._prepare(slug, request, suspension=suspension, definition=definition)
+        definition = definition or self.achievement(slug)
+        new, task = self._prepare(slug, request, suspension=suspension, definition=definition)
+        signer = self.signer()
+
+        def sign(entries) -> str:
+            return signer.sign(*task[:2], credential_id=task[2], salt=task[3],
+                               status=[e.to_dict() for e in entries], fmt=task[4], now=self.now())
+
         return self.registry.issue(self.issuer_id, new, sign,
                                    status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
                                    actor=self.actor, now=self.now())
@@ -201,36 +174,30 @@ class Issuer:
         """
         definition = definition or self.achievement(slug)
         prepared = [self._prepare(slug, r, suspension=suspension, definition=definition) for r in requests]
-        signers = {new.id: sign for new, sign in prepared}
+        tasks = {new.id: task for new, task in prepared}
+        now = self.now()
+        signer = self.signer()
 
         def sign_many(batch) -> list[str]:
-            return [signers[new.id](entries) for new, entries in batch]
+            return [signer.sign(*tasks[new.id][:2], credential_id=tasks[new.id][2], salt=tasks[new.id][3],
+                                status=[e.to_dict() for e in entries], fmt=tasks[new.id][4], now=now)
+                    for new, entries in batch]
 
         return self.registry.issue_batch(self.issuer_id, [new for new, _ in prepared], sign_many,
                                          status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
-                                         actor=self.actor, now=self.now())
+                                         actor=self.actor, now=now)
 
     def _prepare(self, slug: str, request: IssueRequest, *, suspension: bool,
-                 definition: dict[str, Any] | None) -> tuple[NewCredential, Callable[..., str]]:
-        """The registry row to store and the callback that signs it once status slots are known."""
+                 definition: dict[str, Any]) -> tuple[NewCredential, tuple]:
+        """The registry row to store, and what signing it takes once its status slots are known:
+        ``(definition, request, credential_id, salt, format)``."""
         email = normalise_email(request.email)
         request = IssueRequest(**{**_plain(request), "email": email})
         fmt = request.format or self.settings.default_format
-        definition = definition or self.achievement(slug)
         credential_id = self.new_id()
         salt = new_salt()
-        terms = _terms(definition, request, self.now().date())
-        # Validate before the transaction opens: a bad amount never reserves a status index.
-        self.build(slug, request, credential_id=credential_id, status=(), salt=salt, definition=definition)
-
-        def sign(entries) -> str:
-            unsigned = self.build(slug, request, credential_id=credential_id,
-                                  status=[e.to_dict() for e in entries], salt=salt, definition=definition)
-            signed = sign_credential(unsigned, self.key, fmt=fmt, loader=self.loader, created=self.now(),
-                                     verification_method=self.verification_method)
-            self._self_check(signed)
-            return signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
-
+        # Checked before the transaction opens: a bad amount never reserves a status index.
+        terms = award_terms(definition, request, self.now().date())
         new = NewCredential(
             id=credential_id, achievement=slug,
             recipient_hash=identity_object(email, salt=salt)["identityHash"],
@@ -239,7 +206,7 @@ class Issuer:
             recipient_name=request.name, recipient_email=email, recipient_did=request.did,
             organization=request.organization,
             credits=terms.credits, valid_until=terms.valid_until, suspension=suspension)
-        return new, sign
+        return new, (definition, request, credential_id, salt, fmt)
 
     # -- status --------------------------------------------------------------------------------
 
@@ -266,30 +233,6 @@ class Issuer:
 
     def close(self) -> None:
         self.registry.dispose()
-
-
-@dataclass(frozen=True, slots=True)
-class _Terms:
-    awarded: date
-    valid_from: datetime
-    valid_until: datetime | None
-    credits: float | None
-
-
-def _terms(definition: dict[str, Any], request: IssueRequest, today: date) -> _Terms:
-    """Award date, validity window and credits of a request, checked against the achievement."""
-    ob = definition["ob"]
-    available = ob.get("creditsAvailable")
-    if request.credits is not None and available is not None and request.credits > available:
-        raise InputError(Code.CREDITS_EXCEEDED,
-                         f"{request.credits:g} credits is more than the {available:g} that {ob['name']!r} offers.")
-    awarded = request.date or today
-    valid_until = None
-    if definition.get("valid_for"):
-        valid_until = datetime.combine(add_duration(awarded, definition["valid_for"]), time(0, 0),
-                                       tzinfo=timezone.utc)
-    return _Terms(awarded, datetime.combine(awarded, time(0, 0), tzinfo=timezone.utc), valid_until,
-                  request.credits if request.credits is not None else available)
 
 
 def _normalise_id(credential_id: str) -> str:

@@ -20,14 +20,13 @@ from errors import Code, CredentialError, InputError, NotFound
 from issuer.awarding import publish_status_lists
 from issuer.credential import new_credential_id
 from issuer.documents import forget_status_lists
+from issuer.award_signing import self_check_failures
 from issuer.issuing import STATUS_URL_TEMPLATE, Issuer
 from issuer.models import CredentialRecord, NewCredential
 from issuer.sign import sign_credential
 from issuer.status import PURPOSES, StatusEntry
 from keys.data_integrity import format_created
 from verifier.data_model import VC_V1, InvalidCredential, as_list, check_data_model, contexts_of
-from verifier.fetch import DictFetch
-from verifier.pipeline import Verifier, VerifyOptions
 from verifier.validity import parse_datetime
 
 PROOF_FORMATS = ("di", "ed25519-2020")
@@ -124,16 +123,8 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
 def _self_check(issuer: Issuer, signed: dict[str, Any], now: datetime) -> None:
     # What the verifier will say, minus status (the list is written in this very
     # transaction) and validity (a credential may be valid only from tomorrow).
-    documents = {}
-    document = issuer.did_document()
-    if document is not None:
-        from keys.did import did_web_url
-
-        documents[did_web_url(issuer.did)] = json.dumps(document).encode()
-    verifier = Verifier(loader=issuer.loader, fetch=DictFetch(documents), now=now,
-                        options=VerifyOptions(allow_unreachable_status=True))
-    report = verifier.verify_credential(signed)
-    failures = [c for c in report.checks if c.outcome == "failed" and c.check not in ("validity", "status")]
+    failures = self_check_failures(signed, loader=issuer.loader, did=issuer.did, did_document=issuer.did_document(),
+                                   now=now, skip=("validity", "status"))
     if failures:
         raise CredentialError(Code(failures[0].code), f"The credential cannot be issued: {failures[0].message}")
 
