@@ -356,7 +356,8 @@ def _tags(src: TomlSource, value: Any, where: Where) -> tuple[str, ...]:
     return tuple(dict.fromkeys(tag.strip() for tag in value))
 
 
-def _duration(src: TomlSource, value: Any, where: Where) -> str | None:
+def read_duration(src: TomlSource, value: Any, where: Where) -> str | None:
+    """A duration field (``"3y"``, ``"90d"``) normalised, or an error naming the field and its line."""
     if value is None:
         return None
     try:
@@ -431,7 +432,7 @@ def _renewal(src: TomlSource, value: Any) -> Renewal | None:
         if key not in value:
             raise src.error(("renewal",), f"renewal needs {key!r}.")
     return Renewal(credits=_credits(src, value["credits"], ("renewal", "credits")),
-                   within=_duration(src, value["within"], ("renewal", "within")),
+                   within=read_duration(src, value["within"], ("renewal", "within")),
                    tags=_tags(src, value.get("tags"), ("renewal", "tags")))
 
 
@@ -454,7 +455,7 @@ def achievement_from_source(src: TomlSource) -> Achievement:
         credits_available=_credits(src, data.get("credits_available"), ("credits_available",)),
         field_of_study=texts["field_of_study"], human_code=texts["human_code"],
         tags=_tags(src, data.get("tags"), ("tags",)), alignment=_alignment(src, data.get("alignment")),
-        image=_image(src, data.get("image")), valid_for=_duration(src, data.get("valid_for"), ("valid_for",)),
+        image=_image(src, data.get("image")), valid_for=read_duration(src, data.get("valid_for"), ("valid_for",)),
         renewal=_renewal(src, data.get("renewal")), source=src.path)
 
 
@@ -465,4 +466,4 @@ def load_achievement(path: str | Path) -> Achievement:
 
 __all__ = ["ACHIEVEMENT_TYPES", "ALIGNMENT_TARGET_TYPES", "Achievement", "Alignment", "MAX_IMAGE_BYTES",
            "MAX_TOML_BYTES", "Renewal", "TomlSource", "achievement_from_source", "add_duration",
-           "load_achievement", "parse_duration"]
+           "load_achievement", "parse_duration", "read_duration"]

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from errors import Code, InputError
-from issuer.achievement import TomlSource, parse_duration
+from issuer.achievement import TomlSource, read_duration
 from issuer.pathway_rules import (AllOf, Credits, Earn, Listing, NOf, Requirement, describe,
                                   earned_achievements, requirement_from_dict, requirement_to_dict)
 
@@ -120,7 +120,7 @@ def _table(src: TomlSource, table: dict[str, Any], where: Where, refs: list, *, 
         parts.append(_n_of(src, table["n_of"], where + ("n_of",), refs, depth))
     if "credits" in table:
         parts.append(_credits(src, table["credits"], where + ("credits",)))
-    within = _within(src, table.get("within"), where + ("within",))
+    within = read_duration(src, table.get("within"), where + ("within",))
     if len(parts) == 1 and within is None:
         return parts[0]
     return AllOf(tuple(parts), within)
@@ -154,7 +154,7 @@ def _n_of(src: TomlSource, value: Any, where: Where, refs: list, depth: int) -> 
         raise src.error(where + ("n",), f"n must be a whole number of 1 or more, not {n!r}.")
     if n > len(items):
         raise src.error(where + ("n",), f"n = {n} asks for more than the {len(items)} listed in of.")
-    return NOf(n, tuple(items), _within(src, value.get("within"), where + ("within",)))
+    return NOf(n, tuple(items), read_duration(src, value.get("within"), where + ("within",)))
 
 
 def _credits(src: TomlSource, value: Any, where: Where) -> Credits:
@@ -175,17 +175,7 @@ def _credits(src: TomlSource, value: Any, where: Where) -> Credits:
     if field is not None and (not isinstance(field, str) or not field.strip()):
         raise src.error(where + ("field_of_study",), "field_of_study must be non-empty text in quotes.")
     return Credits(float(amount), tuple(t.strip() for t in tags), field.strip() if field else None,
-                   _within(src, value.get("within"), where + ("within",)))
-
-
-def _within(src: TomlSource, value: Any, where: Where) -> str | None:
-    if value is None:
-        return None
-    try:
-        count, unit = parse_duration(value)
-    except InputError as exc:
-        raise src.error(where, f"within: {exc.message}") from exc
-    return f"{count}{unit}"
+                   read_duration(src, value.get("within"), where + ("within",)))
 
 
 def _value_error(src: TomlSource, where: Where, value: str, message: str) -> InputError:
