@@ -59,6 +59,21 @@ class IssueRequest:
                    evidence=row.evidence, organization=row.organization, format=fmt)
 
 
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An award prepared for signing, waiting for its status slots."""
+
+    definition: dict[str, Any]
+    request: IssueRequest
+    credential_id: str
+    salt: str
+    fmt: str
+
+    def sign(self, signer: AwardSigner, entries: Iterable[Any], now: datetime) -> str:
+        return signer.sign(self.definition, self.request, credential_id=self.credential_id, salt=self.salt,
+                           status=[entry.to_dict() for entry in entries], fmt=self.fmt, now=now)
+
+
 class Issuer:
     """One instance's issuing side. Collaborators are injected; ``open`` builds the defaults."""
 
@@ -159,8 +174,7 @@ class Issuer:
         signer = self.signer()
 
         def sign(entries) -> str:
-            return signer.sign(*task[:2], credential_id=task[2], salt=task[3],
-                               status=[e.to_dict() for e in entries], fmt=task[4], now=self.now())
+            return task.sign(signer, entries, self.now())
 
         return self.registry.issue(self.issuer_id, new, sign,
                                    status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
@@ -179,18 +193,15 @@ class Issuer:
         signer = self.signer()
 
         def sign_many(batch) -> list[str]:
-            return [signer.sign(*tasks[new.id][:2], credential_id=tasks[new.id][2], salt=tasks[new.id][3],
-                                status=[e.to_dict() for e in entries], fmt=tasks[new.id][4], now=now)
-                    for new, entries in batch]
+            return [tasks[new.id].sign(signer, entries, now) for new, entries in batch]
 
         return self.registry.issue_batch(self.issuer_id, [new for new, _ in prepared], sign_many,
                                          status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
                                          actor=self.actor, now=now)
 
     def _prepare(self, slug: str, request: IssueRequest, *, suspension: bool,
-                 definition: dict[str, Any]) -> tuple[NewCredential, tuple]:
-        """The registry row to store, and what signing it takes once its status slots are known:
-        ``(definition, request, credential_id, salt, format)``."""
+                 definition: dict[str, Any]) -> tuple[NewCredential, _Pending]:
+        """The registry row to store, and what signing it takes once its status slots are known."""
         email = normalise_email(request.email)
         request = IssueRequest(**{**_plain(request), "email": email})
         fmt = request.format or self.settings.default_format
@@ -206,7 +217,7 @@ class Issuer:
             recipient_name=request.name, recipient_email=email, recipient_did=request.did,
             organization=request.organization,
             credits=terms.credits, valid_until=terms.valid_until, suspension=suspension)
-        return new, (definition, request, credential_id, salt, fmt)
+        return new, _Pending(definition, request, credential_id, salt, fmt)
 
     # -- status --------------------------------------------------------------------------------
 
