@@ -45,7 +45,7 @@ def make_instance(home: Path, base_url: str, database_url: str | None = None) ->
                              did_web=None, database_url=database_url)
     save_key(settings.keys_dir, settings.key_id, KeyPair.generate())
     with open(home / "badgesmith.toml", "a", encoding="utf-8") as toml:
-        toml.write('\n[web]\nrate_limit = "off"\n')
+        toml.write("\n[web]\nrate_limit = \"off\"\noffline = true\n")
     issuer = Issuer.open(home)
     try:
         created = Clients.for_issuer(issuer).add("w3c-suites", "issue,status")

@@ -88,7 +88,7 @@ def _issue(fmt: str) -> Response:
         raise InputError(Code.NO_CREDENTIAL, "The request needs a credential to issue: {\"credential\": {...}}.")
     purpose = status_purpose_option(_options(body).get("credentialStatus"))
     signed, _ = issue_document(issuer, body["credential"], fmt=fmt, status_purpose=purpose,
-                               actor=f"vc-api:{grant.name}")
+                               actor=f"vc-api:{grant.name}", fetch=current_app.extensions["badgesmith"].fetch)
     response = jsonify({"verifiableCredential": signed})
     response.status_code = 201
     return _no_store(response)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from errors import Code, CredentialError, InputError, NotFound
 from issuer.awarding import publish_status_lists
@@ -27,6 +27,7 @@ from issuer.sign import sign_credential
 from issuer.status import PURPOSES, StatusEntry
 from keys.data_integrity import format_created
 from verifier.data_model import VC_V1, InvalidCredential, as_list, check_data_model, contexts_of
+from verifier.related_resources import require_matching_related_resources
 from verifier.validity import parse_datetime
 
 PROOF_FORMATS = ("di", "ed25519-2020")
@@ -79,12 +80,20 @@ def prepare_credential(issuer: Issuer, credential: Any, *, fmt: str, now: dateti
 
 
 def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_purpose: str | None = None,
-                   actor: str = "vc-api") -> tuple[dict[str, Any], CredentialRecord]:
-    """Sign and store ``credential``; returns the signed credential and its registry record."""
+                   actor: str = "vc-api", fetch: Callable[[str], bytes] | None = None,
+                   ) -> tuple[dict[str, Any], CredentialRecord]:
+    """Sign and store ``credential``; returns the signed credential and its registry record.
+
+    With ``fetch``, each ``relatedResource`` that can be retrieved must match its
+    digest (``RELATED_RESOURCE_MISMATCH`` otherwise): signing a digest the issuer
+    can see is wrong would hand every verifier a credential that fails.
+    """
     if fmt not in PROOF_FORMATS:
         raise InputError(Code.USAGE, f"Unknown proof format {fmt!r}; use one of {', '.join(PROOF_FORMATS)}.")
     now = issuer.now()
     prepared = prepare_credential(issuer, credential, fmt=fmt, now=now)
+    if fetch is not None and "relatedResource" in prepared:
+        require_matching_related_resources(prepared, fetch)
     valid_from = parse_datetime(prepared.get("validFrom") or prepared.get("issuanceDate")) or now
     valid_until = parse_datetime(prepared.get("validUntil") or prepared.get("expirationDate"))
     subjects = as_list(prepared.get("credentialSubject"))

@@ -8,8 +8,8 @@ empty ``credentialSubject``, ``validUntil`` before ``validFrom``, a
 the issuer refuses to sign such a credential (VC API: 422) and the verifier
 fails it (``schema`` check). Each problem names the rule it breaks.
 
-Related resources are never fetched (the network policy), so their digests are
-checked for syntax, not compared with the resource.
+Here related-resource digests are checked for form; ``verifier.related_resources``
+retrieves the resources (through the injected fetch) and compares them.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from verifier.credential_status import StatusChecker
 from verifier.data_model import data_model_problems
 from verifier.proofs import ProofOutcome, check_data_integrity, check_jwt, issuer_id
 from verifier.recipient import matches_subject
+from verifier.related_resources import compare_related_resources, mismatch_sentence
 from verifier.report import FAILED, PASSED, SKIPPED, WARNING, Check, Report
 from verifier.sources import Limits as SourceLimits, extract
 from verifier.summary import summarize
@@ -128,6 +129,12 @@ class Verifier:
             run.add("schema", FAILED, Code.DATA_MODEL_INVALID,
                     f"Not a valid verifiable credential: {problems[0].message}")
             return
+        if "relatedResource" in credential:
+            related = compare_related_resources(credential, self.fetch)
+            if related.mismatched:
+                run.add("schema", FAILED, Code.RELATED_RESOURCE_MISMATCH, mismatch_sentence(related.mismatched[0]))
+                return
+            run.warnings.extend(related.notes())
         if is_clr(credential):
             run.checks.append(check_clr_schema(credential))
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -237,6 +238,27 @@ def test_data_model_rules_are_422_naming_the_rule_and_issue_nothing(client, auth
     assert answer.status_code == 422
     assert answer.json["error"]["code"] == "DATA_MODEL_INVALID" and answer.json["error"]["rule"] == rule
     assert _stored(issuer) == 0
+
+
+def test_a_related_resource_that_does_not_match_its_digest_is_422_and_issues_nothing(home):
+    from verifier.fetch import DictFetch
+
+    syllabus = b"Storytime for toddlers: the syllabus"
+    digest = "sha384-" + base64.b64encode(hashlib.sha384(syllabus).digest()).decode()
+    url = "https://courses.example.org/syllabus"
+    fetch = DictFetch({url: b"a syllabus changed since"})
+    app = create_app({"HOME": str(home), "TESTING": True, "RATE_LIMIT": "off", "FETCH": fetch})
+    try:
+        client, issuer = app.test_client(), app.extensions["badgesmith"].issuer
+        auth = {"Authorization": f"Bearer {_token(client, Clients.for_issuer(issuer))}"}
+        related = {**VC, "relatedResource": [{"id": url, "digestSRI": digest}]}
+        answer = _issue(client, auth, related)
+        assert answer.status_code == 422 and answer.json["error"]["code"] == "RELATED_RESOURCE_MISMATCH"
+        assert _stored(issuer) == 0 and fetch.requested == [url]
+        fetch.documents[url] = syllabus
+        assert _issue(client, auth, related).status_code == 201 and _stored(issuer) == 1
+    finally:
+        app.extensions["badgesmith"].issuer.close()
 
 
 def test_a_credential_naming_another_issuer_is_refused(client, auth, issuer):
