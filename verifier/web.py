@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from errors import Code, InputError, NotFound
+from verifier.endorsements import ENDORSEMENT_CONTAINER
 from verifier.openapi import openapi_document
 from verifier.report import FAILED, PASSED, SKIPPED, WARNING, Report
 
@@ -192,13 +193,28 @@ def describe(report: Report, *, email: str | None) -> dict[str, Any]:
         "status": _outcome(report, "status"),
         "format": report.format,
         "container": report.container,
-        "checks": [{"label": CHECK_LABELS.get(c.check, c.check), "outcome": c.outcome,
-                    "icon": OUTCOMES.get(c.outcome, ("?", c.outcome))[0],
-                    "word": OUTCOMES.get(c.outcome, ("?", c.outcome))[1],
-                    "code": c.code, "message": c.message} for c in report.checks],
+        "checks": _checks(report),
         "warnings": list(report.warnings),
-        "embedded": [{"id": cid, "verified": r.verified, "headline": r.headline()} for cid, r in report.embedded],
+        "embedded": [_embedded(cid, nested) for cid, nested in report.embedded],
     }
+
+
+def _checks(report: Report) -> list[dict[str, str]]:
+    return [{"label": CHECK_LABELS.get(c.check, c.check), "outcome": c.outcome,
+             "icon": OUTCOMES.get(c.outcome, ("?", c.outcome))[0],
+             "word": OUTCOMES.get(c.outcome, ("?", c.outcome))[1],
+             "code": c.code, "message": c.message} for c in report.checks]
+
+
+def _embedded(credential_id: str, report: Report) -> dict[str, Any]:
+    """One credential inside this one (a transcript entry or an endorsement), with its own checks."""
+    summary = report.credential or {}
+    issuer = summary.get("issuer") or {}
+    return {"id": credential_id, "verified": report.verified, "headline": report.headline(),
+            "kind": "Endorsement" if report.container == ENDORSEMENT_CONTAINER else "Credential",
+            "name": summary.get("name") or (summary.get("achievement") or {}).get("name"),
+            "issuer": issuer.get("name") or issuer.get("id"),
+            "checks": _checks(report), "warnings": list(report.warnings)}
 
 
 def _verdict(report: Report, summary: dict[str, Any], recipient: str | None,

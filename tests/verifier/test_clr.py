@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -204,3 +205,26 @@ def test_api_verify_accepts_a_transcript_and_nests_the_reports(issuer, transcrip
             c["id"] for c in transcript["credentialSubject"]["verifiableCredential"]]
     finally:
         app.extensions["badgesmith"].issuer.close()
+
+
+def test_the_verify_page_shows_each_embedded_credential_with_its_own_checks(issuer, transcript):
+    tampered = copy.deepcopy(transcript)
+    target = tampered["credentialSubject"]["verifiableCredential"][1]
+    target["credentialSubject"]["creditsEarned"] = 40
+    app = create_app({"TESTING": True, "HOME": str(issuer.settings.home), "RATE_LIMIT": "off",
+                      "NOW": lambda: NOW, "OFFLINE": True})
+    try:
+        page = app.test_client().post("/verify", data={"credential": json.dumps(tampered)})
+        html = page.get_data(as_text=True)
+    finally:
+        app.extensions["badgesmith"].issuer.close()
+    items = re.findall(r'<details class="embedded__item embedded__item--(ok|fail)"( open)?>(.*?)</details>',
+                       html, re.S)
+    entries = tampered["credentialSubject"]["verifiableCredential"]
+    assert len(items) == len(entries)
+    assert [outcome for outcome, _, _ in items] == ["ok", "fail", "ok"]
+    assert [bool(opened) for _, opened, _ in items] == [False, True, False]  # failures open, at a glance
+    failed_body = items[1][2]
+    assert target["id"] in failed_body and "PROOF_INVALID" in failed_body
+    assert target["credentialSubject"]["achievement"]["name"] in failed_body
+    assert failed_body.count('class="check check--') == 8  # its own full check list
