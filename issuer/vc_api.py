@@ -24,7 +24,7 @@ from errors import AuthError, BadgesmithError, Code, InputError, NotFound
 from issuer.clients import TOKEN_TTL, Clients, Grant
 from issuer.issuing import Issuer
 from issuer.vc_issuing import issue_document, status_purpose_option, update_status
-from verifier.web import json_object_body
+from verifier.web import json_object_body, read_json_object
 
 bp = Blueprint("vc_api", __name__)
 
@@ -126,10 +126,12 @@ def token() -> Response:
     """OAuth 2.0 client credentials grant (RFC 6749 §4.4): a short-lived bearer token."""
     try:
         issuer = _issuer()
-        form = request.form if request.mimetype == "application/x-www-form-urlencoded" else (
-            request.get_json(silent=True) or {})
-        if not isinstance(form, dict) and not hasattr(form, "get"):
-            raise InputError(Code.USAGE, "Send the token request as a form.")
+        if request.mimetype == "application/x-www-form-urlencoded":
+            form: Any = request.form
+        elif request.is_json:
+            form = read_json_object(request.get_data(cache=True))
+        else:
+            raise InputError(Code.USAGE, "Send the token request as a form (application/x-www-form-urlencoded).")
         if form.get("grant_type") != "client_credentials":
             error = InputError(Code.USAGE, "Only grant_type=client_credentials is supported.")
             error.oauth_error = "unsupported_grant_type"  # type: ignore[attr-defined]

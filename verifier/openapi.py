@@ -94,6 +94,9 @@ def _vc_api_paths() -> dict[str, Any]:
                   "properties": {"errors": {"type": "array", "items": {"type": "object"}}}}}}}
     auth = {"401": _error("No, a forged, an expired (TOKEN_EXPIRED) or a revoked client's bearer token."),
             "403": _error("The token lacks the scope (FORBIDDEN).")}
+    # Every JSON endpoint reads its body through one reader with one size cap.
+    body_refusals = {"413": _error("The request body is too large (INPUT_TOO_LARGE)."),
+                     "415": _error("Not application/json (UNSUPPORTED_MEDIA_TYPE).")}
     issued = {"description": "The signed credential.", "content": {"application/json": {"schema": {
         "type": "object", "required": ["verifiableCredential"], "properties": {"verifiableCredential": body}}}}}
 
@@ -110,7 +113,7 @@ def _vc_api_paths() -> dict[str, Any]:
             "responses": {"201": issued, "400": _error("Unreadable request or JSON-LD (CONTEXT_NOT_ALLOWED, "
                                                       "UNDEFINED_TERM …)."),
                           **auth, "409": _error("A credential with this id was issued already."),
-                          "415": _error("Not application/json."),
+                          **body_refusals,
                           "422": _error("Breaks a VC Data Model rule (DATA_MODEL_INVALID, `rule` named) or "
                                         "names another issuer (ISSUER_MISMATCH).")}}}
 
@@ -121,7 +124,7 @@ def _vc_api_paths() -> dict[str, Any]:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": [field], "properties": {field: body, "options": body}}}}},
             "responses": {"200": report, "400": _error(f"{field} is missing or not an object."),
-                          "422": report, "429": _error("Too many requests (RATE_LIMITED).")}}}
+                          **body_refusals, "422": report, "429": _error("Too many requests (RATE_LIMITED).")}}}
 
     return {
         "/credentials/issue": issue("issueCredential", "Sign a credential with eddsa-rdfc-2022."),
@@ -140,7 +143,8 @@ def _vc_api_paths() -> dict[str, Any]:
                 "schema": {"type": "object", "properties": {"credentialId": {"type": "string"},
                                                             "status": {"type": "string"}}}}}},
                           "400": _error("Unknown status."), **auth, "404": _error("No such credential here."),
-                          "409": _error("Not possible from the current status (STATUS_CHANGE_INVALID).")}}},
+                          "409": _error("Not possible from the current status (STATUS_CHANGE_INVALID)."),
+                          **body_refusals}}},
         "/credentials/verify": verify("verifyCredentialVcApi", "Verify {verifiableCredential, options}.",
                                       "verifiableCredential"),
         "/presentations/verify": verify("verifyPresentation", "Verify a presentation's authentication proof "

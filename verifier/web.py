@@ -19,6 +19,7 @@ from errors import Code, InputError, NotFound
 from verifier.endorsements import ENDORSEMENT_CONTAINER
 from verifier.openapi import openapi_document
 from verifier.report import FAILED, PASSED, SKIPPED, WARNING, Report
+from verifier.sources import Limits as SourceLimits, parse_json
 
 bp = Blueprint("verify", __name__)
 
@@ -277,12 +278,23 @@ def json_object_body() -> dict[str, Any]:
     """The request body as a JSON object, or a 415/400 with its code (shared by the JSON APIs)."""
     if not request.is_json:
         raise UnsupportedMediaType(Code.UNSUPPORTED_MEDIA_TYPE, "Send the request as application/json.")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InputError(Code.JSON_MALFORMED, "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        raise InputError(Code.JSON_NOT_OBJECT, "The request body must be a JSON object.")
-    return body
+    return read_json_object(request.get_data(cache=True))
 
 
-__all__ = ["UnsupportedMediaType", "bp", "describe", "json_object_body", "read_email", "throttle"]
+# A body wraps the credential ({"verifiableCredential": …}, a presentation around
+# credentials): a few levels more than a credential alone may use.
+_BODY_LIMITS = SourceLimits(max_json_depth=SourceLimits().max_json_depth + 4)
+
+
+def read_json_object(data: bytes) -> dict[str, Any]:
+    """``data`` as a JSON object through the credential reader's limits (depth, size, duplicates)."""
+    try:
+        return parse_json(data, limits=_BODY_LIMITS)
+    except InputError as error:
+        if error.code == Code.JSON_NOT_OBJECT:
+            raise InputError(Code.JSON_NOT_OBJECT, "The request body must be a JSON object.") from error
+        raise
+
+
+__all__ = ["UnsupportedMediaType", "bp", "describe", "json_object_body", "read_email", "read_json_object",
+           "throttle"]

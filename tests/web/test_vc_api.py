@@ -337,6 +337,31 @@ def test_unreadable_verify_requests_are_400_never_500(client, body, code):
     assert answer.status_code == 400 and answer.json["error"]["code"] == code
 
 
+HOSTILE_BODIES = [
+    ("[" * 100_000 + "]" * 100_000, 413, "JSON_TOO_DEEP"),
+    ('{"verifiableCredential": ' + '{"a": ' * 5_000 + "1" + "}" * 5_000 + "}", 413, "JSON_TOO_DEEP"),
+    ('{"verifiableCredential": {}, "verifiableCredential": {}}', 400, "JSON_MALFORMED"),
+    ('{"verifiableCredential": NaN}', 400, "JSON_MALFORMED"),
+    ("\"just a string\"", 400, "JSON_NOT_OBJECT"),
+]
+
+
+@pytest.mark.parametrize("path", ["/credentials/issue", "/ed25519-2020/credentials/issue", "/credentials/status",
+                                  "/credentials/verify", "/presentations/verify"])
+@pytest.mark.parametrize("text, status, code", HOSTILE_BODIES)
+def test_hostile_json_bodies_get_a_code_never_a_500(client, auth, issuer, path, text, status, code):
+    answer = client.post(path, data=text, headers={**auth, "Content-Type": "application/json"})
+    assert answer.status_code == status and answer.json["error"]["code"] == code
+    assert _stored(issuer) == 0
+
+
+@pytest.mark.parametrize("text, status, code", HOSTILE_BODIES)
+def test_hostile_json_token_requests_are_rfc_6749_errors(client, text, status, code):
+    answer = client.post("/oauth/token", data=text, headers={"Content-Type": "application/json"})
+    assert answer.status_code == status and answer.json["error"] == "invalid_request"
+    assert answer.json["code"] == code
+
+
 def test_verify_is_public_and_rate_limited(home):
     app = create_app({"HOME": str(home), "TESTING": True, "RATE_LIMIT": "1/minute"})
     try:
