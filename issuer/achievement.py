@@ -211,7 +211,27 @@ def add_duration(start: date, text: str) -> date:
     Jan 31 + "1m" = Feb 28 (29 in leap years); Feb 29 + "1y" = Feb 28.
     Works for ``datetime`` too (the time of day is kept).
     """
+    return _shift(start, text, +1)
+
+
+def subtract_duration(start: date, text: str) -> date:
+    """``start`` minus a duration, counted on the calendar like ``add_duration``, not as a number of days.
+
+    Mar 31 - "1m" = Feb 28 (29 in leap years); Feb 29 - "1y" = Feb 28; days
+    and weeks are exact days. Calendar-exact because a month or a year is not
+    a fixed number of days: ``today - (add_duration(today, text) - today)``
+    borrows the length of the *next* month or year (Mar 31 - "1m" would give
+    Mar 1, Feb 28 - "1m" Jan 31). Not an inverse of ``add_duration`` where the
+    day is clamped: Feb 28 + "1m" is Mar 28, not Mar 31. Works for
+    ``datetime`` too (the time of day is kept).
+    """
+    return _shift(start, text, -1)
+
+
+def _shift(start: date, text: str, sign: int) -> date:
+    """``start`` moved forward (``sign`` 1) or back (-1) by a duration; the day clamped to the month's length."""
     count, unit = parse_duration(text)
+    count *= sign
     if unit in "dw":
         return start + timedelta(days=count * (7 if unit == "w" else 1))
     years, month0 = divmod(start.month - 1 + count * (12 if unit == "y" else 1), 12)
@@ -466,4 +486,4 @@ def load_achievement(path: str | Path) -> Achievement:
 
 __all__ = ["ACHIEVEMENT_TYPES", "ALIGNMENT_TARGET_TYPES", "Achievement", "Alignment", "MAX_IMAGE_BYTES",
            "MAX_TOML_BYTES", "Renewal", "TomlSource", "achievement_from_source", "add_duration",
-           "load_achievement", "parse_duration", "read_duration"]
+           "load_achievement", "parse_duration", "read_duration", "subtract_duration"]

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping, Sequence, Union
 
-from issuer.achievement import add_duration
+from issuer.achievement import add_duration, subtract_duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +192,14 @@ def _evaluate(node: Requirement, held: tuple[Held, ...], catalog: Catalog, today
             best = outcome
     if best is not None:
         return best
-    # Not met: show progress in the window that ends today, the one the learner can still complete.
-    start = today - (add_duration(today, within) - today)
+    # Not met: show progress in the window that ends today, the one the learner can still complete:
+    # from the earliest start whose window (as above) still reaches today. That is today minus
+    # ``within`` on the calendar, or the day after when the day was clamped (today Mar 31, "1m":
+    # Feb 28's window ends Mar 28, so the window starts Mar 1). Starting any earlier could
+    # report a set that no window holds as met.
+    start = subtract_duration(today, within)
+    if add_duration(start, within) < today:
+        start += timedelta(days=1)
     return _plain(node, tuple(h for h in held if h.issued_on >= start), catalog, today)
 
 

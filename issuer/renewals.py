@@ -29,7 +29,6 @@ no query per learner, so 100,000 credentials report in well under 2 s.
 
 from __future__ import annotations
 
-import calendar
 import functools
 from collections import defaultdict
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 
 from errors import Code, Conflict, InputError, NotFound
-from issuer.achievement import add_duration, parse_duration
+from issuer.achievement import add_duration, subtract_duration
 from issuer.awarding import Awarded, issue_single
 from issuer.issuing import IssueRequest, Issuer, _normalise_id
 from issuer.models import CredentialRecord, CredentialRow
@@ -223,19 +222,10 @@ def _window(today: date, due_within: str | timedelta) -> tuple[date, date]:
     if isinstance(due_within, timedelta):
         return today - due_within, today + due_within
     try:
-        return _subtract_duration(today, due_within), add_duration(today, due_within)
+        return subtract_duration(today, due_within), add_duration(today, due_within)
     except InputError as exc:  # parse_duration speaks of achievement files; this is an option
         raise InputError(Code.USAGE, f"--due-within {due_within!r} is not a duration: write e.g. 90d, 6m "
                          "or 1y.") from exc
-
-
-def _subtract_duration(day: date, text: str) -> date:
-    """``day`` minus a duration, with add_duration's end-of-month rule (a cycle's first day)."""
-    count, unit = parse_duration(text)
-    if unit in "dw":
-        return day - timedelta(days=count * (7 if unit == "w" else 1))
-    year, month0 = divmod(day.year * 12 + day.month - 1 - count * (12 if unit == "y" else 1), 12)
-    return day.replace(year=year, month=month0 + 1, day=min(day.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 def _current_certifications(issuer: Issuer, rules: dict[str, RenewalRule], *, since: date) -> list[_Certification]:
@@ -261,7 +251,7 @@ def _standings(issuer: Issuer, certifications: list[Any], definitions: dict[str,
     if not certifications:
         return []
     counting = {slug: frozenset(s for s, d in definitions.items() if rule.counts(d)) for slug, rule in rules.items()}
-    cycle_start = functools.cache(_subtract_duration)  # thousands of holders share an expiry date
+    cycle_start = functools.cache(subtract_duration)  # thousands of holders share an expiry date
     starts = {cert.id: cycle_start(cert.valid_until.date(), rules[cert.achievement].within)
               for cert in certifications}
     keys = {cert.lookup_key for cert in certifications}

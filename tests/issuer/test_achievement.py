@@ -10,7 +10,7 @@ from jsonschema import Draft201909Validator
 from errors import Code, InputError, InputTooLarge
 from issuer.achievement import (
     ACHIEVEMENT_TYPES, ALIGNMENT_TARGET_TYPES, MAX_TOML_BYTES, Achievement, TomlSource, add_duration,
-    load_achievement, parse_duration,
+    load_achievement, parse_duration, subtract_duration,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,6 +272,33 @@ def test_add_duration(start, text, expected):
 def test_add_duration_keeps_time_of_day_for_datetimes():
     moment = datetime(2025, 1, 31, 14, 30, tzinfo=timezone.utc)
     assert add_duration(moment, "1m") == datetime(2025, 2, 28, 14, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("start, text, expected", [
+    (date(2026, 3, 31), "1m", date(2026, 2, 28)),  # not Mar 1: "today minus the next month's length"
+    (date(2024, 3, 31), "1m", date(2024, 2, 29)),
+    (date(2026, 2, 28), "1m", date(2026, 1, 28)),  # not Jan 31
+    (date(2026, 5, 31), "1m", date(2026, 4, 30)),
+    (date(2024, 2, 29), "1y", date(2023, 2, 28)),
+    (date(2028, 2, 29), "4y", date(2024, 2, 29)),
+    (date(2026, 1, 15), "18m", date(2024, 7, 15)),
+    (date(2026, 1, 31), "13m", date(2024, 12, 31)),
+    (date(2026, 3, 15), "30d", date(2026, 2, 13)),  # days stay days, across a 28-day February
+    (date(2026, 1, 7), "2w", date(2025, 12, 24)),
+    (date(2026, 1, 1), " 12 M ", date(2025, 1, 1)),
+])
+def test_subtract_duration_is_calendar_exact(start, text, expected):
+    assert subtract_duration(start, text) == expected
+
+
+def test_subtract_duration_keeps_time_of_day_for_datetimes():
+    moment = datetime(2026, 3, 31, 14, 30, tzinfo=timezone.utc)
+    assert subtract_duration(moment, "1m") == datetime(2026, 2, 28, 14, 30, tzinfo=timezone.utc)
+
+
+def test_subtract_duration_refuses_what_add_duration_refuses():
+    with pytest.raises(InputError):
+        subtract_duration(date(2026, 1, 1), "3 years")
 
 
 @pytest.mark.parametrize("text", ["", "3", "y", "3 years", "1.5y", "-1y", "0m", "101y", "9999d9", None])

@@ -255,6 +255,45 @@ def test_n_of_within_needs_n_distinct_items_inside_one_window():
     assert {h.achievement for h in outcome.used} == {"b", "c"}
 
 
+# A window is [start, start + within] on the calendar. When nothing completes the requirement, progress is
+# shown in the window reaching today: from the earliest start whose window still reaches today.
+
+def test_progress_window_reaching_today_starts_on_the_calendar_day_within_before_it():
+    node = Credits(3, within="1m")
+    today = date(2026, 5, 30)  # Apr 30 + 1m = May 30; Apr 29 + 1m = May 29
+    outcome = evaluate(node, [_held("a", date(2026, 4, 29)), _held("a", date(2026, 4, 30)),
+                              _held("a", date(2026, 5, 30))], CATALOG, today=today)
+    assert not outcome.met and outcome.done == 2  # Apr 30 and May 30 count, Apr 29 does not
+    assert [h.issued_on for h in outcome.used] == [date(2026, 4, 30), date(2026, 5, 30)]
+
+
+def test_progress_window_reaching_a_month_end_skips_the_clamped_day():
+    node = Credits(3, within="1m")
+    today = date(2026, 3, 31)  # Feb 28 + 1m = Mar 28 (does not reach today); Mar 1 + 1m = Apr 1
+    outcome = evaluate(node, [_held("a", date(2026, 2, 28)), _held("a", date(2026, 3, 1)),
+                              _held("a", date(2026, 3, 31))], CATALOG, today=today)
+    assert not outcome.met and outcome.done == 2  # Mar 1 and Mar 31 count, Feb 28 does not
+
+
+def test_progress_window_counts_what_today_minus_the_next_months_length_left_out():
+    node = Credits(3, within="1m")
+    today = date(2026, 2, 28)  # Jan 28 + 1m = Feb 28: Jan 28 still counts (the old start was Jan 31)
+    outcome = evaluate(node, [_held("a", date(2026, 1, 27)), _held("a", date(2026, 1, 28)),
+                              _held("a", date(2026, 2, 28))], CATALOG, today=today)
+    assert not outcome.met and outcome.done == 2
+
+
+@pytest.mark.parametrize("first, today", [
+    (date(2026, 1, 29), date(2026, 3, 1)),   # Jan 29 + 1m = Feb 28
+    (date(2026, 4, 29), date(2026, 5, 30)),  # Apr 29 + 1m = May 29
+    (date(2026, 2, 28), date(2026, 3, 31)),  # Feb 28 + 1m = Mar 28 (today minus 1m on the calendar)
+])
+def test_two_credentials_no_window_holds_are_not_met(first, today):
+    node = AllOf((Earn("a"), Earn("b")), within="1m")
+    outcome = evaluate(node, [_held("a", first), _held("b", today)], CATALOG, today=today)
+    assert not outcome.met and outcome.completed_on is None and outcome.done == 1
+
+
 def test_credits_filter_by_tag_or_field_and_ignore_revoked():
     held = [_held("a", date(2026, 1, 1), 3), _held("b", date(2026, 2, 1), 3), _held("c", date(2026, 3, 1), 3),
             _held("a", date(2026, 4, 1), 9, status="revoked")]

@@ -77,6 +77,14 @@ def test_certification_outside_the_window_is_not_listed(issuer, holder):
     assert len(renewals_due(issuer, due_within="2m")) == 1
 
 
+def test_the_window_reaches_back_a_calendar_month_from_a_month_end(issuer):
+    # 3y certifications awarded 2024-02-27/28 expire 2027-02-27/28; 2027-03-31 minus 1m is 2027-02-28.
+    lapsed = award(issuer, CERTIFICATION, "feb28@example.org", date(2024, 2, 28))
+    award(issuer, CERTIFICATION, "feb27@example.org", date(2024, 2, 27))
+    rows = renewals_due(issuer, due_within="1m", now=datetime(2027, 3, 31, 12, tzinfo=timezone.utc))
+    assert [(r.credential_id, r.state, r.cycle_start) for r in rows] == [(lapsed.id, LAPSED, date(2024, 2, 28))]
+
+
 def test_renew_is_refused_with_the_reason_when_short(issuer, holder):
     with pytest.raises(Conflict) as raised:
         renew(issuer, holder.id)
