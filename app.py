@@ -11,7 +11,6 @@ Served in production by ``gunicorn 'app:create_app()'``.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +25,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import templates
 from errors import BadgesmithError, Code, ConfigError
 from verifier.ratelimit import RateLimiter, limiter_from_config
+from verifier import safe_toml
 from verifier.report import Report
 from issuer.learners import bp as learners_bp
 from issuer.vc_api import bp as vc_api_bp
@@ -131,8 +131,8 @@ def read_instance_settings(home: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        settings = tomllib.loads(path.read_text("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        settings = safe_toml.loads(path.read_text("utf-8"))
+    except (safe_toml.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(Code.TOML_MALFORMED, f"{path} is not valid TOML: {error}.") from None
     web = settings.get("web", {})
     if not isinstance(web, dict):
@@ -177,7 +177,7 @@ def _open_issuer(config: Mapping[str, Any]) -> Any:
     """The instance's Issuer when ``HOME`` holds one (key, registry); None for a verifier-only site."""
     home = config.get("HOME")
     path = Path(home) / "badgesmith.toml" if home else None
-    if path is None or not path.is_file() or "issuer" not in tomllib.loads(path.read_text("utf-8")):
+    if path is None or not path.is_file() or "issuer" not in safe_toml.loads(path.read_text("utf-8")):
         return None  # a verifier-only site may keep just a [web] table
     from issuer.issuing import Issuer
 

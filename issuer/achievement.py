@@ -13,7 +13,6 @@ import calendar
 import difflib
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from errors import BadgesmithError, Code, InputError, InputTooLarge
+from verifier import safe_toml
 
 MAX_TOML_BYTES = 256 * 1024
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
@@ -134,8 +134,8 @@ class TomlSource:
                               "save it as UTF-8.", file=str(path)) from exc
         text = text.removeprefix("\ufeff")
         try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            data = safe_toml.loads(text)
+        except safe_toml.TOMLDecodeError as exc:
             found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
             reason = re.sub(r"\s*\(at .*?\)", "", str(exc)) or "syntax error"
             line, column = (int(found[1]), int(found[2])) if found else (None, None)

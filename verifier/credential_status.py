@@ -85,7 +85,7 @@ def _parse_json(data: bytes, url: str) -> dict[str, Any]:
         raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} is too large.")
     try:
         document = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise CredentialError(Code.STATUS_LIST_INVALID,
                               f"The status list at {url} is not JSON.") from exc
     if not isinstance(document, dict):

@@ -373,6 +373,8 @@ class DocumentsDir:
             index = json.loads(raw)
         except UnicodeDecodeError as exc:
             raise ConfigError(Code.JSON_MALFORMED, f"{index_path} is not UTF-8 text.", path=str(index_path)) from exc
+        except RecursionError:
+            raise ConfigError(Code.JSON_MALFORMED, f"{index_path} is nested too deeply.", path=str(index_path)) from None
         except json.JSONDecodeError as exc:
             raise ConfigError(Code.JSON_MALFORMED, f"{index_path} is not valid JSON at line {exc.lineno}: "
                               f"{exc.msg}.", path=str(index_path), line=exc.lineno) from exc

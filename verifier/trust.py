@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from types import MappingProxyType
 from typing import Any
 
 from errors import Code, ConfigError, InputTooLarge
+from verifier import safe_toml
 
 __all__ = ["TrustList", "load_trust_list"]
 
@@ -100,8 +100,8 @@ def load_trust_list(path: Path | str, *, max_bytes: int = _MAX_BYTES) -> TrustLi
 
 def _parse_toml(path: Path, text: str) -> Any:
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return safe_toml.loads(text)
+    except safe_toml.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         line = int(match.group(1)) if match else None
         reason = _TOML_LINE.sub("", str(exc)).strip()
@@ -113,6 +113,9 @@ def _parse_toml(path: Path, text: str) -> Any:
 def _parse_json(path: Path, text: str) -> Any:
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ConfigError(Code.JSON_MALFORMED, f"The trust list {path} is nested too deeply to be a trust list.",
+                          path=str(path)) from None
     except json.JSONDecodeError as exc:
         raise ConfigError(Code.JSON_MALFORMED, f"The trust list {path} is not valid JSON at line {exc.lineno}: "
                           f"{exc.msg}.", path=str(path), line=exc.lineno) from exc
