@@ -15,6 +15,7 @@ import difflib
 import io
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -129,11 +130,14 @@ def _header(cells: list[str]) -> list[str]:
                          "column (and optionally " + ", ".join(COLUMNS[1:]) + ").", line=1, field="email")
     unknown = [n for n in names if n and n not in COLUMNS]
     if unknown:
-        hints = [f"{n!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(
-            n, COLUMNS, n=1, cutoff=0.6)) else "") for n in unknown]
-        raise InputError(Code.ROSTER_INVALID, f"The roster header has unknown column(s) {', '.join(hints)}: "
-                         "allowed are " + ", ".join(COLUMNS) + ".", line=1, field=unknown[0])
-    repeated = sorted({n for n in names if n and names.count(n) > 1})
+        # Name a few, shortened: a hostile header must not make a megabyte of error message.
+        hints = [f"{n[:40]!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(
+            n[:40], COLUMNS, n=1, cutoff=0.6)) else "") for n in unknown[:5]]
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise InputError(Code.ROSTER_INVALID, f"The roster header has unknown column(s) {', '.join(hints)}{more}: "
+                         "allowed are " + ", ".join(COLUMNS) + ".", line=1, field=unknown[0][:40])
+    counts = Counter(n for n in names if n)
+    repeated = sorted(n for n, count in counts.items() if count > 1)
     if repeated:
         raise InputError(Code.ROSTER_INVALID, f"The roster header repeats column(s) {', '.join(repeated)}.",
                          line=1, field=repeated[0])

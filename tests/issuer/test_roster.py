@@ -94,6 +94,15 @@ def test_bad_header_is_rejected(tmp_path, header, words):
     assert words in str(caught.value)
 
 
+def test_a_header_of_thousands_of_unknown_columns_gets_a_short_message(tmp_path):
+    header = ",".join(["email"] + [f"column{n}" + "x" * 200 for n in range(50_000)])
+    with pytest.raises(InputError) as caught:
+        _roster(tmp_path, header + "\nana@example.org\n")
+    message = str(caught.value)
+    assert caught.value.code is Code.ROSTER_INVALID and "and 49995 more" in message
+    assert len(message) < 600 and "\n" not in message
+
+
 def test_empty_file_is_rejected(tmp_path):
     with pytest.raises(InputError, match="empty"):
         _roster(tmp_path, "")
