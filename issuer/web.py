@@ -258,7 +258,8 @@ def did_document_path(did_path: str) -> Response:
     return did_document()
 
 
-@bp.get("/status/<purpose>/<int:seq>")
+# max: list numbers are small; a 30-digit one must be a 404, not an integer the database refuses.
+@bp.get("/status/<purpose>/<int(max=999999999):seq>")
 def status_list(purpose: str, seq: int) -> Response:
     """A signed BitstringStatusListCredential, at the URL the credentials name."""
     text = signed_status_list(_issuer(), purpose, seq)

@@ -117,6 +117,12 @@ def test_status_list_is_served_signed_with_cache_headers(client):
     assert "BitstringStatusListCredential" in response.get_json(force=True)["type"]
 
 
+@pytest.mark.parametrize("path", ["/status/revocation/99999999999999999999999", "/status/revocation/0",
+                                  "/status/revocation/-1", "/status/other/1", "/status/revocation/x"])
+def test_status_lists_that_do_not_exist_are_404_however_they_are_numbered(client, path):
+    assert client.get(path).status_code == 404
+
+
 def test_revoked_credential_fails_against_the_served_status_list(client, demo):
     data = client.get(_path(demo.pages["revoked"]) + "/badge.png").data
     status = client.get("/status/revocation/1").data
