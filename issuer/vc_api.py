@@ -104,7 +104,8 @@ def update_credential_status() -> Response:
         raise InputError(Code.USAGE, "credentialId must be the id of a credential this server issued.")
     changes = body.get("credentialStatus")
     items = changes if isinstance(changes, list) else [changes]
-    if not items or not all(isinstance(item, dict) and item.get("type") in _STATUS_TYPES for item in items):
+    if not items or not all(isinstance(item, dict) and isinstance(item.get("type"), str)
+                            and item["type"] in _STATUS_TYPES for item in items):
         raise InputError(Code.STATUS_CHANGE_INVALID,
                          "credentialStatus must be [{\"type\": \"BitstringStatusListEntry\", \"status\": "
                          "\"revoked\" | \"suspended\" | \"active\"}].")

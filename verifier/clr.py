@@ -105,7 +105,8 @@ def _clr_problems(credential: dict[str, Any]) -> list[str]:
             problems.append(f"{where} is not an object")
         elif association.get("type") != "Association":
             problems.append(f"{where}.type must be Association")
-        elif association.get("associationType") not in ASSOCIATION_TYPES:
+        elif not isinstance(association.get("associationType"), str) or (
+                association["associationType"] not in ASSOCIATION_TYPES):
             problems.append(f"{where}.associationType is not a CLR association type")
         elif not isinstance(association.get("sourceId"), str) or not isinstance(association.get("targetId"), str):
             problems.append(f"{where} needs a sourceId and a targetId")

@@ -14,6 +14,7 @@ retrieves the resources (through the injected fetch) and compares them.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -172,6 +173,11 @@ def _check_validity(credential: dict[str, Any], v2: bool) -> list[Problem]:
     return []
 
 
+def _hashable(value: Any) -> str:
+    """A hashable stand-in for any JSON value (ids in hostile input may be lists or objects)."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
 def _check_related_resources(credential: dict[str, Any]) -> list[Problem]:
     if "relatedResource" not in credential:
         return []
@@ -182,9 +188,10 @@ def _check_related_resources(credential: dict[str, Any]) -> list[Problem]:
     seen: set[str] = set()
     for item in items:
         problems += _check_id(item, "relatedResource", required=True)
-        if item.get("id") in seen:
+        identifier = _hashable(item.get("id"))
+        if identifier in seen:
             problems.append(Problem("relatedResource.id", "Each relatedResource id must be unique."))
-        seen.add(str(item.get("id")))
+        seen.add(identifier)
         sri, multibase = item.get("digestSRI"), item.get("digestMultibase")
         if sri is None and multibase is None:
             problems.append(Problem("relatedResource.digest",

@@ -156,6 +156,9 @@ def test_embedded_vc_jwt_is_verified_as_a_jwt(issuer, transcript):
     (lambda d: d["credentialSubject"].update(association=[{"type": "Association", "associationType": "isCousinOf",
                                                           "sourceId": "urn:x:a", "targetId": "urn:x:b"}]),
      "associationType"),
+    (lambda d: d["credentialSubject"].update(association=[{"type": "Association", "associationType": ["isPartOf"],
+                                                          "sourceId": "urn:x:a", "targetId": "urn:x:b"}]),
+     "associationType"),
 ])
 def test_clr_shape_problems_are_schema_invalid(transcript, edit, problem):
     document = copy.deepcopy(transcript)

@@ -58,6 +58,13 @@ def test_language_objects_and_digests_that_conform_pass():
                   validFrom="2026-01-01T00:00:00.5-05:00", validUntil="2026-01-02T00:00:00Z") == []
 
 
+@pytest.mark.parametrize("identifier", [["https://example.org/a"], {"id": "https://example.org/a"}, 7, None])
+def test_related_resource_ids_of_any_json_type_are_problems_not_crashes(identifier):
+    resources = [{"id": identifier, "digestSRI": "sha384-AAAA"}, {"id": identifier, "digestSRI": "sha384-BBBB"}]
+    rules = _rules(relatedResource=resources)
+    assert "relatedResource.id" in rules
+
+
 def test_check_data_model_raises_422_with_the_rule():
     with pytest.raises(InvalidCredential) as caught:
         check_data_model({**BASE, "evidence": {}})

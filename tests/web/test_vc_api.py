@@ -425,6 +425,8 @@ def test_suspend_and_reinstate_a_suspendable_credential(client, auth):
     ({"credentialId": "x", "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "lost"}]}, 400,
      "STATUS_CHANGE_INVALID"),
     ({"credentialId": "x", "credentialStatus": "revoked"}, 400, "STATUS_CHANGE_INVALID"),
+    ({"credentialId": "x", "credentialStatus": [{"type": ["BitstringStatusListEntry"], "status": "revoked"}]}, 400,
+     "STATUS_CHANGE_INVALID"),
     ({"credentialStatus": []}, 400, "USAGE"),
 ])
 def test_status_update_errors(client, auth, body, status, code):
