@@ -499,22 +499,36 @@ def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (same as --format json).")
 @click.option("--notices", type=click.Path(file_okay=False, path_type=Path),
               help="Write one reminder e-mail (.eml, RFC 5322) per learner to this folder, once per cycle.")
-@click.option("--smtp", help="Send the reminders through this mail server (HOST:PORT), once per cycle.")
+@click.option("--smtp", is_flag=False, flag_value="", metavar="[HOST:PORT]",
+              help="Send the reminders through this mail server, once per cycle (alone: the host under [smtp]).")
+@click.option("--smtp-user", help="Log in to the mail server as this user (password: $BADGESMITH_SMTP_PASSWORD, "
+              "or the variable named by password_env under [smtp]).")
+@click.option("--smtp-security", type=click.Choice(["starttls", "tls", "none"]),
+              help="tls: TLS from the start (port 465); starttls: STARTTLS required; none: STARTTLS if offered.")
 @click.pass_context
 def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notices: Path | None,
-             smtp: str | None) -> None:
+             smtp: str | None, smtp_user: str | None, smtp_security: str | None) -> None:
     """Certification holders due for renewal: CEUs earned this cycle against the rule, and their state."""
-    from issuer.notices import parse_smtp_address, send_notices, write_notices
+    from issuer.notices import parse_smtp_address, send_notices, smtp_relay, write_notices
     from issuer.renewals import renewals_due
 
-    address = parse_smtp_address(smtp) if smtp else None  # a usage mistake stops before any work
+    # A usage mistake stops before any work; the relay's settings are checked before anything is written.
+    if smtp is None and (smtp_user is not None or smtp_security is not None):
+        raise InputError(Code.USAGE, "--smtp-user and --smtp-security apply only with --smtp.")
+    if smtp:
+        parse_smtp_address(smtp)
+    if smtp_user is not None and not smtp_user.strip():
+        raise InputError(Code.USAGE, "--smtp-user must not be empty.")
     issuer = _issuer(ctx)
+    relay = None if smtp is None else smtp_relay(issuer.settings.smtp, address=smtp or None, username=smtp_user,
+                                                 security=smtp_security)
     rows = renewals_due(issuer, due_within=due_within)
     runs = []
     if notices is not None:
         runs.append(write_notices(issuer, rows, notices))
-    if address is not None:
-        runs.append(send_notices(issuer, rows, host=address[0], port=address[1]))
+    if relay is not None:
+        runs.append(send_notices(issuer, rows, host=relay.host, port=relay.port, security=relay.security,
+                                 username=relay.username, password=relay.password))
     if as_json or fmt == "json":
         print_json({"due_within": due_within, "renewals": [r.to_dict() for r in rows],
                     "notices": [run.to_dict() for run in runs]})
@@ -537,7 +551,7 @@ def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notic
                    f"{counts['short']} short of CEUs, {counts['lapsed']} lapsed.")
     for run in runs:  # after a CSV, on stderr: stdout stays one clean table
         where = f"wrote {len(run.sent)} file(s) to {notices}" if run.channel == "file" else \
-            f"sent {len(run.sent)} message(s) through {smtp}"
+            f"sent {len(run.sent)} message(s) through {relay.address}"
         click.echo(f"Notices: {where} ({run.already} already notified this cycle, {run.no_email} without "
                    f"e-mail, {len(run.refused)} refused).", err=fmt == "csv")
 

@@ -17,6 +17,7 @@ URLs the web app serves.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -44,6 +45,11 @@ _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _DID_WEB = re.compile(r"^[a-z0-9.-]+(?:%3A[0-9]{1,5})?(?::[A-Za-z0-9._~-]+)*$")
 _MULTIKEY = re.compile(r"^z[1-9A-HJ-NP-Za-km-z]{40,60}$")
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
+_VARIABLE = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+SMTP_SECURITY = ("starttls", "tls", "none")
+SMTP_PASSWORD_VARIABLE = "BADGESMITH_SMTP_PASSWORD"
 
 _TABLES = {
     "issuer": ("name", "url", "email", "did_method", "did_web"),
@@ -51,9 +57,27 @@ _TABLES = {
     "database": ("url",),
     "defaults": ("format", "status_list_size"),
     "paths": ("keys", "achievements", "out"),
+    # The relay for renewal notices; the password is never here, only the name of its variable.
+    "smtp": ("host", "port", "security", "username", "password_env"),
     # Read by app.py (web settings); listed here so a typo is still caught.
     "web": ("rate_limit", "max_content_length", "trust", "documents", "offline", "proxy_count"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """The ``[smtp]`` table: the division's mail relay for renewal notices (all optional).
+
+    ``security`` None means "decided by the port and the login" (see
+    ``issuer.notices.smtp_relay``). The password is never stored: only the
+    name of the environment variable that holds it.
+    """
+
+    host: str | None = None
+    port: int | None = None
+    security: str | None = None  # "starttls", "tls" or "none"
+    username: str | None = None
+    password_env: str = SMTP_PASSWORD_VARIABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +98,7 @@ class Settings:
     achievements_dir: Path
     out_dir: Path
     lookup_secret: bytes = field(repr=False)  # HMAC key for recipient lookup; never printed
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
 
 class _Invalid(Exception):
@@ -156,6 +181,32 @@ def _check_size(value: Any) -> int:
     return value
 
 
+def _check_host(value: Any) -> str:
+    """A relay's host name or IP address (``[v6]`` brackets dropped); ``_Invalid`` otherwise."""
+    text = value.strip().removeprefix("[").removesuffix("]") if isinstance(value, str) else ""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        if _HOST_NAME.match(text):
+            return text.lower()
+    raise _Invalid(f"host {value!r} must be a host name or IP address such as \"smtp.office365.com\" "
+                   "(the port goes in port)")
+
+
+def _check_port(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise _Invalid(f"port must be a whole number from 1 to 65535, not {value!r}")
+    return value
+
+
+def _check_variable(value: Any) -> str:
+    # The value is not echoed: a password pasted here by mistake must not end up in an error message.
+    if not isinstance(value, str) or not _VARIABLE.match(value):
+        raise _Invalid("password_env must be the name of an environment variable (capital letters, digits "
+                       "and '_', like \"BADGESMITH_SMTP_PASSWORD\"), not the password itself")
+    return value
+
+
 # --- reading ------------------------------------------------------------------
 
 
@@ -188,6 +239,19 @@ def _value(src: TomlSource, table: str, key: str, check: Any, *args: Any) -> Any
         raise src.error((table, key), f"{exc}; fix it in {src.path}.") from None
 
 
+def _smtp_settings(src: TomlSource) -> SmtpSettings:
+    table = src.data.get("smtp", {})
+
+    def optional(key: str, check: Any, *args: Any) -> Any:
+        return None if table.get(key) is None else _value(src, "smtp", key, check, *args)
+
+    return SmtpSettings(
+        host=optional("host", _check_host), port=optional("port", _check_port),
+        security=optional("security", _check_choice, "security", SMTP_SECURITY),
+        username=optional("username", _check_text, "username", 320),
+        password_env=_value(src, "smtp", "password_env", lambda v: _check_variable(v or SMTP_PASSWORD_VARIABLE)))
+
+
 def load_settings(home: str | os.PathLike[str]) -> Settings:
     """Read ``<home>/badgesmith.toml`` and ``keys/lookup.secret``.
 
@@ -205,6 +269,10 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
     for table, keys in _TABLES.items():
         if not isinstance(src.data.get(table, {}), dict):
             raise src.error((table,), f"{table} must be a [{table}] table.")
+        if table == "smtp" and "password" in src.data.get(table, {}):  # before the typo check (its value is not shown)
+            raise src.error(("smtp", "password"), "the SMTP password is never stored in badgesmith.toml: "
+                            f"remove it, put it in the environment variable {SMTP_PASSWORD_VARIABLE} (or one "
+                            f"named by password_env); fix it in {path}.")
         src.check_keys((table,), src.data.get(table, {}), keys)
     if "issuer" not in src.data:
         raise src.error((), f"the [issuer] table is missing; fix it in {path}.")
@@ -235,6 +303,7 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
                                 lambda v: _check_size(MIN_LIST_SIZE if v is None else v)),
         keys_dir=dirs["keys"], achievements_dir=dirs["achievements"], out_dir=dirs["out"],
         lookup_secret=_read_secret(dirs["keys"] / SECRET_FILE),
+        smtp=_smtp_settings(src),
     )
 
 
@@ -316,6 +385,18 @@ def render_settings(settings: Settings) -> str:
         f"out = {q(relative(settings.out_dir))}",
         "",
     ]
+    smtp = settings.smtp
+    if smtp != SmtpSettings():
+        lines += [
+            "[smtp]",
+            "# The relay for renewal notices. The password is never written here: it is read from the",
+            "# environment variable named by password_env.",
+            *(f"{key} = {q(value)}" for key, value in (("host", smtp.host), ("security", smtp.security),
+                                                        ("username", smtp.username)) if value is not None),
+            *([f"port = {smtp.port}"] if smtp.port is not None else []),
+            f"password_env = {q(smtp.password_env)}",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -430,7 +511,7 @@ def status_list_url(settings: Settings, purpose: str, number: int) -> str:
     return f"{settings.url}/status/{purpose}/{number}"
 
 
-__all__ = ["SETTINGS_FILE", "Settings", "achievement_url", "credential_url", "did_web_document_url",
-           "find_home", "image_url", "init_instance", "issuer_did", "load_settings", "profile_url",
-           "render_settings", "save_settings", "status_list_url", "verification_method_id",
-           "write_file_atomic"]
+__all__ = ["SETTINGS_FILE", "SMTP_PASSWORD_VARIABLE", "SMTP_SECURITY", "Settings", "SmtpSettings",
+           "achievement_url", "credential_url", "did_web_document_url", "find_home", "image_url", "init_instance",
+           "issuer_did", "load_settings", "profile_url", "render_settings", "save_settings", "status_list_url",
+           "verification_method_id", "write_file_atomic"]

@@ -2,7 +2,12 @@
 
 A division that has its own mail system takes the ``.eml`` files
 (``write_notices``); one that has a relay lets Badgesmith hand them over
-(``send_notices``, plain ``smtplib`` with STARTTLS when the server offers it).
+(``send_notices``, ``smtplib``): implicit TLS (``security="tls"``), STARTTLS
+required (``"starttls"``, never a fallback to plain text) or plain with STARTTLS
+when offered (``"none"``), then a login when a user name is given. The relay
+comes from the ``[smtp]`` table and the command line (``smtp_relay``); its
+password only ever comes from an environment variable, and is never printed,
+logged or put in an error.
 
 "Never twice for the same cycle" is the registry's ``renewal_notices`` table:
 a row per (certification, cycle end, channel) is inserted *before* the
@@ -17,11 +22,12 @@ division's own relay, named by staff (``--smtp``), never taken from input.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import smtplib
 import ssl
 import textwrap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -34,13 +40,16 @@ from typing import Any
 from sqlalchemy import select
 
 from errors import Code, ConfigError, Conflict, InputError, UpstreamError
-from issuer.instance import write_file_atomic
+from issuer.instance import SMTP_SECURITY, SmtpSettings, write_file_atomic
 from issuer.issuing import Issuer
 from issuer.models import RenewalNoticeRow
 from issuer.renewals import ELIGIBLE, LAPSED, RenewalRow
 
 FILE, SMTP_CHANNEL = "file", "smtp"
 SMTP_TIMEOUT = 30.0  # seconds per connect / command: a hung relay must not hang the run
+STARTTLS, TLS, PLAIN = "starttls", "tls", "none"  # the values of SMTP_SECURITY
+_DEFAULT_PORTS = {TLS: 465, STARTTLS: 587, PLAIN: 25}
+_LOCAL_RELAYS = ("localhost", "127.0.0.1", "::1")  # where a login may go unencrypted (security "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,22 @@ class NoticeRun:
     def to_dict(self) -> dict[str, Any]:
         return {"channel": self.channel, "sent": [n.to_dict() for n in self.sent], "already_notified": self.already,
                 "without_email": self.no_email, "refused": self.refused}
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpRelay:
+    """The mail server to hand notices to and how: address, transport security, login (password never shown)."""
+
+    host: str
+    port: int
+    security: str = PLAIN
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def address(self) -> str:
+        """``host:port`` (``[v6]:port``), as in messages."""
+        return _address(self.host, self.port)
 
 
 def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime) -> EmailMessage:
@@ -118,24 +143,67 @@ def write_notices(issuer: Issuer, rows: Iterable[RenewalRow], directory: Path, *
 
 
 def send_notices(issuer: Issuer, rows: Iterable[RenewalRow], *, host: str, port: int,
-                 timeout: float = SMTP_TIMEOUT, now: datetime | None = None) -> NoticeRun:
-    """Send one message per learner not yet sent a notice for this cycle, through the SMTP server at host:port."""
+                 security: str | None = None, username: str | None = None, password: str | None = None,
+                 ssl_context: ssl.SSLContext | None = None, timeout: float = SMTP_TIMEOUT,
+                 now: datetime | None = None) -> NoticeRun:
+    """Send one message per learner not yet sent a notice for this cycle, through the SMTP server at host:port.
+
+    ``security``: ``"tls"`` (implicit TLS, port 465), ``"starttls"`` (STARTTLS
+    required: UpstreamError SMTP_FAILED if the server does not offer it) or
+    ``"none"`` (STARTTLS when offered); None picks ``"tls"`` on port 465,
+    ``"starttls"`` with a username, ``"none"`` otherwise. With ``username`` the
+    client logs in after TLS; a login over an unencrypted connection is refused
+    (ConfigError CONFIG_INVALID) unless security is ``"none"`` and the host is
+    local. ``ssl_context`` verifies the server (default
+    ``ssl.create_default_context()``). The password appears in no message.
+    """
     _require_sender(issuer)  # before connecting: a configuration mistake is not a mail-server failure
+    security = _security(security, port, username)
+    _check_login_channel(host, security, username)
+    if username and not password:
+        raise ConfigError(Code.CONFIG_INVALID, f"The SMTP login {username} needs a password.", field="smtp.username")
+    address = _address(host, port)
     try:
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
-            smtp.ehlo()
-            if smtp.has_extn("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
-                smtp.ehlo()
+        with _connect(host, port, security, username, password, ssl_context, timeout) as smtp:
 
             def deliver(message: EmailMessage, key: str) -> None:
                 smtp.send_message(message)
 
             return _run(issuer, rows, SMTP_CHANNEL, deliver, now=now or issuer.now())
-    except (OSError, smtplib.SMTPException) as exc:
-        raise UpstreamError(Code.SMTP_FAILED, f"The mail server {host}:{port} failed ({_reason(exc)}); notices "
-                            "sent before the failure are recorded, so running again sends only the rest.",
+    except ssl.SSLCertVerificationError as exc:
+        raise UpstreamError(Code.SMTP_FAILED, f"The mail server {address} presented a certificate that cannot "
+                            f"be trusted ({_reason(exc, password)}); nothing was sent to it.",
                             host=host, port=port) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise UpstreamError(Code.SMTP_FAILED, f"The mail server {address} failed ({_reason(exc, password)}); "
+                            "notices sent before the failure are recorded, so running again sends only the rest.",
+                            host=host, port=port) from exc
+
+
+def smtp_relay(settings: SmtpSettings, *, address: str | None = None, username: str | None = None,
+               security: str | None = None, env: Mapping[str, str] = os.environ) -> SmtpRelay:
+    """The relay to send through: the ``[smtp]`` table, overridden by ``--smtp HOST:PORT``, ``--smtp-user``
+    and ``--smtp-security``; the password from the environment variable ``password_env``.
+
+    Without a port, the one for the security (465 tls, 587 starttls, 25 none).
+    InputError USAGE without any host; ConfigError CONFIG_INVALID for a login
+    over an unencrypted connection or a password variable that is not set.
+    """
+    host, port = parse_smtp_address(address) if address else (settings.host, settings.port)
+    if not host:
+        raise InputError(Code.USAGE, "--smtp needs HOST:PORT here: badgesmith.toml has no host under [smtp].")
+    username = username or settings.username
+    security = _security(security or settings.security, port, username)
+    port = port or _DEFAULT_PORTS[security]
+    _check_login_channel(host, security, username)
+    password = None
+    if username:
+        password = env.get(settings.password_env) or None
+        if password is None:
+            raise ConfigError(Code.CONFIG_INVALID, f"The SMTP login {username} needs its password in the "
+                              f"environment variable {settings.password_env}, which is not set (the password "
+                              "is never read from badgesmith.toml).", variable=settings.password_env)
+    return SmtpRelay(host, port, security, username, password)
 
 
 def parse_smtp_address(text: str) -> tuple[str, int]:
@@ -216,6 +284,67 @@ def _release(issuer: Issuer, rows: list[RenewalRow], channel: str) -> None:
                                                  n.cycle_end == r.expires.date(), n.channel == channel))
 
 
+def _security(security: str | None, port: int | None, username: str | None) -> str:
+    if security is None:
+        return TLS if port == _DEFAULT_PORTS[TLS] else STARTTLS if username else PLAIN
+    if security not in SMTP_SECURITY:
+        raise InputError(Code.USAGE, f"SMTP security {security!r} is not one of " + ", ".join(SMTP_SECURITY) + ".")
+    return security
+
+
+def _check_login_channel(host: str, security: str, username: str | None) -> None:
+    if username and security == PLAIN and host.lower() not in _LOCAL_RELAYS:
+        raise ConfigError(Code.CONFIG_INVALID, f"Badgesmith will not send the SMTP password for {username} to "
+                          f"{host} over an unencrypted connection: set security to \"starttls\" or \"tls\" "
+                          "(under [smtp] or with --smtp-security); \"none\" with a login is only for a relay on "
+                          "localhost.", field="smtp.security")
+
+
+def _connect(host: str, port: int, security: str, username: str | None, password: str | None,
+             ssl_context: ssl.SSLContext | None, timeout: float) -> smtplib.SMTP:
+    """An open, greeted connection: TLS as ``security`` asks, logged in if ``username``."""
+    def tls() -> ssl.SSLContext:  # made only when used: it reads the system's certificates
+        return ssl_context if ssl_context is not None else ssl.create_default_context()
+
+    if security == TLS:
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=tls())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=timeout)
+    try:
+        smtp.ehlo()
+        if security != TLS and smtp.has_extn("starttls"):
+            smtp.starttls(context=tls())
+            smtp.ehlo()
+        elif security == STARTTLS:
+            raise UpstreamError(Code.SMTP_FAILED, f"The mail server {_address(host, port)} does not offer "
+                                "STARTTLS, which security \"starttls\" requires, so nothing was sent in the clear "
+                                "(use \"tls\" for a server that speaks TLS from the start, usually on port 465).",
+                                host=host, port=port)
+        if username:
+            _login(smtp, host, port, username, password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _login(smtp: smtplib.SMTP, host: str, port: int, username: str, password: str) -> None:
+    try:
+        smtp.login(username, password)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise UpstreamError(Code.SMTP_FAILED, f"The mail server {_address(host, port)} refused the login for "
+                            f"{username} ({_reason(exc, password)}); check the user name and the password.",
+                            host=host, port=port, username=username) from None
+    except smtplib.SMTPNotSupportedError:
+        raise UpstreamError(Code.SMTP_FAILED, f"The mail server {_address(host, port)} does not offer a login "
+                            "(AUTH) on this connection; check the port and security, or drop the user name "
+                            "for a relay that needs none.", host=host, port=port, username=username) from None
+
+
+def _address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _require_sender(issuer: Issuer) -> None:
     if not issuer.settings.email:
         raise ConfigError(Code.CONFIG_INVALID, "Renewal notices need a sender: set email under [issuer] in "
@@ -262,12 +391,16 @@ def _file_stem(message: EmailMessage, key: str) -> str:
     return f"{local[:40]}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
-def _reason(exc: BaseException) -> str:
+def _reason(exc: BaseException, password: str | None = None) -> str:
     if isinstance(exc, smtplib.SMTPResponseException):
         detail = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        return f"{exc.smtp_code} {detail.strip()}"[:200]
-    return (str(exc) or type(exc).__name__)[:200]
+        text = f"{exc.smtp_code} {detail.strip()}"
+    else:
+        text = str(exc) or type(exc).__name__
+    if password:  # a server that echoes what it was sent must not put the password in our message
+        text = text.replace(password, "***")
+    return text[:200]
 
 
-__all__ = ["FILE", "Notice", "NoticeRun", "SMTP_CHANNEL", "SMTP_TIMEOUT", "compose_notice", "parse_smtp_address",
-           "send_notices", "write_notices"]
+__all__ = ["FILE", "Notice", "NoticeRun", "SMTP_CHANNEL", "SMTP_TIMEOUT", "SmtpRelay", "compose_notice",
+           "parse_smtp_address", "send_notices", "smtp_relay", "write_notices"]

@@ -8,11 +8,16 @@
 - ``db_url``: parametrised over ``sqlite`` (a file in ``tmp_path``) and
   ``postgresql`` (a fresh ``CREATE DATABASE`` on that cluster per test), so a
   test using it runs once per backend.
+- ``tls_certificate`` (session): a throwaway self-signed certificate for
+  127.0.0.1 and localhost, made with ``cryptography``: (cert.pem, key.pem).
+- ``mail_server``: starts real SMTP servers (aiosmtpd) on 127.0.0.1, plain,
+  with STARTTLS or implicit TLS, optionally requiring a login.
 """
 
 from __future__ import annotations
 
 import glob
+import ipaddress
 import os
 import pwd
 import shutil
@@ -21,11 +26,17 @@ import socket
 import subprocess
 import tempfile
 import threading
+import ssl
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
 def _pg_bin(name: str) -> str | None:
@@ -117,3 +128,100 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+# --- a real SMTP server, with TLS and logins ----------------------------------
+
+
+@pytest.fixture(scope="session")
+def tls_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A throwaway self-signed server certificate for 127.0.0.1 and localhost: (cert.pem, key.pem).
+
+    A client trusts it with ``ssl.create_default_context(cafile=cert.pem)``.
+    """
+    folder = tmp_path_factory.mktemp("tls")
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    start = datetime.now(timezone.utc) - timedelta(minutes=5)
+    usage = {flag: False for flag in ("content_commitment", "key_encipherment", "data_encipherment", "key_cert_sign",
+                                      "crl_sign", "encipher_only", "decipher_only")}
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_agreement=True, **usage), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+class _Inbox:
+    """aiosmtpd handler: keeps every message and how it came; refuses recipients at refused.example."""
+
+    def __init__(self) -> None:
+        self.envelopes: list = []
+        self.sessions: list[tuple[bool, bool]] = []  # per message: (logged in, over TLS)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith("@refused.example"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        self.sessions.append((bool(session.authenticated), server.transport.get_extra_info("ssl_object") is not None))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def mail_server(tls_certificate: tuple[Path, Path]) -> Iterator[Callable[..., tuple[str, int, _Inbox]]]:
+    """``mail_server(tls=None, login=None, login_needs_tls=True)`` → (host, port, inbox), a real SMTP server.
+
+    ``tls``: None (plain, no STARTTLS), ``"starttls"`` (offered and required
+    before mail) or ``"implicit"`` (TLS from the first byte), with
+    ``tls_certificate``. ``login=(user, password)``: mail only after that
+    login (PLAIN or LOGIN), offered only over TLS unless ``login_needs_tls``
+    is false. ``inbox.envelopes`` are the messages, ``inbox.sessions`` how
+    each came: (logged in, over TLS).
+    """
+    controller_module = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is not installed (test extra)")
+    smtp_module = pytest.importorskip("aiosmtpd.smtp")
+    controllers = []
+
+    def start(tls: str | None = None, *, login: tuple[str, str] | None = None,
+              login_needs_tls: bool = True) -> tuple[str, int, _Inbox]:
+        options: dict = {}
+        if tls:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(*map(str, tls_certificate))
+            options = {"tls_context": context, "require_starttls": True} if tls == "starttls" else \
+                {"ssl_context": context}
+        if login:
+            expected = tuple(part.encode() for part in login)
+
+            def authenticate(server, session, envelope, mechanism, auth_data):
+                ok = isinstance(auth_data, smtp_module.LoginPassword) and tuple(auth_data) == expected
+                return smtp_module.AuthResult(success=ok, handled=False)
+
+            # aiosmtpd counts only STARTTLS as TLS for auth_require_tls: behind implicit TLS the check is moot.
+            options |= {"authenticator": authenticate, "auth_required": True,
+                        "auth_require_tls": login_needs_tls and tls != "implicit"}
+        inbox, port = _Inbox(), _free_port()
+        controller = controller_module.Controller(inbox, hostname="127.0.0.1", port=port, **options)
+        controller.start()
+        controllers.append(controller)
+        return "127.0.0.1", port, inbox
+
+    yield start
+    for controller in controllers:
+        controller.stop()

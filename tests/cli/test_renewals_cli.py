@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import socket
 from datetime import date, timedelta
 from email.parser import BytesParser
@@ -25,10 +26,12 @@ EXAMPLES = ROOT / "templates" / "achievements"
 CERTIFICATION = "certified-youth-services-librarian"
 MICRO = "inclusive-teen-programming"  # 4 youth-services CEUs
 COURSE = "storytime-early-literacy"  # 1.5 youth-services CEUs
+USER, PASSWORD = "ce-notices", "Lakeshore-relay-s3cret!"
 
 
-def run(home: Path, *args: str, code: int = 0):
-    result = CliRunner().invoke(main, ["--debug", "--home", str(home), *map(str, args)], catch_exceptions=False)
+def run(home: Path, *args: str, code: int = 0, env: dict[str, str | None] | None = None):
+    result = CliRunner().invoke(main, ["--debug", "--home", str(home), *map(str, args)], catch_exceptions=False,
+                                env=env)
     assert result.exit_code == code, f"exit {result.exit_code}\n{result.output}"
     if code == 2:
         assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.output, result.stderr
@@ -120,3 +123,61 @@ def test_renewals_notices_to_files_and_smtp_once(home, tmp_path):
     assert message["Message-ID"] in received[0].content.decode()
     failed = run(home, "renewals", "--smtp", f"127.0.0.1:{_free_port()}", code=2)
     assert failed.stderr.startswith("error [SMTP_FAILED]: The mail server 127.0.0.1:")
+
+
+def _smtp_table(home: Path, text: str) -> None:
+    settings = home / "badgesmith.toml"
+    settings.write_text(settings.read_text("utf-8") + "\n[smtp]\n" + text, "utf-8")
+
+
+def test_renewals_send_through_the_smtp_table_logged_in_over_starttls(home, mail_server, tls_certificate, caplog):
+    caplog.set_level(logging.DEBUG)
+    host, port, inbox = mail_server("starttls", login=(USER, PASSWORD))
+    _smtp_table(home, f'host = "{host}"\nport = {port}\nsecurity = "starttls"\nusername = "{USER}"\n'
+                      'password_env = "LLA_SMTP_PASSWORD"\n')
+    # The client trusts the test certificate the way an operator's would: through OpenSSL's SSL_CERT_FILE.
+    env = {"LLA_SMTP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(tls_certificate[0])}
+    result = run(home, "renewals", "--smtp", env=env)  # --smtp alone: the relay under [smtp]
+    assert f"Notices: sent 1 message(s) through 127.0.0.1:{port} (0 already notified" in result.stdout
+    assert inbox.sessions == [(True, True)] and inbox.envelopes[0].rcpt_tos == ["jane@example.org"]
+    data = json.loads(run(home, "renewals", "--json", "--smtp", env=env).stdout)
+    assert data["notices"][0]["already_notified"] == 1 and len(inbox.envelopes) == 1
+    assert PASSWORD not in result.output + json.dumps(data) + caplog.text
+
+
+def test_renewals_smtp_refusals_name_the_user_or_variable_never_the_password(home, mail_server, tls_certificate,
+                                                                             caplog):
+    caplog.set_level(logging.DEBUG)
+    host, port, inbox = mail_server("starttls", login=(USER, PASSWORD))
+    wrong = "Not-the-relay-s3cret?"
+    cert = str(tls_certificate[0])
+    smtp = ("--smtp", f"{host}:{port}", "--smtp-user", USER)
+    failures = {
+        "refused": run(home, "renewals", *smtp, env={"BADGESMITH_SMTP_PASSWORD": wrong, "SSL_CERT_FILE": cert},
+                       code=2),
+        "unset": run(home, "renewals", *smtp, env={"BADGESMITH_SMTP_PASSWORD": None, "SSL_CERT_FILE": cert}, code=2),
+        "plain": run(home, "renewals", "--smtp", "mail.lakeshore.example:25", "--smtp-user", USER,
+                     "--smtp-security", "none", env={"BADGESMITH_SMTP_PASSWORD": wrong}, code=2),
+        "no starttls": run(home, "renewals", "--smtp", f"{host}:{mail_server()[1]}", "--smtp-security",
+                           "starttls", code=2),
+    }
+    assert failures["refused"].stderr.startswith(
+        f"error [SMTP_FAILED]: The mail server {host}:{port} refused the login for {USER} (535 ")
+    assert failures["unset"].stderr.startswith(f"error [CONFIG_INVALID]: The SMTP login {USER} needs its "
+                                               "password in the environment variable BADGESMITH_SMTP_PASSWORD")
+    assert failures["plain"].stderr.startswith("error [CONFIG_INVALID]: ") and "unencrypted" in failures["plain"].stderr
+    assert failures["no starttls"].stderr.startswith("error [SMTP_FAILED]: ") and "STARTTLS" in failures[
+        "no starttls"].stderr
+    assert inbox.envelopes == []
+    assert not [name for name, result in failures.items() if wrong in result.output or PASSWORD in result.output]
+    assert wrong not in caplog.text and PASSWORD not in caplog.text
+
+
+def test_renewals_smtp_options_need_smtp_and_a_host(home):
+    assert run(home, "renewals", "--smtp-user", USER, code=2).stderr.startswith("error [USAGE]: --smtp-user")
+    assert run(home, "renewals", "--smtp-security", "tls", code=2).stderr.startswith("error [USAGE]: ")
+    assert "[smtp]" in run(home, "renewals", "--smtp", code=2).stderr
+    _smtp_table(home, 'host = "mail.lakeshore.example"\npassword = "Lakeshore-relay-s3cret!"\n')
+    stored = run(home, "renewals", code=2).stderr  # the table is checked whenever the instance is opened
+    assert stored.startswith("error [CONFIG_INVALID]: badgesmith.toml, line ") and "never stored" in stored
+    assert PASSWORD not in stored

@@ -10,7 +10,7 @@ import pytest
 
 from errors import Code, ConfigError, Conflict, InputError, NotFound
 from issuer.instance import (
-    Settings, achievement_url, credential_url, did_web_document_url, find_home, image_url, init_instance,
+    Settings, SmtpSettings, achievement_url, credential_url, did_web_document_url, find_home, image_url, init_instance,
     issuer_did, load_settings, profile_url, render_settings, save_settings, status_list_url,
     verification_method_id, write_file_atomic,
 )
@@ -141,6 +141,15 @@ def test_malformed_toml_names_line_and_column(tmp_path):
     ("[defaults]", "[defualts]", "defualts", "did you mean 'defaults'"),
     ('current = "key-1"', 'current = "../../etc"', "keys.current", "key id"),
     ('[database]', '[database]\nurl = "oracle://x"', "database.url", "sqlite"),
+    ("status_list_size = 131072", 'status_list_size = 131072\n[smtp]\nsecurity = "ssl"', "smtp.security",
+     '"starttls", "tls", "none"'),
+    ("status_list_size = 131072", "status_list_size = 131072\n[smtp]\nport = 0", "smtp.port", "1 to 65535"),
+    ("status_list_size = 131072", 'status_list_size = 131072\n[smtp]\nhost = "smtp://mail.example.org"',
+     "smtp.host", "host name or IP address"),
+    ("status_list_size = 131072", 'status_list_size = 131072\n[smtp]\nusername = ""', "smtp.username",
+     "non-empty"),
+    ("status_list_size = 131072", 'status_list_size = 131072\n[smtp]\nusernmae = "ce"', "smtp.usernmae",
+     "did you mean 'username'"),
 ])
 def test_wrong_field_is_config_invalid_naming_field_and_line(tmp_path, old, new, field, words):
     settings = _init(tmp_path)
@@ -153,6 +162,28 @@ def test_wrong_field_is_config_invalid_naming_field_and_line(tmp_path, old, new,
     expected_line = text[:text.index(new)].count("\n") + new.count("\n") + 1
     assert error.details["line"] == expected_line
     assert words in str(error)
+
+
+def test_smtp_table_is_read_without_a_password(tmp_path):
+    settings = _init(tmp_path)
+    assert settings.smtp == SmtpSettings(password_env="BADGESMITH_SMTP_PASSWORD")
+    _edit(settings, "[defaults]", '[smtp]\nhost = "SMTP.Office365.com"\nport = 587\nsecurity = "starttls"\n'
+                                  'username = "ce@lakeshore.example"\npassword_env = "LLA_SMTP"\n\n[defaults]')
+    assert load_settings(settings.home).smtp == SmtpSettings(
+        host="smtp.office365.com", port=587, security="starttls", username="ce@lakeshore.example",
+        password_env="LLA_SMTP")
+
+
+@pytest.mark.parametrize("line", ['password = "Lakeshore-relay-s3cret!"',
+                                  'password_env = "Lakeshore-relay-s3cret!"'])
+def test_a_password_in_the_smtp_table_is_refused_without_being_repeated(tmp_path, line):
+    settings = _init(tmp_path)
+    text = _edit(settings, "[defaults]", f'[smtp]\nhost = "mail.lakeshore.example"\n{line}\n\n[defaults]').read_text()
+    with pytest.raises(ConfigError) as caught:
+        load_settings(settings.home)
+    assert caught.value.code is Code.CONFIG_INVALID
+    assert caught.value.details["line"] == text[:text.index(line)].count("\n") + 1
+    assert "s3cret" not in str(caught.value) and "s3cret" not in repr(caught.value.to_dict())
 
 
 def test_missing_issuer_table_is_reported(tmp_path):
@@ -187,7 +218,8 @@ def test_relative_sqlite_path_is_inside_the_home(tmp_path, monkeypatch):
 def test_settings_round_trip_through_save(tmp_path):
     settings = _init(tmp_path, email="ce@lakeshore.example", did_web="badges.lakeshore.example")
     changed = replace(settings, name='The "Lakeshore" Library\\Association\t\u007f', key_id="key-2",
-                      default_format="jwt", status_list_size=262144, out_dir=tmp_path / "elsewhere")
+                      default_format="jwt", status_list_size=262144, out_dir=tmp_path / "elsewhere",
+                      smtp=SmtpSettings(host="smtp.office365.com", security="starttls", username="ce@x.example"))
     save_settings(changed)
     assert load_settings(settings.home) == changed
 

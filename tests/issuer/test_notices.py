@@ -1,12 +1,18 @@
 """issuer.notices: reminder messages written as .eml files and sent to a real SMTP server on loopback, once.
 
 The SMTP server is aiosmtpd on 127.0.0.1 (a real server speaking SMTP over a
-socket, not a mock); the clock is fixed at 2026-11-23 12:00 UTC.
+socket, not a mock: ``mail_server`` in tests/conftest.py); the clock is fixed
+at 2026-11-23 12:00 UTC. For TLS the server has a throwaway self-signed
+certificate made with ``cryptography`` (``tls_certificate``), which the client
+is given to trust through ``send_notices(ssl_context=…)``.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
+import ssl
+import traceback
 from dataclasses import replace
 from datetime import date
 from email import message_from_bytes
@@ -17,11 +23,15 @@ from pathlib import Path
 import pytest
 
 from errors import Code, ConfigError, InputError, UpstreamError
+from issuer.instance import SmtpSettings
 from issuer.issuing import IssueRequest
-from issuer.notices import parse_smtp_address, send_notices, write_notices
+from issuer.notices import parse_smtp_address, send_notices, smtp_relay, write_notices
 from issuer.renewals import renewals_due
 
-aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is not installed (test extra)")
+pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is not installed (test extra)")
+
+USER, PASSWORD = "ce-notices", "Lakeshore-relay-s3cret!"
+LOGIN = (USER, PASSWORD)
 
 CERTIFICATION = "certified-youth-services-librarian"
 SECOND = "certified-teen-services-specialist"
@@ -40,23 +50,6 @@ tags = ["teen-services"]
 """
 
 
-class Inbox:
-    """aiosmtpd handler: keeps every message; refuses recipients at refused.example."""
-
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.endswith("@refused.example"):
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 Message accepted"
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -64,16 +57,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def smtp_server():
-    """A real SMTP server on 127.0.0.1: yields (host, port, inbox)."""
-    inbox = Inbox()
-    port = _free_port()
-    controller = aiosmtpd_controller.Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield "127.0.0.1", port, inbox
-    finally:
-        controller.stop()
+def smtp_server(mail_server):
+    """A real SMTP server on 127.0.0.1 (plain, no login): (host, port, inbox)."""
+    return mail_server()
 
 
 @pytest.fixture
@@ -166,3 +152,133 @@ def test_parse_smtp_address(text, expected):
 def test_parse_smtp_address_refuses_what_is_not_host_and_port(text):
     with pytest.raises(InputError):
         parse_smtp_address(text)
+
+
+# --- TLS and login ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def trusting(tls_certificate):
+    """A client TLS context that trusts the throwaway certificate (and nothing else)."""
+    return ssl.create_default_context(cafile=str(tls_certificate[0]))
+
+
+@pytest.mark.parametrize("security", ["starttls", None])  # None: a login means STARTTLS is required
+def test_notices_go_over_starttls_after_a_login(issuer, due, mail_server, trusting, security):
+    host, port, inbox = mail_server("starttls", login=LOGIN)
+    run = send_notices(issuer, due, host=host, port=port, security=security, username=USER, password=PASSWORD,
+                       ssl_context=trusting, timeout=10)
+    assert len(run.sent) == 2 and len(inbox.envelopes) == 2
+    assert inbox.sessions == [(True, True), (True, True)]  # logged in, over TLS, for every message
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # aiosmtpd: implicit TLS is TLS
+def test_notices_go_over_implicit_tls(issuer, due, mail_server, trusting):
+    host, port, inbox = mail_server("implicit", login=LOGIN)
+    run = send_notices(issuer, due, host=host, port=port, security="tls", username=USER, password=PASSWORD,
+                       ssl_context=trusting, timeout=10)
+    assert len(run.sent) == 2 and inbox.sessions == [(True, True), (True, True)]
+
+
+def test_without_a_login_starttls_is_still_used_when_offered(issuer, due, mail_server, trusting):
+    host, port, inbox = mail_server("starttls")
+    assert len(send_notices(issuer, due, host=host, port=port, ssl_context=trusting, timeout=10).sent) == 2
+    assert inbox.sessions == [(False, True), (False, True)]
+
+
+def test_an_untrusted_certificate_is_smtp_failed(issuer, due, mail_server):
+    host, port, inbox = mail_server("starttls", login=LOGIN)
+    with pytest.raises(UpstreamError) as raised:  # the default context: the system's CAs only
+        send_notices(issuer, due, host=host, port=port, security="starttls", username=USER, password=PASSWORD,
+                     timeout=10)
+    assert raised.value.code is Code.SMTP_FAILED and "cannot be trusted" in raised.value.message
+    assert inbox.envelopes == []
+
+
+def test_starttls_required_but_not_offered_sends_nothing(issuer, due, mail_server, trusting):
+    host, port, inbox = mail_server()
+    with pytest.raises(UpstreamError) as raised:
+        send_notices(issuer, due, host=host, port=port, security="starttls", ssl_context=trusting, timeout=10)
+    error = raised.value
+    assert error.code is Code.SMTP_FAILED and "does not offer STARTTLS" in error.message
+    assert len(error.message.splitlines()) == 1 and inbox.envelopes == []
+    # Nothing was recorded as sent: a later run over a connection that works sends both.
+    assert len(send_notices(issuer, due, host=host, port=port, security="none", timeout=10).sent) == 2
+
+
+def test_a_wrong_password_is_smtp_failed_naming_the_user(issuer, due, mail_server, trusting, caplog):
+    host, port, inbox = mail_server("starttls", login=LOGIN)
+    caplog.set_level(logging.DEBUG)
+    wrong = "not-" + PASSWORD
+    with pytest.raises(UpstreamError) as raised:
+        send_notices(issuer, due, host=host, port=port, username=USER, password=wrong, ssl_context=trusting,
+                     timeout=10)
+    error = raised.value
+    assert error.code is Code.SMTP_FAILED
+    assert f"refused the login for {USER}" in error.message and "535" in error.message
+    _assert_nowhere(wrong, error, caplog)
+    assert inbox.envelopes == []
+    assert len(send_notices(issuer, due, host=host, port=port, username=USER, password=PASSWORD,
+                            ssl_context=trusting, timeout=10).sent) == 2  # the failed run reserved nothing
+
+
+def test_a_login_the_server_does_not_offer_is_smtp_failed(issuer, due, mail_server):
+    host, port, _ = mail_server()  # no AUTH at all
+    with pytest.raises(UpstreamError) as raised:
+        send_notices(issuer, due, host=host, port=port, security="none", username=USER, password=PASSWORD,
+                     timeout=10)
+    assert raised.value.code is Code.SMTP_FAILED and "does not offer a login" in raised.value.message
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_local_relay_may_take_a_login_without_tls_when_security_is_none(issuer, due, mail_server):
+    host, port, inbox = mail_server(login=LOGIN, login_needs_tls=False)
+    run = send_notices(issuer, due, host=host, port=port, security="none", username=USER, password=PASSWORD,
+                       timeout=10)
+    assert len(run.sent) == 2 and inbox.sessions == [(True, False), (True, False)]
+
+
+@pytest.mark.parametrize("host", ["mail.lakeshore.example", "192.0.2.25"])
+def test_a_login_is_never_sent_unencrypted_to_another_host(issuer, due, host):
+    # Refused before connecting (these hosts do not exist: a connection attempt would fail differently).
+    with pytest.raises(ConfigError) as raised:
+        send_notices(issuer, due, host=host, port=25, security="none", username=USER, password=PASSWORD)
+    assert raised.value.code is Code.CONFIG_INVALID and "unencrypted" in raised.value.message
+    with pytest.raises(ConfigError):
+        smtp_relay(SmtpSettings(host=host, security="none", username=USER), env={"BADGESMITH_SMTP_PASSWORD": "x"})
+
+
+def test_the_relay_comes_from_the_table_overridden_by_the_command_line():
+    table = SmtpSettings(host="smtp.office365.com", username="ce@lakeshore.example", password_env="LLA_SMTP")
+    env = {"LLA_SMTP": PASSWORD, "BADGESMITH_SMTP_PASSWORD": "not this one"}
+    relay = smtp_relay(table, env=env)
+    assert (relay.host, relay.port, relay.security, relay.username, relay.password) == (
+        "smtp.office365.com", 587, "starttls", "ce@lakeshore.example", PASSWORD)
+    assert PASSWORD not in repr(relay) and PASSWORD not in str(relay)
+    relay = smtp_relay(table, address="relay.lakeshore.example:465", username="notices", env=env)
+    assert (relay.address, relay.security, relay.username) == ("relay.lakeshore.example:465", "tls", "notices")
+    relay = smtp_relay(table, address="[::1]:2525", security="none", env=env)
+    assert (relay.address, relay.security) == ("[::1]:2525", "none")  # a local relay: a login may go plain
+    assert smtp_relay(SmtpSettings(host="mail.lakeshore.example"), env={}).port == 25  # no login: as before
+    assert smtp_relay(SmtpSettings(host="mail.lakeshore.example", security="tls"), env={}).port == 465
+    with pytest.raises(InputError) as raised:
+        smtp_relay(SmtpSettings(), env=env)
+    assert raised.value.code is Code.USAGE and "[smtp]" in raised.value.message
+
+
+def test_a_missing_password_variable_is_config_invalid_naming_it(caplog):
+    caplog.set_level(logging.DEBUG)
+    table = SmtpSettings(host="smtp.office365.com", username=USER, password_env="LLA_SMTP")
+    for env in ({}, {"LLA_SMTP": ""}, {"BADGESMITH_SMTP_PASSWORD": PASSWORD}):
+        with pytest.raises(ConfigError) as raised:
+            smtp_relay(table, env=env)
+        assert raised.value.code is Code.CONFIG_INVALID and "LLA_SMTP" in raised.value.message
+        assert raised.value.details == {"variable": "LLA_SMTP"}
+        _assert_nowhere(PASSWORD, raised.value, caplog)
+
+
+def _assert_nowhere(password: str, error: BaseException, caplog) -> None:
+    """The password is in no message, repr, traceback (with its chain), detail or log record."""
+    texts = [str(error), repr(error), "".join(traceback.format_exception(error)), repr(getattr(error, "details", "")),
+             caplog.text, *(repr(r.args) for r in caplog.records)]
+    assert not [text for text in texts if password in text]
