@@ -33,6 +33,7 @@ from errors import Code, ConfigError, Conflict, InputError, NotFound
 from issuer.achievement import TomlSource
 from issuer.recipient import normalise_email
 from issuer.status import PURPOSES
+from verifier import safe_toml
 from verifier.status import MIN_LIST_SIZE
 
 SETTINGS_FILE = "badgesmith.toml"
@@ -405,6 +406,32 @@ def save_settings(settings: Settings) -> None:
     write_file_atomic(settings.home / SETTINGS_FILE, render_settings(settings).encode("utf-8"))
 
 
+def set_current_key(home: Path, key_id: str) -> None:
+    """Point ``[keys] current`` at ``key_id``, changing only that line of ``badgesmith.toml``.
+
+    Staff edit the file by hand ([web], comments, tables added later): a key
+    rotation must not rewrite it from what Badgesmith happens to model.
+    """
+    path = home / SETTINGS_FILE
+    lines = path.read_text("utf-8").splitlines()
+    wanted = f"current = {_toml_string(key_id)}"
+    header = next((i for i, line in enumerate(lines) if line.strip() == "[keys]"), None)
+    if header is None:
+        lines += ["", "[keys]", wanted]
+    else:
+        end = next((i for i in range(header + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines))
+        current = next((i for i in range(header + 1, end) if re.match(r"\s*current\s*=", lines[i])), None)
+        if current is None:
+            lines.insert(header + 1, wanted)
+        else:
+            lines[current] = wanted
+    text = "\n".join(lines) + "\n"
+    if safe_toml.loads(text).get("keys", {}).get("current") != key_id:  # never write a file that says otherwise
+        raise ConfigError(Code.CONFIG_INVALID, f"Cannot record the new key in {path}: edit [keys] current there "
+                          f"to {key_id!r}.", path=str(path))
+    write_file_atomic(path, text.encode("utf-8"))
+
+
 def _arg(option: str, check: Any, *args: Any) -> Any:
     try:
         return check(*args)
@@ -513,5 +540,6 @@ def status_list_url(settings: Settings, purpose: str, number: int) -> str:
 
 __all__ = ["SETTINGS_FILE", "SMTP_PASSWORD_VARIABLE", "SMTP_SECURITY", "Settings", "SmtpSettings",
            "achievement_url", "credential_url", "did_web_document_url", "find_home", "image_url", "init_instance",
-           "issuer_did", "load_settings", "profile_url", "render_settings", "save_settings", "status_list_url",
+           "issuer_did", "load_settings", "profile_url", "render_settings", "save_settings", "set_current_key",
+           "status_list_url",
            "verification_method_id", "write_file_atomic"]

@@ -9,11 +9,10 @@ still verifies.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 from errors import Code, Conflict
-from issuer.instance import save_settings
+from issuer.instance import set_current_key
 from issuer.issuing import Issuer
 from keys.ed25519 import KeyPair
 from keys.keystore import list_keys, save_key
@@ -39,7 +38,7 @@ def rotate_key(issuer: Issuer, *, passphrase: str | None = None) -> str:
     issuer.registry.add_key(issuer.issuer_id, key_id, key.public_key.to_multikey(), file=f"{key_id}.pem",
                             now=issuer.now())
     issuer.registry.retire_key(issuer.issuer_id, settings.key_id, now=issuer.now())
-    save_settings(dataclasses.replace(settings, key_id=key_id))
+    set_current_key(settings.home, key_id)
     return key_id
 
 

@@ -56,3 +56,14 @@ def test_rotation_is_refused_for_a_did_key_issuer(make_issuer):
 def test_next_key_id_follows_the_highest_number():
     assert next_key_id([]) == "key-1"
     assert next_key_id(["key-1", "key-9", "key-10", "other"]) == "key-11"
+
+
+def test_rotation_changes_only_the_current_key_line_of_the_settings_file(make_issuer, db_url):
+    issuer = make_issuer(db_url, did_web="badges.lakeshore.example")
+    path = issuer.settings.home / "badgesmith.toml"
+    edited = path.read_text("utf-8") + '\n# our own note\n[web]\nrate_limit = "10/minute"\n'
+    path.write_text(edited, "utf-8")
+    assert rotate_key(issuer) == "key-2"
+    after = path.read_text("utf-8")
+    assert after == edited.replace('current = "key-1"', 'current = "key-2"')
+    assert "# our own note" in after and 'rate_limit = "10/minute"' in after
