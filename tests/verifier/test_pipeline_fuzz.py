@@ -102,7 +102,11 @@ def _containers(node, path=()):
 @st.composite
 def mutated_credentials(draw) -> dict:
     # Half the time our own credential: it carries every optional part (status, related resources).
-    seed = draw(st.sampled_from(SEEDS[:1] * len(SEEDS) + SEEDS))
+    return mutate(draw, draw(st.sampled_from(SEEDS[:1] * len(SEEDS) + SEEDS)))
+
+
+def mutate(draw, seed: dict) -> dict:
+    """A copy of ``seed`` with one to four structural mutations drawn with ``draw``."""
     document = json.loads(json.dumps(seed))
     for _ in range(draw(st.integers(min_value=1, max_value=4))):
         _, container = draw(st.sampled_from(list(_containers(document))))
