@@ -654,6 +654,26 @@ def pathway_show(ctx: click.Context, pathway_id: str, as_json: bool) -> None:
     click.echo(f"  requires: {describe_pathway(issuer, found)}")
 
 
+@pathway.command("award")
+@click.option("--dry-run", is_flag=True, help="Only list who would be awarded what.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def pathway_award(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
+    """Award pathways completed before they were defined (or before a rule changed): once each, dated then."""
+    from issuer.pathways import award_due, awards_due
+
+    issuer = _issuer(ctx)
+    due = awards_due(issuer)
+    issued = [] if dry_run or not due else award_due(issuer)
+    if as_json:
+        print_json({"due": [d.to_dict() for d in due], "issued": [i.record.id for i in issued]})
+        return
+    for d in due:
+        click.echo(f"{d.completed_on}  {d.pathway:<24} {d.name or '-':<24} {d.email}")
+    verb = "would be awarded (dry run: nothing issued)" if dry_run else f"awarded: {len(issued)} credential(s) issued"
+    click.echo(f"{len(due)} completed pathway(s) {verb}.")
+
+
 @pathway.command("audit")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context

@@ -166,6 +166,15 @@ class PathwayStore:
                     found[key].append(_held(values))
         return found
 
+    def learner_emails(self, issuer_id: int) -> dict[str, str]:
+        """Every person the issuer stored an e-mail for, by lookup key (a pathway catch-up's candidates)."""
+        query = (select(CredentialRow.lookup_key, func.max(CredentialRow.recipient_email))
+                 .where(CredentialRow.issuer_id == issuer_id, CredentialRow.lookup_key.is_not(None),
+                        CredentialRow.recipient_email.is_not(None))
+                 .group_by(CredentialRow.lookup_key))
+        with self.registry.session(write=False) as s:
+            return {key: email for key, email in s.execute(query)}
+
     # -- awards ---------------------------------------------------------------------------------
 
     def claim_award(self, issuer_id: int, pathway: str, lookup_key: str, *, awarded_on: date,

@@ -154,6 +154,54 @@ def award_pathways_many(issuer: Issuer, emails: Iterable[str]) -> list[Issued]:
     return done
 
 
+@dataclass(frozen=True, slots=True)
+class DueAward:
+    """A pathway someone has completed but was never awarded (e.g. defined after they finished it)."""
+
+    pathway: str
+    pathway_name: str
+    email: str
+    name: str | None
+    completed_on: date
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "completed_on": self.completed_on.isoformat()}
+
+
+def awards_due(issuer: Issuer) -> list[DueAward]:
+    """Every completed pathway not yet awarded (pending claims included), for everyone with a stored e-mail.
+
+    Awards normally follow the credential that completes a pathway; a pathway
+    added later, or a rule changed, leaves people who completed it before
+    without the award. ``award_due`` issues these.
+    """
+    store = _store(issuer)
+    pathways, catalog = store.definitions(issuer.issuer_id)
+    if not pathways:
+        return []
+    emails = store.learner_emails(issuer.issuer_id)
+    awarded = {(a.pathway, a.lookup_key) for a in store.list_awards(issuer.issuer_id) if a.credential_id}
+    held = store.held_by(issuer.issuer_id, emails)
+    today = issuer.now().date()
+    due = []
+    for key, email in sorted(emails.items(), key=lambda item: item[1]):
+        mine = tuple(held[key])
+        for pathway in pathways:
+            if (pathway.id, key) in awarded:
+                continue
+            outcome = _evaluate(pathway, mine, catalog, today)
+            if outcome.met:
+                name = next((h.recipient_name for h in sorted(mine, key=lambda h: h.issued_on, reverse=True)
+                             if h.recipient_name), None)
+                due.append(DueAward(pathway.id, pathway.name, email, name, outcome.completed_on))
+    return due
+
+
+def award_due(issuer: Issuer) -> list[Issued]:
+    """Issue every award ``awards_due`` lists (once each, dated the day the pathway was completed)."""
+    return award_pathways_many(issuer, [d.email for d in awards_due(issuer)])
+
+
 def _components(issuer: Issuer, outcome: Outcome, records: LearnerRecords) -> list[dict[str, Any]]:
     return [{"id": h.id, "achievement": h.achievement, "name": _name(records.catalog, h.achievement),
              "issued_on": h.issued_on.isoformat(), "credits": h.credits, "page": issuer.credential_page(h.id)}
@@ -371,6 +419,7 @@ def audit_pathways(issuer: Issuer) -> list[AuditFinding]:
     return findings
 
 
-__all__ = ["AuditFinding", "CountedCredential", "LearnerProgress", "PathwayProgress", "RequirementProgress",
-           "add_pathway", "audit_pathways", "award_pathways", "award_pathways_many", "describe_pathway",
+__all__ = ["AuditFinding", "CountedCredential", "DueAward", "LearnerProgress", "PathwayProgress",
+           "RequirementProgress", "add_pathway", "audit_pathways", "award_due", "award_pathways",
+           "award_pathways_many", "awards_due", "describe_pathway",
            "get_pathway", "list_pathways", "progress"]

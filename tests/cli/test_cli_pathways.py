@@ -83,3 +83,25 @@ def test_progress_issue_award_and_audit_through_the_cli(cli):
     assert finding["credential_id"] == award["id"] and finding["withdrawn"] == [component]
     assert "1 award(s) to review" in cli("pathway", "audit").stdout
     assert "LEARNER_NOT_FOUND" in cli("progress", "--email", "nobody@example.org", code=2).stderr
+
+
+def test_pathway_award_catches_up_people_who_completed_it_before_it_was_defined(cli):
+    for email, name in [("ana@example.org", "Ana Lima"), ("bo@example.org", "Bo Chen")]:
+        slugs = ["storytime-early-literacy", "storytime-early-literacy", "inclusive-teen-programming",
+                 "family-engagement"] + (["early-literacy-programming"] if email.startswith("ana") else [])
+        for n, slug in enumerate(slugs):
+            cli("issue", slug, "--email", email, "--name", name, "--date", f"2026-10-0{n + 1}")
+    cli("pathway", "add", PATHWAYS / "youth-services.toml")  # defined after Ana finished
+    dry = cli.json("pathway", "award", "--dry-run", "--json")
+    assert dry == {"due": [{"pathway": "youth-services", "pathway_name": "Youth Services Certificate",
+                            "email": "ana@example.org", "name": "Ana Lima", "completed_on": "2026-10-05"}],
+                   "issued": []}
+    assert "would be awarded (dry run: nothing issued)" in cli("pathway", "award", "--dry-run").stdout
+    assert cli.json("progress", "--email", "ana@example.org", "--json")["pathways"][0]["awarded"] is False
+    done = cli.json("pathway", "award", "--json")
+    (credential_id,) = done["issued"]
+    listed = [c for c in cli.json("list", "--json") if c["id"] == credential_id]
+    assert listed[0]["achievement"] == "youth-services-certificate" and listed[0]["issued_on"] == "2026-10-05"
+    assert cli.json("progress", "--email", "ana@example.org", "--json")["pathways"][0]["awarded"] is True
+    again = cli("pathway", "award").stdout  # once each: nothing left to award
+    assert again.strip() == "0 completed pathway(s) awarded: 0 credential(s) issued."

@@ -19,7 +19,8 @@ from issuer.issuing import IssueRequest, Issuer
 from issuer.pathway_definition import load_pathway
 from issuer.pathway_rules import AllOf, Credits, Earn, Held, Listing, NOf, evaluate
 from issuer.pathway_store import PathwayStore
-from issuer.pathways import add_pathway, audit_pathways, award_pathways, list_pathways, progress
+from issuer.pathways import (add_pathway, audit_pathways, award_due, award_pathways, awards_due, list_pathways,
+                             progress)
 
 ROOT = Path(__file__).resolve().parents[2]
 PATHWAYS = ROOT / "templates" / "pathways"
@@ -114,6 +115,25 @@ def test_issuing_the_last_component_awards_the_certificate_once(make_issuer, db_
     assert [r.id for r in _certificates(issuer)] == [award.record.id]
     (youth,) = progress(issuer, EMAIL).pathways
     assert youth.complete and youth.awarded and youth.award_credential == award.record.id and youth.left == ()
+
+
+def test_a_pathway_defined_after_people_completed_it_is_awarded_by_the_catch_up(make_issuer, db_url):
+    issuer = make_issuer(db_url)
+    for toml in sorted((PATHWAYS / "achievements").glob("*.toml")):
+        issuer.add_achievement(toml)
+    for slug, day in [*BEFORE_LAST, LAST]:
+        _give(issuer, EMAIL, slug, day)
+    for slug, day in BEFORE_LAST:  # one component short
+        _give(issuer, "bo@example.org", slug, day)
+    _give(issuer, "cy@example.org", *LAST)
+    add_pathway(issuer, EXAMPLE)
+    assert _certificates(issuer) == []  # defining a pathway awards nothing by itself
+    (due,) = awards_due(issuer)
+    assert (due.pathway, due.email, due.name, due.completed_on) == ("youth-services", EMAIL, "Ana Lima", LAST[1])
+    (award,) = award_due(issuer)
+    assert award.record.achievement == CERTIFICATE and award.record.issued_on == LAST[1]
+    assert awards_due(issuer) == [] and award_due(issuer) == []
+    assert [r.id for r in _certificates(issuer)] == [award.record.id]
 
 
 def test_a_roster_run_twice_awards_each_completed_pathway_once(ys, tmp_path):
