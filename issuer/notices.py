@@ -44,6 +44,7 @@ from issuer.instance import SMTP_SECURITY, SmtpSettings, write_file_atomic
 from issuer.issuing import Issuer
 from issuer.models import RenewalNoticeRow
 from issuer.renewals import ELIGIBLE, LAPSED, RenewalRow
+from templates import template_environment
 
 FILE, SMTP_CHANNEL = "file", "smtp"
 SMTP_TIMEOUT = 30.0  # seconds per connect / command: a hung relay must not hang the run
@@ -120,7 +121,22 @@ def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime)
     # RFC 5322's 998), so a saved .eml reads as it will be shown. Other text needs quoted-printable.
     text = "\n".join(textwrap.fill(line, 72, break_long_words=False, break_on_hyphens=False) for line in body)
     message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
+    # The same words as HTML for clients that show it; quoted-printable keeps its lines short.
+    html = template_environment().get_template("notices/renewal.html").render(
+        subject=message["Subject"], greeting=greeting, issuer_name=settings.name, email=settings.email,
+        url=settings.url, items=[_html_item(issuer, row) for row in rows])
+    message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message
+
+
+# A colour beside each certification, as on the badge pages: green, amber, red (never the only cue).
+_STATE_COLOURS = {ELIGIBLE: "#1e7e3e", LAPSED: "#c0262e"}
+
+
+def _html_item(issuer: Issuer, row: RenewalRow) -> dict[str, Any]:
+    headline, *sentences = _paragraph(row)
+    return {"headline": headline, "sentences": sentences, "page": issuer.credential_page(row.credential_id),
+            "color": _STATE_COLOURS.get(row.state, "#b07a00")}
 
 
 def write_notices(issuer: Issuer, rows: Iterable[RenewalRow], directory: Path, *,

@@ -29,13 +29,8 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import jinja2
-
-import templates
 from errors import Code, InputTooLarge, NotFound
 from issuer.credential import OB_CONTEXT, OB_EXTENSIONS, VC_V2, format_datetime
 from issuer.issuing import Issuer
@@ -46,6 +41,7 @@ from issuer.recipient import lookup_key as email_lookup_key, normalise_email
 from issuer.sign import sign_credential
 from keys.ed25519 import KeyPair
 from verifier.clr import CLR_CONTEXT, CLR_SCHEMA, CLR_SUBJECT_TYPE, CLR_TYPE, MAX_EMBEDDED
+from templates import template_environment
 from verifier.summary import summarize
 
 CONTEXTS = (VC_V2, CLR_CONTEXT, OB_CONTEXT, OB_EXTENSIONS)
@@ -245,14 +241,6 @@ def issue_transcript(issuer: Issuer, email: str | None = None, *, lookup_key: st
 # -- the human-readable form ----------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    # Found through the package so it works from an installed wheel too.
-    folder = Path(templates.__file__).parent
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=True,
-                              undefined=jinja2.StrictUndefined)
-
-
 def render_transcript_html(transcript: Transcript, *, issuer: Issuer) -> str:
     """A printable HTML page of the transcript that carries the signed ClrCredential inside it."""
     rows = []
@@ -267,7 +255,7 @@ def render_transcript_html(transcript: Transcript, *, issuer: Issuer) -> str:
     names = {a.get("id"): a.get("name") for a in transcript.document["credentialSubject"].get("achievement", [])}
     relations = [{"source": names.get(a["sourceId"], a["sourceId"]), "target": names.get(a["targetId"], a["targetId"])}
                  for a in transcript.document["credentialSubject"].get("association", [])]
-    return _environment().get_template("transcript/transcript.html").render(
+    return template_environment().get_template("transcript/transcript.html").render(
         t=transcript, document=transcript.document, rows=rows, relations=relations,
         issuer_name=issuer.settings.name, generated=transcript.document["validFrom"][:10])
 

@@ -18,6 +18,7 @@ from datetime import date
 from email import message_from_bytes
 from email.parser import BytesParser
 from email.policy import default
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -88,15 +89,63 @@ def test_notices_written_as_files_parse_back_one_per_learner(issuer, due, tmp_pa
         assert message["From"].addresses[0].addr_spec == "ce@lakeshore.example"
         assert message["From"].addresses[0].display_name == "Lakeshore Library Association"
     jane, ravi = by_to["jane@example.org"], by_to["ravi@example.org"]
-    body = " ".join(jane.get_content().split())  # unwrapped: a date may fall across a line break
+    jane_text = jane.get_body(preferencelist=("plain",))
+    body = " ".join(jane_text.get_content().split())  # unwrapped: a date may fall across a line break
     assert "Certified Youth Services Librarian" in body and "Certified Teen Services Specialist" in body
     assert "22 January 2027" in body and "short by 30 CEUs" in body and "short by 10 CEUs" in body
     assert jane["Subject"] == "Renewal reminders for your 2 certifications from Lakeshore Library Association"
     assert all(issuer.credential_page(r.credential_id) in body for r in due if r.lookup_key == due[1].lookup_key)
     assert "expired on 1 November 2026" in ravi["Subject"] and ravi["To"].addresses[0].display_name == "Ravi Élan"
-    assert "recertification" in ravi.get_content()
-    assert jane["Content-Transfer-Encoding"] == "7bit" and issuer.credential_page(due[1].credential_id) in (
-        jane.get_content().splitlines())  # the link on a line of its own, unbroken
+    assert "recertification" in ravi.get_body(preferencelist=("plain",)).get_content()
+    assert jane_text["Content-Transfer-Encoding"] == "7bit" and issuer.credential_page(due[1].credential_id) in (
+        jane_text.get_content().splitlines())  # the link on a line of its own, unbroken
+
+
+def test_notices_carry_the_same_words_as_html_with_the_learners_name_escaped(issuer, due, tmp_path):
+    issuer.issue(CERTIFICATION, IssueRequest(email="mal@example.org", name="<b>Mal</b> & Co",
+                                             date=date(2024, 1, 22)))
+    run = write_notices(issuer, renewals_due(issuer, due_within="90d"), tmp_path / "out")
+    for notice in run.sent:
+        message = BytesParser(policy=default).parse(notice.path.open("rb"))
+        assert message.get_content_type() == "multipart/alternative"
+        plain = " ".join(message.get_body(preferencelist=("plain",)).get_content().split())
+        html_part = message.get_body(preferencelist=("html",))
+        assert html_part["Content-Transfer-Encoding"] == "quoted-printable"
+        page = _Page()
+        page.feed(html_part.get_content())
+        assert page.links and all(link in plain for link in page.links if link.startswith("https://"))
+        words = {w.strip(".,;:") for w in plain.split() if not w.startswith("https://")} - {"badge"}
+        assert words <= {w.strip(".,;:") for w in page.text.split()}  # every word of the plain text
+        if "mal@example.org" in message["To"].addresses[0].addr_spec:
+            assert "Dear <b>Mal</b> & Co," in page.paragraphs  # shown as text, never as markup
+            assert "<b>" not in html_part.get_content().replace("&lt;b&gt;", "")
+
+
+class _Page(HTMLParser):
+    """Paragraph texts and link targets of an HTML body."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paragraphs: list[str] = []
+        self.links: list[str] = []
+        self.text = ""
+        self._open = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "p":
+            self._open = True
+            self.paragraphs.append("")
+        elif tag == "a":
+            self.links.append(dict(attrs)["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "p":
+            self._open = False
+
+    def handle_data(self, data):
+        self.text += " " + data
+        if self._open:
+            self.paragraphs[-1] += data
 
 
 def test_files_are_written_once_per_cycle(issuer, due, tmp_path):
