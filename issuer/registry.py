@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from select import select as ready_to_read
 from typing import Any
 
 try:
@@ -28,7 +30,7 @@ except ImportError:  # not POSIX: SQLite's own busy handler queues writers
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.orm import Session, defer
 
 from errors import BadgesmithError, Code, ConfigError, Conflict, InputError, NotFound
@@ -55,6 +57,11 @@ _ACTIONS = {  # action -> (allowed from, new status, purpose whose bit flips, bi
     "reinstate": ({"suspended"}, "active", "suspension", False),
 }
 _EVENT_KIND = {"revoke": "revoked", "suspend": "suspended", "reinstate": "reinstated"}
+# A pooled connection idle for longer than this is pinged before use (a firewall's idle timeout, a
+# server gone quiet); one back in use sooner is pinged only if the server has written to it meanwhile
+# (see _ping_when_idle): issuing and pathway evaluation open a session or two per credential, and a
+# ping on each was one round trip more every time.
+_PING_AFTER_IDLE_S = 1.0
 
 
 class _LostRace(Exception):
@@ -73,7 +80,12 @@ class Registry:
     ) -> None:
         """``randbelow`` picks status indexes (inject a fake to force collisions)."""
         self.engine = engine
-        self._reader = engine.execution_options(badgesmith_read_only=True)
+        reading: dict[str, Any] = {"badgesmith_read_only": True}
+        if engine.dialect.name == "postgresql":
+            # No BEGIN and COMMIT round trips around reads: at READ COMMITTED (the default, which
+            # Badgesmith keeps) each statement sees its own snapshot inside a transaction too.
+            reading["isolation_level"] = "AUTOCOMMIT"
+        self._reader = engine.execution_options(**reading)
         self._randbelow = randbelow
         self._list_size = list_size
         new_bitstring(list_size)  # fail now, not at the first issue, on a bad size
@@ -87,9 +99,10 @@ class Registry:
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url[len("postgresql://"):]  # psycopg 3, not psycopg2
         try:
-            engine = create_engine(url, pool_pre_ping=True)
+            engine = create_engine(url)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise ConfigError(Code.DATABASE_ERROR, f"The database URL is not usable: {_first_line(exc)}.") from exc
+        _ping_when_idle(engine)
         return cls(engine, **options)
 
     def migrate(self) -> None:
@@ -138,7 +151,8 @@ class Registry:
         """One unit of work: commit on success, roll back on any error.
 
         ``write=False`` lets SQLite readers run beside a writer (no
-        ``BEGIN IMMEDIATE``); PostgreSQL ignores it.
+        ``BEGIN IMMEDIATE``); on PostgreSQL it runs each statement in
+        autocommit, so a read session must not write.
         """
         bind = self.engine if write else self._reader
         try:
@@ -522,6 +536,48 @@ class _WriterGate:
             finally:
                 self._local.depth = 0
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """``pool_pre_ping`` without a round trip on every checkout.
+
+    A pooled connection is pinged before use when it sat idle longer than
+    ``_PING_AFTER_IDLE_S``, or when the server wrote to it while it sat in the
+    pool: an idle PostgreSQL session receives nothing unless the server ends
+    it (a restart or ``pg_terminate_backend`` sends a FATAL notice and closes
+    the socket), and looking for that is a system call, not a round trip. As
+    with ``pool_pre_ping``, a failed ping drops every connection opened
+    before it and the session goes on with a new one; a connection that
+    breaks while in use fails its session with ``DATABASE_ERROR`` (with or
+    without pings), and the next session connects afresh.
+    """
+    def checkin(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:
+            record.info["badgesmith_idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("badgesmith_idle_since")  # None: a new connection, nothing to ping
+        if since is None or (time.monotonic() - since <= _PING_AFTER_IDLE_S
+                             and not _server_wrote(dbapi_connection, engine.dialect.loaded_dbapi.Error)):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise InvalidatePoolError(f"pre-ping failed: {_first_line(exc)}") from exc  # the pool reconnects
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
+
+
+def _server_wrote(dbapi_connection: Any, driver_error: type[Exception]) -> bool:
+    """Whether an idle connection's socket has input (or its end) waiting; False without a socket (SQLite)."""
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return False
+    try:
+        return bool(ready_to_read([fileno()], [], [], 0)[0])
+    except (OSError, ValueError, driver_error):  # closed, or a descriptor select() cannot take: ping
+        return True
 
 
 def _prepare_sqlite(engine: Engine) -> None:

@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from errors import Code, ConfigError, Conflict, InputError, NotFound
+from issuer import registry as registry_module
 from issuer.models import Base, NewCredential, StatusAllocationRow
 from issuer.registry import Registry
 from issuer.status import StatusEntry
@@ -289,6 +290,53 @@ def test_a_bad_database_url_is_a_config_error():
     with pytest.raises(ConfigError) as raised:
         Registry.from_url("nosuchdb://x")
     assert raised.value.code is Code.DATABASE_ERROR
+
+
+def _end_other_sessions(registry: Registry) -> None:
+    """What a server restart does to the pooled connections: the server ends them."""
+    admin = create_engine(registry.engine.url)
+    try:
+        with admin.connect() as connection:
+            ended = connection.execute(text(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+        assert ended >= 1
+    finally:
+        admin.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("idle_after", [0.0, 3600.0], ids=["pinged-as-idle", "server-wrote-to-it"])
+def test_a_pooled_connection_the_server_ended_is_replaced_unnoticed(registry, issuer_id, monkeypatch, idle_after):
+    # 0.0: every reused connection counts as idle and is pinged. 3600: none does, but the server's
+    # goodbye (a restart ends sessions the same way) waits on the socket, and that alone gets it pinged.
+    monkeypatch.setattr(registry_module, "_PING_AFTER_IDLE_S", idle_after)
+    assert registry.get_issuer(DID).id == issuer_id
+    _end_other_sessions(registry)
+    assert registry.get_issuer(DID).id == issuer_id  # the ping found it dead: a new connection served this
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_connection_ended_in_use_fails_its_session_with_database_error_and_the_next_reconnects(registry,
+                                                                                               issuer_id):
+    with pytest.raises(ConfigError) as raised, registry.session(write=False) as s:
+        s.execute(select(1))
+        _end_other_sessions(registry)
+        s.execute(select(1))
+    assert raised.value.code is Code.DATABASE_ERROR and "\n" not in str(raised.value)
+    assert registry.get_issuer(DID).id == issuer_id
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_reads_on_postgresql_run_without_a_transaction_and_writes_within_one(registry, issuer_id):
+    # Two round trips fewer per read session (BEGIN, COMMIT); writes stay one transaction each.
+    for write, expected in ((False, "IDLE"), (True, "INTRANS")):
+        with registry.session(write=write) as s:
+            assert s.scalar(select(func.count()).select_from(Base.metadata.tables["issuers"])) == 1
+            assert s.connection().connection.driver_connection.info.transaction_status.name == expected
 
 
 # -- two processes racing on one database -------------------------------------------------
