@@ -63,8 +63,11 @@ class FakeVerify:
             checks.append(Check("recipient", PASSED if ok else FAILED,
                                 "RECIPIENT_MATCH" if ok else Code.RECIPIENT_MISMATCH.value,
                                 f"Awarded to {email}." if ok else f"The credential was not awarded to {email}."))
+        # "embedded": credentials inside this one (a transcript's entries), each judged the same way.
+        embedded = tuple((inner.get("id", f"urn:uuid:inner-{n}"), self(json.dumps(inner).encode()))
+                         for n, inner in enumerate(credential.get("embedded") or []))
         return Report(checks=tuple(checks), format="di-eddsa-rdfc-2022", container=container,
-                      credential=summarize(credential))
+                      credential=summarize(credential), embedded=embedded)
 
 
 def _read(data: bytes) -> tuple[str, dict[str, Any]]:

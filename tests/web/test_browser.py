@@ -179,3 +179,22 @@ def test_text_contrast_is_at_least_4_5(page, make_credential, verified):
     for selector in ("#verdict", ".check__message", ".check__code", ".check__outcome", ".facts dt"):
         foreground, background = page.evaluate(_COLOURS, selector)
         assert _contrast(foreground, background) >= 4.5, (selector, foreground, background)
+
+
+def test_credentials_inside_a_transcript_fold_open_by_keyboard_and_failures_are_open(page, make_credential):
+    inner = [make_credential("Storytime for Early Literacy"), make_credential("Teen Programming", tampered=True)]
+    inner[1]["id"] = "urn:uuid:00000000-0000-4000-8000-000000000002"
+    page.goto("/verify")
+    page.get_by_label("Paste a credential (JSON or JWT)").fill(json.dumps(make_credential(embedded=inner)))
+    page.get_by_role("button", name="Verify").click()
+    items = page.locator("details.embedded__item")
+    assert items.count() == 2
+    assert [items.nth(i).evaluate("el => el.open") for i in range(2)] == [False, True]
+    assert "PROOF_INVALID" in items.nth(1).inner_text() and "not verified" in items.nth(1).inner_text()
+    summary = items.nth(0).locator("summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    assert items.nth(0).evaluate("el => el.open") and "PROOF_OK" in items.nth(0).inner_text()
+    foreground, background = page.evaluate(_COLOURS, "details.embedded__item summary")
+    assert _contrast(foreground, background) >= 4.5
+    assert _has_no_horizontal_scroll(page)
