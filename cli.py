@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -110,7 +112,7 @@ def verify(source: str, as_json: bool, offline: bool, documents: Path | None, no
 
     fetch = build_fetch(documents=documents, offline=offline)
     limits = Limits()
-    if source.startswith(("https://", "http://")):
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", source):  # any URL: the fetcher says which schemes it takes
         data = fetch(source)
     else:
         data = read_source(source, limits=limits, stdin=sys.stdin.buffer)
@@ -450,6 +452,10 @@ def qr(url: str, output: Path) -> None:
 
     if output.suffix.lower() not in (".png", ".svg"):
         raise InputError(Code.USAGE, "The QR code file must end in .png or .svg.")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(Code.USAGE, f"{url[:80]!r} is not a web address (http:// or https://): a badge's QR code "
+                         "leads to its page.")
     write_file_atomic(output, qr_svg(url) if output.suffix.lower() == ".svg" else qr_png(url))
     click.echo(f"Wrote {output}")
 

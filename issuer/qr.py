@@ -20,7 +20,10 @@ from functools import lru_cache
 import qrcode
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.exceptions import DataOverflowError
 from qrcode.util import mask_func
+
+from errors import Code, InputTooLarge
 
 QUIET_ZONE = 4
 """Modules of light margin on each side, the minimum ISO/IEC 18004 asks for."""
@@ -68,7 +71,12 @@ def _symbol(url: str) -> tuple[list[int], int]:
     """The QR symbol (no quiet zone) as rows of ints, leftmost module in the top bit."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=0, mask_pattern=0)
     code.add_data(url)
-    code.make(fit=True)
+    try:
+        code.make(fit=True)
+    except (DataOverflowError, ValueError):  # qrcode says "Invalid version (was 41…)" for some lengths
+        raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The text is too long for a QR code ({len(url)} characters; "
+                            "a QR code holds about 2,300 at the error correction badges use).",
+                            size=len(url)) from None
     layout = _layout(code.version)
     # Only data modules are masked: XOR mask 0 off, and mask k on.
     raw = _pack(code.modules, layout.stride) ^ layout.masks[0]

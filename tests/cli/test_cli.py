@@ -266,6 +266,13 @@ def test_qr_writes_png_and_svg_that_decode_to_the_url(cli, tmp_path):
     assert_one_error_line(cli("qr", url, "-o", tmp_path / "code.gif", code=2), "USAGE")
 
 
+@pytest.mark.parametrize("text, code", [("javascript:alert(1)", "USAGE"), ("", "USAGE"), ("badges.example", "USAGE"),
+                                        ("https://badges.example/" + "a" * 5000, "INPUT_TOO_LARGE")])
+def test_qr_refuses_what_is_not_a_web_address_or_too_long(cli, tmp_path, text, code):
+    assert_one_error_line(cli("qr", text, "-o", tmp_path / "code.png", code=2), code)
+    assert not (tmp_path / "code.png").exists()
+
+
 @pytest.mark.parametrize("fmt", ["di", "jwt"])
 def test_sign_is_deterministic_with_created_and_verifies(cli, tmp_path, fmt):
     issued = json.loads(Path(_issue(cli, "ana@example.org")["files"][2]).read_text())
@@ -308,6 +315,11 @@ def test_verify_exit_codes_and_json_report_shape(cli, tmp_path):
     (tmp_path / "note.txt").write_text("hello")
     assert_one_error_line(cli("verify", tmp_path / "note.txt", "--offline", code=2))
     assert_one_error_line(cli("verify", png, "--now", "yesterday", code=2), "USAGE")
+
+
+@pytest.mark.parametrize("source", ["file:///etc/passwd", "ftp://badges.example/badge.png", "gopher://x/"])
+def test_verify_refuses_urls_it_does_not_fetch(cli, source):
+    assert_one_error_line(cli("verify", source, code=2), "FETCH_REFUSED")
 
 
 def test_verify_reads_stdin(cli):
