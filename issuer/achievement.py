@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from errors import BadgesmithError, Code, InputError, InputTooLarge
+from issuer.bake import bake_png, bake_svg
 from verifier import safe_toml
 
 MAX_TOML_BYTES = 256 * 1024
@@ -436,9 +437,16 @@ def _image(src: TomlSource, value: Any) -> Path | None:
         raise src.error(("image",), f"the image {value!r} does not exist next to {src.path.name}.")
     if path.stat().st_size > MAX_IMAGE_BYTES:
         raise src.error(("image",), f"the image is larger than {MAX_IMAGE_BYTES // 1024 // 1024} MiB.")
-    with path.open("rb") as handle:
-        if _image_kind(handle.read(4096)) is None:
-            raise src.error(("image",), f"{value!r} is not a PNG or SVG image (Open Badges allows only those).")
+    data = path.read_bytes()
+    kind = _image_kind(data[:4096])
+    if kind is None:
+        raise src.error(("image",), f"{value!r} is not a PNG or SVG image (Open Badges allows only those).")
+    # Bake a placeholder now, with the checks issuing will make (PNG structure, pixel limits, SVG
+    # safety): a bad image is refused here, once, not at every award.
+    try:
+        bake_png(data, "{}") if kind == "png" else bake_svg(data, {})
+    except BadgesmithError as error:
+        raise src.error(("image",), f"{value!r} cannot carry a badge: {error.message}") from None
     return path
 
 

@@ -12,11 +12,12 @@ from issuer.achievement import (
     ACHIEVEMENT_TYPES, ALIGNMENT_TARGET_TYPES, MAX_TOML_BYTES, Achievement, TomlSource, add_duration,
     load_achievement, parse_duration, subtract_duration,
 )
+from issuer.art import render_badge_png
 
 ROOT = Path(__file__).resolve().parents[2]
 STRICT_SCHEMA = ROOT.parent / "shared/spec/schemas/ob-v3p0/json/ob_v3p0_achievementcredential_schema.json"
 EXAMPLES = sorted((ROOT / "templates/achievements").glob("*.toml"))
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = render_badge_png("Storytime", "Course", "1.5 CEUs")  # a real PNG: images are checked by baking them
 SVG = b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'
 
 MINIMAL = '''\
@@ -238,6 +239,31 @@ def test_image_that_is_neither_png_nor_svg_is_refused(tmp_path):
     error = _rejected(tmp_path, MINIMAL + 'image = "badge.png"\n')
     assert (error.details["field"], error.details["line"]) == ("image", 6)
     assert "PNG or SVG" in str(error)
+
+
+def _png(width: int, height: int, body: bytes = b"") -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize("image, words", [
+    (_png(60_000, 60_000), "60000×60000 pixels"),  # a decompression bomb's header: refused before reading on
+    (_png(64, 64)[:-12], "truncated"),
+    (b'<!DOCTYPE svg [<!ENTITY a "b">]><svg xmlns="http://www.w3.org/2000/svg">&a;</svg>', "DTD"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><g>', "not well-formed"),
+])
+def test_an_image_that_cannot_be_baked_is_refused_when_the_achievement_is_added(tmp_path, image, words):
+    name = "badge.png" if image.startswith(b"\x89PNG") else "badge.svg"
+    (tmp_path / name).write_bytes(image)
+    error = _rejected(tmp_path, MINIMAL + f'image = "{name}"\n')
+    assert (error.details["field"], error.details["line"]) == ("image", 6)
+    assert "cannot carry a badge" in str(error) and words in str(error)
 
 
 def test_oversized_image_is_refused(tmp_path):
