@@ -93,7 +93,7 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
     now = issuer.now()
     prepared = prepare_credential(issuer, credential, fmt=fmt, now=now)
     if fetch is not None and "relatedResource" in prepared:
-        require_matching_related_resources(prepared, fetch)
+        require_matching_related_resources(prepared, fetch, contexts=issuer.loader)
     valid_from = parse_datetime(prepared.get("validFrom") or prepared.get("issuanceDate")) or now
     valid_until = parse_datetime(prepared.get("validUntil") or prepared.get("expirationDate"))
     subjects = as_list(prepared.get("credentialSubject"))

@@ -130,7 +130,7 @@ class Verifier:
                     f"Not a valid verifiable credential: {problems[0].message}")
             return
         if "relatedResource" in credential:
-            related = compare_related_resources(credential, self.fetch)
+            related = compare_related_resources(credential, self.fetch, contexts=self.loader)
             if related.mismatched:
                 run.add("schema", FAILED, Code.RELATED_RESOURCE_MISMATCH, mismatch_sentence(related.mismatched[0]))
                 return

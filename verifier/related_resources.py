@@ -22,7 +22,7 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Container
 
 import base58
 
@@ -121,12 +121,14 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def compare_related_resources(credential: dict[str, Any],
-                              fetch: Callable[[str], bytes]) -> RelatedResourceReport:
+def compare_related_resources(credential: dict[str, Any], fetch: Callable[[str], bytes], *,
+                              contexts: Container[str] = ()) -> RelatedResourceReport:
     """Fetch each ``relatedResource`` (at most ``MAX_CHECKED``) and compare it with its digests.
 
     Entries without an ``id`` string or without any digest are the data model
-    check's business and are skipped here.
+    check's business and are skipped here. URLs in ``contexts`` (the pinned
+    JSON-LD contexts) are never fetched: contexts never come from the network,
+    and the pinned copies are JSON-equal, not byte-equal, to what is served.
     """
     checked: list[str] = []
     mismatched: list[str] = []
@@ -137,6 +139,9 @@ def compare_related_resources(credential: dict[str, Any],
     for position, entry in enumerate(entries):
         url = entry["id"]
         shown = url[:200]
+        if url in contexts:
+            unchecked.append(f"{shown} is a JSON-LD context, which Badgesmith never fetches")
+            continue
         if position >= MAX_CHECKED:
             unchecked.append(f"{shown}: only the first {MAX_CHECKED} related resources are fetched")
             continue
@@ -151,9 +156,10 @@ def compare_related_resources(credential: dict[str, Any],
     return RelatedResourceReport(tuple(checked), tuple(mismatched), tuple(unchecked))
 
 
-def require_matching_related_resources(credential: dict[str, Any], fetch: Callable[[str], bytes]) -> None:
+def require_matching_related_resources(credential: dict[str, Any], fetch: Callable[[str], bytes], *,
+                                       contexts: Container[str] = ()) -> None:
     """Raise ``RELATED_RESOURCE_MISMATCH`` when a retrievable related resource does not match its digest."""
-    report = compare_related_resources(credential, fetch)
+    report = compare_related_resources(credential, fetch, contexts=contexts)
     if report.mismatched:
         raise InvalidCredential(Code.RELATED_RESOURCE_MISMATCH, mismatch_sentence(report.mismatched[0]),
                                 rule="relatedResource", url=report.mismatched[0][:200])

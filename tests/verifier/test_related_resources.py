@@ -176,3 +176,12 @@ def test_offline_the_related_resource_is_a_warning_and_the_credential_verifies()
     report = _verify(_signed(_sri("sha384", SYLLABUS)), layered(DictFetch({}), Offline()))
     assert report.verified
     assert any(SYLLABUS_URL in warning and "not checked" in warning for warning in report.warnings)
+
+
+def test_a_pinned_context_is_never_fetched_to_compare_its_digest():
+    context = "https://www.w3.org/ns/credentials/v2"
+    fetch = DictFetch({context: b"what a server would send"})
+    report = compare_related_resources(_credential({"id": context, "digestSRI": _sri("sha384", b"x")}), fetch,
+                                       contexts=offline_loader())
+    assert fetch.requested == [] and report.mismatched == ()
+    assert "JSON-LD context" in report.notes()[0]
