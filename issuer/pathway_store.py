@@ -16,7 +16,7 @@ from typing import Any
 
 from types import MappingProxyType
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, literal_column, select, update
 
 from issuer.models import (AchievementRow, CredentialRow, PathwayAwardRecord, PathwayAwardRow, PathwayRecord,
                            PathwayRow, utcnow)
@@ -43,9 +43,17 @@ _STAMP = (_newest(AchievementRow, func.count(AchievementRow.id)),
           _newest(AchievementRow, func.max(AchievementRow.updated_at)),
           _newest(PathwayRow, func.count(PathwayRow.id)), _newest(PathwayRow, func.max(PathwayRow.updated_at)))
 _DEFINITIONS_STAMP = select(*_STAMP)
-# The stamp rides along with the person's credentials: one round trip fewer on every evaluation.
-_LEARNER_CREDENTIALS = select(*_HELD_COLUMNS, *_STAMP).where(CredentialRow.issuer_id == bindparam("issuer_id"),
-                                                             CredentialRow.lookup_key == bindparam("lookup_key"))
+# The pathways already awarded to the person (credential issued; pending claims are not in it), as one
+# comma-separated string (group_concat / string_agg): pathway ids are lowercase letters, digits and hyphens.
+# The separator is written into the SQL: given as a str it is a literal rendered at every execution.
+_AWARDED = (select(func.aggregate_strings(PathwayAwardRow.pathway, literal_column("','")))
+            .where(PathwayAwardRow.issuer_id == bindparam("issuer_id"),
+                   PathwayAwardRow.lookup_key == bindparam("lookup_key"), PathwayAwardRow.credential_id.is_not(None))
+            .scalar_subquery())
+# The stamp and the awarded pathways ride along with the person's credentials: one round trip on every
+# evaluation, and none more when what is complete was awarded before.
+_LEARNER_CREDENTIALS = select(*_HELD_COLUMNS, *_STAMP, _AWARDED).where(
+    CredentialRow.issuer_id == bindparam("issuer_id"), CredentialRow.lookup_key == bindparam("lookup_key"))
 _LEARNER_AWARDS = select(*_AWARD_COLUMNS).where(PathwayAwardRow.issuer_id == bindparam("issuer_id"),
                                                 PathwayAwardRow.lookup_key == bindparam("lookup_key"))
 # (database URL, issuer id) -> (stamp, parsed pathways, achievement catalog); see PathwayStore._definitions.
@@ -60,6 +68,8 @@ class LearnerRecords:
     awards: Mapping[str, PathwayAwardRecord]
     pathways: tuple[Pathway, ...]
     catalog: Mapping[str, Listing]
+    # Pathways whose award credential was issued (read with the credentials, even when ``awards`` is not).
+    awarded: frozenset[str] = frozenset()
 
 
 class PathwayStore:
@@ -105,17 +115,18 @@ class PathwayStore:
         """The person's credentials (every status), pathway awards, and the pathways and achievements.
 
         ``with_awards=False`` leaves ``awards`` empty: evaluation asks for them
-        (``awards_of``) only when a pathway turns out complete, one query fewer
-        on the common path.
+        (``awards_of``) only when a pathway it finds complete is not in
+        ``awarded``, one query fewer on the common path.
         """
         which = {"issuer_id": issuer_id, "lookup_key": lookup_key}
-        columns = len(_HELD_COLUMNS)
+        columns, stamped = len(_HELD_COLUMNS), len(_HELD_COLUMNS) + len(_STAMP)
         with self.registry.session(write=False) as s:
             rows = s.execute(_LEARNER_CREDENTIALS, which).all()
             held = tuple(_held(row[:columns]) for row in rows)
             awards = self._awards(s, which) if with_awards else {}
-            pathways, catalog = self._definitions(s, issuer_id, tuple(rows[0][columns:]) if rows else None)
-        return LearnerRecords(held, awards, pathways, catalog)
+            pathways, catalog = self._definitions(s, issuer_id, tuple(rows[0][columns:stamped]) if rows else None)
+        awarded = frozenset(rows[0][stamped].split(",")) if rows and rows[0][stamped] else frozenset()
+        return LearnerRecords(held, awards, pathways, catalog, awarded)
 
     def definitions(self, issuer_id: int) -> tuple[tuple[Pathway, ...], Mapping[str, Listing]]:
         """The issuer's pathways (parsed) and its achievement catalog."""

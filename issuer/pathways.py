@@ -118,8 +118,8 @@ def award_pathways(issuer: Issuer, email: str) -> list[Issued]:
     for _ in range(20):  # awards can complete other pathways; no cycles, so this settles quickly
         records = store.learner(issuer.issuer_id, key, with_awards=False)
         complete = [(p, o) for p in records.pathways if (o := _evaluate(p, records.held, records.catalog, today)).met]
-        if not complete:
-            break  # the common case: nothing complete, and the awards were never read
+        if all(p.id in records.awarded for p, _ in complete):
+            break  # the common cases: nothing complete, or only what was awarded before; awards never read
         awards = store.awards_of(issuer.issuer_id, key)
         progressed = False
         for pathway, outcome in complete:

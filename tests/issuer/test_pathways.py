@@ -431,3 +431,55 @@ def test_a_claim_left_pending_by_a_crash_is_listed_and_finished_by_the_next_eval
     (award,) = store.list_awards(ys.issuer_id)
     assert award.credential_id == finished.record.id and award.components == claimed_components
     assert award.lookup_key == key and audit_pathways(ys) == []
+
+
+def _with_second_pathway(issuer: Issuer, tmp_path: Path) -> Issuer:
+    """The example pathway, and "teen" (the teen-programming micro-credential earns the certification)."""
+    teen = tmp_path / "teen.toml"
+    teen.write_text('id = "teen"\nname = "Teen"\nawards = "certified-youth-services-librarian"\n'
+                    '[requirements]\nall = ["inclusive-teen-programming"]\n', "utf-8")
+    add_pathway(_with_pathway(issuer), teen)
+    return issuer
+
+
+def test_a_pending_claim_beside_an_award_is_finished_not_taken_for_awarded(make_issuer, db_url, tmp_path):
+    """Evaluation reads the awarded pathways with the credentials to skip the awards query; a claim whose
+    credential was never issued is not among them, so it still goes through the claim and finish path."""
+    from issuer.models import PathwayAwardRow
+    from issuer.recipient import lookup_key
+
+    issuer = _with_second_pathway(make_issuer(db_url), tmp_path)
+    for slug, day in [*BEFORE_LAST, LAST]:
+        _give(issuer, EMAIL, slug, day)
+    store = PathwayStore(issuer.registry)
+    key = lookup_key(EMAIL, issuer.settings.lookup_secret)
+    assert store.learner(issuer.issuer_id, key, with_awards=False).awarded == {"teen", "youth-services"}
+    with issuer.registry.session() as s:  # a server died after claiming youth-services, before signing it
+        row = s.query(PathwayAwardRow).filter_by(pathway="youth-services").one()
+        row.credential_id = None
+    assert store.learner(issuer.issuer_id, key, with_awards=False).awarded == {"teen"}
+    (finished,) = award_pathways(issuer, EMAIL)
+    assert finished.record.achievement == CERTIFICATE and not finished.created
+    assert {a.pathway: a.credential_id for a in store.list_awards(issuer.issuer_id)}["youth-services"] \
+        == finished.record.id
+    assert store.learner(issuer.issuer_id, key, with_awards=False).awarded == {"teen", "youth-services"}
+    assert store.learner(issuer.issuer_id, "nobody", with_awards=False).awarded == frozenset()
+
+
+def test_evaluating_someone_whose_complete_pathways_were_all_awarded_is_one_query(make_issuer, db_url, tmp_path,
+                                                                                  monkeypatch):
+    from sqlalchemy import event
+
+    issuer = _with_second_pathway(make_issuer(db_url), tmp_path)
+    for slug, day in [*BEFORE_LAST, LAST]:
+        _give(issuer, EMAIL, slug, day)
+    assert award_pathways(issuer, EMAIL) == []  # warm: the definitions are cached per process
+    statements = []
+    event.listen(issuer.registry.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the awards were read although every complete pathway was awarded")
+
+    monkeypatch.setattr(PathwayStore, "awards_of", unread)
+    assert award_pathways(issuer, EMAIL) == []
+    assert len([s for s in statements if s.startswith("SELECT")]) == 1, statements  # (SQLite's BEGIN aside)
