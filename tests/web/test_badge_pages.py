@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import json
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
