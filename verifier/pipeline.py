@@ -22,6 +22,7 @@ from verifier.endorsements import ENDORSEMENT_CONTAINER, verify_endorsements
 from verifier.credential_status import StatusChecker
 from verifier.data_model import data_model_problems
 from verifier.proofs import ProofOutcome, check_data_integrity, check_jwt, issuer_id
+from verifier.presentation import envelope_payload, is_presentation, verify_presentation
 from verifier.recipient import matches_subject
 from verifier.related_resources import compare_related_resources, mismatch_sentence
 from verifier.report import FAILED, PASSED, SKIPPED, WARNING, Check, Report
@@ -33,6 +34,7 @@ VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 CURRENT_OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+PRESENTATION_CONTAINER = "presentation"  # a credential read from inside a Verifiable Presentation
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,9 +278,30 @@ class Verifier:
         return Report(checks=tuple(run.checks), format=outcome.format, container=container,
                       credential=summarize(credential), warnings=tuple(run.warnings), embedded=embedded)
 
+    def verify_presentation(self, presentation: dict[str, Any], *, email: str | None = None) -> Report:
+        """A presentation file (what a wallet exports): the holder's proof if any, then every credential in it.
+
+        There is no challenge to check outside a live exchange, so a missing
+        holder proof is a warning; the credentials carry the verdict.
+        """
+        def each(credential: dict[str, Any]) -> Report:
+            try:
+                jwt = envelope_payload(credential)
+                if jwt is not None:
+                    return self.verify_bytes(jwt, email=email)
+            except BadgesmithError as error:
+                return Report(checks=(Check("container", FAILED, error.code.value, error.message),),
+                              container=PRESENTATION_CONTAINER)
+            return self.verify_credential(credential, container=PRESENTATION_CONTAINER, email=email)
+
+        return verify_presentation(presentation, loader=self.loader, fetch=self.fetch, verify_credential=each,
+                                   limits=self.options.rdfc_limits, require_proof=False)
+
     def verify_bytes(self, data: bytes, *, email: str | None = None) -> Report:
-        """Read ``data`` (JSON, JWT, PNG or SVG) and verify the credential in it."""
+        """Read ``data`` (JSON, JWT, PNG or SVG) and verify the credential (or presentation) in it."""
         extracted = extract(data, limits=self.options.source_limits)
+        if extracted.credential is not None and is_presentation(extracted.credential):
+            return self.verify_presentation(extracted.credential, email=email)
         if extracted.jwt is not None:
             _, payload, _, _ = decode_jwt(extracted.jwt)
             credential = credential_from_jwt_payload(payload)
@@ -290,7 +313,8 @@ class Verifier:
 def _container_sentence(container: str) -> str:
     return {"png": "Read from a baked PNG image.", "svg": "Read from a baked SVG image.",
             "jwt": "Read a compact VC-JWT.", "json": "Read a credential JSON document.",
-            EMBEDDED_CONTAINER: "Read from inside a CLR transcript."}.get(
+            EMBEDDED_CONTAINER: "Read from inside a CLR transcript.",
+            PRESENTATION_CONTAINER: "Read from inside a presentation."}.get(
         container, f"Read from {container}.")
 
 

@@ -11,18 +11,51 @@ each embedded credential verifies on its own. The result is an ordinary
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from errors import BadgesmithError, Code, CredentialError
+from errors import BadgesmithError, Code, CredentialError, InputError
 from keys.data_integrity import suite_of, verify_proof, without_proof
 from keys.did import resolve_verification_method
 from keys.rdfc import DEFAULT_LIMITS, Limits, canonicalize
-from verifier.data_model import as_list, check_contexts, check_types, is_url
-from verifier.report import FAILED, PASSED, Check, Report
+from verifier.data_model import VC_V2, as_list, check_contexts, check_types, contexts_of, is_url
+from verifier.report import FAILED, PASSED, WARNING, Check, Report
+from verifier.summary import summarize_presentation
 
 PRESENTATION_TYPE = "VerifiablePresentation"
 ENVELOPED_PRESENTATION = "EnvelopedVerifiablePresentation"
+ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
+_JWT_MEDIA_TYPES = {"application/vc+jwt", "application/jwt", "application/vc-ld+jwt"}
+
+
+def is_presentation(document: Any) -> bool:
+    """True for a JSON object typed VerifiablePresentation (what a wallet hands over)."""
+    return isinstance(document, dict) and PRESENTATION_TYPE in as_list(document.get("type"))
+
+
+def envelope_payload(credential: dict[str, Any]) -> bytes | None:
+    """The JWT inside an ``EnvelopedVerifiableCredential`` (None for an ordinary credential)."""
+    if ENVELOPED_CREDENTIAL not in as_list(credential.get("type")):
+        return None
+    if contexts_of(credential)[:1] != [VC_V2]:
+        raise InputError(Code.CONTEXT_MISSING, f"An enveloped credential's first @context must be {VC_V2}.")
+    data_url = credential.get("id")
+    if not isinstance(data_url, str) or not data_url.startswith("data:") or "," not in data_url:
+        raise InputError(Code.CONTAINER_UNKNOWN, "An enveloped credential's id must be a data: URL.")
+    header, _, data = data_url[5:].partition(",")
+    media_type, *parameters = header.split(";")
+    if media_type not in _JWT_MEDIA_TYPES:
+        raise InputError(Code.CONTAINER_UNKNOWN, f"Enveloped credentials of type {media_type[:60]!r} are not "
+                                                 "supported; use application/vc+jwt.")
+    try:
+        return base64.b64decode(data, validate=True) if "base64" in parameters else unquote_to_bytes(data)
+    except binascii.Error:
+        raise InputError(Code.CONTAINER_UNKNOWN, "The enveloped credential's data: URL is not valid base64.") from None
+
+
 
 
 def _fail(check: str, code: Code, message: str) -> Check:
@@ -54,8 +87,12 @@ def _check_structure(presentation: dict[str, Any]) -> list[Check]:
 
 
 def _check_proof(presentation: dict[str, Any], canonical: str, *, holder: str | None, challenge: str | None,
-                 domain: str | None, loader: Any, fetch: Callable[[str], bytes], limits: Limits) -> Check:
+                 domain: str | None, loader: Any, fetch: Callable[[str], bytes], limits: Limits,
+                 require_proof: bool) -> Check:
     proofs = as_list(presentation.get("proof"))
+    if not proofs and not require_proof:
+        return Check("proof", WARNING, Code.PROOF_MISSING.value,
+                     "The presentation is not signed by its holder: each credential in it is checked on its own.")
     if not proofs:
         return _fail("proof", Code.PROOF_MISSING, "The presentation carries no proof, so nobody can tell who "
                                                   "presented it.")
@@ -90,8 +127,13 @@ def _check_proof(presentation: dict[str, Any], canonical: str, *, holder: str | 
 
 def verify_presentation(presentation: Any, *, loader: Any, fetch: Callable[[str], bytes],
                         verify_credential: Callable[[dict[str, Any]], Report], challenge: str | None = None,
-                        domain: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Report:
-    """The report on ``presentation``; embedded credentials are verified with ``verify_credential``."""
+                        domain: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                        require_proof: bool = True) -> Report:
+    """The report on ``presentation``; embedded credentials are verified with ``verify_credential``.
+
+    ``require_proof=False`` (a presentation file handed to an employer, not a
+    live exchange with a challenge) makes a missing holder proof a warning.
+    """
     checks = [Check("container", PASSED, Code.CONTAINER_OK.value, "Read a presentation JSON document.")]
     if not isinstance(presentation, dict):
         return Report(checks=(*checks, _fail("json", Code.JSON_NOT_OBJECT, "A presentation must be a JSON object.")),
@@ -119,14 +161,16 @@ def verify_presentation(presentation: Any, *, loader: Any, fetch: Callable[[str]
         checks.append(problem)
     if canonical is not None and problem is None:
         checks.append(_check_proof(presentation, canonical, holder=holder, challenge=challenge, domain=domain,
-                                   loader=loader, fetch=fetch, limits=limits))
+                                   loader=loader, fetch=fetch, limits=limits, require_proof=require_proof))
     embedded = []
     if all(c.outcome != FAILED for c in checks):
         for number, credential in enumerate(as_list(presentation.get("verifiableCredential")), start=1):
             embedded.append((str(credential.get("id") or f"verifiableCredential[{number}]")[:200],
                              verify_credential(credential)))
     fmt = "di-eddsa-rdfc-2022" if any(c.check == "proof" and c.outcome == PASSED for c in checks) else None
-    return Report(checks=tuple(checks), format=fmt, container="json", embedded=tuple(embedded))
+    return Report(checks=tuple(checks), format=fmt, container="json", embedded=tuple(embedded),
+                  credential=summarize_presentation(presentation, holder))
 
 
-__all__ = ["ENVELOPED_PRESENTATION", "PRESENTATION_TYPE", "verify_presentation"]
+__all__ = ["ENVELOPED_CREDENTIAL", "ENVELOPED_PRESENTATION", "PRESENTATION_TYPE", "envelope_payload",
+           "is_presentation", "verify_presentation"]

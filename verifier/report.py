@@ -71,6 +71,11 @@ class Report:
     def headline(self) -> str:
         """One plain sentence: the verdict first."""
         summary = self.credential or {}
+        if self.verified and summary.get("type") == "VerifiablePresentation":
+            count = summary.get("credentials") or 0
+            holder = f" by {summary['holder']}" if summary.get("holder") else ""
+            return (f"Verified: a presentation{holder} of {count} credential{'' if count == 1 else 's'}, "
+                    "each verified on its own.")
         if self.verified:
             issuer = (summary.get("issuer") or {}).get("name") or (summary.get("issuer") or {}).get("id")
             name = summary.get("name") or (summary.get("achievement") or {}).get("name") or "credential"

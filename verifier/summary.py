@@ -70,4 +70,12 @@ def summarize(credential: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-__all__ = ["summarize"]
+def summarize_presentation(presentation: dict[str, Any], holder: str | None) -> dict[str, Any]:
+    """What a report says about a presentation: its holder and how many credentials it carries."""
+    credentials = presentation.get("verifiableCredential")
+    count = len(credentials) if isinstance(credentials, list) else int(credentials is not None)
+    return {"type": "VerifiablePresentation", "id": _text(presentation.get("id"), 500),
+            "holder": _text(holder, 500), "credentials": count}
+
+
+__all__ = ["summarize", "summarize_presentation"]

@@ -13,24 +13,18 @@ module only describes its paths, so ``verifier`` never imports ``issuer``.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, current_app, jsonify
 
 from errors import Code, InputError
-from verifier.data_model import VC_V2, as_list, contexts_of
-from verifier.presentation import verify_presentation
+from verifier.presentation import ENVELOPED_CREDENTIAL, envelope_payload, verify_presentation
 from verifier.report import FAILED, Check, Report
 from verifier.web import json_object_body, throttle
 
 bp = Blueprint("vc_api_verify", __name__)
 
-ENVELOPED_CREDENTIAL = "EnvelopedVerifiableCredential"
-_JWT_MEDIA_TYPES = {"application/vc+jwt", "application/jwt", "application/vc-ld+jwt"}
 
 
 def _services() -> Any:
@@ -54,26 +48,6 @@ def _answer(report: Report) -> Response:
     response.status_code = 200 if report.verified else 422
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def envelope_payload(credential: dict[str, Any]) -> bytes | None:
-    """The JWT inside an ``EnvelopedVerifiableCredential`` (None for an ordinary credential)."""
-    if ENVELOPED_CREDENTIAL not in as_list(credential.get("type")):
-        return None
-    if contexts_of(credential)[:1] != [VC_V2]:
-        raise InputError(Code.CONTEXT_MISSING, f"An enveloped credential's first @context must be {VC_V2}.")
-    data_url = credential.get("id")
-    if not isinstance(data_url, str) or not data_url.startswith("data:") or "," not in data_url:
-        raise InputError(Code.CONTAINER_UNKNOWN, "An enveloped credential's id must be a data: URL.")
-    header, _, data = data_url[5:].partition(",")
-    media_type, *parameters = header.split(";")
-    if media_type not in _JWT_MEDIA_TYPES:
-        raise InputError(Code.CONTAINER_UNKNOWN, f"Enveloped credentials of type {media_type[:60]!r} are not "
-                                                 "supported; use application/vc+jwt.")
-    try:
-        return base64.b64decode(data, validate=True) if "base64" in parameters else unquote_to_bytes(data)
-    except binascii.Error:
-        raise InputError(Code.CONTAINER_UNKNOWN, "The enveloped credential's data: URL is not valid base64.") from None
 
 
 def verify_object(credential: dict[str, Any]) -> Report:

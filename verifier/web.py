@@ -197,6 +197,8 @@ def describe(report: Report, *, email: str | None) -> dict[str, Any]:
         "checks": _checks(report),
         "warnings": list(report.warnings),
         "embedded": [_embedded(cid, nested) for cid, nested in report.embedded],
+        "presentation": ({"holder": summary.get("holder"), "count": summary.get("credentials") or 0}
+                         if summary.get("type") == "VerifiablePresentation" else None),
     }
 
 
@@ -220,7 +222,7 @@ def _embedded(credential_id: str, report: Report) -> dict[str, Any]:
 
 def _verdict(report: Report, summary: dict[str, Any], recipient: str | None,
              issued: dict[str, str] | None) -> str:
-    if not report.verified:
+    if not report.verified or summary.get("type") == "VerifiablePresentation":
         return report.headline()
     issuer = summary.get("issuer") or {}
     parts = [f"issued by {issuer.get('name') or issuer.get('id') or 'an unnamed issuer'}"]
