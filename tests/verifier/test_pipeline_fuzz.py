@@ -154,3 +154,24 @@ def test_any_structure_gets_a_report_never_a_crash(credential, email):
     json.dumps(report.to_dict())
     report.to_text()
     describe(report, email=email)
+
+
+PRESENTATION = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                "holder": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                "verifiableCredential": [SEEDS[0], {"@context": "https://www.w3.org/ns/credentials/v2",
+                                                    "type": "EnvelopedVerifiableCredential",
+                                                    "id": "data:application/vc+jwt,eyJhbGciOiJFZERTQSJ9.e30.AA"}]}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(st.data())
+def test_any_presentation_structure_gets_a_report_never_a_crash(data):
+    presentation = mutate(data.draw, PRESENTATION)
+    try:
+        report = _verifier().verify_bytes(json.dumps(presentation).encode())
+    except BadgesmithError:
+        return
+    assert isinstance(report, Report)
+    json.dumps(report.to_dict())
+    describe(report, email=None)
