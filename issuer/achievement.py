@@ -50,7 +50,7 @@ _TOP_KEYS = ("id", "name", "description", "criteria", "achievement_type", "credi
 _REQUIRED = ("id", "name", "description", "criteria", "achievement_type")
 _ALIGNMENT_KEYS = ("target_name", "target_url", "target_description", "target_code",
                    "target_framework", "target_type")
-_RENEWAL_KEYS = ("credits", "within", "tags")
+_RENEWAL_KEYS = ("credits", "within", "tags", "field_of_study")
 _TEXT_LIMITS = {"id": 64, "name": 200, "description": 4000, "criteria": 20000, "field_of_study": 200,
                 "human_code": 100, "tag": 60, "url": 2000, "target": 500}
 
@@ -272,11 +272,12 @@ class Alignment:
 
 @dataclass(frozen=True, slots=True)
 class Renewal:
-    """A renewal rule: earn ``credits`` CEUs (tagged with any of ``tags``) within ``within``."""
+    """A renewal rule: earn ``credits`` CEUs (tagged with any of ``tags``, in ``field_of_study``) within ``within``."""
 
     credits: float
     within: str
     tags: tuple[str, ...] = ()
+    field_of_study: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,14 +455,17 @@ def _renewal(src: TomlSource, value: Any) -> Renewal | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise src.error(("renewal",), "renewal must be a [renewal] table with credits, within and tags.")
+        raise src.error(("renewal",), "renewal must be a [renewal] table with credits, within, and tags or "
+                        "field_of_study.")
     src.check_keys(("renewal",), value, _RENEWAL_KEYS)
     for key in ("credits", "within"):
         if key not in value:
             raise src.error(("renewal",), f"renewal needs {key!r}.")
     return Renewal(credits=_credits(src, value["credits"], ("renewal", "credits")),
                    within=read_duration(src, value["within"], ("renewal", "within")),
-                   tags=_tags(src, value.get("tags"), ("renewal", "tags")))
+                   tags=_tags(src, value.get("tags"), ("renewal", "tags")),
+                   field_of_study=_text(src, value, ("renewal", "field_of_study"),
+                                        limit=_TEXT_LIMITS["field_of_study"]))
 
 
 def achievement_from_source(src: TomlSource) -> Achievement:

@@ -375,7 +375,7 @@ def _subject(row: RenewalRow) -> str:
 
 
 def _paragraph(row: RenewalRow) -> list[str]:
-    day, tags = _day(row.expires), f" in {', '.join(row.tags)}" if row.tags else ""
+    day, tags = _day(row.expires), row.which_ceus
     need = (f"Renewal needs {row.required:g} CEUs{tags} earned between {_day(row.cycle_start)} and {day}; "
             f"we have recorded {row.earned:g}.")
     if row.state == LAPSED:

@@ -48,11 +48,13 @@ ELIGIBLE, SHORT, LAPSED = "eligible", "short", "lapsed"
 
 @dataclass(frozen=True, slots=True)
 class RenewalRule:
-    """Earn ``credits`` CEUs, from achievements tagged with any of ``tags``, ``within`` before expiry."""
+    """Earn ``credits`` CEUs ``within`` before expiry, from achievements tagged with any of ``tags``
+    and (when given) in ``field_of_study`` — the same filter as a pathway's credits requirement."""
 
     credits: float
     within: str
     tags: tuple[str, ...] = ()
+    field_of_study: str | None = None
 
     @classmethod
     def from_definition(cls, definition: dict[str, Any]) -> RenewalRule | None:
@@ -60,13 +62,17 @@ class RenewalRule:
         rule = definition.get("renewal")
         if not rule or not definition.get("valid_for"):
             return None
-        return cls(float(rule["credits"]), rule["within"], tuple(rule.get("tags") or ()))
+        return cls(float(rule["credits"]), rule["within"], tuple(rule.get("tags") or ()),
+                   rule.get("field_of_study"))
 
     def counts(self, definition: dict[str, Any]) -> bool:
         """Whether awards of this (other) achievement count toward the rule."""
         if definition.get("renewal"):
             return False
-        return not self.tags or bool(set(self.tags) & set(definition["ob"].get("tag") or ()))
+        ob = definition["ob"]
+        if self.tags and not set(self.tags) & set(ob.get("tag") or ()):
+            return False
+        return not self.field_of_study or (ob.get("fieldOfStudy") or "").casefold() == self.field_of_study.casefold()
 
 
 class CountedCredit(NamedTuple):
@@ -96,6 +102,15 @@ class RenewalRow:
     days_left: int  # negative once lapsed
     tags: tuple[str, ...] = ()
     counted: tuple[CountedCredit, ...] = ()
+    field_of_study: str | None = None
+
+    @property
+    def which_ceus(self) -> str:
+        """The rule's filter as words after "CEUs": " in youth-services", " in Library Science", or ""."""
+        parts = [", ".join(self.tags)] if self.tags else []
+        if self.field_of_study:
+            parts.append(f"({self.field_of_study})" if parts else self.field_of_study)
+        return f" in {' '.join(parts)}" if parts else ""
 
     @property
     def short_by(self) -> float:
@@ -280,7 +295,8 @@ def _standings(issuer: Issuer, certifications: list[Any], definitions: dict[str,
             certification=definitions[cert.achievement]["ob"]["name"], recipient_name=cert.recipient_name,
             recipient_email=cert.recipient_email, lookup_key=cert.lookup_key, expires=cert.valid_until,
             cycle_start=start, earned=earned, required=rule.credits, state=state,
-            days_left=(expires - now.date()).days, tags=rule.tags, counted=counted))
+            days_left=(expires - now.date()).days, tags=rule.tags, counted=counted,
+            field_of_study=rule.field_of_study))
     rows.sort(key=lambda r: (r.expires, r.recipient_name or "", r.credential_id))
     return rows
 
@@ -329,7 +345,8 @@ def _issue_renewal(issuer: Issuer, row: RenewalRow, record: CredentialRecord, de
 
 def _evidence(issuer: Issuer, row: RenewalRow, definitions: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], ...]:
     """OB Evidence: the previous certification's page, then each counted award's page."""
-    tags = f" ({', '.join(row.tags)})" if row.tags else ""
+    filters = [*row.tags, *([row.field_of_study] if row.field_of_study else [])]
+    tags = f" ({', '.join(filters)})" if filters else ""
     previous = {"id": issuer.credential_page(row.credential_id), "type": ["Evidence"],
                 "name": f"Previous certification: {row.certification}",
                 "narrative": (f"Renews {row.credential_id}, valid until {row.expires.date().isoformat()}. "

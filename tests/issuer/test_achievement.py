@@ -155,6 +155,7 @@ def test_png_image_is_accepted(tmp_path):
     ('\n[renewal]\ncredits = 30\nwithin = "forever"\n', 9, "renewal.within", "duration"),
     ('\n[renewal]\ncredits = 30\n', 7, "renewal", "within"),
     ('\n[renewal]\ncredits = 30\nwithin = "3y"\ntag = ["x"]\n', 10, "renewal.tag", "did you mean 'tags'"),
+    ('\n[renewal]\ncredits = 30\nwithin = "3y"\nfield_of_study = 3\n', 10, "renewal.field_of_study", "text"),
     ('\n[[alignment]]\ntarget_name = "A"\ntarget_url = "https://e.org/a"\n\n[[alignment]]\n'
      'target_name = "B"\ntarget_url = "not a url"\n', 13, "alignment[1].target_url", "https://"),
     ('\n[[alignment]]\ntarget_url = "https://e.org/a"\n', 7, "alignment[0]", "'target_name' is required"),

@@ -188,3 +188,34 @@ def test_renewed_certification_verifies_once_its_cycle_starts(make_issuer, tmp_p
     assert report.to_dict()["credential"]["validUntil"].startswith("2030-01-22")
     early = verify_file(renewed.awarded.files.png, issuer, now=datetime(2026, 12, 1, tzinfo=timezone.utc))
     assert early.check("validity").code == Code.NOT_YET_VALID.value
+
+
+def test_a_renewal_rule_by_field_of_study_counts_only_courses_in_that_field(issuer, tmp_path):
+    certification = """id = "certified-cataloguer"
+name = "Certified Cataloguer"
+achievement_type = "Certification"
+description = "Cataloguing."
+criteria = "A portfolio."
+valid_for = "3y"
+
+[renewal]
+credits = 12
+within = "3y"
+field_of_study = "library and information science"
+"""
+    path = tmp_path / "cataloguer.toml"
+    path.write_text(certification, "utf-8")
+    issuer.add_achievement(path)
+    for slug, field, credits in (("metadata-course", "Library and Information Science", 8),
+                                 ("rda-course", "Library and Information Science", 3),
+                                 ("budget-course", "Public Administration", 20)):
+        course = tmp_path / f"{slug}.toml"
+        course.write_text(_TOML.format(id=slug, name=slug, credits=credits, tags="[]")
+                          + f'field_of_study = "{field}"\n', "utf-8")
+        issuer.add_achievement(course)
+        award(issuer, slug, "ravi@example.org", date(2024, 6, 1))
+    award(issuer, "certified-cataloguer", "ravi@example.org", AWARDED)
+    (row,) = [r for r in renewals_due(issuer, due_within="90d") if r.achievement == "certified-cataloguer"]
+    assert (row.earned, row.required, row.state) == (11.0, 12.0, SHORT)  # the 20 budget CEUs do not count
+    assert row.which_ceus == " in library and information science"
+    assert sorted(c.achievement for c in row.counted) == ["metadata-course", "rda-course"]
