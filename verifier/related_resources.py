@@ -11,8 +11,10 @@ Resources are retrieved through the injected fetch, so the documents folder,
 the offline switch and the network guard (https only, no private addresses,
 size caps) all apply. A resource that cannot be retrieved is not a failure —
 the credential's own signature is intact — but it is reported as unchecked.
-At most ``MAX_CHECKED`` resources are fetched per credential, so a hostile
-credential cannot make one verification fetch hundreds of URLs.
+At most ``MAX_CHECKED`` resources are fetched per credential, at once, and
+the verification waits for them at most ``FETCH_BUDGET_S`` seconds in all, so
+a hostile credential can neither make one verification fetch hundreds of URLs
+nor hold it (and a web worker) for minutes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import base64
 import binascii
 import hashlib
 import re
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Container
 
@@ -30,6 +34,7 @@ from errors import BadgesmithError, Code
 from verifier.data_model import InvalidCredential
 
 MAX_CHECKED = 5
+FETCH_BUDGET_S = 10.0  # all related resources of one credential, fetched at once
 _SRI_ALGORITHMS = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 _SRI_STRENGTH = {"sha256": 1, "sha384": 2, "sha512": 3}
 # Multihash codes (multiformats table) with their digest lengths.
@@ -122,7 +127,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def compare_related_resources(credential: dict[str, Any], fetch: Callable[[str], bytes], *,
-                              contexts: Container[str] = ()) -> RelatedResourceReport:
+                              contexts: Container[str] = (), budget: float = FETCH_BUDGET_S) -> RelatedResourceReport:
     """Fetch each ``relatedResource`` (at most ``MAX_CHECKED``) and compare it with its digests.
 
     Entries without an ``id`` string or without any digest are the data model
@@ -136,24 +141,54 @@ def compare_related_resources(credential: dict[str, Any], fetch: Callable[[str],
     entries = [entry for entry in _as_list(credential.get("relatedResource"))
                if isinstance(entry, dict) and isinstance(entry.get("id"), str)
                and (entry.get("digestSRI") is not None or entry.get("digestMultibase") is not None)]
+    wanted = []
     for position, entry in enumerate(entries):
-        url = entry["id"]
-        shown = url[:200]
-        if url in contexts:
+        shown = entry["id"][:200]
+        if entry["id"] in contexts:
             unchecked.append(f"{shown} is a JSON-LD context, which Badgesmith never fetches")
-            continue
-        if position >= MAX_CHECKED:
+        elif position >= MAX_CHECKED:
             unchecked.append(f"{shown}: only the first {MAX_CHECKED} related resources are fetched")
-            continue
-        try:
-            data = fetch(url)
-        except BadgesmithError as error:
-            unchecked.append(f"{shown} could not be retrieved ({error.message.rstrip('.')})")
-            continue
-        checked.append(url)
-        if not digests_match(data, sri=entry.get("digestSRI"), multibase=entry.get("digestMultibase")):
-            mismatched.append(url)
+        else:
+            wanted.append(entry)
+    for entry, outcome in zip(wanted, _fetch_all([e["id"] for e in wanted], fetch, budget)):
+        shown = entry["id"][:200]
+        if outcome is None:
+            unchecked.append(f"{shown} did not answer within {budget:g} s")
+        elif isinstance(outcome, BadgesmithError):
+            unchecked.append(f"{shown} could not be retrieved ({outcome.message.rstrip('.')})")
+        else:
+            checked.append(entry["id"])
+            if not digests_match(outcome, sri=entry.get("digestSRI"), multibase=entry.get("digestMultibase")):
+                mismatched.append(entry["id"])
     return RelatedResourceReport(tuple(checked), tuple(mismatched), tuple(unchecked))
+
+
+def _fetch_all(urls: list[str], fetch: Callable[[str], bytes],
+               budget: float) -> list[bytes | BadgesmithError | None]:
+    """Fetch ``urls`` at once, waiting at most ``budget`` seconds in all (None: no answer in time).
+
+    A public verifier must answer within a web worker's timeout whatever a
+    credential points at; daemon threads let a late fetch end on its own
+    deadline without holding up the answer (or the CLI's exit).
+    """
+    results: list[bytes | BadgesmithError | None] = [None] * len(urls)
+
+    def one(index: int, url: str) -> None:
+        try:
+            results[index] = fetch(url)
+        except BadgesmithError as error:
+            results[index] = error
+
+    if len(urls) == 1:  # nothing to overlap: no thread (the fetcher has its own deadline)
+        one(0, urls[0])
+        return results
+    threads = [threading.Thread(target=one, args=(i, url), daemon=True) for i, url in enumerate(urls)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + budget
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return list(results)
 
 
 def require_matching_related_resources(credential: dict[str, Any], fetch: Callable[[str], bytes], *,
@@ -171,5 +206,5 @@ def mismatch_sentence(url: str) -> str:
             "it changed after the credential was issued, or the digest is wrong.")
 
 
-__all__ = ["MAX_CHECKED", "RelatedResourceReport", "compare_related_resources", "digests_match",
+__all__ = ["FETCH_BUDGET_S", "MAX_CHECKED", "RelatedResourceReport", "compare_related_resources", "digests_match",
            "mismatch_sentence", "require_matching_related_resources"]

@@ -185,3 +185,24 @@ def test_a_pinned_context_is_never_fetched_to_compare_its_digest():
                                        contexts=offline_loader())
     assert fetch.requested == [] and report.mismatched == ()
     assert "JSON-LD context" in report.notes()[0]
+
+
+def test_a_resource_that_does_not_answer_within_the_budget_is_unchecked_and_the_others_are_compared():
+    import threading
+
+    release = threading.Event()
+    slow_url = "https://slow.example.org/never"
+
+    def fetch(url: str) -> bytes:
+        if url == slow_url:
+            release.wait(10)  # answers only after the verification has moved on
+        return SYLLABUS
+
+    try:
+        report = compare_related_resources(_credential(
+            {"id": slow_url, "digestSRI": _sri("sha384", SYLLABUS)},
+            {"id": SYLLABUS_URL, "digestSRI": _sri("sha384", SYLLABUS)}), fetch, budget=0.2)
+    finally:
+        release.set()
+    assert report.checked == (SYLLABUS_URL,) and report.mismatched == ()
+    assert report.unchecked == (f"{slow_url} did not answer within 0.2 s",)
