@@ -34,8 +34,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from errors import Code, ConfigError, InputTooLarge, UpstreamError
 
-__all__ = ["DictFetch", "DocumentNotListed", "DocumentsDir", "Fetch", "HttpFetcher", "Offline", "build_fetch",
-           "is_public_address", "layered"]
+__all__ = ["DictFetch", "DocumentNotListed", "DocumentsDir", "Fetch", "FetchBudget", "HttpFetcher", "Offline",
+           "build_fetch", "is_public_address", "layered"]
 
 DEFAULT_ACCEPT = "application/ld+json, application/json;q=0.9, */*;q=0.1"
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -468,6 +468,38 @@ def layered(*fetchers: Fetch) -> Fetch:
         return fetchers[-1](url)
 
     return fetch
+
+
+class FetchBudget:
+    """One verification's fetch: at most ``max_documents`` distinct URLs and ``seconds`` of starting new ones.
+
+    A credential decides what a verifier fetches (status lists, DID documents,
+    related resources, the same again for every endorsement and transcript
+    entry). Without a budget a hostile one could keep a public verifier busy
+    for as long as it likes; with it, the worst case is ``seconds`` plus one
+    fetch's own deadline. Repeats of a URL already fetched do not count (the
+    fetcher's cache answers them). Over budget: ``FETCH_REFUSED``, which the
+    checks report as "could not be fetched".
+    """
+
+    def __init__(self, fetch: Fetch, *, max_documents: int = 64, seconds: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._fetch, self._max, self._clock = fetch, max_documents, clock
+        self._deadline = clock() + seconds
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, url: str) -> bytes:
+        """``fetch(url)``, or ``UpstreamError(FETCH_REFUSED)`` once this verification's budget is spent."""
+        key = url.split("#", 1)[0]
+        with self._lock:
+            if key not in self._seen:
+                if len(self._seen) >= self._max:
+                    raise _refused(url, f"this verification already fetched {self._max} documents")
+                if self._clock() > self._deadline:
+                    raise _refused(url, "this verification has spent its time for fetching documents")
+                self._seen.add(key)
+        return self._fetch(url)
 
 
 def build_fetch(*, documents: Path | None, offline: bool, allow_private: bool = False) -> Fetch:

@@ -19,6 +19,7 @@ from keys.vc_jwt import decode_jwt, extract_credential
 from schemas.validate import validate
 from verifier.clr import EMBEDDED_CONTAINER, check_clr_schema, is_clr, verify_embedded
 from verifier.endorsements import ENDORSEMENT_CONTAINER, verify_endorsements
+from verifier.fetch import FetchBudget
 from verifier.credential_status import StatusChecker
 from verifier.data_model import data_model_problems
 from verifier.proofs import ProofOutcome, check_data_integrity, check_jwt, issuer_id
@@ -321,8 +322,11 @@ def _container_sentence(container: str) -> str:
 def verify_bytes(data: bytes, *, loader: Any, fetch: Callable[[str], bytes], now: datetime,
                  trust: Mapping[str, str] | None = None, email: str | None = None,
                  options: VerifyOptions = VerifyOptions()) -> Report:
-    """Verify the credential in ``data``; raises ``BadgesmithError`` only for unreadable input."""
-    verifier = Verifier(loader=loader, fetch=fetch, now=now, trust=trust, options=options)
+    """Verify the credential in ``data``; raises ``BadgesmithError`` only for unreadable input.
+
+    Everything this one verification fetches shares one ``FetchBudget``.
+    """
+    verifier = Verifier(loader=loader, fetch=FetchBudget(fetch), now=now, trust=trust, options=options)
     return verifier.verify_bytes(data, email=email)
 
 

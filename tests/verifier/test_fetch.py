@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from errors import Code, ConfigError, InputTooLarge, UpstreamError
-from verifier.fetch import (DictFetch, DocumentNotListed, DocumentsDir, HttpFetcher, Offline, build_fetch,
-                            is_public_address, layered)
+from verifier.fetch import (DictFetch, DocumentNotListed, DocumentsDir, FetchBudget, HttpFetcher, Offline,
+                            build_fetch, is_public_address, layered)
 
 HOST = "badges.test"  # the name on the test certificate; the injected resolver maps it to 127.0.0.1
 
@@ -566,3 +566,62 @@ def test_build_fetch_online_without_documents_is_guarded_network():
     assert isinstance(fetch, HttpFetcher) and not fetch.allow_private
     assert _error(lambda: fetch("https://127.0.0.1/x")).code is Code.FETCH_REFUSED
     assert isinstance(build_fetch(documents=None, offline=True), Offline)
+
+
+# -- one verification's budget ------------------------------------------------------------------
+
+
+def test_a_budget_counts_distinct_documents_and_refuses_beyond_them():
+    documents = DictFetch({f"https://lists.example/{n}": b"{}" for n in range(5)})
+    budget = FetchBudget(documents, max_documents=3)
+    for n in range(3):
+        assert budget(f"https://lists.example/{n}") == b"{}"
+    assert budget("https://lists.example/0#frag") == b"{}"  # a repeat (fragment aside) is free
+    with pytest.raises(UpstreamError) as caught:
+        budget("https://lists.example/3")
+    assert caught.value.code == Code.FETCH_REFUSED and "already fetched 3 documents" in caught.value.message
+    assert documents.requested.count("https://lists.example/3") == 0
+
+
+def test_a_budget_refuses_new_documents_once_its_time_is_spent():
+    now = [0.0]
+    budget = FetchBudget(DictFetch({"https://a.example/": b"a", "https://b.example/": b"b"}), seconds=10,
+                         clock=lambda: now[0])
+    assert budget("https://a.example/") == b"a"
+    now[0] = 10.5
+    assert budget("https://a.example/") == b"a"  # already fetched once: still answered
+    with pytest.raises(UpstreamError, match="spent its time"):
+        budget("https://b.example/")
+
+
+def test_a_credential_naming_a_hundred_status_lists_fetches_only_the_budget(make_signed_with_statuses):
+    from schemas.loader import offline_loader
+    from verifier.pipeline import verify_bytes
+
+    credential, documents = make_signed_with_statuses(100)
+    report = verify_bytes(json.dumps(credential).encode(), loader=offline_loader(), fetch=documents,
+                          now=datetime.datetime(2026, 3, 1, tzinfo=datetime.timezone.utc))
+    assert len(documents.requested) == len(set(documents.requested)) == 64  # the other 36 were never tried
+    assert not report.verified and report.check("status").code == "STATUS_UNREACHABLE"
+    assert report.check("proof").outcome == "passed"
+
+
+@pytest.fixture
+def make_signed_with_statuses():
+    from issuer.sign import sign_credential
+    from keys.ed25519 import KeyPair
+    from schemas.loader import offline_loader
+
+    def make(count: int):
+        key = KeyPair.from_seed(bytes(range(32)))
+        entries = [{"id": f"https://lists.example/{n}#1", "type": "BitstringStatusListEntry",
+                    "statusPurpose": "revocation", "statusListIndex": "1",
+                    "statusListCredential": f"https://lists.example/{n}"} for n in range(count)]
+        credential = sign_credential({
+            "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+            "issuer": key.public_key.did_key, "validFrom": "2026-01-01T00:00:00Z",
+            "credentialSubject": {"id": "did:example:learner"}, "credentialStatus": entries},
+            key, loader=offline_loader(), created=datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+        return credential, DictFetch({})  # every list unreachable: what counts is how many were tried
+
+    return make
