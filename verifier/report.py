@@ -89,7 +89,13 @@ class Report:
         failed = self.failures()
         if failed:
             return f"Not verified: {failed[0].message}"
-        return "Not verified: an embedded credential failed."
+        for cid, nested in self.embedded:  # the outer credential is fine: name what inside it is not
+            if not nested.verified:
+                summary = nested.credential or {}
+                name = summary.get("name") or (summary.get("achievement") or {}).get("name") or cid
+                reason = nested.failures()[0].message if nested.failures() else "it did not verify"
+                return f"Not verified: {name[:200]}, inside it, did not verify: {reason}"
+        return "Not verified."
 
     def to_text(self, *, colour: bool = False) -> str:
         """The CLI's output for people: a verdict line, then one line per check."""

@@ -132,3 +132,11 @@ def test_the_verify_page_shows_the_holder_and_each_credential(tmp_path):
     assert "A presentation of 2 credentials" in page and HOLDER.public_key.did_key in page
     assert page.count('<details class="embedded__item embedded__item--ok"') == 2
     assert "What was achieved" not in page  # the credentials say that, each in its own section
+
+
+def test_the_verdict_names_the_credential_inside_that_failed():
+    tampered = _credential("Teens")
+    tampered["credentialSubject"]["creditsEarned"] = 40
+    report = _verify(_presentation([_credential("Storytime"), tampered], signed=False))
+    assert report.headline() == ("Not verified: Teens, inside it, did not verify: The signature does not match "
+                                 "the credential: it was changed after signing, or signed with another key.")
