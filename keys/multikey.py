@@ -34,6 +34,9 @@ ED25519_KEY_BYTES = 32
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _B58 = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
+# Keys and signatures are under 100 characters; base58 decoding takes time quadratic in the length,
+# so a hostile megabyte-long "proofValue" would take minutes: refuse anything this long unread.
+MAX_BASE58_CHARS = 1024
 
 
 def encode_multibase(data: bytes) -> str:
@@ -48,6 +51,9 @@ def decode_multibase(value: str) -> bytes:
     if value[0] != MULTIBASE_BASE58BTC:
         raise InputError(Code.INPUT_UNREADABLE,
                          "The value is not base58btc multibase (it must start with 'z').")
+    if len(value) > MAX_BASE58_CHARS:
+        raise InputError(Code.INPUT_UNREADABLE, f"The value is longer than the {MAX_BASE58_CHARS} characters a "
+                         "key or signature needs.")
     # The regex keeps non-ASCII digits and stray characters away from base58's decoder.
     if not _B58.fullmatch(value[1:]):
         raise InputError(Code.INPUT_UNREADABLE, "The value is not valid base58btc.")
@@ -130,6 +136,7 @@ def _decode_prefixed(value: str, prefix: bytes, what: str) -> bytes:
 __all__ = [
     "ED25519_PRIV",
     "ED25519_PUB",
+    "MAX_BASE58_CHARS",
     "b64url_decode",
     "b64url_encode",
     "b64url_uint",

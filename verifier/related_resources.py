@@ -31,7 +31,7 @@ from typing import Any, Callable, Container
 import base58
 
 from errors import BadgesmithError, Code
-from verifier.data_model import InvalidCredential
+from verifier.data_model import InvalidCredential, as_list
 
 MAX_CHECKED = 5
 FETCH_BUDGET_S = 10.0  # all related resources of one credential, fetched at once
@@ -81,7 +81,7 @@ def _sri_digests(value: str) -> list[tuple[str, bytes]]:
 
 def _multibase_digest(value: str) -> tuple[str, bytes] | None:
     """(algorithm, digest) of a ``u``/``z`` multibase multihash, or of a bare digest of a known length."""
-    if len(value) < 2:
+    if not 2 <= len(value) <= 200:  # a digest is at most 66 bytes; base58 decoding is quadratic
         return None
     body = value[1:]
     if value[0] == "u":
@@ -109,21 +109,15 @@ def digests_match(data: bytes, *, sri: Any = None, multibase: Any = None) -> boo
             computed[algorithm] = _SRI_ALGORITHMS[algorithm](data).digest()
         return computed[algorithm] == digest
 
-    for value in _as_list(sri):
+    for value in as_list(sri):
         pairs = _sri_digests(value) if isinstance(value, str) else []
         if not any(matches(algorithm, digest) for algorithm, digest in pairs):
             return False
-    for value in _as_list(multibase):
+    for value in as_list(multibase):
         parsed = _multibase_digest(value) if isinstance(value, str) else None
         if parsed is None or not matches(*parsed):
             return False
     return True
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def compare_related_resources(credential: dict[str, Any], fetch: Callable[[str], bytes], *,
@@ -138,7 +132,7 @@ def compare_related_resources(credential: dict[str, Any], fetch: Callable[[str],
     checked: list[str] = []
     mismatched: list[str] = []
     unchecked: list[str] = []
-    entries = [entry for entry in _as_list(credential.get("relatedResource"))
+    entries = [entry for entry in as_list(credential.get("relatedResource"))
                if isinstance(entry, dict) and isinstance(entry.get("id"), str)
                and (entry.get("digestSRI") is not None or entry.get("digestMultibase") is not None)]
     wanted = []

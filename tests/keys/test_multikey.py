@@ -104,3 +104,12 @@ def test_b64url_decode_refuses_padding_other_alphabets_and_non_canonical_forms(v
     with pytest.raises(InputError) as caught:
         b64url_decode(value)
     assert caught.value.code is Code.INPUT_UNREADABLE
+
+
+def test_a_megabyte_of_base58_is_refused_unread():
+    # base58 decoding is quadratic: a megabyte-long proofValue would take minutes to decode.
+    from keys.multikey import MAX_BASE58_CHARS, decode_multibase
+
+    with pytest.raises(InputError, match="longer than the 1024 characters"):
+        decode_multibase("z" + "2" * 1_000_000)
+    assert len(decode_multibase("z" + "2" * (MAX_BASE58_CHARS - 1))) > 700  # long but possible: decoded
