@@ -27,7 +27,9 @@ _JWS = re.compile(r"[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _JWS_BYTES = re.compile(rb"[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*")
 _SVG_STARTS = (b"<?xml", b"<svg", b"<!doctype svg", b"<!--")
 # A JSON string, escapes included; possessive so a hostile input cannot backtrack.
-_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+# A string runs to its closing quote, or to the end of the text when it has none: with the closing
+# quote required, an unterminated string made the engine retry from every later quote (quadratic).
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"?', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 

@@ -91,6 +91,17 @@ def test_parse_json_brackets_inside_strings_do_not_count_as_depth():
     assert parse_json(json.dumps({"a": "[" * 1000 + '\\"{'}), limits=LIMITS)
 
 
+def test_parse_json_an_unterminated_string_runs_to_the_end_so_its_brackets_do_not_count():
+    # The depth scan once needed the closing quote: an unterminated string made it retry from every
+    # later quote (quadratic: a megabyte took minutes) and counted the brackets inside as nesting.
+    with pytest.raises(InputError) as info:
+        parse_json('{"a": "' + "[" * 100, limits=LIMITS)
+    assert info.value.code is Code.JSON_MALFORMED
+    with pytest.raises(InputError) as info:
+        parse_json('{"a": "' + 'x\\"' * 1_000_000, limits=LIMITS)
+    assert info.value.code is Code.JSON_MALFORMED
+
+
 @pytest.mark.parametrize("depth, ok", [(64, True), (65, False)])
 def test_parse_json_depth_limit_is_exact(depth, ok):
     text = '{"a": ' * (depth - 1) + "{}" + "}" * (depth - 1)
