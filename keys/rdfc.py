@@ -57,6 +57,9 @@ class Limits:
     max_depth: int = 64
     max_blank_nodes: int = 1_000
     max_hash_work: int = 5_000
+    max_context_entries: int = 32
+    """Entries of any one ``@context`` list: each clones the active context, so thousands cost
+    seconds (quadratic); credentials in circulation list at most a handful."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -160,6 +163,23 @@ def _jsonld_invalid(exc: BaseException) -> BadgesmithError:
     )
 
 
+def _check_context_lists(document: Any, limits: Limits) -> None:
+    # Iterative: the size check has bounded the document, and nesting is checked later.
+    pending = [document]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            context = node.get("@context")
+            if isinstance(context, list) and len(context) > limits.max_context_entries:
+                raise CredentialError(
+                    Code.CANONICALIZATION_LIMIT,
+                    f"An @context lists {len(context)} contexts; at most {limits.max_context_entries} "
+                    "are processed.", limit=limits.max_context_entries)
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+
+
 def canonicalize(document: dict[str, Any], *, loader: Loader,
                  limits: Limits = DEFAULT_LIMITS) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD ``document``.
@@ -171,6 +191,7 @@ def canonicalize(document: dict[str, Any], *, loader: Loader,
     work), or the loader's own error (e.g. ``CONTEXT_NOT_ALLOWED``) unchanged.
     """
     _check_size(document, limits)
+    _check_context_lists(document, limits)
     state = _state_for(loader)
     try:
         try:

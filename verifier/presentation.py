@@ -22,6 +22,7 @@ from keys.data_integrity import suite_of, verify_proof, without_proof
 from keys.did import resolve_verification_method
 from keys.rdfc import DEFAULT_LIMITS, Limits, canonicalize
 from verifier.data_model import VC_V2, as_list, check_contexts, check_types, contexts_of, is_url
+from verifier.proofs import MAX_PROOFS
 from verifier.report import FAILED, PASSED, WARNING, Check, Report
 from verifier.summary import summarize_presentation
 
@@ -96,6 +97,9 @@ def _check_proof(presentation: dict[str, Any], canonical: str, *, holder: str | 
     if not proofs:
         return _fail("proof", Code.PROOF_MISSING, "The presentation carries no proof, so nobody can tell who "
                                                   "presented it.")
+    if len(proofs) > MAX_PROOFS:
+        return _fail("proof", Code.PROOF_MALFORMED,
+                     f"The presentation carries {len(proofs)} proofs; at most {MAX_PROOFS} are checked.")
     try:
         for proof in proofs:
             if not isinstance(proof, dict) or suite_of(proof) is None:

@@ -26,6 +26,8 @@ from keys.did import VerificationMethod, key_from_fragment, resolve_verification
 from keys.rdfc import Limits
 from keys.vc_jwt import verify_jwt
 
+MAX_PROOFS = 16  # proof sets and chains in circulation carry two or three
+
 Fetch = Callable[[str], bytes]
 
 
@@ -125,6 +127,11 @@ def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetc
             Code.PROOF_MISSING, "The credential carries no proof, so nobody can tell who made it."))
         return outcome
     proofs = proofs if isinstance(proofs, list) else [proofs]
+    if len(proofs) > MAX_PROOFS:
+        # Each proof is canonicalized with the proofs it chains to: hundreds would take minutes.
+        outcome.errors.append(CredentialError(
+            Code.PROOF_MALFORMED, f"The credential carries {len(proofs)} proofs; at most {MAX_PROOFS} are checked."))
+        return outcome
     resolver = KeyResolver(fetch=fetch, accept_unbound_keys=accept_unbound_keys, outcome=outcome)
     issuer = issuer_id(credential)
     formats, unsupported, verified = [], [], 0
@@ -225,4 +232,4 @@ def check_jwt(token: str, credential: dict[str, Any], *, fetch: Fetch,
     return outcome
 
 
-__all__ = ["KeyResolver", "ProofOutcome", "check_data_integrity", "check_jwt", "issuer_id", "previous_proofs"]
+__all__ = ["KeyResolver", "MAX_PROOFS", "ProofOutcome", "check_data_integrity", "check_jwt", "issuer_id", "previous_proofs"]

@@ -472,3 +472,20 @@ def test_control_characters_are_escaped_as_rdfc_requires(char, escaped):
     """RDFC-1.0 canonical N-Quads escape every control character (as rdf-canonize does; pyld does not)."""
     document = {"@context": {"name": "https://schema.org/name"}, "@id": "urn:x:1", "name": f"a{char}b"}
     assert canonicalize(document, loader=offline_loader()) == f'<urn:x:1> <https://schema.org/name> "a{escaped}b" .\n'
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_context_list_longer_than_the_limit_is_refused_before_any_json_ld_work(loader, nested):
+    # Each entry clones the active context: ten thousand inline contexts took seconds.
+    contexts = ["https://www.w3.org/ns/credentials/v2"] + [{f"t{n}": f"https://example.org/{n}"}
+                                                            for n in range(DEFAULT_LIMITS.max_context_entries)]
+    document = {"@context": contexts[:DEFAULT_LIMITS.max_context_entries], "type": ["VerifiableCredential"],
+                "issuer": "did:example:issuer", "credentialSubject": {"id": "did:example:subject"}}
+    canonicalize(document, loader=loader)  # exactly at the limit: canonicalized
+    if nested:
+        document["credentialSubject"]["@context"] = contexts
+    else:
+        document["@context"] = contexts
+    with pytest.raises(CredentialError) as caught:
+        canonicalize(document, loader=loader)
+    assert caught.value.code is Code.CANONICALIZATION_LIMIT and "33 contexts" in caught.value.message

@@ -135,3 +135,16 @@ def test_a_credential_signed_only_by_others_is_not_the_issuers():
 def _vm(key):
     did = key.public_key.did_key
     return f"{did}#{did.removeprefix('did:key:')}"
+
+
+def test_more_proofs_than_a_proof_set_needs_are_refused_unchecked():
+    from verifier.proofs import MAX_PROOFS
+
+    own = _proof(BASE, ISSUER)
+    assert _verify({**BASE, "proof": [own] * MAX_PROOFS}).check("proof").outcome == "passed"
+    # Hundreds of chained proofs took seconds to minutes: each is canonicalized with those it names.
+    report = _verify({**BASE, "proof": [dict(own, id=f"urn:uuid:proof-{n}", previousProof=[
+        f"urn:uuid:proof-{m}" for m in range(n)]) for n in range(MAX_PROOFS + 1)]})
+    proof = report.check("proof")
+    assert (proof.outcome, proof.code) == ("failed", "PROOF_MALFORMED")
+    assert f"{MAX_PROOFS + 1} proofs; at most {MAX_PROOFS}" in proof.message
