@@ -22,6 +22,7 @@ from keys.data_integrity import suite_of, verify_proof, without_proof
 from keys.did import resolve_verification_method
 from keys.rdfc import DEFAULT_LIMITS, Limits, canonicalize
 from verifier.data_model import VC_V2, as_list, check_contexts, check_types, contexts_of, is_url
+from verifier.clr import MAX_EMBEDDED
 from verifier.proofs import MAX_PROOFS
 from verifier.report import FAILED, PASSED, WARNING, Check, Report
 from verifier.summary import summarize_presentation
@@ -81,6 +82,9 @@ def _check_structure(presentation: dict[str, Any]) -> list[Check]:
     if "id" in presentation and not is_url(presentation["id"]):
         return [_fail("schema", Code.PRESENTATION_INVALID, "The presentation's id must be a single URL.")]
     credentials = as_list(presentation.get("verifiableCredential"))
+    if len(credentials) > MAX_EMBEDDED:
+        return [_fail("schema", Code.PRESENTATION_INVALID,
+                      f"The presentation holds {len(credentials)} credentials; at most {MAX_EMBEDDED} are checked.")]
     if not all(isinstance(c, dict) for c in credentials):
         return [_fail("schema", Code.PRESENTATION_INVALID,
                       "verifiableCredential must hold credential objects, not strings or URLs.")]

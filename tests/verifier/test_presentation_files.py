@@ -140,3 +140,11 @@ def test_the_verdict_names_the_credential_inside_that_failed():
     report = _verify(_presentation([_credential("Storytime"), tampered], signed=False))
     assert report.headline() == ("Not verified: Teens, inside it, did not verify: The signature does not match "
                                  "the credential: it was changed after signing, or signed with another key.")
+
+
+def test_a_presentation_of_more_credentials_than_a_transcript_may_hold_is_refused_unread():
+    from verifier.clr import MAX_EMBEDDED
+
+    report = _verify(_presentation([{"id": f"urn:uuid:{n}"} for n in range(MAX_EMBEDDED + 1)], signed=False))
+    assert not report.verified and report.embedded == ()
+    assert report.check("schema").code == "PRESENTATION_INVALID" and "at most 500" in report.check("schema").message
