@@ -199,7 +199,8 @@ def awards_due(issuer: Issuer) -> list[DueAward]:
 
 def award_due(issuer: Issuer) -> list[Issued]:
     """Issue every award ``awards_due`` lists (once each, dated the day the pathway was completed)."""
-    return award_pathways_many(issuer, [d.email for d in awards_due(issuer)])
+    return [issued for email in dict.fromkeys(d.email for d in awards_due(issuer))
+            for issued in award_pathways(issuer, email)]
 
 
 def _components(issuer: Issuer, outcome: Outcome, records: LearnerRecords) -> list[dict[str, Any]]:
