@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
-from errors import BadgesmithError, Code
+from errors import BadgesmithError, Code, InputError
 from keys.data_integrity import without_proof
 from keys.rdfc import DEFAULT_LIMITS as RDFC_LIMITS, Limits as RdfcLimits, canonicalize
 from keys.vc_jwt import decode_jwt, extract_credential
@@ -287,9 +287,12 @@ class Verifier:
         """
         def each(credential: dict[str, Any]) -> Report:
             try:
-                jwt = envelope_payload(credential)
-                if jwt is not None:
-                    return self.verify_bytes(jwt, email=email)
+                data = envelope_payload(credential)
+                if data is not None:
+                    # Only a VC-JWT: an envelope holding JSON (say, another presentation) would nest.
+                    if extract(data, limits=self.options.source_limits).jwt is None:
+                        raise InputError(Code.CONTAINER_UNKNOWN, "An enveloped credential must carry a VC-JWT.")
+                    return self.verify_bytes(data, email=email)
             except BadgesmithError as error:
                 return Report(checks=(Check("container", FAILED, error.code.value, error.message),),
                               container=PRESENTATION_CONTAINER)

@@ -148,3 +148,13 @@ def test_a_presentation_of_more_credentials_than_a_transcript_may_hold_is_refuse
     report = _verify(_presentation([{"id": f"urn:uuid:{n}"} for n in range(MAX_EMBEDDED + 1)], signed=False))
     assert not report.verified and report.embedded == ()
     assert report.check("schema").code == "PRESENTATION_INVALID" and "at most 500" in report.check("schema").message
+
+
+def test_an_envelope_holding_json_instead_of_a_jwt_fails_that_entry_and_does_not_nest():
+    inner = _presentation([_credential("Storytime")], signed=False)
+    envelope = {"@context": "https://www.w3.org/ns/credentials/v2", "type": "EnvelopedVerifiableCredential",
+                "id": "data:application/vc+jwt," + quote(json.dumps(inner))}
+    report = _verify(_presentation([envelope], signed=False))
+    (_, nested), = report.embedded
+    assert not report.verified and nested.embedded == ()
+    assert nested.checks[0].code == "CONTAINER_UNKNOWN" and "VC-JWT" in nested.checks[0].message
