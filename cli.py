@@ -289,16 +289,16 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
           credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
           roster: Path | None, skip_invalid: bool, fmt: str | None, suspendable: bool, as_json: bool) -> None:
     """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv)."""
-    from issuer.issuing import IssueRequest
-    from issuer.awarding import issue_roster, issue_single
+    from issuer.awarding import checked_request, issue_roster, issue_single
 
     if (email is None) == (roster is None):
         raise InputError(Code.USAGE, "Give either --email for one person or --roster FILE.csv for many.")
     issuer = _issuer(ctx)
     if roster is None:
-        request = IssueRequest(email=email, name=name, did=did, credits=credits,
-                               date=awarded.date() if awarded else None, evidence=evidence,
-                               organization=organization, format=fmt)
+        request = checked_request(issuer, achievement_id, {
+            "email": email, "name": name, "did": did, "credits": None if credits is None else f"{credits:g}",
+            "date": awarded.date().isoformat() if awarded else None, "evidence": evidence,
+            "organization": organization}, fmt=fmt)
         result = issue_single(issuer, achievement_id, request, suspension=suspendable)
         if as_json:
             print_json(result.to_dict())

@@ -12,17 +12,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from errors import Code, InputError
+from issuer.achievement import Achievement
 from issuer.issuing import IssueRequest, Issuer
 from issuer.documents import forget_status_lists
 from issuer.models import CredentialRecord
 from issuer.outputs import CredentialFiles, write_credential_files, write_status_list
 from issuer.pathways import award_pathways, award_pathways_many
 from issuer.recipient import lookup_key, normalise_email
-from issuer.roster import read_roster, write_summary_csv
+from issuer.roster import check_award, read_roster, write_summary_csv
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,17 +99,27 @@ def _with_files(issuer: Issuer, issued: list) -> tuple[Awarded, ...]:
     return tuple(Awarded(i.record, i.created, *_files(issuer, i.record, refresh=i.created)) for i in issued)
 
 
+def _shape(slug: str, definition: dict[str, Any]) -> Achievement:
+    """The stored achievement as the row checks need it (id, name, credits available)."""
+    ob = definition["ob"]
+    return Achievement(id=slug, name=ob["name"], description=ob.get("description", ""), criteria="",
+                       achievement_type=ob.get("achievementType", "Achievement"),
+                       credits_available=ob.get("creditsAvailable"))
+
+
+def checked_request(issuer: Issuer, slug: str, values: Mapping[str, str | None], *,
+                    fmt: str | None = None) -> IssueRequest:
+    """An award typed by staff (``badgesmith issue --email …``), checked exactly as a roster row is:
+    a date not in the future, an https evidence URL, a DID, lengths, credits within what is offered."""
+    row = check_award(values, achievement=_shape(slug, issuer.achievement(slug)), today=issuer.now().date())
+    return IssueRequest.from_row(row, fmt)
+
+
 def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False,
                  fmt: str | None = None, suspension: bool = False, progress: bool = False) -> RosterSummary:
     """Validate every row, then issue the valid ones (idempotently) and write a summary CSV."""
-    from issuer.achievement import Achievement
-
     definition = issuer.achievement(slug)
-    ob = definition["ob"]
-    shape = Achievement(id=slug, name=ob["name"], description=ob.get("description", ""), criteria="",
-                        achievement_type=ob.get("achievementType", "Achievement"),
-                        credits_available=ob.get("creditsAvailable"))
-    parsed = read_roster(roster, achievement=shape, today=issuer.now().date())
+    parsed = read_roster(roster, achievement=_shape(slug, definition), today=issuer.now().date())
     if parsed.errors and not skip_invalid:
         raise parsed.to_error(f"The roster {roster.name}")
     summary = RosterSummary(skipped=[str(e) for e in parsed.errors])
@@ -266,5 +278,5 @@ def credit_report(issuer: Issuer, *, since: date | None, until: date | None) -> 
     }
 
 
-__all__ = ["Awarded", "RosterSummary", "change_status", "credential_rows", "credit_report", "issue_roster",
-           "issue_single", "publish_status_lists"]
+__all__ = ["Awarded", "RosterSummary", "change_status", "checked_request", "credential_rows", "credit_report",
+           "issue_roster", "issue_single", "publish_status_lists"]

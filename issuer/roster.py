@@ -213,6 +213,22 @@ def _row(line: int, values: dict[str, str], achievement: Achievement, today: dat
                      evidence=evidence, did=did, organization=values.get("organization") or None), []
 
 
+def check_award(values: Mapping[str, str | None], *, achievement: Achievement, today: date) -> RosterRow:
+    """One award typed on the command line, checked exactly as a roster row is.
+
+    ``values`` uses the roster's column names (email, name, credits, date,
+    evidence, did, organization). The first problem raises: ``RECIPIENT_INVALID``
+    or ``CREDITS_EXCEEDED`` where a roster row says so, ``USAGE`` otherwise,
+    naming the option (``--evidence: …``).
+    """
+    row, errors = _row(0, {k: (v or "").strip() for k, v in values.items()}, achievement, today, RosterLimits())
+    if row is None:
+        first = errors[0]
+        code = Code.USAGE if first.code is Code.ROSTER_INVALID else first.code
+        raise InputError(code, f"--{first.field}: {first.message}", field=first.field)
+    return row
+
+
 def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: date,
                 limits: RosterLimits = RosterLimits()) -> Roster:
     """Read and validate every row of a roster CSV (a path or the file's bytes).
@@ -288,4 +304,5 @@ def write_summary_csv(path: str | Path, rows: Iterable[Mapping[str, Any]],
     write_file_atomic(Path(path), buffer.getvalue().encode("utf-8-sig"))
 
 
-__all__ = ["COLUMNS", "Roster", "RosterLimits", "RosterRow", "RowError", "read_roster", "write_summary_csv"]
+__all__ = ["COLUMNS", "Roster", "RosterLimits", "RosterRow", "RowError", "check_award", "read_roster",
+           "write_summary_csv"]

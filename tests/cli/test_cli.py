@@ -161,6 +161,23 @@ def test_issue_with_too_many_credits_is_refused(cli):
     assert cli.json("list", "--json") == []
 
 
+@pytest.mark.parametrize("option, value, code, words", [
+    ("--credits", "nan", "USAGE", "not a number of credits"),
+    ("--credits", "9", "CREDITS_EXCEEDED", "exceed the 1.5 available"),
+    ("--date", "2999-01-01", "USAGE", "in the future"),
+    ("--evidence", "javascript:alert(1)", "USAGE", "starting with https://"),
+    ("--evidence", "http://lla.example/recording", "USAGE", "starting with https://"),
+    ("--name", "x" * 201, "USAGE", "longer than 200 characters"),
+    ("--organization", "Branch\nOffice", "USAGE", "line break"),
+    ("--did", "not-a-did", "USAGE", "is not a DID"),
+])
+def test_one_award_is_checked_as_a_roster_row_is_and_nothing_is_issued(cli, option, value, code, words):
+    result = cli("issue", COURSE, "--email", "ana@example.org", option, value, code=2)
+    assert_one_error_line(result, code)
+    assert option in result.stderr and words in result.stderr
+    assert cli.json("list", "--json") == []
+
+
 def test_issue_roster_then_again_issues_nothing_new(cli, tmp_path):
     roster = tmp_path / "attendees.csv"
     roster.write_text("email,name,credits\nana@example.org,Ana,1.5\nbo@example.org,Bo,1\n", "utf-8")
