@@ -376,6 +376,8 @@ def list_credentials(ctx: click.Context, slug: str | None, email: str | None, as
 def report(ctx: click.Context, since: datetime | None, until: datetime | None, fmt: str, group: str | None,
            as_json: bool) -> None:
     """CEUs awarded per achievement and per learner in a period (for accrediting bodies)."""
+    if since and until and since > until:
+        raise InputError(Code.USAGE, f"--since {since.date()} is after --until {until.date()}: nothing could match.")
     from issuer.awarding import credit_report
 
     fmt = "json" if as_json else fmt

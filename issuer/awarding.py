@@ -243,10 +243,16 @@ def _write_documents_index(issuer: Issuer) -> None:
     write_file_atomic(folder / "index.json", json.dumps(index, indent=2).encode())
 
 
+MAX_REASON_CHARS = 1000  # as the VC API keeps
+
+
 def change_status(issuer: Issuer, credential_id: str, action: str, *, reason: str | None) -> tuple[CredentialRecord, Path]:
     """Revoke, suspend or reinstate, then re-sign and write the affected status list."""
     if action not in ("revoke", "suspend", "reinstate"):
         raise InputError(Code.USAGE, f"Unknown status action {action!r}.")
+    if reason is not None and len(reason) > MAX_REASON_CHARS:
+        raise InputError(Code.USAGE, f"The reason is longer than {MAX_REASON_CHARS:,} characters; the event log "
+                         "keeps a sentence or two, not a document.")
     record = issuer.set_status(credential_id, action, reason=reason)
     forget_status_lists()
     publish_status_lists(issuer)
@@ -278,5 +284,5 @@ def credit_report(issuer: Issuer, *, since: date | None, until: date | None) -> 
     }
 
 
-__all__ = ["Awarded", "RosterSummary", "change_status", "checked_request", "credential_rows", "credit_report",
+__all__ = ["Awarded", "MAX_REASON_CHARS", "RosterSummary", "change_status", "checked_request", "credential_rows", "credit_report",
            "issue_roster", "issue_single", "publish_status_lists"]

@@ -217,6 +217,16 @@ def test_revoke_suspend_reinstate_and_invalid_transitions(cli):
     assert statuses == {plain: "revoked", suspendable: "active"}
 
 
+def test_a_reason_longer_than_the_event_log_keeps_is_refused_and_nothing_changes(cli):
+    result = cli("revoke", _issue(cli, "ana@example.org")["id"], "--reason", "r" * 1001, code=2)
+    assert_one_error_line(result, "USAGE")
+    assert [c["status"] for c in cli.json("list", "--json")] == ["active"]
+
+
+def test_a_report_period_that_ends_before_it_starts_is_a_usage_error(cli):
+    assert_one_error_line(cli("report", "--since", "2026-12-01", "--until", "2026-01-01", code=2), "USAGE")
+
+
 def test_list_json_filters_by_email_and_achievement(cli):
     ana = _issue(cli, "ana@example.org", "--name", "Ana")
     _issue(cli, "bo@example.org", "--name", "Bo")
