@@ -191,9 +191,7 @@ def awards_due(issuer: Issuer) -> list[DueAward]:
                 continue
             outcome = _evaluate(pathway, mine, catalog, today)
             if outcome.met:
-                name = next((h.recipient_name for h in sorted(mine, key=lambda h: h.issued_on, reverse=True)
-                             if h.recipient_name), None)
-                due.append(DueAward(pathway.id, pathway.name, email, name, outcome.completed_on))
+                due.append(DueAward(pathway.id, pathway.name, email, _newest_name(mine), outcome.completed_on))
     return due
 
 
@@ -207,6 +205,12 @@ def _components(issuer: Issuer, outcome: Outcome, records: LearnerRecords) -> li
     return [{"id": h.id, "achievement": h.achievement, "name": _name(records.catalog, h.achievement),
              "issued_on": h.issued_on.isoformat(), "credits": h.credits, "page": issuer.credential_page(h.id)}
             for h in outcome_credentials(outcome)]
+
+
+def _newest_name(held: Iterable[Held]) -> str | None:
+    """The name the person's most recent credential gives (older ones may carry an old name)."""
+    return next((h.recipient_name for h in sorted(held, key=lambda h: h.issued_on, reverse=True)
+                 if h.recipient_name), None)
 
 
 def _issue_award(issuer: Issuer, store: PathwayStore, pathway: Pathway, claim: PathwayAwardRecord, email: str,
@@ -353,9 +357,7 @@ def progress(issuer: Issuer, email: str, *, expiring_days: int = EXPIRING_DAYS) 
     expiring = sorted((h for h in by_id.values() if h.status == "active" and h.valid_until is not None
                        and now <= h.valid_until and (h.valid_until - now).days <= expiring_days),
                       key=lambda h: (h.valid_until, h.id))
-    name = next((h.recipient_name for h in sorted(records.held, key=lambda h: h.issued_on, reverse=True)
-                 if h.recipient_name), None)
-    return LearnerProgress(email, name, today, tuple(pathways), tuple(_counted(issuer, catalog, h) for h in expiring))
+    return LearnerProgress(email, _newest_name(records.held), today, tuple(pathways), tuple(_counted(issuer, catalog, h) for h in expiring))
 
 
 def _counted(issuer: Issuer, catalog: Catalog, held: Held) -> CountedCredential:
@@ -402,8 +404,7 @@ def audit_pathways(issuer: Issuer) -> list[AuditFinding]:
     findings = []
     for award in awards:
         mine = {h.id: h for h in held.get(award.lookup_key, [])}
-        recipient = next((h.recipient_name for h in sorted(mine.values(), key=lambda h: h.issued_on, reverse=True)
-                          if h.recipient_name), None)
+        recipient = _newest_name(mine.values())
         if award.credential_id is None:
             findings.append(AuditFinding(award.pathway, "pending", None, recipient, award.awarded_on, (), ()))
             continue
