@@ -22,8 +22,8 @@ from issuer.models import (AchievementRow, CredentialRow, PathwayAwardRecord, Pa
                            PathwayRow, utcnow)
 from issuer.pathway_definition import Pathway
 from issuer.pathway_rules import Held, Listing
-# The registry's insert-or-ignore (ON CONFLICT DO NOTHING … RETURNING): one implementation, not a twin.
-from issuer.registry import Registry, _insert_ignore
+# The registry's insert-or-ignore (ON CONFLICT DO NOTHING) and definition upsert: one implementation each.
+from issuer.registry import Registry, _insert_ignore, put_definition
 
 _HELD_COLUMNS = (CredentialRow.id, CredentialRow.achievement, CredentialRow.issued_on, CredentialRow.credits,
                  CredentialRow.valid_until, CredentialRow.status, CredentialRow.recipient_name,
@@ -86,12 +86,8 @@ class PathwayStore:
         now = now or utcnow()
         _DEFINITIONS.pop((str(self.registry.engine.url), issuer_id), None)  # even if the clock stands still
         with self.registry.session() as s:
-            row = s.scalar(_pathway_query(issuer_id, slug))
-            if row is None:
-                _insert_ignore(s, PathwayRow, dict(issuer_id=issuer_id, slug=slug, definition=definition,
-                                                   created_at=now, updated_at=now))
-                row = s.scalar(_pathway_query(issuer_id, slug))
-            row.definition, row.updated_at = definition, now
+            row = put_definition(s, PathwayRow, _pathway_query(issuer_id, slug), issuer_id=issuer_id, slug=slug,
+                                 definition=definition, now=now)
             for achievement, achievement_definition in achievements.items():
                 s.execute(update(AchievementRow)
                           .where(AchievementRow.issuer_id == issuer_id, AchievementRow.slug == achievement)

@@ -222,12 +222,8 @@ class Registry:
         """Create or replace the achievement ``slug``."""
         now = now or utcnow()
         with self.session() as s:
-            row = s.scalar(_achievement_query(issuer_id, slug))
-            if row is None:
-                _insert_ignore(s, AchievementRow, dict(issuer_id=issuer_id, slug=slug, definition=definition,
-                                                       created_at=now, updated_at=now))
-                row = s.scalar(_achievement_query(issuer_id, slug))
-            row.definition, row.updated_at = definition, now
+            row = put_definition(s, AchievementRow, _achievement_query(issuer_id, slug), issuer_id=issuer_id,
+                                 slug=slug, definition=definition, now=now)
             return AchievementRecord.from_row(row)
 
     def get_achievement(self, issuer_id: int, slug: str) -> AchievementRecord | None:
@@ -538,6 +534,22 @@ class _WriterGate:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def put_definition(s: Session, model: Any, query: Any, *, issuer_id: int, slug: str, definition: dict[str, Any],
+                   now: datetime) -> Any:
+    """Insert or update the definition row (an achievement's, a pathway's) that ``query`` selects, in ``s``.
+
+    Insert-or-ignore first, so two servers adding the same slug at once both
+    end up updating the one row.
+    """
+    row = s.scalar(query)
+    if row is None:
+        _insert_ignore(s, model, dict(issuer_id=issuer_id, slug=slug, definition=definition,
+                                      created_at=now, updated_at=now))
+        row = s.scalar(query)
+    row.definition, row.updated_at = definition, now
+    return row
+
+
 def _ping_when_idle(engine: Engine) -> None:
     """``pool_pre_ping`` without a round trip on every checkout.
 
@@ -691,4 +703,4 @@ def _credential_values(issuer_id: int, new: NewCredential, slots: list[tuple[int
     )
 
 
-__all__ = ["MIGRATIONS_DIR", "Registry", "Sign", "SignMany"]
+__all__ = ["MIGRATIONS_DIR", "Registry", "Sign", "SignMany", "put_definition"]
