@@ -32,6 +32,7 @@ from typing import Any, Callable, NamedTuple
 from errors import Code, CredentialError, InputError, InputTooLarge
 from keys.did import VerificationMethod, parse_did_key
 from keys.ed25519 import KeyPair
+from keys.json_text import refuse_lone_surrogates
 from keys.jwk import JwsPublicKey, algorithms_for, public_key_from_jwk
 from keys.multikey import b64url_decode, b64url_encode
 
@@ -128,8 +129,8 @@ def decode_jwt(token: str | bytes, *, max_bytes: int = MAX_TOKEN_BYTES) -> Decod
 
     Exactly three unpadded base64url parts (the signature may be empty, so that
     ``alg: none`` can be refused by name), a JSON object header and payload
-    without duplicate members; ``JWT_MALFORMED`` otherwise, ``INPUT_TOO_LARGE``
-    beyond ``max_bytes``.
+    without duplicate members; ``JWT_MALFORMED`` otherwise (``JSON_MALFORMED`` for
+    an unpaired surrogate, as in any JSON), ``INPUT_TOO_LARGE`` beyond ``max_bytes``.
     """
     if len(token) > max_bytes:
         raise InputTooLarge(Code.INPUT_TOO_LARGE,
@@ -165,6 +166,7 @@ def _json_part(segment: str, name: str) -> dict[str, Any]:
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise _malformed(f"The JWT {name} is not valid JSON ({exc!s:.80}).") from exc
+    refuse_lone_surrogates(text, value, what=f"The JWT {name}")
     if not isinstance(value, dict):
         raise _malformed(f"The JWT {name} is not a JSON object.")
     return value

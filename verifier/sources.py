@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from errors import Code, InputError, InputTooLarge
+from keys.json_text import refuse_lone_surrogates
 from verifier.unbake import PNG_SIGNATURE, unbake_png, unbake_svg
 
 Container = Literal["png", "svg", "json", "jwt"]
@@ -127,8 +128,9 @@ def parse_json(data: bytes | str, *, limits: Limits) -> dict[str, Any]:
     Refuses: more than ``max_bytes`` (``INPUT_TOO_LARGE``), nesting deeper
     than ``max_json_depth`` (``JSON_TOO_DEEP``, found by a linear scan before
     parsing, so no recursion is involved), invalid UTF-8 or JSON,
-    ``NaN``/``Infinity``, duplicate keys (``JSON_MALFORMED``, with line and
-    column where known), and anything but an object (``JSON_NOT_OBJECT``).
+    ``NaN``/``Infinity``, duplicate keys, unpaired surrogates such as
+    ``\\ud800`` (``JSON_MALFORMED``, with line and column or path where known),
+    and anything but an object (``JSON_NOT_OBJECT``).
     """
     size = len(data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data)
     if size > limits.max_bytes:
@@ -148,6 +150,7 @@ def parse_json(data: bytes | str, *, limits: Limits) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:  # e.g. an integer over Python's digit limit
         raise InputError(Code.JSON_MALFORMED, "The JSON holds a value that cannot be read.",
                          reason=str(exc)[:200]) from exc
+    refuse_lone_surrogates(text, value)
     if not isinstance(value, dict):
         raise InputError(Code.JSON_NOT_OBJECT, "The JSON is not an object: a credential is a "
                          "JSON object ({…}).", type=type(value).__name__)

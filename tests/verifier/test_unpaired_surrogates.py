@@ -1,0 +1,208 @@
+"""Issue 12: a lone UTF-16 surrogate escape (``\\ud800``) anywhere in a credential is JSON_MALFORMED.
+
+Python's ``json`` reads ``"\\ud800"`` into a string that cannot be written as
+UTF-8, so such a credential used to crash far from the input (exit 3 on
+``badgesmith verify --json``, a 500 on the ``/verify`` page). Every reader
+refuses it on the spot: the JSON reader, the JWT decoder, and so every
+container and entry point built on them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from app import create_app
+from cli import main
+from errors import Code, InputError
+from issuer.bake import bake_png, bake_svg
+from issuer.credential import Award, Recipient, build_credential
+from issuer.recipient import identity_object
+from issuer.sign import sign_credential
+from keys.ed25519 import KeyPair
+from keys.json_text import find_lone_surrogate
+from keys.multikey import b64url_encode
+from keys.vc_jwt import decode_jwt
+from schemas.loader import offline_loader
+from verifier.fetch import Offline
+from verifier.pipeline import Verifier
+from verifier.sources import Limits, parse_json
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+KEY = KeyPair.from_seed(bytes(range(32)))
+LIMITS = Limits()
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>'
+
+
+def _signed_text(name: str = "Storytime") -> str:
+    achievement = {"id": "https://badges.example.org/achievements/storytime", "type": ["Achievement"],
+                   "name": name, "description": "A webinar.", "criteria": {"narrative": "Attend."},
+                   "achievementType": "Course"}
+    unsigned = build_credential(
+        issuer={"id": KEY.public_key.did_key, "type": ["Profile"], "name": "Lakeshore Library Association"},
+        achievement=achievement, award=Award(credits_earned=1.5), now=NOW,
+        recipient=Recipient(identity=identity_object("ana@example.org", salt="0" * 32)))
+    return json.dumps(sign_credential(unsigned, KEY, loader=offline_loader(), created=NOW))
+
+
+def _with_escape(escape: str) -> str:
+    """A signed credential whose achievement name ends in ``escape`` (JSON text, not a character)."""
+    return _signed_text().replace('"name": "Storytime"', f'"name": "Storytime{escape}"')
+
+
+def _signed_jwt(payload_text: str) -> str:
+    """A VC-JWT over ``payload_text`` exactly as written, signed with the issuer's real key."""
+    did = KEY.public_key.did_key
+    header = b64url_encode(json.dumps({"alg": "EdDSA", "typ": "JWT",
+                                       "kid": f"{did}#{did.removeprefix('did:key:')}"}).encode())
+    signing_input = f"{header}.{b64url_encode(payload_text.encode('ascii'))}"
+    return f"{signing_input}.{b64url_encode(KEY.sign(signing_input.encode('ascii')))}"
+
+
+def _png(text: str) -> bytes:
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8), (31, 58, 95)).save(image, "PNG")
+    return bake_png(image.getvalue(), text)
+
+
+def _verify(data: bytes):
+    return Verifier(loader=offline_loader(), fetch=Offline(), now=NOW).verify_bytes(data)
+
+
+# -- the JSON reader ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, where", [
+    ('{"name": "a\\ud800"}', "name"),
+    ('{"name": "\\udfff"}', "name"),
+    ('{"name": "\\udc00\\ud800"}', "name"),  # a pair in the wrong order is two lone halves
+    ('{"name": "\\ud800x\\udc00"}', "name"),  # the halves of a pair, split by a character
+    ('{"a\\ud800": 1}', "a key in the top-level object"),
+    ('{"credentialSubject": {"achievement": {"tag": ["ok", "\\uDBFF"]}}}',
+     "credentialSubject.achievement.tag[1]"),
+    ('{"credentialSubject": {"x\\udfffy": true}}', "a key in credentialSubject"),
+])
+def test_parse_json_unpaired_surrogate_is_json_malformed_naming_where(text, where):
+    with pytest.raises(InputError) as caught:
+        parse_json(text.encode(), limits=LIMITS)
+    assert caught.value.code == Code.JSON_MALFORMED
+    assert "unpaired surrogate" in caught.value.message and where in caught.value.message
+    assert caught.value.details["where"] == where
+
+
+@pytest.mark.parametrize("text, where", [('"\\ud800"', "the top level"), ('["\\ud800"]', "[0]")])
+def test_parse_json_unpaired_surrogate_outside_an_object_is_still_refused(text, where):
+    with pytest.raises(InputError) as caught:
+        parse_json(text, limits=LIMITS)
+    assert caught.value.code == Code.JSON_MALFORMED and caught.value.details["where"] == where
+
+
+@pytest.mark.parametrize("text, value", [
+    ('{"name": "\\ud83d\\ude00"}', "\U0001F600"),  # a proper pair is one character
+    ('{"name": "\\\\ud800"}', "\\ud800"),  # an escaped backslash: six ordinary characters
+    ('{"name": "\\u00e9\\ud7ff\\ue000"}', "\u00e9\ud7ff\ue000"),  # just outside the surrogate range
+])
+def test_parse_json_valid_escapes_near_the_surrogates_are_read(text, value):
+    assert parse_json(text.encode(), limits=LIMITS) == {"name": value}
+
+
+def test_find_lone_surrogate_walks_without_recursion():
+    deep: object = "\udfff"
+    for _ in range(50_000):
+        deep = [deep]
+    assert find_lone_surrogate(deep)[1] == "\\udfff"
+
+
+def test_decode_jwt_payload_with_an_unpaired_surrogate_is_json_malformed():
+    token = _signed_jwt(json.dumps({"name": "\ud800"}))
+    with pytest.raises(InputError) as caught:
+        decode_jwt(token)
+    assert caught.value.code == Code.JSON_MALFORMED and "The JWT payload holds" in caught.value.message
+
+
+# -- every container, through the pipeline ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("container", ["json", "png", "svg", "jwt", "svg-jwt"])
+def test_every_container_with_an_unpaired_surrogate_is_json_malformed(container):
+    text = _with_escape("\\ud800")
+    data = {"json": lambda: text.encode(), "png": lambda: _png(text), "svg": lambda: bake_svg(SVG, text),
+            "jwt": lambda: _signed_jwt(text).encode(),
+            "svg-jwt": lambda: bake_svg(SVG, _signed_jwt(text))}[container]()
+    with pytest.raises(InputError) as caught:
+        _verify(data)
+    assert caught.value.code == Code.JSON_MALFORMED
+    assert "credentialSubject.achievement.name" in caught.value.message
+
+
+def test_a_presentation_with_an_unpaired_surrogate_inside_is_json_malformed():
+    credential = _with_escape("\\udfff")
+    presentation = ('{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], '
+                    f'"verifiableCredential": [{credential}]}}')
+    with pytest.raises(InputError) as caught:
+        _verify(presentation.encode())
+    assert caught.value.code == Code.JSON_MALFORMED and "verifiableCredential[0]" in caught.value.message
+
+
+# -- every entry point ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--json"], []])
+def test_badgesmith_verify_unpaired_surrogate_exits_2_with_one_error_line(tmp_path, args):
+    path = tmp_path / "credential.json"
+    path.write_text(_with_escape("\\ud800"))
+    result = CliRunner().invoke(main, ["verify", "--offline", *args, str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and "Traceback" not in result.output
+    assert result.stderr.startswith("error [JSON_MALFORMED]: ") and "unpaired surrogate" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.fixture
+def client():
+    return create_app({"TESTING": True, "RATE_LIMIT": "off", "OFFLINE": True, "NOW": lambda: NOW}).test_client()
+
+
+def test_verify_page_unpaired_surrogate_is_a_400_page_not_a_500(client):
+    page = client.post("/verify", data={"credential": _with_escape("\\ud800")})
+    assert page.status_code == 400
+    assert "unpaired surrogate" in page.get_data(as_text=True)
+
+
+def test_verify_page_upload_with_an_unpaired_surrogate_is_a_400_page(client):
+    page = client.post("/verify", data={"file": (io.BytesIO(_png(_with_escape("\\udfff"))), "badge.png")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 400 and "unpaired surrogate" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("application/json", lambda: _with_escape("\\ud800")),
+    ("application/jwt", lambda: _signed_jwt(_with_escape("\\ud800"))),
+])
+def test_api_verify_unpaired_surrogate_is_400_json_malformed(client, content_type, body):
+    response = client.post("/api/verify", data=body(), content_type=content_type)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "JSON_MALFORMED"
+
+
+def test_vc_api_verify_unpaired_surrogate_is_400_json_malformed(client):
+    credential = _with_escape("\\udc00\\ud800")
+    body = f'{{"verifiableCredential": {credential}, "options": {{}}}}'
+    response = client.post("/credentials/verify", data=body, content_type="application/json")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "JSON_MALFORMED" and error["where"] == "verifiableCredential.credentialSubject." \
+        "achievement.name"
+
+
+def test_vc_api_verify_presentation_with_an_unpaired_surrogate_is_400(client):
+    credential = _with_escape("\\ud800")
+    body = ('{"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"], '
+            f'"type": ["VerifiablePresentation"], "verifiableCredential": [{credential}]}}}}')
+    response = client.post("/presentations/verify", data=body, content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "JSON_MALFORMED"
