@@ -9,9 +9,11 @@ so the same input gives the same token.
 Verifying is strict where it protects the reader and lenient where issuers
 differ harmlessly:
 
+- A token with an empty signature part (an unsecured JWT, ``alg: none``) is
+  read but unsigned: ``JWT_UNSIGNED``.
 - ``alg`` from an allow-list (EdDSA/"Ed25519", RS256, ES256) and bound to the
-  key's type. ``none`` and HMAC (``HS256``…, where a public key would serve as
-  the shared secret) are refused with ``JWT_ALG_REFUSED``.
+  key's type. ``none`` (with a signature) and HMAC (``HS256``…, where a public
+  key would serve as the shared secret) are refused with ``JWT_ALG_REFUSED``.
 - The key comes from ``kid`` through the injected ``resolve``, or from an
   inline ``jwk``. An inline key proves only that *someone* signed; the result
   says so (``inline_key``) and the verifier applies the KEY_UNBOUND policy.
@@ -194,11 +196,16 @@ def verify_jwt(token: str | bytes, *, resolve: Resolve,
     """Check a VC-JWT's signature and claims; return the credential it carries.
 
     ``resolve(kid) -> VerificationMethod`` finds the key a ``kid`` names (it may
-    raise ``BadgesmithError``). Raises ``JWT_MALFORMED``, ``JWT_ALG_REFUSED``,
+    raise ``BadgesmithError``). Raises ``JWT_MALFORMED``, ``JWT_UNSIGNED`` (an
+    empty signature part, as an ``alg: none`` token has), ``JWT_ALG_REFUSED``,
     ``KEY_UNRESOLVABLE``/``KEY_NOT_ISSUERS``, ``PROOF_INVALID`` (signature) or
     ``JWT_CLAIMS_MISMATCH``.
     """
     header, payload, signing_input, signature = decode_jwt(token, max_bytes=max_bytes)
+    if not signature:
+        raise CredentialError(Code.JWT_UNSIGNED,
+                              f"The JWT is unsigned (its signature part is empty, alg {str(header.get('alg'))[:20]}), "
+                              "so anyone could have written it.")
     alg = _check_header(header)
     credential, warnings = extract_credential(payload)
     key, vm, inline = _key_for(header, credential, payload, resolve, warnings)

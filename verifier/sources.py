@@ -204,9 +204,12 @@ def _refuse_constant(name: str) -> Any:
 
 
 def _check_jws(text: str) -> str:
-    if not _JWS.fullmatch(text) or any(not part for part in text.split(".")):
-        raise InputError(Code.JWT_MALFORMED, "The compact JWT must be three non-empty "
-                         "base64url parts separated by dots.")
+    # The signature may be empty: an unsigned JWT (``alg: none``) is well-formed, and the
+    # proof check says it is unsigned (JWT_UNSIGNED) instead of calling it unreadable.
+    header, payload, _ = text.split(".") if _JWS.fullmatch(text) else ("", "", "")
+    if not header or not payload:
+        raise InputError(Code.JWT_MALFORMED, "The compact JWT must be three base64url parts separated "
+                         "by dots, the header and payload not empty.")
     return text
 
 

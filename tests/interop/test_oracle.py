@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from errors import Code, InputError
 from issuer.bake import bake_png, bake_svg
 from issuer.credential import Award, Recipient, build_credential, evidence_for_url
 from issuer.recipient import identity_object
@@ -253,9 +252,7 @@ def test_jwt_with_changed_payload_or_alg_none_is_rejected(oracle_signed):
     changed = ".".join([header, _b64(claims), signature])
     assert _ours(changed.encode()).check("proof").code == "PROOF_INVALID"
     none = ".".join([_b64({"alg": "none", "typ": "JWT"}), payload, ""])
-    with pytest.raises(InputError) as caught:  # an empty signature part is unreadable input
-        _ours(none.encode())
-    assert caught.value.code is Code.JWT_MALFORMED
+    assert _ours(none.encode()).check("proof").code == "JWT_UNSIGNED"  # read, but signed by nobody
     none_signed = ".".join([_b64({"alg": "none", "typ": "JWT"}), payload, signature])
     assert _ours(none_signed.encode()).check("proof").code == "JWT_ALG_REFUSED"
 

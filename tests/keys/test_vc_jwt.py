@@ -181,10 +181,25 @@ def test_decode_jwt_accepts_bytes_and_a_trailing_newline(key, credential):
 
 # -- algorithms --------------------------------------------------------------------
 
-def test_alg_none_is_refused(key, credential):
+def test_alg_none_with_an_empty_signature_is_unsigned(key, credential):
     token = f"{_segment({'alg': 'none', 'typ': 'JWT'})}.{_segment(_payload(credential))}."
     with pytest.raises(CredentialError) as caught:
         verify_jwt(token, resolve=resolve_offline)
+    assert caught.value.code is Code.JWT_UNSIGNED and "unsigned" in caught.value.message
+
+
+def test_an_empty_signature_is_unsigned_whatever_alg_says(key, credential):
+    header = {"alg": "EdDSA", "kid": did_key_verification_method(key.public_key)}
+    token = f"{_segment(header)}.{_segment(_payload(credential))}."
+    with pytest.raises(CredentialError) as caught:
+        verify_jwt(token, resolve=resolve_offline)
+    assert caught.value.code is Code.JWT_UNSIGNED
+
+
+def test_alg_none_with_a_signature_is_refused(key, credential):
+    header = {"alg": "none", "kid": did_key_verification_method(key.public_key)}
+    with pytest.raises(CredentialError) as caught:
+        verify_jwt(_jws(header, _payload(credential), key.sign), resolve=resolve_offline)
     assert caught.value.code is Code.JWT_ALG_REFUSED
 
 

@@ -185,11 +185,16 @@ def test_extract_jwt_strips_whitespace():
         "jwt", "jwt", "aGVhZA.cGF5bG9hZA.c2ln", None)
 
 
-@pytest.mark.parametrize("data", [b"..", b"a..c", b"a.b."])
-def test_extract_jwt_with_empty_parts_is_jwt_malformed(data):
+@pytest.mark.parametrize("data", [b"..", b"a..c", b".b.c", b"a..", b".b."])
+def test_extract_jwt_with_an_empty_header_or_payload_is_jwt_malformed(data):
     with pytest.raises(InputError) as info:
         extract(data, limits=LIMITS)
     assert info.value.code is Code.JWT_MALFORMED
+
+
+def test_extract_jwt_with_an_empty_signature_is_read_so_the_proof_check_can_call_it_unsigned():
+    extracted = extract(b"aGVhZA.cGF5bG9hZA.\n", limits=LIMITS)
+    assert (extracted.container, extracted.jwt) == ("jwt", "aGVhZA.cGF5bG9hZA.")
 
 
 def test_extract_over_the_cap_is_input_too_large():
