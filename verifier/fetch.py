@@ -5,7 +5,8 @@ A ``Fetch`` is any callable ``fetch(url) -> bytes``. It raises ``UpstreamError``
 
 - ``HttpFetcher``: https only, public addresses only, the host resolved once
   and that exact address connected to (no DNS rebinding between check and
-  use), redirects followed by hand and re-checked, size and time limits, a
+  use), redirects followed by hand and re-checked, a size limit, one
+  wall-clock deadline for everything (connect, TLS, headers, body, redirects), a
   small ``Cache-Control``-driven cache.
 - ``DocumentsDir``: the ``--documents`` folder (``index.json`` maps URL → file).
 - ``Offline``: refuses everything.
@@ -20,6 +21,7 @@ Nothing else in Badgesmith opens sockets.
 from __future__ import annotations
 
 import http.client
+import io
 import ipaddress
 import json
 import socket
@@ -114,28 +116,91 @@ class _ConnectTimeout(OSError):
     """Connecting (not reading) took too long: the message says which limit was hit."""
 
 
+class _OutOfTime(TimeoutError):
+    """The fetch's wall-clock deadline passed (as opposed to one read timing out)."""
+
+
+def _time_left(deadline: float, per_call: float) -> float:
+    """The timeout for the next blocking call: ``per_call``, cut to what is left before ``deadline``."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _OutOfTime("the deadline has passed")
+    return min(per_call, remaining)
+
+
+class _DeadlineSocket:
+    """A connected socket whose every send and receive is bounded by one wall-clock deadline.
+
+    Before each call the socket timeout is set to ``min(per_call, time left)``,
+    so a server dripping a byte per read (status line, headers, chunk sizes or
+    body, all read through ``makefile``) cannot stretch a fetch past the deadline.
+    A timeout that the deadline cut short raises ``_OutOfTime``.
+    """
+
+    def __init__(self, sock: socket.socket, *, per_call: float, deadline: float) -> None:
+        self._sock, self._per_call, self._deadline = sock, per_call, deadline
+
+    def _call(self, method: Callable[..., Any], *args: Any) -> Any:
+        timeout = _time_left(self._deadline, self._per_call)
+        self._sock.settimeout(timeout)
+        try:
+            return method(*args)
+        except TimeoutError:
+            if timeout < self._per_call:
+                raise _OutOfTime("the deadline has passed") from None
+            raise
+
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        return self._call(self._sock.recv_into, buffer, nbytes, flags)
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        return self._call(self._sock.recv, bufsize, flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        self._call(self._sock.sendall, data, flags)
+
+    def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        # http.client reads the status line, headers and body through this file; its reads come back here.
+        if mode != "rb":
+            raise ValueError("only binary reading is supported")
+        return io.BufferedReader(socket.SocketIO(self, "rb"))  # type: ignore[arg-type]
+
+    def _decref_socketios(self) -> None:  # SocketIO.close() calls this; the socket is closed by its owner
+        pass
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        self._sock.close()
+
+
 class _PinnedConnection(http.client.HTTPConnection):
-    """An HTTP(S) connection to an address resolved beforehand.
+    """An HTTP(S) connection to an address resolved beforehand, within one deadline.
 
     The Host header and TLS (SNI and certificate check) use the hostname, but
     the socket goes to one of ``addresses`` (checked, in resolver order, as
     ``socket.create_connection`` would): http.client never resolves the name
     again, so a DNS answer cannot change between our address check and the connect.
+    Every phase (each connect attempt, the TLS handshake, sending, every read)
+    waits at most its own timeout and never past ``deadline`` (``time.monotonic()``).
     """
 
     def __init__(self, host: str, port: int, *, addresses: list[tuple[int, tuple]], tls: ssl.SSLContext | None,
-                 timeout_connect: float, timeout_read: float) -> None:
+                 timeout_connect: float, timeout_read: float, deadline: float) -> None:
         super().__init__(host, port, timeout=timeout_read)
         # Host header omits the port when it is the scheme's default (443 here, not http.client's 80).
         self.default_port = 443 if tls is not None else 80
         self._addresses, self._tls, self._timeout_connect = addresses, tls, timeout_connect
+        self._deadline = deadline
         self.raw_socket: socket.socket | None = None
 
     def connect(self) -> None:
         error: OSError | None = None
         for family, sockaddr in self._addresses:
+            timeout = _time_left(self._deadline, self._timeout_connect)
             sock = socket.socket(family, socket.SOCK_STREAM)
-            sock.settimeout(self._timeout_connect)
+            sock.settimeout(timeout)
             try:
                 sock.connect(sockaddr)
                 break
@@ -144,17 +209,23 @@ class _PinnedConnection(http.client.HTTPConnection):
                 error = exc
         else:
             if isinstance(error, TimeoutError):
+                if time.monotonic() >= self._deadline:
+                    raise _OutOfTime("the deadline has passed") from error
                 raise _ConnectTimeout(f"no connection could be made within {self._timeout_connect:g} seconds") \
                     from error
             raise error or OSError("no address to connect to")
-        try:
-            sock.settimeout(self.timeout)  # the TLS handshake and every read get the read timeout
-            if self._tls is not None:
+        self.raw_socket = sock
+        if self._tls is not None:
+            # CPython bounds the whole handshake (all its reads) by the timeout set here.
+            timeout = _time_left(self._deadline, self.timeout)
+            sock.settimeout(timeout)
+            try:
                 sock = self._tls.wrap_socket(sock, server_hostname=self.host)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = self.raw_socket = sock
+            except TimeoutError:
+                if timeout < self.timeout:
+                    raise _OutOfTime("the deadline has passed") from None
+                raise
+        self.sock = _DeadlineSocket(sock, per_call=self.timeout, deadline=self._deadline)
 
 
 class HttpFetcher:
@@ -207,7 +278,8 @@ class HttpFetcher:
         scheme, host, port, target = self._parse(url)
         connection = _PinnedConnection(host, port, addresses=self._resolve(url, host, port),
                                        tls=self.ssl_context if scheme == "https" else None,
-                                       timeout_connect=self.timeout_connect, timeout_read=self.timeout_read)
+                                       timeout_connect=self.timeout_connect, timeout_read=self.timeout_read,
+                                       deadline=deadline)
         response = None
         try:
             connection.request("GET", target, headers=self.headers)
@@ -223,9 +295,12 @@ class HttpFetcher:
                               status=response.status)
             if response.getheader("Content-Encoding", "identity").lower() != "identity":
                 raise _failed(url, "the server sent a compressed body although Badgesmith asked for none")
-            body = self._read_body(url, response, connection, deadline)
+            body = self._read_body(url, response)
         except _ConnectTimeout as exc:
             raise _failed(url, str(exc)) from exc
+        except _OutOfTime as exc:
+            raise _failed(url, f"it took longer than the {self.timeout_total:g} second limit for a whole "
+                               "fetch") from exc
         except TimeoutError as exc:
             raise _failed(url, f"the server did not answer within {self.timeout_read:g} seconds") from exc
         except ssl.SSLCertVerificationError as exc:
@@ -301,8 +376,7 @@ class HttpFetcher:
         return is_public_address(address) or any(ip in network for network in self.allow_networks
                                                   if network.version == ip.version)
 
-    def _read_body(self, url: str, response: http.client.HTTPResponse, connection: _PinnedConnection,
-                   deadline: float) -> bytes:
+    def _read_body(self, url: str, response: http.client.HTTPResponse) -> bytes:
         too_large = InputTooLarge(Code.INPUT_TOO_LARGE,
                                   f"The document at {url} is larger than the {self.max_bytes:,} byte limit.",
                                   url=url, limit=self.max_bytes)
@@ -311,12 +385,7 @@ class HttpFetcher:
             raise too_large
         body = bytearray()
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _failed(url, f"the download took longer than {self.timeout_total:g} seconds")
-            if connection.raw_socket is not None:
-                connection.raw_socket.settimeout(min(self.timeout_read, remaining))
-            # read1: at most one recv per call (read(n) loops until n bytes, defeating the deadline).
+            # read1: at most one recv per call; every recv is bounded by the deadline (_DeadlineSocket).
             chunk = response.read1(min(65_536, self.max_bytes + 1 - len(body)))
             if not chunk:
                 return bytes(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -11,7 +12,7 @@ import ssl
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -100,6 +101,16 @@ def _drip(handler: _Handler, state: ServerState) -> None:
         handler.wfile.flush()
 
 
+def _drip_headers(handler: _Handler, state: ServerState) -> None:
+    """A status line and then header bytes, one every 0.2 s: each read arrives well within the read timeout."""
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+    for byte in b"X-Slow: " + b"a" * 60:
+        if state.release.wait(0.2):
+            return
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+
+
 def _oversize_declared(handler: _Handler, state: ServerState) -> None:
     handler.send_response(200)
     handler.send_header("Content-Length", str(10**9))
@@ -129,6 +140,7 @@ ROUTES = {
     "/chunked-small": lambda h, s: _chunked(h, [b'{"a":', b" 1}"]),
     "/slow": lambda h, s: (s.release.wait(5), h.send(200, b"late")),
     "/drip": _drip,
+    "/drip-headers": _drip_headers,
 }
 
 
@@ -256,23 +268,30 @@ def test_fetch_closed_port_fails_with_one_sentence(fetcher):
     assert error.code is Code.FETCH_FAILED and error.message.count(".") >= 1 and "\n" not in error.message
 
 
-def test_fetch_connect_timeout_fails_quickly():
-    """A listener whose accept queue is full drops our SYN: connecting, not reading, times out."""
+@contextlib.contextmanager
+def _syn_dropping_port() -> Iterator[int]:
+    """A port on 127.0.0.1 whose listener has a full accept queue, so it drops new SYNs."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(0)
     port = listener.getsockname()[1]
     fillers = [socket.socket() for _ in range(3)]
-    for filler in fillers:
-        filler.setblocking(False)
-        filler.connect_ex(("127.0.0.1", port))
-    fetch = HttpFetcher(allow_private=True, timeout_connect=0.3, resolver=_no_dns)
-    started = time.monotonic()
     try:
-        error = _error(lambda: fetch(f"https://127.0.0.1:{port}/ok"))
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        yield port
     finally:
         for sock in [listener, *fillers]:
             sock.close()
+
+
+def test_fetch_connect_timeout_fails_quickly():
+    """A listener whose accept queue is full drops our SYN: connecting, not reading, times out."""
+    fetch = HttpFetcher(allow_private=True, timeout_connect=0.3, resolver=_no_dns)
+    started = time.monotonic()
+    with _syn_dropping_port() as port:
+        error = _error(lambda: fetch(f"https://127.0.0.1:{port}/ok"))
     assert error.code is Code.FETCH_FAILED and "within 0.3 seconds" in error.message
     assert time.monotonic() - started < 1.5
 
@@ -401,6 +420,119 @@ def test_fetch_dripping_server_stopped_by_total_deadline(server, resolver):
     error = _error(lambda: fetch(server.url("/drip")))
     assert error.code is Code.FETCH_FAILED
     assert time.monotonic() - started < 2.5
+
+
+@dataclass
+class RawServer:
+    """A TCP listener on 127.0.0.1 whose connections are handed to ``serve(conn, stop)`` in threads."""
+
+    port: int
+    stop: threading.Event
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Callable[[socket.socket, threading.Event], None]], RawServer]]:
+    stop, listeners, threads = threading.Event(), [], []
+
+    def start(serve: Callable[[socket.socket, threading.Event], None]) -> RawServer:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listener.settimeout(0.1)
+        listeners.append(listener)
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except (TimeoutError, OSError):
+                    continue
+                worker = threading.Thread(target=_serve_and_close, args=(serve, conn, stop), daemon=True)
+                threads.append(worker)
+                worker.start()
+
+        thread = threading.Thread(target=accept, daemon=True)
+        threads.append(thread)
+        thread.start()
+        return RawServer(listener.getsockname()[1], stop)
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join(5)
+    for listener in listeners:
+        listener.close()
+
+
+def _serve_and_close(serve, conn: socket.socket, stop: threading.Event) -> None:
+    with conn:
+        try:
+            serve(conn, stop)
+        except OSError:
+            pass  # the client gave up, as it should
+
+
+def _dripper(prefix: bytes, drip: bytes) -> Callable[[socket.socket, threading.Event], None]:
+    """Answer with ``prefix`` at once, then ``drip`` one byte every 0.2 s (for at most 12 s)."""
+    def serve(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65_536)
+        conn.sendall(prefix)
+        for byte in drip[:60]:
+            if stop.wait(0.2):
+                return
+            conn.sendall(bytes([byte]))
+    return serve
+
+
+def _stall_handshake(conn: socket.socket, stop: threading.Event) -> None:
+    conn.recv(65_536)  # the ClientHello, never answered
+    stop.wait(15)
+
+
+_DRIPS = {
+    "status line": (b"", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"),
+    "headers": (b"HTTP/1.1 200 OK\r\n", b"X-Slow: " + b"a" * 60),
+    "chunk sizes": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"1;" + b"x" * 60),
+}
+
+
+def _fails_within_the_deadline(fetch: HttpFetcher, url: str) -> UpstreamError:
+    started = time.monotonic()
+    error = _error(lambda: fetch(url))
+    elapsed = time.monotonic() - started
+    assert error.code is Code.FETCH_FAILED and "1.5 second limit for a whole fetch" in error.message
+    assert elapsed < 6, f"the fetch took {elapsed:.1f} s"
+    return error
+
+
+@pytest.mark.parametrize("phase", list(_DRIPS))
+def test_fetch_dripping_status_line_headers_or_chunk_sizes_stopped_by_total_deadline(raw_server, phase):
+    """Each byte comes well within the read timeout; only the one deadline for the whole fetch stops it."""
+    listening = raw_server(_dripper(*_DRIPS[phase]))
+    fetch = HttpFetcher(allow_private=True, allow_http=True, resolver=_no_dns, timeout_read=1.0,
+                        timeout_total=1.5)
+    _fails_within_the_deadline(fetch, f"http://127.0.0.1:{listening.port}/status/1")
+
+
+def test_fetch_dripping_headers_over_tls_stopped_by_total_deadline(server, resolver):
+    fetch = HttpFetcher(ssl_context=server.client_context, resolver=resolver, allow_networks=["127.0.0.1/32"],
+                        timeout_read=1.0, timeout_total=1.5)
+    _fails_within_the_deadline(fetch, server.url("/drip-headers"))
+
+
+def test_fetch_stalled_tls_handshake_stopped_by_total_deadline(raw_server, tls_certificate):
+    """The read timeout (10 s) would let a handshake sit; the 1.5 s deadline does not."""
+    listening = raw_server(_stall_handshake)
+    fetch = HttpFetcher(allow_private=True, resolver=_no_dns, timeout_read=10.0, timeout_total=1.5,
+                        ssl_context=ssl.create_default_context(cafile=str(tls_certificate[0])))
+    _fails_within_the_deadline(fetch, f"https://127.0.0.1:{listening.port}/status/1")
+
+
+def test_fetch_connect_attempts_share_the_deadline():
+    """Four resolved addresses that all drop the SYN cost one deadline, not four connect timeouts."""
+    def four(host, port, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))] * 4
+    fetch = HttpFetcher(allow_private=True, resolver=four, timeout_connect=2.0, timeout_total=1.5)
+    with _syn_dropping_port() as port:
+        _fails_within_the_deadline(fetch, f"https://badges.test:{port}/ok")
 
 
 # -- cache ---------------------------------------------------------------------------------------
