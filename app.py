@@ -27,6 +27,7 @@ from errors import BadgesmithError, Code, ConfigError
 from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier import safe_toml
 from verifier.report import Report
+from issuer.brand import Brand
 from issuer.learners import bp as learners_bp
 from issuer.vc_api import bp as vc_api_bp
 from issuer.web import bp as issuer_bp
@@ -34,6 +35,8 @@ from verifier.vc_api import bp as vc_api_verify_bp
 from verifier.web import bp as verify_bp
 
 TEMPLATES = Path(templates.__file__).parent
+
+VERIFIER_BRAND = Brand(name="Open Badges verifier")  # a verifier-only site: no association to name
 
 DEFAULTS: dict[str, Any] = {
     "HOME": None,                  # instance folder; None: $BADGESMITH_HOME, else no instance
@@ -88,6 +91,8 @@ class Services:
     limiter: RateLimiter | None                         # None: no rate limit
     issuer: Any = None                                  # issuer.issuing.Issuer of the instance, if any
     fetch: Callable[[str], bytes] | None = None         # documents folder, then network (VC API holder keys)
+    own_issuers: Mapping[str, str] | None = None        # this site's issuer ids -> its name
+    brand: Any = None                                   # issuer.brand.Brand the public sees
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -117,6 +122,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(vc_api_bp)
     app.register_blueprint(vc_api_verify_bp)
     app.register_blueprint(learners_bp)
+    app.context_processor(lambda: {"brand": app.extensions["badgesmith"].brand})
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))
     app.after_request(_add_security_headers)
     app.register_error_handler(BadgesmithError, _handle_badgesmith_error)
@@ -153,11 +159,15 @@ def build_services(config: Mapping[str, Any]) -> Services:
     """The verifier, lookup, trust list, rate limiter and the instance's issuer for one app."""
     trust = _trust_list(config.get("TRUST"))
     issuer = config.get("ISSUER") or _open_issuer(config)
+    own_issuers = issuer.own_issuers() if issuer is not None else {}
+    if own_issuers:  # this site's own credentials are issued by a known issuer: itself
+        trust = {**own_issuers, **(trust or {})}
     verify = config.get("VERIFY") or _pipeline_verify(config, trust, issuer)
     lookup = config.get("LOOKUP") or (_issuer_lookup(issuer) if issuer is not None else _lookup(config))
     return Services(verify=verify, lookup=lookup, trust=trust,
                     limiter=limiter_from_config(config.get("RATE_LIMIT")), issuer=issuer,
-                    fetch=config.get("FETCH") or _lazy_fetch(config))
+                    fetch=config.get("FETCH") or _lazy_fetch(config), own_issuers=own_issuers,
+                    brand=issuer.settings.public_brand if issuer is not None else VERIFIER_BRAND)
 
 
 def _lazy_fetch(config: Mapping[str, Any]) -> Callable[[str], bytes]:

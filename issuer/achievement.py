@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from errors import BadgesmithError, Code, InputError, InputTooLarge
+from errors import BadgesmithError, Code, InputError
 from issuer.bake import bake_png, bake_svg
 from verifier import safe_toml
 
@@ -113,15 +113,11 @@ class TomlSource:
         """Read and parse ``path``: INPUT_TOO_LARGE over ``max_bytes``, TOML_MALFORMED with line/column."""
         path = Path(path)
         try:
-            with path.open("rb") as handle:
-                raw = handle.read(max_bytes + 1)
+            raw = safe_toml.read_limited(path, max_bytes)
         except FileNotFoundError as exc:
             raise error_class(code, f"{path} does not exist: check the file name.", file=str(path)) from exc
         except OSError as exc:
             raise error_class(code, f"{path} cannot be read ({exc.strerror}).", file=str(path)) from exc
-        if len(raw) > max_bytes:
-            raise InputTooLarge(Code.INPUT_TOO_LARGE, f"{path.name} is larger than {max_bytes} bytes: "
-                                "is it the right file?", file=str(path), limit=max_bytes)
         return cls.parse(raw, path=path, code=code, error_class=error_class)
 
     @classmethod
@@ -438,17 +434,28 @@ def _image(src: TomlSource, value: Any) -> Path | None:
         raise src.error(("image",), f"the image {value!r} does not exist next to {src.path.name}.")
     if path.stat().st_size > MAX_IMAGE_BYTES:
         raise src.error(("image",), f"the image is larger than {MAX_IMAGE_BYTES // 1024 // 1024} MiB.")
-    data = path.read_bytes()
+    try:
+        check_image(path.read_bytes())
+    except ValueError as error:
+        raise src.error(("image",), f"{value!r} {error}") from None
+    return path
+
+
+def check_image(data: bytes) -> str:
+    """``"png"`` or ``"svg"`` for an image issuing accepts as badge art; ``ValueError`` saying why not.
+
+    A placeholder is baked into it with the checks issuing will make (PNG
+    structure, pixel limits, SVG safety): a bad image is refused once, when
+    it is configured, not at every award. The brand's logo is checked the same way.
+    """
     kind = _image_kind(data[:4096])
     if kind is None:
-        raise src.error(("image",), f"{value!r} is not a PNG or SVG image (Open Badges allows only those).")
-    # Bake a placeholder now, with the checks issuing will make (PNG structure, pixel limits, SVG
-    # safety): a bad image is refused here, once, not at every award.
+        raise ValueError("is not a PNG or SVG image (Open Badges allows only those).")
     try:
         bake_png(data, "{}") if kind == "png" else bake_svg(data, {})
     except BadgesmithError as error:
-        raise src.error(("image",), f"{value!r} cannot carry a badge: {error.message}") from None
-    return path
+        raise ValueError(f"cannot carry a badge: {error.message}") from None
+    return kind
 
 
 def _renewal(src: TomlSource, value: Any) -> Renewal | None:
@@ -497,5 +504,5 @@ def load_achievement(path: str | Path) -> Achievement:
 
 
 __all__ = ["ACHIEVEMENT_TYPES", "ALIGNMENT_TARGET_TYPES", "Achievement", "Alignment", "MAX_IMAGE_BYTES",
-           "MAX_TOML_BYTES", "Renewal", "TomlSource", "achievement_from_source", "add_duration",
+           "MAX_TOML_BYTES", "Renewal", "TomlSource", "achievement_from_source", "add_duration", "check_image",
            "load_achievement", "parse_duration", "read_duration", "subtract_duration"]

@@ -30,7 +30,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from errors import Code, ConfigError, Conflict, InputError, NotFound
+from issuer import brand as _brand
 from issuer.achievement import TomlSource
+from issuer.brand import Brand
 from issuer.recipient import normalise_email
 from issuer.status import PURPOSES
 from verifier import safe_toml
@@ -62,6 +64,8 @@ _TABLES = {
     "smtp": ("host", "port", "security", "username", "password_env"),
     # Read by app.py (web settings); listed here so a typo is still caught.
     "web": ("rate_limit", "max_content_length", "trust", "documents", "offline", "proxy_count"),
+    # What the public sees: name, logo, colour, contact, footer links (issuer/brand.py).
+    "brand": _brand.KEYS,
 }
 
 
@@ -100,6 +104,12 @@ class Settings:
     out_dir: Path
     lookup_secret: bytes = field(repr=False)  # HMAC key for recipient lookup; never printed
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    brand: Brand | None = None  # None: the issuer's name and e-mail, the default colour, no logo
+
+    @property
+    def public_brand(self) -> Brand:
+        """The brand the public sees, with the issuer's name and e-mail where ``[brand]`` gives none."""
+        return self.brand or Brand(name=self.name, contact_email=self.email)
 
 
 class _Invalid(Exception):
@@ -253,6 +263,32 @@ def _smtp_settings(src: TomlSource) -> SmtpSettings:
         password_env=_value(src, "smtp", "password_env", lambda v: _check_variable(v or SMTP_PASSWORD_VARIABLE)))
 
 
+def _brand_settings(src: TomlSource, home: Path, name: str, email: str | None) -> Brand | None:
+    table = src.data.get("brand")
+    if table is None:
+        return None
+
+    def optional(key: str, check: Any, *args: Any) -> Any:
+        def checked(value: Any) -> Any:
+            try:
+                return check(value, *args)
+            except ValueError as exc:
+                raise _Invalid(str(exc)) from None
+        return None if table.get(key) is None else _value(src, "brand", key, checked)
+
+    logo = optional("logo", _brand.check_logo, home)
+    return Brand(
+        name=optional("name", _check_text, "name") or name,
+        primary_color=optional("primary_color", _brand.check_color) or _brand.DEFAULT_COLOR,
+        logo=logo[0] if logo else None, logo_type=logo[1] if logo else None,
+        contact_email=optional("contact_email", _check_email) or email,
+        footer_links=optional("footer_links", _brand.check_footer_links, _check_url) or (),
+        linkedin_organization_id=optional("linkedin_organization_id", _brand.check_linkedin_id),
+        signature_name=optional("signature_name", _check_text, "signature_name", 120),
+        signature_title=optional("signature_title", _check_text, "signature_title", 120),
+    )
+
+
 def load_settings(home: str | os.PathLike[str]) -> Settings:
     """Read ``<home>/badgesmith.toml`` and ``keys/lookup.secret``.
 
@@ -288,11 +324,13 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
     email = src.data["issuer"].get("email")
     dirs = {key: (home / _value(src, "paths", key, lambda v, k=key: _check_text(v or k, k, 1000))).resolve()
             for key in _TABLES["paths"]}
+    name = _value(src, "issuer", "name", _check_text, "name")
+    email = None if email is None else _value(src, "issuer", "email", _check_email)
     return Settings(
         home=home,
-        name=_value(src, "issuer", "name", _check_text, "name"),
+        name=name,
         url=_value(src, "issuer", "url", _check_url),
-        email=None if email is None else _value(src, "issuer", "email", _check_email),
+        email=email,
         did_method=did_method,
         did_web=None if did_web is None else _value(src, "issuer", "did_web", _check_did_web),
         database_url=_value(src, "database", "url",
@@ -305,6 +343,7 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
         keys_dir=dirs["keys"], achievements_dir=dirs["achievements"], out_dir=dirs["out"],
         lookup_secret=_read_secret(dirs["keys"] / SECRET_FILE),
         smtp=_smtp_settings(src),
+        brand=_brand_settings(src, home, name, email),
     )
 
 
@@ -413,7 +452,7 @@ def set_current_key(home: Path, key_id: str) -> None:
     rotation must not rewrite it from what Badgesmith happens to model.
     """
     path = home / SETTINGS_FILE
-    lines = path.read_text("utf-8").splitlines()
+    lines = safe_toml.read_limited(path, MAX_SETTINGS_BYTES).decode("utf-8").splitlines()
     wanted = f"current = {_toml_string(key_id)}"
     header = next((i for i, line in enumerate(lines) if line.strip() == "[keys]"), None)
     if header is None:

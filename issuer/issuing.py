@@ -114,6 +114,13 @@ class Issuer:
         return [(k.key_id, PublicKey.from_multikey(k.public_multikey))
                 for k in self.registry.list_keys(self.issuer_id)]
 
+    def own_issuers(self) -> dict[str, str]:
+        """This issuer's ids → its name: the current DID and, for did:key, the DID of every earlier key."""
+        ids = [self.did]
+        if self.settings.did_method == "key":
+            ids += [issuer_did(self.settings, key.to_multikey()) for _, key in self.public_keys()]
+        return {issuer_id: self.settings.name for issuer_id in ids}
+
     def did_document(self) -> dict[str, Any] | None:
         """The did:web DID document listing every key (rotation keeps old keys), or None for did:key."""
         if self.settings.did_method != "web":

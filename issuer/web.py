@@ -239,6 +239,29 @@ def achievement_image_file(slug: str, kind: str | None = None) -> Response:
     return response
 
 
+@bp.get("/brand/logo")
+def brand_logo() -> Response:
+    """The association's logo from ``[brand] logo`` (checked like badge art when the settings load)."""
+    brand = _issuer().settings.public_brand
+    data = brand.logo_bytes()
+    if data is None:
+        abort(404)
+    response = Response(data, mimetype="image/svg+xml" if brand.logo_type == "svg" else "image/png")
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    if brand.logo_type == "svg":  # an SVG opened directly must not run anything
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+@bp.get("/brand/style.css")
+def brand_stylesheet() -> Response:
+    """The brand's colour as a stylesheet (the CSP allows no inline styles)."""
+    color = _issuer().settings.public_brand.primary_color
+    response = Response(f":root {{ --brand: {color}; --link: {color}; }}\n", mimetype="text/css")
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return response
+
+
 @bp.get("/.well-known/did.json")
 def did_document() -> Response:
     """The did:web DID document (every key, retired ones included, so old credentials verify)."""

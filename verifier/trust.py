@@ -14,6 +14,9 @@ first character)::
     // known-issuers.json: {"issuers": {id: name}}, or a list of {"id", "name"}
     {"issuers": {"did:web:badges.example.org": "Example Association"}}
 
+    // registry.json as the Digital Credentials Consortium publishes it (its wallet and verifier read it)
+    {"meta": {"updated": "..."}, "registry": {"did:key:z6Mk...": {"name": "...", "url": "...", "location": "..."}}}
+
 Ids match exactly: no case folding, no trailing-slash or fragment games, and
 a ``did:web:host`` is *not* the same issuer as ``https://host/`` (list both if
 the issuer uses both).
@@ -130,6 +133,8 @@ def _entries(path: Path, text: str, data: Any) -> dict[str, str]:
 
     if isinstance(data, list):
         data = {"issuer": data}
+    if isinstance(data, dict) and "registry" in data:
+        data = _from_dcc_registry(data, invalid)
     if not isinstance(data, dict):
         raise invalid('must hold an "issuers" table or a list of issuers with "id" and "name"')
     unknown = sorted(set(data) - {"issuers", "issuer"})
@@ -166,6 +171,26 @@ def _entries(path: Path, text: str, data: Any) -> dict[str, str]:
             raise invalid(f"lists {issuer_id} twice with different names", needle)
         issuers[issuer_id] = name.strip()
     return issuers
+
+
+def _from_dcc_registry(data: dict[str, Any], invalid: Any) -> dict[str, Any]:
+    """The Digital Credentials Consortium's known-issuer registry (the "dcc-legacy" format its wallet
+    and verifier read): ``{"meta": {...}, "registry": {DID: {"name", "url", "location"}}}``.
+    A DID whose entry is null is not listed."""
+    unknown = sorted(set(data) - {"meta", "registry"})
+    if unknown:
+        raise invalid(f'has an unknown key "{unknown[0]}" beside "registry"', unknown[0])
+    registry = data["registry"]
+    if not isinstance(registry, dict):
+        raise invalid('has "registry" that is not an object of DID: {"name": ...}', "registry")
+    issuers = {}
+    for issuer_id, entry in registry.items():
+        if entry is None:
+            continue
+        if not isinstance(entry, dict):
+            raise invalid(f"has a registry entry for {issuer_id} that is not an object with a name", issuer_id)
+        issuers[issuer_id] = entry.get("name")
+    return {"issuers": issuers}
 
 
 def _line_of(text: str, needle: str | None) -> int | None:

@@ -20,8 +20,11 @@ from verifier.endorsements import ENDORSEMENT_CONTAINER
 from verifier.openapi import openapi_document
 from verifier.report import FAILED, PASSED, SKIPPED, WARNING, Report
 from verifier.sources import Limits as SourceLimits, parse_json
+from verifier.wording import achievement_type_label, long_date
 
 bp = Blueprint("verify", __name__)
+bp.add_app_template_filter(long_date, "long_date")
+bp.add_app_template_filter(achievement_type_label, "type_label")
 
 JSON_TYPES = frozenset({"application/json", "application/ld+json", "application/vc+ld+json",
                         "application/vc+json", "application/vc"})
@@ -174,12 +177,13 @@ def describe(report: Report, *, email: str | None) -> dict[str, Any]:
     recipient_text = recipient.get("name") or (email if recipient_check and recipient_check.outcome == PASSED
                                                else None)
     issued = _date(summary.get("validFrom"))
+    own_issuers = getattr(_services(), "own_issuers", None) or {}
     return {
         "verified": report.verified,
         "verdict": _verdict(report, summary, recipient_text, issued),
         "achievement": {
             "name": achievement.get("name") or summary.get("name"),
-            "type": _words(achievement.get("achievementType")),
+            "type": achievement_type_label(achievement.get("achievementType")),
             "description": achievement.get("description"),
             "criteria": achievement.get("criteria"),
             "credits_earned": _number(summary.get("creditsEarned")),
@@ -187,7 +191,8 @@ def describe(report: Report, *, email: str | None) -> dict[str, Any]:
             "image": _image_link(achievement.get("image")),
         },
         "credential_id": summary.get("id"),
-        "issuer": {"name": issuer.get("name"), "id": issuer.get("id"), "trust": _outcome(report, "issuer_trust")},
+        "issuer": {"name": issuer.get("name"), "id": issuer.get("id"), "trust": _outcome(report, "issuer_trust"),
+                   "this_site": own_issuers.get(issuer.get("id") or "")},
         "recipient": recipient_text or recipient.get("id"),
         "valid_from": issued,
         "valid_until": _date(summary.get("validUntil")),
@@ -249,7 +254,7 @@ def _date(text: str | None) -> dict[str, str] | None:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return {"iso": text, "text": text}
-    return {"iso": text, "text": f"{moment.day} {moment:%B %Y}"}
+    return {"iso": text, "text": long_date(moment)}
 
 
 def _number(value: Any) -> str | None:
@@ -258,22 +263,17 @@ def _number(value: Any) -> str | None:
     return f"{value:g}"
 
 
-def _words(value: str | None) -> str | None:
-    # "MicroCredential" reads better as "Micro credential"; extension types ("ext:Foo") stay as they are.
-    if not value or ":" in value:
-        return value
-    spaced = "".join(f" {ch.lower()}" if ch.isupper() and i else ch for i, ch in enumerate(value))
-    return spaced[:1].upper() + spaced[1:]
-
-
-def _image_link(url: str | None) -> dict[str, str] | None:
+def _image_link(url: str | None) -> dict[str, Any] | None:
     # Loading a third-party image tells that host who is looking at the badge: link, never embed.
+    # An image this site serves itself tells nobody anything new, so it is shown directly.
     if not url:
         return None
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return None
-    return {"url": url, "host": parts.hostname}
+    here = urlsplit(request.host_url)
+    return {"url": url, "host": parts.hostname,
+            "this_site": (parts.scheme, parts.netloc.lower()) == (here.scheme, here.netloc.lower())}
 
 
 def json_object_body() -> dict[str, Any]:
