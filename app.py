@@ -27,6 +27,7 @@ from errors import BadgesmithError, Code, ConfigError
 from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier import safe_toml
 from verifier.report import Report
+from issuer.instance import MAX_SETTINGS_BYTES
 from issuer.brand import Brand
 from issuer.learners import bp as learners_bp
 from issuer.vc_api import bp as vc_api_bp
@@ -136,10 +137,7 @@ def read_instance_settings(home: Path) -> dict[str, Any]:
     path = home / "badgesmith.toml"
     if not path.is_file():
         return {}
-    try:
-        settings = safe_toml.loads(path.read_text("utf-8"))
-    except (safe_toml.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(Code.TOML_MALFORMED, f"{path} is not valid TOML: {error}.") from None
+    settings = _read_settings_file(path)
     web = settings.get("web", {})
     if not isinstance(web, dict):
         raise ConfigError(Code.CONFIG_INVALID, f"{path}: [web] must be a table.")
@@ -153,6 +151,16 @@ def read_instance_settings(home: Path) -> dict[str, Any]:
     if isinstance(database, str) and "DATABASE_URL" not in values:
         values["DATABASE_URL"] = database
     return values
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    """``badgesmith.toml`` parsed within the settings size limit and ``safe_toml``'s bounds."""
+    try:
+        return safe_toml.loads(safe_toml.read_limited(path, MAX_SETTINGS_BYTES).decode("utf-8"))
+    except OSError as error:
+        raise ConfigError(Code.CONFIG_INVALID, f"{path} cannot be read ({error.strerror}).") from None
+    except (safe_toml.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(Code.TOML_MALFORMED, f"{path} is not valid TOML: {error}.") from None
 
 
 def build_services(config: Mapping[str, Any]) -> Services:
@@ -187,7 +195,7 @@ def _open_issuer(config: Mapping[str, Any]) -> Any:
     """The instance's Issuer when ``HOME`` holds one (key, registry); None for a verifier-only site."""
     home = config.get("HOME")
     path = Path(home) / "badgesmith.toml" if home else None
-    if path is None or not path.is_file() or "issuer" not in safe_toml.loads(path.read_text("utf-8")):
+    if path is None or not path.is_file() or "issuer" not in _read_settings_file(path):
         return None  # a verifier-only site may keep just a [web] table
     from issuer.issuing import Issuer
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from errors import Code, ConfigError, InputTooLarge
+from errors import Code, ConfigError
 from verifier import safe_toml
 
 __all__ = ["TrustList", "load_trust_list"]
@@ -82,14 +82,10 @@ def load_trust_list(path: Path | str, *, max_bytes: int = _MAX_BYTES) -> TrustLi
     """
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        raw = safe_toml.read_limited(path, max_bytes, label=f"The trust list {path}")
     except OSError as exc:
         raise ConfigError(Code.CONFIG_INVALID, f"The trust list {path} cannot be read "
                           f"({exc.strerror or exc}).", path=str(path)) from exc
-    if len(raw) > max_bytes:
-        raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The trust list {path} is larger than {max_bytes:,} bytes.",
-                            path=str(path), limit=max_bytes)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
