@@ -7,6 +7,14 @@ status entry the caller asked for — exactly as ``badgesmith issue`` does
 (random index, list served at ``<base url>/status/<purpose>/<n>``). The signed
 credential is self-checked with the verifier and stored like any other; it
 has no achievement and no e-mail recipient.
+
+The issuer alone chooses status entries. A ``credentialStatus`` the caller
+put in the credential is replaced by an entry the issuer allocates (its
+``statusPurpose`` kept when it is revocation or suspension, revocation
+otherwise): a caller can neither reuse another credential's list and index
+nor issue a credential its issuer cannot revoke. A status entry the issuer
+cannot replace (``credentialStatus`` spelled as an IRI or through an alias)
+is refused with ``STATUS_ENTRY_NOT_ALLOWED``.
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ from issuer.award_signing import self_check_failures
 from issuer.issuing import STATUS_URL_TEMPLATE, Issuer
 from issuer.models import CredentialRecord, NewCredential
 from issuer.sign import sign_credential
-from issuer.status import PURPOSES, StatusEntry
+from issuer.status import PURPOSES, Purpose, StatusEntry
 from keys.data_integrity import format_created
+from keys.rdfc import canonicalize
 from verifier.data_model import VC_V1, InvalidCredential, as_list, check_data_model, contexts_of
 from verifier.related_resources import require_matching_related_resources
 from verifier.validity import parse_datetime
@@ -33,6 +42,8 @@ from verifier.validity import parse_datetime
 PROOF_FORMATS = ("di", "ed25519-2020")
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
+STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"  # the Bitstring terms, for VC 1.1 credentials
+_STATUS_PREDICATE = "<https://www.w3.org/2018/credentials#credentialStatus>"  # VC 1.1 and 2.0 alike
 MAX_ID_LENGTH = 200  # the registry's key
 
 
@@ -49,6 +60,34 @@ def status_purpose_option(option: Any) -> str | None:
         raise InputError(Code.STATUS_ENTRY_INVALID,
                          f"statusPurpose {str(purpose)[:40]!r} is not supported; use revocation or suspension.")
     return purpose
+
+
+def status_purposes(credential: dict[str, Any], option: str | None) -> list[Purpose]:
+    """The entries the issuer allocates: the one ``options`` asks for, and one per entry the caller sent.
+
+    A ``BitstringStatusListEntry`` the caller sent keeps its purpose (checked as
+    ``options.credentialStatus`` is); any other entry becomes a revocation entry.
+    Its list, index and id are never used.
+    """
+    wanted = [option] if option else []
+    for entry in as_list(credential.get("credentialStatus")):
+        bitstring = isinstance(entry, dict) and entry.get("type") == STATUS_ENTRY_TYPE
+        wanted.append(status_purpose_option(entry) if bitstring else "revocation")
+    return list(dict.fromkeys(wanted))  # type: ignore[arg-type]
+
+
+def refuse_hidden_status(credential: dict[str, Any], *, loader: Any) -> None:
+    """``STATUS_ENTRY_NOT_ALLOWED`` when the credential, without its plain ``credentialStatus``, still has one.
+
+    The proof signs the RDF graph, so ``credentialStatus`` spelled as an IRI or
+    through an alias is a status entry all the same: one the issuer did not choose.
+    """
+    subject = f"<{credential.get('id')}> {_STATUS_PREDICATE} "
+    if any(line.startswith(subject) for line in canonicalize(credential, loader=loader).splitlines()):
+        raise InvalidCredential(Code.STATUS_ENTRY_NOT_ALLOWED,
+                                "The credential carries a status entry under another spelling of credentialStatus; "
+                                "the issuer allocates status entries itself: leave it out, or send "
+                                "options.credentialStatus.", rule="credentialStatus")
 
 
 def prepare_credential(issuer: Issuer, credential: Any, *, fmt: str, now: datetime) -> dict[str, Any]:
@@ -92,6 +131,11 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
         raise InputError(Code.USAGE, f"Unknown proof format {fmt!r}; use one of {', '.join(PROOF_FORMATS)}.")
     now = issuer.now()
     prepared = prepare_credential(issuer, credential, fmt=fmt, now=now)
+    purposes = status_purposes(prepared, status_purpose)
+    prepared.pop("credentialStatus", None)
+    refuse_hidden_status(prepared, loader=issuer.loader)
+    if purposes and contexts_of(prepared)[:1] == [VC_V1] and STATUS_CONTEXT not in contexts_of(prepared):
+        prepared["@context"] = contexts_of(prepared) + [STATUS_CONTEXT]
     if fetch is not None and "relatedResource" in prepared:
         require_matching_related_resources(prepared, fetch, contexts=issuer.loader)
     valid_from = parse_datetime(prepared.get("validFrom") or prepared.get("issuanceDate")) or now
@@ -104,10 +148,8 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
             return presigned
         unsigned = prepared
         if entries:
-            unsigned = dict(prepared)
             ours = [entry.to_dict() for entry in entries]
-            theirs = as_list(prepared.get("credentialStatus"))
-            unsigned["credentialStatus"] = ours[0] if not theirs and len(ours) == 1 else theirs + ours
+            unsigned = {**prepared, "credentialStatus": ours[0] if len(ours) == 1 else ours}
         signed = sign_credential(unsigned, issuer.key, fmt=fmt, loader=issuer.loader, created=now,
                                  verification_method=issuer.verification_method)
         _self_check(issuer, signed, now)
@@ -116,14 +158,14 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
     # Without a status entry nothing in the signature comes from the transaction, so sign
     # before it opens: the database write lock is then held only to store.
     presigned: str | None = None
-    if status_purpose is None:
+    if not purposes:
         presigned = sign(())
 
     new = NewCredential(
         id=prepared["id"], achievement=None, recipient_hash=None, lookup_key=None,  # type: ignore[arg-type]
         issued_on=valid_from.date(), valid_from=valid_from, valid_until=valid_until, format="di",
         recipient_did=subject_id if isinstance(subject_id, str) and len(subject_id) <= 1000 else None)
-    issued = issuer.registry.issue(issuer.issuer_id, new, sign, purposes=[status_purpose] if status_purpose else [],
+    issued = issuer.registry.issue(issuer.issuer_id, new, sign, purposes=purposes,
                                    status_url=STATUS_URL_TEMPLATE.format(base=issuer.settings.url),
                                    actor=actor, now=now)
     return json.loads(issued.record.credential), issued.record
@@ -159,5 +201,5 @@ def update_status(issuer: Issuer, credential_id: str, action: str, *, actor: str
     return record
 
 
-__all__ = ["DATA_INTEGRITY_CONTEXT", "PROOF_FORMATS", "find_credential", "issue_document", "prepare_credential",
-           "status_purpose_option", "update_status"]
+__all__ = ["DATA_INTEGRITY_CONTEXT", "PROOF_FORMATS", "STATUS_CONTEXT", "find_credential", "issue_document",
+           "prepare_credential", "refuse_hidden_status", "status_purpose_option", "status_purposes", "update_status"]

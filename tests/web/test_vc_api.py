@@ -442,6 +442,94 @@ def test_status_update_of_a_credential_without_that_entry_is_409(client, auth):
     assert answer.status_code == 409 and answer.json["error"]["code"] == "STATUS_CHANGE_INVALID"
 
 
+def test_a_status_entry_in_the_credential_is_replaced_so_indexes_are_never_shared(client, auth, issuer):
+    """A caller naming another credential's list and index gets its own slot, which it can revoke."""
+    first = _issue(client, auth, options=REVOCABLE).json["verifiableCredential"]
+    copied = first["credentialStatus"]
+    for _ in range(3):
+        answer = _issue(client, auth, {**VC, "credentialStatus": copied}, options=REVOCABLE)
+        assert answer.status_code == 201, answer.json
+        entry = answer.json["verifiableCredential"]["credentialStatus"]
+        assert isinstance(entry, dict) and entry["statusPurpose"] == "revocation"
+        assert (entry["statusListCredential"], entry["statusListIndex"]) != (copied["statusListCredential"],
+                                                                             copied["statusListIndex"])
+    second = answer.json["verifiableCredential"]
+    record = issuer.registry.get_credential(second["id"])
+    assert second["credentialStatus"]["statusListIndex"] == str(record.status_index)
+    revoked = client.post("/credentials/status", headers=auth, json={
+        "credentialId": second["id"], "credentialStatus": [{"type": "BitstringStatusListEntry", "status": "revoked"}]})
+    assert revoked.status_code == 200 and revoked.json["status"] == "revoked"
+    assert client.post("/credentials/verify", json={"verifiableCredential": second}).json["errors"][0]["code"] \
+        == "REVOKED"
+    assert client.post("/credentials/verify", json={"verifiableCredential": first}).status_code == 200
+
+
+@pytest.mark.parametrize("status, purposes", [
+    # what the W3C data model suite sends, and expects issued (4.10 Status)
+    ({"id": "did:example:status", "type": "CredentialStatusList2017"}, ["revocation"]),
+    ({"type": "CredentialStatusList2017"}, ["revocation"]),
+    ({"type": "BitstringStatusListEntry", "statusPurpose": "suspension", "statusListIndex": "7",
+      "statusListCredential": f"{BASE}/status/suspension/1"}, ["suspension"]),
+    ([{"type": "BitstringStatusListEntry", "statusPurpose": "revocation"},
+      {"type": "BitstringStatusListEntry", "statusPurpose": "suspension"}], ["revocation", "suspension"]),
+])
+def test_a_status_entry_in_the_credential_becomes_one_the_issuer_allocates(client, auth, issuer, status, purposes):
+    credential = {**VC, "@context": [*VC["@context"], {"CredentialStatusList2017":
+                                                       "https://example.org/examples#CredentialStatusList2017"}],
+                  "credentialStatus": status}
+    answer = _issue(client, auth, credential)
+    assert answer.status_code == 201, answer.json
+    signed = answer.json["verifiableCredential"]
+    entries = signed["credentialStatus"] if isinstance(signed["credentialStatus"], list) else [signed["credentialStatus"]]
+    assert [entry["statusPurpose"] for entry in entries] == purposes
+    assert all(entry["type"] == "BitstringStatusListEntry" and entry["statusListIndex"] != "7"
+               and entry["statusListCredential"].startswith(f"{BASE}/status/") for entry in entries)
+    assert client.post("/credentials/verify", json={"verifiableCredential": signed}).status_code == 200
+    action = "revoked" if purposes[0] == "revocation" else "suspended"
+    answer = client.post("/credentials/status", headers=auth, json={
+        "credentialId": signed["id"], "credentialStatus": [{"type": "BitstringStatusListEntry", "status": action}]})
+    assert answer.status_code == 200 and answer.json["status"] == action
+
+
+def test_a_vc_1_1_credential_with_a_status_entry_gets_the_status_context(client, auth):
+    legacy = {"@context": ["https://www.w3.org/2018/credentials/v1", "https://w3id.org/vc/status-list/2021/v1"],
+              "type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:subject"},
+              "credentialStatus": {"id": "https://elsewhere.example/lists/1#5", "type": "StatusList2021Entry",
+                                   "statusPurpose": "revocation", "statusListIndex": "5",
+                                   "statusListCredential": "https://elsewhere.example/lists/1"}}
+    answer = _issue(client, auth, legacy)
+    assert answer.status_code == 201, answer.json
+    signed = answer.json["verifiableCredential"]
+    assert signed["credentialStatus"]["type"] == "BitstringStatusListEntry"
+    assert "https://www.w3.org/ns/credentials/status/v1" in signed["@context"]
+    assert client.post("/credentials/verify", json={"verifiableCredential": signed}).status_code == 200
+
+
+@pytest.mark.parametrize("spelling", [
+    {"https://www.w3.org/2018/credentials#credentialStatus": {"id": f"{BASE}/status/revocation/1#3",
+                                                             "type": "BitstringStatusListEntry"}},
+    {"@context": [*VC["@context"], {"myStatus": "https://www.w3.org/2018/credentials#credentialStatus"}],
+     "myStatus": {"id": f"{BASE}/status/revocation/1#3", "type": "BitstringStatusListEntry"}},
+])
+def test_a_status_entry_spelled_otherwise_is_refused_and_issues_nothing(client, auth, issuer, spelling):
+    answer = _issue(client, auth, {**VC, **spelling}, options=REVOCABLE)
+    # Canonicalization's spelling rule (JSON_RESPELLED), where present, refuses it before the status rule does.
+    assert (answer.status_code, answer.json["error"]["code"]) in ((422, "STATUS_ENTRY_NOT_ALLOWED"),
+                                                                  (400, "JSON_RESPELLED"))
+    assert _stored(issuer) == 0
+
+
+@pytest.mark.parametrize("status", [
+    {"id": "did:example:status"},                                        # the data model suite's missing type
+    {"id": ["https://a.example/1", "https://a.example/2"], "type": "CredentialStatusList2017"},
+    {"id": "not a url", "type": "CredentialStatusList2017"},
+    {"type": "BitstringStatusListEntry", "statusPurpose": "message"},   # a purpose this issuer has no lists for
+])
+def test_a_malformed_status_entry_in_the_credential_is_still_refused(client, auth, issuer, status):
+    answer = _issue(client, auth, {**VC, "credentialStatus": status})
+    assert answer.status_code in (400, 422) and _stored(issuer) == 0
+
+
 def test_status_update_needs_the_status_scope(client, clients, auth):
     signed = _issue(client, auth, options=REVOCABLE).json["verifiableCredential"]
     body = {"credentialId": signed["id"], "credentialStatus": [{"type": "BitstringStatusListEntry",
