@@ -30,7 +30,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except BadgesmithError as error:
-            click.echo(f"error [{error.code.value}]: {error.message}", err=True)
+            say(f"error [{error.code.value}]: {error.message}", err=True)
             ctx.exit(EXIT_ERROR)
         except click.exceptions.Exit:
             raise
@@ -38,7 +38,7 @@ class _Group(click.Group):
             # One line in the house style instead of click's usage block.
             where = f"badgesmith {error.ctx.command_path.split(' ', 1)[1]}" if error.ctx and " " in \
                 error.ctx.command_path else "badgesmith"
-            click.echo(f"error [{Code.USAGE.value}]: {error.format_message().rstrip('.')} "
+            say(f"error [{Code.USAGE.value}]: {error.format_message().rstrip('.')} "
                        f"(see `{where} --help`).", err=True)
             ctx.exit(EXIT_ERROR)
         except (click.ClickException, click.Abort):
@@ -51,6 +51,42 @@ class _Group(click.Group):
             ctx.exit(EXIT_BUG)
 
 
+class _Command(click.Command):
+    """A command whose text arguments must be UTF-8 (``_refuse_undecodable``)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _refuse_undecodable(ctx)
+        return super().invoke(ctx)
+
+
+_Group.command_class = _Command
+_Group.group_class = type  # sub-groups (keys, achievement, …) are _Groups with _Commands too
+
+
+def _refuse_undecodable(ctx: click.Context) -> None:
+    """USAGE for an argument holding bytes that are not UTF-8 (Python passes them as surrogate escapes).
+
+    Text (names, e-mails, ids, URLs, dates) must be UTF-8: stored, signed or
+    printed, a surrogate escape would fail deep inside. Paths (``click.Path``
+    parameters, and verify's SOURCE when it names an existing file) are
+    exempt: they only go back to the operating system, so a file named with
+    such bytes can still be read or written.
+    """
+    for param in ctx.command.params:
+        if isinstance(param.type, click.Path):
+            continue
+        value = ctx.params.get(param.name)
+        for text in value if isinstance(value, (list, tuple)) else (value,):
+            if param.name == "source" and isinstance(text, str) and os.path.exists(text):
+                continue  # verify's SOURCE names a file here, not a URL
+            bad = re.search("[\udc80-\udcff]", text) if isinstance(text, str) else None
+            if bad:
+                name = param.opts[0] if param.param_type_name == "option" else param.human_readable_name
+                raise click.UsageError(f"{name} is not UTF-8 text (byte 0x{ord(bad[0]) - 0xdc00:02x} at "
+                                       f"position {bad.start() + 1}): retype it or fix the terminal's encoding",
+                                       ctx)
+
+
 def parse_now(value: str | None) -> datetime:
     """``--now`` as an aware datetime (default: the real clock)."""
     if value is None:
@@ -61,6 +97,14 @@ def parse_now(value: str | None) -> datetime:
     if moment is None:
         raise InputError(Code.USAGE, f"--now {value!r} is not an ISO date-time such as 2026-01-31T12:00:00Z.")
     return moment
+
+
+def say(text: str, *, err: bool = False) -> None:
+    """A line for people. Credential, roster and settings text in it is shown with its control
+    and bidi characters escaped, so it cannot colour the terminal or print a line of its own."""
+    from verifier.report import escape_controls
+
+    click.echo(escape_controls(text), err=err)
 
 
 def print_json(data: Any) -> None:
@@ -187,10 +231,10 @@ def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: st
     save_key(settings.keys_dir, settings.key_id, KeyPair.generate(), passphrase=_passphrase(None))
     issuer = Issuer.open(settings.home)
     ctx.call_on_close(issuer.close)
-    click.echo(f"Created the Badgesmith instance in {settings.home}")
-    click.echo(f"  issuer:   {issuer.did}")
-    click.echo(f"  key:      {settings.keys_dir / settings.key_id}.pem (mode 0600)")
-    click.echo(f"  database: {settings.database_url}")
+    say(f"Created the Badgesmith instance in {settings.home}")
+    say(f"  issuer:   {issuer.did}")
+    say(f"  key:      {settings.keys_dir / settings.key_id}.pem (mode 0600)")
+    say(f"  database: {settings.database_url}")
     click.echo("Next: badgesmith achievement add FILE.toml   (examples: templates/achievements/)")
 
 
@@ -214,7 +258,7 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
     for row in rows:
         mark = "*" if row["current"] else " "
         state = f"retired {row['retired'][:10]}" if row["retired"] else "active"
-        click.echo(f"{mark} {row['key_id']:<10} {row['public_key']}  {state}")
+        say(f"{mark} {row['key_id']:<10} {row['public_key']}  {state}")
 
 
 @keys.command("rotate")
@@ -225,7 +269,7 @@ def keys_rotate(ctx: click.Context) -> None:
 
     issuer = _issuer(ctx)
     new_id = rotate_key(issuer, passphrase=_passphrase(None))
-    click.echo(f"New signing key {new_id}; earlier keys stay published in {issuer.did}'s DID document.")
+    say(f"New signing key {new_id}; earlier keys stay published in {issuer.did}'s DID document.")
 
 
 @main.group()
@@ -240,7 +284,7 @@ def achievement_add(ctx: click.Context, file: Path) -> None:
     """Add or replace an achievement from a TOML definition."""
     issuer = _issuer(ctx)
     added = issuer.add_achievement(file)
-    click.echo(f"Added achievement {added.id}: {added.name} ({added.achievement_type})")
+    say(f"Added achievement {added.id}: {added.name} ({added.achievement_type})")
 
 
 @achievement.command("list")
@@ -257,7 +301,7 @@ def achievement_list(ctx: click.Context, as_json: bool) -> None:
     for r in records:
         ob = r.definition["ob"]
         credits = f"  {ob['creditsAvailable']:g} CEUs" if ob.get("creditsAvailable") is not None else ""
-        click.echo(f"{r.slug:<32} {ob.get('achievementType', ''):<24} {ob['name']}{credits}")
+        say(f"{r.slug:<32} {ob.get('achievementType', ''):<24} {ob['name']}{credits}")
 
 
 @achievement.command("show")
@@ -304,13 +348,13 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
             print_json(result.to_dict())
             return
         verb = "Issued" if result.created else "Already issued (nothing new)"
-        click.echo(f"{verb}: {result.record.id} to {result.record.recipient_name or email}")
-        click.echo(f"  page:  {result.page_url}")
+        say(f"{verb}: {result.record.id} to {result.record.recipient_name or email}")
+        say(f"  page:  {result.page_url}")
         for path in result.files.as_list():
-            click.echo(f"  file:  {path}")
+            say(f"  file:  {path}")
         for award in result.pathways:  # pathways this credential completed (awarded once)
-            click.echo(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
-            click.echo(f"  page:  {award.page_url}")
+            say(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
+            say(f"  page:  {award.page_url}")
         return
     summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, fmt=fmt,
                            suspension=suspendable, progress=sys.stderr.isatty())
@@ -318,13 +362,13 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         print_json(summary.to_dict())
         return
     for problem in summary.skipped:
-        click.echo(f"  skipped {problem}", err=True)
-    click.echo(f"Issued {summary.created} new credential(s), {summary.existing} already issued, "
+        say(f"  skipped {problem}", err=True)
+    say(f"Issued {summary.created} new credential(s), {summary.existing} already issued, "
                f"{len(summary.skipped)} invalid row(s) skipped.")
     if summary.pathway_awards:
-        click.echo(f"Pathways completed: {len(summary.pathway_awards)} certificate(s) awarded "
+        say(f"Pathways completed: {len(summary.pathway_awards)} certificate(s) awarded "
                    f"({', '.join(sorted({a.record.achievement for a in summary.pathway_awards}))}).")
-    click.echo(f"  summary: {summary.summary_csv}")
+    say(f"  summary: {summary.summary_csv}")
 
 
 def _status_command(action: str, help_text: str):
@@ -336,7 +380,7 @@ def _status_command(action: str, help_text: str):
         from issuer.awarding import change_status
 
         record, path = change_status(_issuer(ctx), credential_id, action, reason=reason)
-        click.echo(f"{record.id} is now {record.status}; status list re-signed: {path}")
+        say(f"{record.id} is now {record.status}; status list re-signed: {path}")
 
     return command
 
@@ -360,9 +404,9 @@ def list_credentials(ctx: click.Context, slug: str | None, email: str | None, as
         print_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['issued_on']}  {r['status']:<9} {r['achievement'] or '(VC API)':<28} "
+        say(f"{r['issued_on']}  {r['status']:<9} {r['achievement'] or '(VC API)':<28} "
                    f"{r['recipient'] or '-':<28} {r['id']}")
-    click.echo(f"{len(rows)} credential(s)")
+    say(f"{len(rows)} credential(s)")
 
 
 @main.command()
@@ -399,11 +443,11 @@ def report(ctx: click.Context, since: datetime | None, until: datetime | None, f
     else:
         click.echo("Per achievement:")
         for row in data["by_achievement"]:
-            click.echo(f"  {row['achievement']:<32} {row['credentials']:>6} awarded  {row['ceus']:>8g} CEUs")
+            say(f"  {row['achievement']:<32} {row['credentials']:>6} awarded  {row['ceus']:>8g} CEUs")
         click.echo("Per learner:")
         for row in data["by_learner"]:
             who = row["name"] or row["email"] or row["lookup_key"][:12]
-            click.echo(f"  {who:<32} {row['credentials']:>6} awarded  {row['ceus']:>8g} CEUs")
+            say(f"  {who:<32} {row['credentials']:>6} awarded  {row['ceus']:>8g} CEUs")
 
 
 @main.command()
@@ -428,7 +472,7 @@ def bake(credential: Path, image: Path, output: Path) -> None:
     else:
         raise InputError(Code.CONTAINER_UNKNOWN, f"{image} is not a PNG or SVG image.")
     write_file_atomic(output, baked)
-    click.echo(f"Baked into {output}")
+    say(f"Baked into {output}")
 
 
 @main.command()
@@ -459,7 +503,7 @@ def qr(url: str, output: Path) -> None:
         raise InputError(Code.USAGE, f"{url[:80]!r} is not a web address (http:// or https://): a badge's QR code "
                          "leads to its page.")
     write_file_atomic(output, qr_svg(url) if output.suffix.lower() == ".svg" else qr_png(url))
-    click.echo(f"Wrote {output}")
+    say(f"Wrote {output}")
 
 
 @main.command()
@@ -475,7 +519,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     home = _home(ctx)
     application = create_app({"HOME": str(home)})
-    click.echo(f"Serving {home} on http://{host}:{port}/ (Ctrl+C to stop)")
+    say(f"Serving {home} on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, application, threaded=True, use_reloader=False, use_debugger=False)
 
 
@@ -552,15 +596,15 @@ def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notic
     else:
         for r in rows:
             who = f"{r.recipient_name or '-'} <{r.recipient_email or '?'}>"
-            click.echo(f"{r.expires.date()}  {r.days_left:>5}  {r.label:<18} {r.earned:>6g}/{r.required:<6g} "
+            say(f"{r.expires.date()}  {r.days_left:>5}  {r.label:<18} {r.earned:>6g}/{r.required:<6g} "
                        f"{who:<40} {r.certification}")
         counts = {state: sum(r.state == state for r in rows) for state in ("eligible", "short", "lapsed")}
-        click.echo(f"{len(rows)} certification(s) due within {due_within}: {counts['eligible']} eligible, "
+        say(f"{len(rows)} certification(s) due within {due_within}: {counts['eligible']} eligible, "
                    f"{counts['short']} short of CEUs, {counts['lapsed']} lapsed.")
     for run in runs:  # after a CSV, on stderr: stdout stays one clean table
         where = f"wrote {len(run.sent)} file(s) to {notices}" if run.channel == "file" else \
             f"sent {len(run.sent)} message(s) through {relay.address}"
-        click.echo(f"Notices: {where} ({run.already} already notified this cycle, {run.no_email} without "
+        say(f"Notices: {where} ({run.already} already notified this cycle, {run.no_email} without "
                    f"e-mail, {len(run.refused)} refused).", err=fmt == "csv")
 
 
@@ -591,14 +635,14 @@ def renew_command(ctx: click.Context, credential_id: str | None, all_eligible: b
     for r in results:
         record = r.awarded.record
         note = ", staff override" if r.override else ""
-        click.echo(f"Renewed: {r.previous.credential_id} -> {record.id} for {record.recipient_name or '-'}, "
+        say(f"Renewed: {r.previous.credential_id} -> {record.id} for {record.recipient_name or '-'}, "
                    f"valid {record.valid_from.date()} to {record.valid_until.date() if record.valid_until else '-'} "
                    f"({r.previous.earned:g} of {r.previous.required:g} CEUs{note})")
-        click.echo(f"  page:  {r.awarded.page_url}")
+        say(f"  page:  {r.awarded.page_url}")
         for path in r.awarded.files.as_list():
-            click.echo(f"  file:  {path}")
+            say(f"  file:  {path}")
     if all_eligible:
-        click.echo(f"{len(results)} certification(s) renewed.")
+        say(f"{len(results)} certification(s) renewed.")
 
 
 # -- pathways, learner progress, coordinator reports (issue 7) ---------------------------------
@@ -622,8 +666,8 @@ def pathway_add(ctx: click.Context, file: Path, as_json: bool) -> None:
     if as_json:
         print_json(added.to_dict())
         return
-    click.echo(f"Added pathway {added.id}: {added.name} -> awards {added.awards}")
-    click.echo(f"  requires {describe_pathway(issuer, added)}")
+    say(f"Added pathway {added.id}: {added.name} -> awards {added.awards}")
+    say(f"  requires {describe_pathway(issuer, added)}")
 
 
 @pathway.command("list")
@@ -638,8 +682,8 @@ def pathway_list(ctx: click.Context, as_json: bool) -> None:
         print_json([p.to_dict() for p in pathways])
         return
     for p in pathways:
-        click.echo(f"{p.id:<32} {p.name}  -> {p.awards}")
-    click.echo(f"{len(pathways)} pathway(s)")
+        say(f"{p.id:<32} {p.name}  -> {p.awards}")
+    say(f"{len(pathways)} pathway(s)")
 
 
 @pathway.command("show")
@@ -655,11 +699,11 @@ def pathway_show(ctx: click.Context, pathway_id: str, as_json: bool) -> None:
     if as_json:
         print_json(found.to_dict())
         return
-    click.echo(f"{found.id}: {found.name}")
+    say(f"{found.id}: {found.name}")
     if found.description:
-        click.echo(f"  {found.description}")
-    click.echo(f"  awards:   {found.awards}")
-    click.echo(f"  requires: {describe_pathway(issuer, found)}")
+        say(f"  {found.description}")
+    say(f"  awards:   {found.awards}")
+    say(f"  requires: {describe_pathway(issuer, found)}")
 
 
 @pathway.command("award")
@@ -677,9 +721,9 @@ def pathway_award(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
         print_json({"due": [d.to_dict() for d in due], "issued": [i.record.id for i in issued]})
         return
     for d in due:
-        click.echo(f"{d.completed_on}  {d.pathway:<24} {d.name or '-':<24} {d.email}")
+        say(f"{d.completed_on}  {d.pathway:<24} {d.name or '-':<24} {d.email}")
     verb = "would be awarded (dry run: nothing issued)" if dry_run else f"awarded: {len(issued)} credential(s) issued"
-    click.echo(f"{len(due)} completed pathway(s) {verb}.")
+    say(f"{len(due)} completed pathway(s) {verb}.")
 
 
 @pathway.command("audit")
@@ -696,10 +740,10 @@ def pathway_audit(ctx: click.Context, as_json: bool) -> None:
     for f in findings:
         what = "claimed but not yet issued (issue anything to the learner to finish it)" if f.kind == "pending" \
             else "no longer met: " + "; ".join(f.left)
-        click.echo(f"{f.awarded_on}  {f.pathway:<24} {f.recipient or '-':<24} {f.credential_id or '-'}  {what}")
+        say(f"{f.awarded_on}  {f.pathway:<24} {f.recipient or '-':<24} {f.credential_id or '-'}  {what}")
         if f.withdrawn:
-            click.echo(f"    revoked or suspended components: {', '.join(f.withdrawn)}")
-    click.echo(f"{len(findings)} award(s) to review; nothing was revoked (use `badgesmith revoke ID --reason …`).")
+            say(f"    revoked or suspended components: {', '.join(f.withdrawn)}")
+    say(f"{len(findings)} award(s) to review; nothing was revoked (use `badgesmith revoke ID --reason …`).")
 
 
 @main.command()
@@ -714,19 +758,19 @@ def progress(ctx: click.Context, email: str, as_json: bool) -> None:
     if as_json:
         print_json(data.to_dict())
         return
-    click.echo(f"Progress of {data.name or data.email} on {data.as_of}:")
+    say(f"Progress of {data.name or data.email} on {data.as_of}:")
     for p in data.pathways:
         state = "awarded" if p.awarded else "complete" if p.complete else "in progress"
-        click.echo(f"  {p.name} ({state}) — {p.ceus_counted:g} of {p.ceus_required:g} CEUs counted"
+        say(f"  {p.name} ({state}) — {p.ceus_counted:g} of {p.ceus_required:g} CEUs counted"
                    if p.ceus_required else f"  {p.name} ({state})")
         for c in p.done:
-            click.echo(f"    done: {c.name} ({c.issued_on})")
+            say(f"    done: {c.name} ({c.issued_on})")
         for line in p.left:
-            click.echo(f"    left: {line}")
+            say(f"    left: {line}")
     if not data.pathways:
         click.echo("  (this instance has no pathways)")
     for c in data.expiring:
-        click.echo(f"  expires soon: {c.name} on {c.valid_until.date()}")
+        say(f"  expires soon: {c.name} on {c.valid_until.date()}")
 
 
 def _report_by(issuer, group: str, since: datetime | None, until: datetime | None, fmt: str) -> None:
@@ -742,10 +786,10 @@ def _report_by(issuer, group: str, since: datetime | None, until: datetime | Non
         csv.writer(sys.stdout).writerows(report_csv_rows(data))
     else:
         period = f"{data.since or 'the start'} to {data.until}"
-        click.echo(f"Per {group}, {period} (renewals due {data.renewals_from} to {data.renewals_to}):")
-        click.echo(f"  {'':<36} {'completions':>11} {'CEUs':>9} {'pathways':>8} {'renewals':>8}")
+        say(f"Per {group}, {period} (renewals due {data.renewals_from} to {data.renewals_to}):")
+        say(f"  {'':<36} {'completions':>11} {'CEUs':>9} {'pathways':>8} {'renewals':>8}")
         for r in (*data.rows, data.totals):
-            click.echo(f"  {r.name[:36]:<36} {r.completions:>11} {r.ceus:>9g} {r.pathway_completions:>8} "
+            say(f"  {r.name[:36]:<36} {r.completions:>11} {r.ceus:>9g} {r.pathway_completions:>8} "
                        f"{r.renewals_due:>8}")
 
 
@@ -782,12 +826,12 @@ def transcript(ctx: click.Context, email: str, since: datetime | None, until: da
     if as_json:
         print_json(summary)
         return
-    click.echo(f"Wrote the transcript of {result.learner_name or email} to {output}: "
+    say(f"Wrote the transcript of {result.learner_name or email} to {output}: "
                f"{len(result.records)} credential(s), {result.ceus_total:g} CEUs.")
     for year, total in result.ceus_by_year:
-        click.echo(f"  {year}: {total:g} CEUs")
+        say(f"  {year}: {total:g} CEUs")
     if result.left_out:
-        click.echo(f"  {result.left_out} other credential(s) left out (revoked, suspended, expired, VC-JWT "
+        say(f"  {result.left_out} other credential(s) left out (revoked, suspended, expired, VC-JWT "
                    "or outside the period): marked partial.")
 
 
@@ -816,15 +860,15 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
             return
         for link in links:
             state = f"revoked {link.revoked_at:%Y-%m-%d}" if link.revoked_at else "active"
-            click.echo(f"{link.id:>6}  created {link.created_at:%Y-%m-%d %H:%M}  {state}")
-        click.echo(f"{len(links)} link(s)")
+            say(f"{link.id:>6}  created {link.created_at:%Y-%m-%d %H:%M}  {state}")
+        say(f"{len(links)} link(s)")
         return
     if revoke:
         link = learners.revoke_link(issuer, email, revoke)
         if as_json:
             print_json(row(link))
             return
-        click.echo(f"Link {link.id} revoked: its page now answers 404.")
+        say(f"Link {link.id} revoked: its page now answers 404.")
         return
     token, link = learners.create_link(issuer, email)
     url = learners.learner_page_url(issuer, token)
@@ -832,8 +876,8 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
         print_json({**row(link), "token": token, "url": url})
         return
     click.echo("Learner page link (shown only now; the instance keeps just a hash of it):")
-    click.echo(f"  {url}")
-    click.echo(f"Revoke it with: badgesmith learner-link --email {email} --revoke {token}")
+    say(f"  {url}")
+    say(f"Revoke it with: badgesmith learner-link --email {email} --revoke {token}")
 
 
 @main.group()
@@ -861,9 +905,9 @@ def clients_add(ctx: click.Context, name: str, scopes: str, as_json: bool) -> No
         print_json({"client_id": record.client_id, "client_secret": created.secret, "name": record.name,
                     "scopes": record.scopes.split()})
         return
-    click.echo(f"Created OAuth client {record.name!r} (scopes: {record.scopes})")
-    click.echo(f"  client_id:     {record.client_id}")
-    click.echo(f"  client_secret: {created.secret}")
+    say(f"Created OAuth client {record.name!r} (scopes: {record.scopes})")
+    say(f"  client_id:     {record.client_id}")
+    say(f"  client_secret: {created.secret}")
     click.echo("The secret is shown only now: store it safely (Badgesmith keeps only a hash).")
 
 
@@ -880,8 +924,8 @@ def clients_list(ctx: click.Context, as_json: bool) -> None:
         return
     for row in rows:
         state = "revoked" if row["revoked_at"] else "active"
-        click.echo(f"{row['client_id']}  {state:<8} {' '.join(row['scopes']):<13} {row['name']}")
-    click.echo(f"{len(rows)} client(s)")
+        say(f"{row['client_id']}  {state:<8} {' '.join(row['scopes']):<13} {row['name']}")
+    say(f"{len(rows)} client(s)")
 
 
 @clients.command("revoke")
@@ -890,7 +934,7 @@ def clients_list(ctx: click.Context, as_json: bool) -> None:
 def clients_revoke(ctx: click.Context, client: str) -> None:
     """Revoke a client (by name or client id): its tokens stop working at once."""
     record = _clients(ctx).revoke(client)
-    click.echo(f"Revoked OAuth client {record.name!r} ({record.client_id}).")
+    say(f"Revoked OAuth client {record.name!r} ({record.client_id}).")
 
 
 def _passphrase(variable: str | None) -> str | None:

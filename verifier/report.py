@@ -7,6 +7,7 @@ check failed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,29 @@ CHECK_ORDER = ("container", "json", "context", "schema", "proof", "validity", "s
                "issuer_trust", "recipient")
 
 PASSED, FAILED, SKIPPED, WARNING = "passed", "failed", "skipped", "warning"
+
+# Characters a terminal would act on instead of showing: C0 controls (a carriage return
+# rewrites the line, ESC starts colour and cursor sequences), DEL, C1 controls (U+009B is
+# a CSI to some terminals), the Unicode line separators, and the bidi controls that show
+# text in another order than it is written (U+202E, U+2066–U+2069, and the marks).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _SHORT_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every control and bidi character written as an escape (``\\r``, ``\\x1b``, ``\\u202e``).
+
+    For text shown to people on a terminal, where credential text must not
+    move the cursor, colour the output, start a new line that looks like a
+    check, or reverse what follows. JSON output is never escaped this way.
+    """
+    return _CONTROLS.sub(_escape, text) if _CONTROLS.search(text) else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +93,10 @@ class Report:
         return data
 
     def headline(self) -> str:
-        """One plain sentence: the verdict first."""
+        """One plain sentence: the verdict first (credential text in it has its controls escaped)."""
+        return escape_controls(self._headline())
+
+    def _headline(self) -> str:
         summary = self.credential or {}
         if self.verified and summary.get("type") == "VerifiablePresentation":
             count = summary.get("credentials") or 0
@@ -98,7 +125,11 @@ class Report:
         return "Not verified."
 
     def to_text(self, *, colour: bool = False) -> str:
-        """The CLI's output for people: a verdict line, then one line per check."""
+        """The CLI's output for people: a verdict line, then one line per check.
+
+        Every piece of text that comes from the credential (messages quote it)
+        goes through ``escape_controls``: one line per check, whatever it says.
+        """
         marks = {PASSED: "✓", FAILED: "✗", SKIPPED: "-", WARNING: "!"}
         colours = {PASSED: "32", FAILED: "31", SKIPPED: "90", WARNING: "33"}
         head = self.headline()
@@ -109,13 +140,13 @@ class Report:
             mark = marks.get(c.outcome, "?")
             if colour:
                 mark = f"\033[{colours.get(c.outcome, '0')}m{mark}\033[0m"
-            lines.append(f"  {mark} {c.check:<13} {c.message}")
+            lines.append(f"  {mark} {c.check:<13} {escape_controls(c.message)}")
         for cid, report in self.embedded:
-            lines.append(f"  embedded {cid}:")
+            lines.append(f"  embedded {escape_controls(cid)}:")
             lines.extend("    " + line for line in report.to_text(colour=colour).splitlines())
         for warning in self.warnings:
-            lines.append(f"  ! {warning}")
+            lines.append(f"  ! {escape_controls(warning)}")
         return "\n".join(lines)
 
 
-__all__ = ["CHECK_ORDER", "Check", "FAILED", "PASSED", "Report", "SKIPPED", "WARNING"]
+__all__ = ["CHECK_ORDER", "Check", "FAILED", "PASSED", "Report", "SKIPPED", "WARNING", "escape_controls"]
