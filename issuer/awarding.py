@@ -159,10 +159,9 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
     go to worker processes and are made while the next rows are signed; a
     re-run rewrites any that are missing.
     """
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import Future
 
-    pool = ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), mp_context=_pool_context()) \
-        if len(rows) >= _POOL_MIN_ROWS else None
+    pool, lifeline = _start_pool() if len(rows) >= _POOL_MIN_ROWS else (None, ())
     pending: list[tuple[Any, CredentialRecord, bool, str, Future | CredentialFiles]] = []
 
     def start(batch: list) -> None:
@@ -204,15 +203,43 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
         if pool is not None:
             pool.shutdown(wait=True)  # files of every stored credential get written, even on an error
             os.sync()  # the workers skipped a sync per file; one for the whole run
+        for end in lifeline:
+            end.close()
 
 
-def _pool_context():
-    # forkserver: workers never inherit the registry's open connections or
-    # the progress bar's thread, unlike fork.
+def _start_pool():
+    """A pool of file-writing workers that exit when this process dies, and the lifeline they watch.
+
+    forkserver (spawn where there is none): workers never inherit the
+    registry's open connections or the progress bar's thread, unlike fork.
+    Each worker gets the read end of a pipe whose only write end stays here:
+    when this process dies, even by SIGKILL, the worker reads end-of-file and
+    exits, instead of waiting forever on a task queue it holds open itself.
+    (The forkserver exits on its own when this process dies.)
+    """
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    reader, writer = context.Pipe(duplex=False)
+    pool = ProcessPoolExecutor(max_workers=min(2, os.cpu_count() or 1), mp_context=context,
+                               initializer=_exit_with_parent, initargs=(reader,))
+    return pool, (reader, writer)
+
+
+def _exit_with_parent(lifeline) -> None:
+    """Worker initializer: a daemon thread that ends the worker once the lifeline's writer is gone."""
+    import threading
+
+    def watch() -> None:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def publish_status_lists(issuer: Issuer) -> list[Path]:
