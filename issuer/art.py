@@ -1,7 +1,7 @@
 """Badge art for achievements that come without an image: one design, SVG and PNG.
 
 A rosette with two ribbon tails: the achievement type on top, the name
-(wrapped to at most three lines) in the middle, the credits below it, and
+(wrapped to three lines, or up to five in a smaller size) in the middle, the credits below it, and
 the issuer's name on a banner. The geometry and the text layout are worked
 out once here and shared by the Jinja SVG template
 (``templates/badge_art/badge.svg.j2``, autoescaped) and the Pillow drawing,
@@ -24,13 +24,16 @@ import jinja2
 from PIL import Image, ImageDraw, ImageFont
 
 import templates
+from verifier.wording import achievement_type_label
 
 SIZE = 400
 _CX, _CY = 200, 168
 _OUTER, _INNER = 160, 136
-_MAX_LINES = 3
+_MAX_LINES = 5
 _NAME_WIDTH = 232  # pixels of the face a name line may use
 _BANNER_WIDTH = 300
+_TYPE_WIDTH = 200  # the chord of the face at the type line, less a margin
+_MAX_TYPE_CHARS = 32
 _SUPERSAMPLE = 2  # the PNG is drawn at 2x and scaled down: smooth edges
 _FONT_NAMES = ("DejaVuSans-Bold.ttf", "DejaVuSans.ttf", "LiberationSans-Bold.ttf",
                "LiberationSans-Regular.ttf", "FreeSansBold.ttf", "Arial Bold.ttf", "Arial.ttf")
@@ -87,8 +90,8 @@ def render_badge_png(name: str, achievement_type: str | None = None,
         _text(draw, design["credits"], design["credits_y"], design["credits_size"],
               palette["text"])
     draw.polygon(scaled(design["banner"]), fill=palette["ribbon"])
-    if design["issuer_name"]:
-        _text(draw, design["issuer_name"], design["issuer_y"], design["issuer_size"], "#ffffff")
+    for line in design["issuer_lines"]:
+        _text(draw, line["text"], line["y"], design["issuer_size"], "#ffffff")
     image = image.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, format="PNG")
@@ -118,19 +121,20 @@ def _design(name: str, achievement_type: str | None, credits: str | float | None
     first = _CY - (len(lines) - 1) * name_size * 0.6 + name_size * 0.35
     palette = dict(_PALETTES.get(re.sub(r"[^a-z]", "", label.lower()), _DEFAULT_PALETTE))
     palette["text"] = palette["ring"]
-    issuer_size = 15
-    issuer = _fit(_clean(issuer_name), issuer_size, _BANNER_WIDTH - 40, bold=False)
+    issuer_size, issuer_lines = _banner_lines(_clean(issuer_name))
     return {
         "size": SIZE, "cx": _CX, "cy": _CY, "inner_radius": _INNER, "ring_width": 5,
         "palette": palette, "name": name,
-        "achievement_type": _fit(label.upper(), 14, 170, bold=True), "type_y": _CY - 84,
-        "type_size": 14,
+        "achievement_type": label.upper(), "type_y": _CY - 84,
+        "type_size": _shrink(label.upper(), 14, _TYPE_WIDTH),
         "name_size": name_size,
         "name_lines": [{"text": line, "y": round(first + i * name_size * 1.2, 1)}
                        for i, line in enumerate(lines)],
         "credits": _fit(credit_text, 16, 170, bold=False), "credits_y": _CY + 92,
         "credits_size": 16,
-        "issuer_name": issuer, "issuer_y": 312, "issuer_size": issuer_size,
+        "issuer_name": " ".join(issuer_lines), "issuer_size": issuer_size,
+        "issuer_lines": [{"text": line, "y": 312 if len(issuer_lines) == 1 else 301 + i * 13}
+                         for i, line in enumerate(issuer_lines)],
         "rosette": _star(_CX, _CY, _OUTER, _OUTER - 12, 28),
         "tails": [_points([(150, 250), (198, 270), (160, 392), (140, 368), (112, 380)]),
                   _points([(250, 250), (202, 270), (240, 392), (260, 368), (288, 380)])],
@@ -145,13 +149,37 @@ def _clean(text: str | None) -> str:
 
 
 def _type_label(achievement_type: str | None) -> str:
-    raw = (achievement_type or "Achievement").removeprefix("ext:")
-    return _clean(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", raw)) or "Achievement"
+    label = _clean(achievement_type_label(achievement_type) or "Achievement")
+    if len(label) > _MAX_TYPE_CHARS:  # an extension type may be any length: keep whole words
+        label = textwrap.shorten(label, _MAX_TYPE_CHARS, placeholder="…")
+    return label
+
+
+def _banner_lines(name: str) -> tuple[int, list[str]]:
+    """The issuer's name on the banner: one line down to 12 px, else two lines of 11 px (the second cut)."""
+    width = _BANNER_WIDTH - 30
+    for size in (15, 14, 13, 12):
+        if _font(size, False).getlength(name) <= width:
+            return size, [name] if name else []
+    font = _font(11, False)
+    words, first = name.split(), ""
+    while words and font.getlength((first + " " + words[0]).strip()) <= width:
+        first = (first + " " + words.pop(0)).strip()
+    if not first:  # one very long word
+        return 11, [_fit(name, 11, width, bold=False)]
+    return 11, [first, _fit(" ".join(words), 11, width, bold=False)]
+
+
+def _shrink(text: str, size: int, width: int) -> int:
+    """The largest font size, down to 8, at which ``text`` (bold, letter-spaced 2) fits ``width`` pixels."""
+    while size > 8 and _font(size, True).getlength(text) + 2 * len(text) > width:
+        size -= 1
+    return size
 
 
 def _wrap(name: str) -> tuple[int, list[str]]:
-    """The largest font size (26 down to 14) at which the name fits in three lines."""
-    for size in (26, 24, 22, 20, 18, 16, 14):
+    """The largest font size (26 down to 12) at which the name fits: three lines, then up to five."""
+    for size in (26, 24, 22, 20, 18, 17, 16, 15, 14, 13, 12):
         font = _font(size, bold=True)
         width = max(4, int(_NAME_WIDTH / (size * 0.62)))  # a first guess in characters
         while width > 3:
@@ -159,10 +187,10 @@ def _wrap(name: str) -> tuple[int, list[str]]:
             if all(font.getlength(line) <= _NAME_WIDTH for line in lines):
                 break
             width -= 1
-        if len(lines) <= _MAX_LINES:
+        if len(lines) <= (3 if size >= 16 else _MAX_LINES):
             return size, lines
     lines = textwrap.wrap(name, width=width, break_long_words=True)
-    return 14, lines[: _MAX_LINES - 1] + [_fit(" ".join(lines[_MAX_LINES - 1 :]), 14,
+    return 12, lines[: _MAX_LINES - 1] + [_fit(" ".join(lines[_MAX_LINES - 1 :]), 12,
                                                _NAME_WIDTH, bold=True)]
 
 
@@ -199,14 +227,14 @@ def _environment() -> jinja2.Environment:
 
 @lru_cache(maxsize=32)
 def _font(size: int, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    path = _font_path(bold)
+    path = font_path(bold)
     if path is not None:
         return ImageFont.truetype(str(path), size)
     return ImageFont.load_default(size=size)
 
 
 @lru_cache(maxsize=2)
-def _font_path(bold: bool) -> Path | None:
+def font_path(bold: bool) -> Path | None:
     """A TrueType sans font from the system, bold first when asked; None if there is none."""
     names = _FONT_NAMES if bold else tuple(n for n in _FONT_NAMES if "Bold" not in n)
     found: dict[str, Path] = {}
@@ -218,4 +246,4 @@ def _font_path(bold: bool) -> Path | None:
     return next((found[n] for n in names if n in found), None)
 
 
-__all__ = ["SIZE", "render_badge_png", "render_badge_svg"]
+__all__ = ["SIZE", "font_path", "render_badge_png", "render_badge_svg"]

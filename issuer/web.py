@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +16,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from errors import Code, NotFound
+from issuer.badge_state import badge_state
 from issuer.bake import bake_png
+from issuer.certificate import PAPERS, certificate_pdf, certificate_text, credential_code
 from issuer.documents import signed_status_list
 from issuer.issuing import Issuer
 from issuer.models import CredentialRecord
@@ -78,25 +79,19 @@ def _credential_dict(record: CredentialRecord) -> dict[str, Any]:
     return credential_from_jwt_payload(decode_jwt(record.credential)[1])
 
 
-def live_status(record: CredentialRecord, now: datetime) -> tuple[str, str]:
-    """(state, sentence): active / revoked / suspended / expired / not yet valid, from the registry."""
-    if record.status == "revoked":
-        return "revoked", "Revoked by the issuer."
-    if record.status == "suspended":
-        return "suspended", "Suspended by the issuer (it may be reinstated)."
-    if record.valid_until is not None and record.valid_until < now:
-        return "expired", f"Expired on {record.valid_until:%d %B %Y}."
-    if record.valid_from > now:
-        return "pending", f"Not valid until {record.valid_from:%d %B %Y}."
-    return "active", "Valid."
+def linkedin_url(summary: dict[str, Any], page_url: str, credential_id: str,
+                 organization_id: str | None = None) -> str:
+    """LinkedIn's add-to-profile link for a certification (name, organisation, dates, id, URL).
 
-
-def linkedin_url(summary: dict[str, Any], page_url: str, credential_id: str) -> str:
-    """LinkedIn's add-to-profile link for a certification (name, organisation, dates, id, URL)."""
+    With the brand's LinkedIn organization id the certification links to the association's page.
+    """
     params: dict[str, Any] = {"startTask": "CERTIFICATION_NAME",
                               "name": summary.get("name") or (summary.get("achievement") or {}).get("name") or "",
-                              "organizationName": (summary.get("issuer") or {}).get("name") or "",
                               "certUrl": page_url, "certId": credential_id}
+    if organization_id:
+        params["organizationId"] = organization_id
+    else:
+        params["organizationName"] = (summary.get("issuer") or {}).get("name") or ""
     start = parse_datetime(summary.get("validFrom"))
     if start:
         params.update(issueYear=start.year, issueMonth=start.month)
@@ -111,11 +106,14 @@ def _page_context(record: CredentialRecord) -> dict[str, Any]:
     credential = _credential_dict(record)
     summary = summarize(credential)
     page_url = issuer.credential_page(record.id)
-    state, sentence = live_status(record, issuer.now())
+    standing = badge_state(record, issuer.now(), issuer.registry)
     uid = record.id.removeprefix("urn:uuid:")
+    brand = issuer.settings.public_brand
     return {
-        "record": record, "summary": summary, "page_url": page_url, "state": state, "state_sentence": sentence,
-        "uid": uid, "linkedin": linkedin_url(summary, page_url, record.id),
+        "record": record, "summary": summary, "page_url": page_url, "standing": standing,
+        "state": standing.state, "state_sentence": standing.sentence, "uid": uid,
+        "code": credential_code(record.id),
+        "linkedin": linkedin_url(summary, page_url, record.id, brand.linkedin_organization_id),
         "image_url": url_for("issuer.achievement_image_file", slug=record.achievement, kind="png",
                              _external=True),
         "verify_url": url_for("verify.verify_page", credential=uid),
@@ -190,12 +188,32 @@ def credential_qr(credential_uuid: str, kind: str) -> Response:
 
 
 @bp.get("/credentials/<credential_uuid>/certificate")
-def credential_certificate(credential_uuid: str) -> str:
-    """A printable certificate (A4 / Letter) with the QR code."""
+def credential_certificate(credential_uuid: str) -> Any:
+    """The certificate as a web page (it matches the PDF; A4 or Letter landscape when printed)."""
     record = _record(credential_uuid)
     if record.achievement is None:
         abort(404)
-    return render_template("credentials/certificate.html", **_page_context(record))
+    context = _page_context(record)
+    context["certificate"] = certificate_text(context["summary"], record.id, context["page_url"])
+    response = Response(render_template("credentials/certificate.html", **context))
+    response.headers["Cache-Control"] = "no-cache"  # a revocation must show at once
+    return response
+
+
+@bp.get("/credentials/<credential_uuid>/certificate.pdf")
+def credential_certificate_pdf(credential_uuid: str) -> Response:
+    """The certificate as a PDF: ``?paper=a4`` (default) or ``letter``, landscape."""
+    record = _record(credential_uuid)
+    paper = request.args.get("paper", "a4").lower()
+    if record.achievement is None or paper not in PAPERS:
+        abort(404)
+    context = _page_context(record)
+    text = certificate_text(context["summary"], record.id, context["page_url"])
+    data = certificate_pdf(text, _issuer().settings.public_brand, context["standing"], paper=paper)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{file_stem(record)}-certificate-{paper}.pdf"'
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/issuer")
@@ -295,4 +313,4 @@ def status_list(purpose: str, seq: int) -> Response:
     return response
 
 
-__all__ = ["bp", "linkedin_url", "live_status"]
+__all__ = ["bp", "linkedin_url"]

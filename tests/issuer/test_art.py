@@ -34,11 +34,26 @@ def test_render_badge_svg_escapes_markup_in_every_field():
     assert "A&B <Library>" in _texts(svg)
 
 
-def test_render_badge_svg_wraps_a_long_name_to_at_most_three_lines():
+def _name_lines(svg: bytes) -> list[str]:
+    texts = [t for t in ET.fromstring(svg).iter(f"{SVG}text") if t.get("font-weight") == "bold" and len(t)]
+    return [span.text for span in texts[0].iter(f"{SVG}tspan")]
+
+
+def test_render_badge_svg_wraps_a_long_name_whole_in_at_most_five_lines():
     name = "Advanced Reference Interview Techniques for Public and Academic Libraries in Practice"
-    tspans = list(ET.fromstring(render_badge_svg(name, "Certification", None, "X")).iter(f"{SVG}tspan"))
-    assert 2 <= len(tspans) <= 3
-    assert all(len(t.text) <= 40 for t in tspans)
+    lines = _name_lines(render_badge_svg(name, "Certification", None, "X"))
+    assert 2 <= len(lines) <= 5 and " ".join(lines) == name
+    assert all(len(line) <= 40 for line in lines)
+
+
+def test_render_badge_svg_fits_a_very_long_name_type_and_issuer_whole():
+    name = "Lakeshore Library Association Annual Conference 2025 — Certificate of Attendance"
+    issuer = "Lakeshore Library Association — Youth Services Division"
+    svg = render_badge_svg(name, "CertificateOfCompletion", "0.6 CEUs", issuer)
+    assert " ".join(_name_lines(svg)) == name, "wrapped in a smaller size, not cut"
+    texts = _texts(svg)
+    assert "CERTIFICATE OF COMPLETION" in texts and "…" not in "".join(texts)
+    assert issuer.split()[-1] in texts[-1]
 
 
 def test_render_badge_svg_humanises_types_and_numeric_credits():

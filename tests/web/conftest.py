@@ -216,3 +216,35 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+def build_state_site(home: Path, base_url: str) -> dict[str, str]:
+    """A demo instance with a badge in every state; returns page URLs by state name.
+
+    active course and certification (Jane Doe, Sam Lee), revoked (Alex Kim, demo), suspended (with a
+    reason), expired (a certification awarded four years ago, valid for three) and the verify page.
+    """
+    from datetime import date
+
+    from issuer.awarding import change_status, issue_single
+    from issuer.demo import run_demo
+    from issuer.issuing import IssueRequest, Issuer
+
+    demo = run_demo(home, base_url=base_url, echo=lambda _: None)
+    issuer = Issuer.open(demo.home)
+    try:
+        today = date.today()
+        suspended = issue_single(issuer, "inclusive-teen-programming", IssueRequest(
+            email="pat.morgan@example.org", name="Pat Morgan", date=today), suspension=True)
+        if suspended.record.status != "suspended":
+            change_status(issuer, suspended.record.id, "suspend",
+                          reason="Attendance records are being checked")
+        expired = issue_single(issuer, "certified-youth-services-librarian", IssueRequest(
+            email="robin.ellis@example.org", name="Robin Ellis", date=today.replace(year=today.year - 4)))
+        long_name = issue_single(issuer, "annual-conference-2025", IssueRequest(
+            email="maximiliana.wolfeschlegelsteinhausen@example.org",
+            name="Maximiliana Wolfeschlegelsteinhausen-Bergerdorff", date=today))
+    finally:
+        issuer.close()
+    return {**demo.pages, "suspended": suspended.page_url, "expired": expired.page_url,
+            "attendance": long_name.page_url}
