@@ -2,7 +2,8 @@
 
 Badgesmith hashes the *normalised* address (stripped, NFC, lower-cased), so a
 learner who types ``Ana@Example.org`` on the verify page still matches. The
-hash format itself belongs to the reader, ``verifier.recipient``.
+hash format and the normal form belong to the reader, ``verifier.recipient``;
+this side adds the check that an address is usable at all.
 
 Two different digests, for two different readers:
 
@@ -20,11 +21,10 @@ import hashlib
 import hmac
 import re
 import secrets
-import unicodedata
 from typing import Any
 
 from errors import Code, ConfigError, InputError
-from verifier.recipient import identity_hash
+from verifier.recipient import identity_hash, normalise_email as _normal_form
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit, minus the angle brackets
 SALT_BYTES = 16
@@ -43,10 +43,10 @@ def _invalid(text: str, why: str) -> InputError:
 
 
 def normalise_email(text: str) -> str:
-    """The address stripped, NFC-normalised and lower-cased; ``InputError`` RECIPIENT_INVALID if unusable."""
+    """The address in the verifier's normal form (stripped, NFC, lower-cased); RECIPIENT_INVALID if unusable."""
     if not isinstance(text, str):
         raise InputError(Code.RECIPIENT_INVALID, "An e-mail address must be text.", field="email")
-    email = unicodedata.normalize("NFC", text.strip()).lower()
+    email = _normal_form(text)
     if not email:
         raise _invalid(text, "it is empty")
     if len(email) > MAX_EMAIL_LENGTH:

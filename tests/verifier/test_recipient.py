@@ -74,3 +74,45 @@ def test_matches_subject_accepts_a_list_or_a_single_identifier():
     assert matches_subject({"identifier": identity}, "ana@example.org")
     assert not matches_subject({"identifier": [name]}, "ana@example.org")
     assert not matches_subject({"id": "did:example:1"}, "ana@example.org")
+
+
+# -- one normal form for both sides (issue 12) ---------------------------------------------------------------
+
+NFC, NFD = "jos\u00e9@example.org", "jose\u0301@example.org"
+
+
+def test_normalise_email_is_stripped_nfc_lower_case():
+    from verifier.recipient import normalise_email
+
+    assert normalise_email(f"  {NFD.upper()}\n") == NFC
+    assert normalise_email("STRASSE@EXAMPLE.ORG") == "strasse@example.org"
+    assert normalise_email("Straße@example.org") == "straße@example.org"  # lower, not casefold: hashes stay as issued
+
+
+def test_issuer_normalises_with_the_verifiers_function():
+    from issuer.recipient import normalise_email as issuing
+    from verifier.recipient import normalise_email as reading
+
+    for typed in (NFD, NFD.upper(), f" {NFC} ", "Ana@Example.ORG"):
+        assert issuing(typed) == reading(typed)
+
+
+def test_matches_identity_an_nfd_address_matches_a_hash_of_the_nfc_form():
+    identity = _identity(identity_hash(NFC, "pepper"), "pepper")
+    assert matches_identity(identity, NFD) and matches_identity(identity, NFD.upper())
+
+
+def test_matches_identity_an_issuer_that_hashed_nfd_as_typed_still_matches():
+    assert matches_identity(_identity(identity_hash(NFD, "s"), "s"), NFD)
+
+
+def test_matches_identity_plaintext_compares_normal_forms():
+    assert matches_identity(_identity(NFC, hashed=False), NFD)
+    assert matches_identity(_identity(NFD.upper(), hashed=False), NFC)
+
+
+def test_matches_subject_a_mailto_id_matches_in_normal_form():
+    assert matches_subject({"id": "mailto:Jos%C3%A9@Example.org"}, NFD)
+    assert matches_subject({"id": f"MAILTO:{NFD}?subject=x"}, NFC)
+    assert not matches_subject({"id": "mailto:bo@example.org"}, NFC)
+    assert not matches_subject({"id": f"https://example.org/{NFC}"}, NFC)
