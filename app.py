@@ -27,6 +27,7 @@ from errors import BadgesmithError, Code, ConfigError
 from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier import safe_toml
 from verifier.report import Report
+from verifier.uploads import CappedRequest
 from issuer.instance import MAX_SETTINGS_BYTES
 from issuer.brand import Brand
 from issuer.learners import bp as learners_bp
@@ -100,6 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Badgesmith web app: defaults, then the instance settings, then ``config``."""
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(TEMPLATES / "static"),
                 static_url_path="/static")
+    app.request_class = CappedRequest  # a chunked body over MAX_CONTENT_LENGTH is a 413, never cut short
     app.config.update(DEFAULTS)
     overrides = dict(config or {})
     # An explicit HOME (even None: "no instance", as tests use) wins over the environment.
