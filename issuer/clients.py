@@ -2,7 +2,9 @@
 
 - A client has a random id, a random secret shown once (only a salted scrypt
   hash is stored, compared in constant time) and scopes: ``issue`` and/or
-  ``status``.
+  ``status``. An unknown or revoked client id costs one scrypt of the same
+  parameters as a known one (a dummy hash), so timing does not tell which
+  client ids exist.
 - ``POST /oauth/token`` (client credentials grant) hands out short-lived
   bearer tokens: stateless, HMAC-SHA256-signed with a key derived from the
   instance's secret, carrying client id, scopes, audience and expiry. Any
@@ -39,8 +41,8 @@ TOKEN_TTL = 600  # seconds: long enough for a batch, short enough that a leaked 
 _TOKEN_PREFIX = "bst1"
 _SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}  # ~16 MiB and ~40 ms per check: slow for guessing, fine per token
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
-# Hashed when the client id is unknown, so a wrong id costs as long as a wrong secret.
-_DUMMY_HASH = "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+_CLIENT_ID = re.compile(r"^[\x21-\x7e]{1,100}$")  # what is worth a database lookup (ids are 32 hex digits)
+Kdf = Callable[..., bytes]  # hashlib.scrypt's signature: (password, *, salt, n, r, p, dklen) -> bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,23 +76,27 @@ class Grant:
     scopes: frozenset[str]
 
 
-def hash_secret(secret: str, *, salt: bytes | None = None) -> str:
+def hash_secret(secret: str, *, salt: bytes | None = None, kdf: Kdf = hashlib.scrypt) -> str:
     """``scrypt$n$r$p$salt$hash`` of ``secret`` with a fresh 16-byte salt."""
     salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
+    digest = kdf(secret.encode("utf-8"), salt=salt, dklen=32, **_SCRYPT)
     return "scrypt${n}${r}${p}$".format(**_SCRYPT) + f"{_b64(salt)}${_b64(digest)}"
 
 
-def secret_matches(secret: str, stored: str) -> bool:
+def secret_matches(secret: str, stored: str, *, kdf: Kdf = hashlib.scrypt) -> bool:
     """True when ``secret`` hashes to ``stored`` (constant-time comparison)."""
     try:
         kind, n, r, p, salt, digest = stored.split("$")
         expected = _unb64(digest)
-        actual = hashlib.scrypt(secret.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r), p=int(p),
-                                dklen=len(expected))
+        actual = kdf(secret.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected))
     except (ValueError, TypeError):
         return False
     return kind == "scrypt" and hmac.compare_digest(actual, expected)
+
+
+# Checked when the client id is unknown or revoked: the same scrypt cost as a real client's hash, so a
+# wrong id takes as long as a wrong secret. No secret hashes to it (its digest is not scrypt output).
+_DUMMY_HASH = "scrypt${n}${r}${p}$".format(**_SCRYPT) + "A" * 22 + "$" + "A" * 43  # 16 and 32 zero bytes
 
 
 def parse_scopes(value: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -106,17 +112,20 @@ class Clients:
     """The OAuth clients of one issuer, and the tokens they are given."""
 
     def __init__(self, registry: Registry, issuer_id: int, *, secret: bytes, audience: str,
-                 now: Callable[[], datetime], ttl: int = TOKEN_TTL) -> None:
-        """``secret`` is the instance secret the token key is derived from; ``audience`` the base URL."""
+                 now: Callable[[], datetime], ttl: int = TOKEN_TTL, kdf: Kdf = hashlib.scrypt) -> None:
+        """``secret`` is the instance secret the token key is derived from; ``audience`` the base URL;
+        ``kdf`` hashes client secrets (``hashlib.scrypt``; tests count its calls)."""
         self.registry, self.issuer_id, self.audience, self.now, self.ttl = registry, issuer_id, audience, now, ttl
+        self.kdf = kdf
         # A key of its own, derived (not the lookup key itself): tokens and recipient lookup never share one.
         self._key = hmac.new(secret, b"badgesmith/oauth-access-token/v1", hashlib.sha256).digest()
 
     @classmethod
-    def for_issuer(cls, issuer: Any, *, now: Callable[[], datetime] | None = None, ttl: int = TOKEN_TTL) -> Clients:
+    def for_issuer(cls, issuer: Any, *, now: Callable[[], datetime] | None = None, ttl: int = TOKEN_TTL,
+                   kdf: Kdf = hashlib.scrypt) -> Clients:
         """The clients of ``issuer`` (an ``issuer.issuing.Issuer``): its registry, secret and base URL."""
         return cls(issuer.registry, issuer.issuer_id, secret=issuer.settings.lookup_secret,
-                   audience=issuer.settings.url, now=now or issuer.now, ttl=ttl)
+                   audience=issuer.settings.url, now=now or issuer.now, ttl=ttl, kdf=kdf)
 
     # -- clients ------------------------------------------------------------------------
 
@@ -130,7 +139,7 @@ class Clients:
             raise InputError(Code.USAGE, f"Give the client at least one scope: {', '.join(SCOPES)}.")
         secret = secrets.token_urlsafe(32)
         row = ClientRow(issuer_id=self.issuer_id, client_id=secrets.token_hex(16), name=name,
-                        secret_hash=hash_secret(secret), scopes=" ".join(granted), created_at=self.now())
+                        secret_hash=hash_secret(secret, kdf=self.kdf), scopes=" ".join(granted), created_at=self.now())
         with self.registry.session() as s:
             if s.scalar(select(ClientRow.id).where(ClientRow.issuer_id == self.issuer_id, ClientRow.name == name)):
                 raise Conflict(Code.CLIENT_EXISTS, f"There is already a client named {name!r}; pick another name.")
@@ -168,9 +177,14 @@ class Clients:
 
     def token(self, client_id: str, client_secret: str, *, scope: str | None = None,
               audience: str | None = None) -> Token:
-        """A bearer token for a client that proves its secret (RFC 6749 §4.4 client credentials)."""
-        record = self._active(client_id) if client_id else None
-        if not secret_matches(client_secret or "", record.secret_hash if record else _DUMMY_HASH) or record is None:
+        """A bearer token for a client that proves its secret (RFC 6749 §4.4 client credentials).
+
+        Exactly one scrypt runs whether or not the client exists (a dummy hash of
+        the same cost stands in), so the answer's timing does not reveal client ids.
+        """
+        record = self._active(client_id) if isinstance(client_id, str) and _CLIENT_ID.match(client_id) else None
+        secret = client_secret if isinstance(client_secret, str) else ""
+        if not secret_matches(secret, record.secret_hash if record else _DUMMY_HASH, kdf=self.kdf) or record is None:
             raise _oauth(AuthError(Code.UNAUTHORIZED, "The client id or secret is wrong, or the client was revoked."),
                          "invalid_client", {"WWW-Authenticate": 'Basic realm="badgesmith"'})
         allowed = record.scopes.split()

@@ -2,7 +2,8 @@
 
 Verification is the expensive thing the public web app does (canonicalisation,
 signature checks, status-list fetches), so ``POST /verify`` and
-``POST /api/verify`` take a token per request. Dependency-free and thread-safe;
+``POST /api/verify`` take a token per request; so does ``POST /oauth/token``
+(per address and per client id: each attempt costs a scrypt). Dependency-free and thread-safe;
 each server process keeps its own buckets (with N gunicorn workers a client
 gets up to N times the rate — a front proxy is the place for a global limit).
 """
@@ -27,9 +28,8 @@ class RateLimited(BadgesmithError):
 
     http_status = 429
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(Code.RATE_LIMITED,
-                         f"Too many verification requests; please try again in {retry_after} seconds.",
+    def __init__(self, retry_after: int, *, what: str = "verification requests") -> None:
+        super().__init__(Code.RATE_LIMITED, f"Too many {what}; please try again in {retry_after} seconds.",
                          retry_after=retry_after)
         self.retry_after = retry_after
 
@@ -62,8 +62,9 @@ class RateLimiter:
     """
 
     def __init__(self, rate: Rate, *, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 10_000) -> None:
-        self.rate = rate
+                 max_keys: int = 10_000, what: str = "verification requests") -> None:
+        """``what`` names the requests in the 429 message ("token requests")."""
+        self.rate, self.what = rate, what
         self._clock = clock
         self._max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
@@ -82,7 +83,7 @@ class RateLimiter:
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
                 wait = (1.0 - tokens) * self.rate.period / self.rate.capacity
-                raise RateLimited(max(1, math.ceil(wait)))
+                raise RateLimited(max(1, math.ceil(wait)), what=self.what)
             self._buckets[key] = (tokens - 1.0, now)
             if len(self._buckets) > self._max_keys:
                 self._prune(now)
@@ -94,13 +95,13 @@ class RateLimiter:
                 del self._buckets[key]
 
 
-def limiter_from_config(value: object) -> RateLimiter | None:
+def limiter_from_config(value: object, *, what: str = "verification requests") -> RateLimiter | None:
     """The limiter for a ``RATE_LIMIT`` setting; None (no limit) for ``None``, ``""``, ``"off"``."""
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "off", "none", "0")):
         return None
     if isinstance(value, RateLimiter):
         return value
-    return RateLimiter(Rate.from_text(str(value)))
+    return RateLimiter(Rate.from_text(str(value)), what=what)
 
 
 __all__ = ["Rate", "RateLimited", "RateLimiter", "limiter_from_config"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -117,6 +118,37 @@ def test_a_wrong_secret_gets_no_token(clients):
     with pytest.raises(AuthError) as caught:
         clients.token(created.record.client_id, "guess")
     assert caught.value.oauth_error == "invalid_client"
+
+
+class CountingScrypt:
+    """The real ``hashlib.scrypt``, counting its calls and the cost each was asked for."""
+
+    def __init__(self) -> None:
+        self.costs: list[tuple[int, int, int, int]] = []
+
+    def __call__(self, password: bytes, *, salt: bytes, n: int, r: int, p: int, dklen: int) -> bytes:
+        self.costs.append((n, r, p, dklen))
+        return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=dklen)
+
+
+def test_an_unknown_client_costs_the_same_scrypt_as_a_known_one(issuer):
+    """One scrypt of the same n, r, p and length whether the client exists, was revoked, or never did."""
+    kdf = CountingScrypt()
+    clients = Clients.for_issuer(issuer, now=lambda: NOW, kdf=kdf)
+    known = clients.add("lms", "issue")
+    revoked = clients.add("leaver", "issue")
+    clients.revoke("leaver")
+    kdf.costs.clear()
+    costs = {}
+    for case, client_id in [("known, wrong secret", known.record.client_id), ("revoked", revoked.record.client_id),
+                            ("unknown", "0" * 32), ("empty", ""), ("junk", "\x00" * 5000)]:
+        with pytest.raises(AuthError):
+            clients.token(client_id, "a guess")
+        costs[case], kdf.costs[:] = list(kdf.costs), []
+    assert costs["known, wrong secret"] == [(2 ** 14, 8, 1, 32)]
+    assert all(cost == costs["known, wrong secret"] for cost in costs.values()), costs
+    clients.token(known.record.client_id, known.secret)
+    assert kdf.costs == [(2 ** 14, 8, 1, 32)]
 
 
 def test_client_names_are_unique_and_scopes_checked(clients):

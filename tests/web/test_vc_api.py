@@ -21,6 +21,7 @@ from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 from keys.multikey import encode_multibase
 from schemas.loader import offline_loader
+from verifier.ratelimit import Rate
 
 BASE = "https://badges.example.org"
 VC = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
@@ -120,6 +121,96 @@ def test_token_endpoint_refusals_follow_rfc_6749(client, clients, change, status
     answer = client.post("/oauth/token", data=form)
     assert answer.status_code == status
     assert answer.json["error"] == error and answer.json["error_description"]
+
+
+def _basic(text: bytes) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(text).decode()}
+
+
+GRANT = {"grant_type": "client_credentials"}
+ODD_TOKEN_REQUESTS = [
+    # (form or JSON body, headers); every one a 400 invalid_request, never a 500 or a token
+    ({"data": GRANT}, {"Authorization": "Basic \u00e9t\u00e9:secret"}),           # not ASCII
+    ({"data": GRANT}, {"Authorization": "Basic !!not base64!!"}),
+    ({"data": GRANT}, _basic(b"an-id-without-a-colon")),
+    ({"data": GRANT}, _basic(b"\xff\xfe:\xfd")),                                # not UTF-8
+    ({"data": GRANT}, {"Authorization": "Basic"}),
+    ({"data": {**GRANT, "client_secret": "x"}}, _basic(b"id:secret")),          # two ways to authenticate
+    ({"data": {**GRANT, "client_id": "other"}}, _basic(b"id:secret")),
+    ({"data": "grant_type=client_credentials&client_id=a&client_id=b&client_secret=s",
+      "content_type": "application/x-www-form-urlencoded"}, {}),               # a repeated parameter
+    ({"json": {**GRANT, "client_id": 12345, "client_secret": "s"}}, {}),
+    ({"json": {**GRANT, "client_id": "id", "client_secret": ["s"]}}, {}),
+    ({"json": {"grant_type": {"client_credentials": True}, "client_id": "id", "client_secret": "s"}}, {}),
+    ({"json": {**GRANT, "client_id": "id", "client_secret": "s", "scope": 7}}, {}),
+    ({"json": {**GRANT, "client_id": "id", "client_secret": "s", "scope": ["issue"]}}, {}),
+    ({"json": {**GRANT, "client_id": "id", "client_secret": "s", "audience": {"url": BASE}}}, {}),
+]
+
+
+@pytest.mark.parametrize("body, headers", ODD_TOKEN_REQUESTS)
+def test_odd_token_requests_are_rfc_6749_invalid_request(client, clients, body, headers):
+    clients.add("known", "issue")
+    answer = client.post("/oauth/token", headers=headers, **body)
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
+    assert answer.json["error"] == "invalid_request" and answer.json["code"] == "USAGE"
+    assert answer.json["error_description"] and answer.headers["Cache-Control"] == "no-store"
+
+
+def test_a_known_client_with_a_valid_scope_in_json_gets_a_token(client, clients):
+    created = clients.add("json", "issue,status")
+    answer = client.post("/oauth/token", json={**GRANT, "client_id": created.record.client_id,
+                                               "client_secret": created.secret, "scope": "status", "audience": None})
+    assert answer.status_code == 200 and answer.json["scope"] == "status"
+
+
+def _token_app(home: Path, **limits):
+    return create_app({"HOME": str(home), "TESTING": True, "RATE_LIMIT": "off", **limits})
+
+
+def _ask(client, client_id: str, secret: str = "wrong", address: str = "192.0.2.1"):
+    return client.post("/oauth/token", data={**GRANT, "client_id": client_id, "client_secret": secret},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_token_requests_are_rate_limited_per_address(home):
+    app = _token_app(home, TOKEN_RATE_LIMIT="2/minute", TOKEN_CLIENT_RATE_LIMIT="off")
+    try:
+        client, created = app.test_client(), Clients.for_issuer(app.extensions["badgesmith"].issuer).add("lms", "issue")
+        assert [_ask(client, f"guess-{n}").status_code for n in range(2)] == [401, 401]
+        limited = _ask(client, created.record.client_id, created.secret)
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+        assert limited.json["code"] == "RATE_LIMITED" and limited.json["error"] == "slow_down"
+        assert "token requests" in limited.json["error_description"]
+        assert _ask(client, created.record.client_id, created.secret, address="192.0.2.2").status_code == 200
+    finally:
+        app.extensions["badgesmith"].issuer.close()
+
+
+def test_token_requests_are_rate_limited_per_client_id_across_addresses(home):
+    app = _token_app(home, TOKEN_RATE_LIMIT="off", TOKEN_CLIENT_RATE_LIMIT="2/minute")
+    try:
+        client, created = app.test_client(), Clients.for_issuer(app.extensions["badgesmith"].issuer).add("lms", "issue")
+        target = created.record.client_id
+        assert [_ask(client, target, address=f"192.0.2.{n}").status_code for n in (1, 2)] == [401, 401]
+        limited = _ask(client, target, created.secret, address="192.0.2.3")
+        assert limited.status_code == 429 and limited.json["code"] == "RATE_LIMITED" and limited.headers["Retry-After"]
+        assert _ask(client, "another-client-id", address="192.0.2.3").status_code == 401   # its own bucket
+    finally:
+        app.extensions["badgesmith"].issuer.close()
+
+
+def test_token_rate_limits_are_on_by_default(home):
+    """30 a minute per address, 10 a minute per client id (the README's numbers)."""
+    app = _token_app(home)
+    try:
+        client = app.test_client()
+        answers = [_ask(client, "a-client-id", address=f"198.51.100.{n}").status_code for n in range(11)]
+        assert answers == [401] * 10 + [429]
+        by_address, by_client = app.extensions["badgesmith.token_limiters"]
+        assert (by_address.rate, by_client.rate) == (Rate(30, 60.0), Rate(10, 60.0))
+    finally:
+        app.extensions["badgesmith"].issuer.close()
 
 
 def test_issuing_without_a_token_is_401_and_issues_nothing(client, issuer):
