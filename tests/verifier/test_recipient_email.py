@@ -16,25 +16,15 @@ from click.testing import CliRunner
 
 from app import create_app
 from cli import main
-from issuer.credential import Award, Recipient, build_credential
-from issuer.recipient import identity_object
 from issuer.sign import sign_credential
-from keys.ed25519 import KeyPair
 from schemas.loader import offline_loader
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-KEY = KeyPair.from_seed(bytes(range(32)))
 NFC, NFD = "jos\u00e9@example.org", "jose\u0301@example.org"
 
 
-def _credential(kind: str) -> bytes:
-    achievement = {"id": "https://badges.example.org/achievements/storytime", "type": ["Achievement"],
-                   "name": "Storytime", "description": "A webinar.", "criteria": {"narrative": "Attend."},
-                   "achievementType": "Course"}
-    unsigned = build_credential(
-        issuer={"id": KEY.public_key.did_key, "type": ["Profile"], "name": "Lakeshore Library Association"},
-        achievement=achievement, award=Award(credits_earned=1.5), now=NOW,
-        recipient=Recipient(identity=identity_object(NFC, salt="0" * 32)))
+def _credential(storytime, key, kind: str) -> bytes:
+    unsigned = storytime(NFC)
     subject = unsigned["credentialSubject"]
     if kind == "plain":
         subject["identifier"] = [{"type": "IdentityObject", "identityType": "emailAddress", "hashed": False,
@@ -42,14 +32,14 @@ def _credential(kind: str) -> bytes:
     elif kind == "mailto":
         del subject["identifier"]
         subject["id"] = "mailto:" + quote(NFC)
-    return json.dumps(sign_credential(unsigned, KEY, loader=offline_loader(), created=NOW)).encode()
+    return json.dumps(sign_credential(unsigned, key, loader=offline_loader(), created=NOW)).encode()
 
 
 @pytest.mark.parametrize("kind", ["hashed", "plain", "mailto"])
 @pytest.mark.parametrize("typed, code", [(NFD, 0), (NFD.upper(), 0), ("bo@example.org", 1)])
-def test_badgesmith_verify_email_matches_the_normal_form(tmp_path, kind, typed, code):
+def test_badgesmith_verify_email_matches_the_normal_form(tmp_path, storytime, issuer_key, kind, typed, code):
     path = tmp_path / "credential.json"
-    path.write_bytes(_credential(kind))
+    path.write_bytes(_credential(storytime, issuer_key, kind))
     result = CliRunner().invoke(main, ["verify", "--offline", "--json", "--now", "2026-03-01T00:00:00Z",
                                        "--email", typed, str(path)])
     report = json.loads(result.stdout)
@@ -59,9 +49,9 @@ def test_badgesmith_verify_email_matches_the_normal_form(tmp_path, kind, typed, 
 
 
 @pytest.mark.parametrize("kind", ["hashed", "plain", "mailto"])
-def test_api_verify_email_typed_in_nfd_matches(kind):
+def test_api_verify_email_typed_in_nfd_matches(storytime, issuer_key, kind):
     client = create_app({"TESTING": True, "RATE_LIMIT": "off", "OFFLINE": True, "NOW": lambda: NOW}).test_client()
-    response = client.post("/api/verify", query_string={"email": NFD}, data=_credential(kind),
+    response = client.post("/api/verify", query_string={"email": NFD}, data=_credential(storytime, issuer_key, kind),
                            content_type="application/json")
     report = response.get_json()
     assert response.status_code == 200 and report["verified"], report["checks"]

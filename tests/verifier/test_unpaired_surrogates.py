@@ -21,10 +21,7 @@ from app import create_app
 from cli import main
 from errors import Code, InputError
 from issuer.bake import bake_png, bake_svg
-from issuer.credential import Award, Recipient, build_credential
-from issuer.recipient import identity_object
 from issuer.sign import sign_credential
-from keys.ed25519 import KeyPair
 from keys.json_text import find_lone_surrogate
 from keys.multikey import b64url_encode
 from keys.vc_jwt import decode_jwt
@@ -34,34 +31,29 @@ from verifier.pipeline import Verifier
 from verifier.sources import Limits, parse_json
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-KEY = KeyPair.from_seed(bytes(range(32)))
 LIMITS = Limits()
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8"/></svg>'
 
 
-def _signed_text(name: str = "Storytime") -> str:
-    achievement = {"id": "https://badges.example.org/achievements/storytime", "type": ["Achievement"],
-                   "name": name, "description": "A webinar.", "criteria": {"narrative": "Attend."},
-                   "achievementType": "Course"}
-    unsigned = build_credential(
-        issuer={"id": KEY.public_key.did_key, "type": ["Profile"], "name": "Lakeshore Library Association"},
-        achievement=achievement, award=Award(credits_earned=1.5), now=NOW,
-        recipient=Recipient(identity=identity_object("ana@example.org", salt="0" * 32)))
-    return json.dumps(sign_credential(unsigned, KEY, loader=offline_loader(), created=NOW))
+@pytest.fixture
+def with_escape(storytime, issuer_key):
+    """``with_escape(escape)``: a signed credential whose achievement name ends in ``escape`` (JSON text)."""
+    text = json.dumps(sign_credential(storytime(), issuer_key, loader=offline_loader(), created=NOW))
+    return lambda escape: text.replace('"name": "Storytime"', f'"name": "Storytime{escape}"')
 
 
-def _with_escape(escape: str) -> str:
-    """A signed credential whose achievement name ends in ``escape`` (JSON text, not a character)."""
-    return _signed_text().replace('"name": "Storytime"', f'"name": "Storytime{escape}"')
-
-
-def _signed_jwt(payload_text: str) -> str:
-    """A VC-JWT over ``payload_text`` exactly as written, signed with the issuer's real key."""
-    did = KEY.public_key.did_key
+@pytest.fixture
+def signed_jwt(issuer_key):
+    """``signed_jwt(payload_text)``: a VC-JWT over the text exactly as written, signed with the issuer's key."""
+    did = issuer_key.public_key.did_key
     header = b64url_encode(json.dumps({"alg": "EdDSA", "typ": "JWT",
                                        "kid": f"{did}#{did.removeprefix('did:key:')}"}).encode())
-    signing_input = f"{header}.{b64url_encode(payload_text.encode('ascii'))}"
-    return f"{signing_input}.{b64url_encode(KEY.sign(signing_input.encode('ascii')))}"
+
+    def sign(payload_text: str) -> str:
+        signing_input = f"{header}.{b64url_encode(payload_text.encode('ascii'))}"
+        return f"{signing_input}.{b64url_encode(issuer_key.sign(signing_input.encode('ascii')))}"
+
+    return sign
 
 
 def _png(text: str) -> bytes:
@@ -118,8 +110,8 @@ def test_find_lone_surrogate_walks_without_recursion():
     assert find_lone_surrogate(deep)[1] == "\\udfff"
 
 
-def test_decode_jwt_payload_with_an_unpaired_surrogate_is_json_malformed():
-    token = _signed_jwt(json.dumps({"name": "\ud800"}))
+def test_decode_jwt_payload_with_an_unpaired_surrogate_is_json_malformed(signed_jwt):
+    token = signed_jwt(json.dumps({"name": "\ud800"}))
     with pytest.raises(InputError) as caught:
         decode_jwt(token)
     assert caught.value.code == Code.JSON_MALFORMED and "The JWT payload holds" in caught.value.message
@@ -129,19 +121,19 @@ def test_decode_jwt_payload_with_an_unpaired_surrogate_is_json_malformed():
 
 
 @pytest.mark.parametrize("container", ["json", "png", "svg", "jwt", "svg-jwt"])
-def test_every_container_with_an_unpaired_surrogate_is_json_malformed(container):
-    text = _with_escape("\\ud800")
+def test_every_container_with_an_unpaired_surrogate_is_json_malformed(with_escape, signed_jwt, container):
+    text = with_escape("\\ud800")
     data = {"json": lambda: text.encode(), "png": lambda: _png(text), "svg": lambda: bake_svg(SVG, text),
-            "jwt": lambda: _signed_jwt(text).encode(),
-            "svg-jwt": lambda: bake_svg(SVG, _signed_jwt(text))}[container]()
+            "jwt": lambda: signed_jwt(text).encode(),
+            "svg-jwt": lambda: bake_svg(SVG, signed_jwt(text))}[container]()
     with pytest.raises(InputError) as caught:
         _verify(data)
     assert caught.value.code == Code.JSON_MALFORMED
     assert "credentialSubject.achievement.name" in caught.value.message
 
 
-def test_a_presentation_with_an_unpaired_surrogate_inside_is_json_malformed():
-    credential = _with_escape("\\udfff")
+def test_a_presentation_with_an_unpaired_surrogate_inside_is_json_malformed(with_escape):
+    credential = with_escape("\\udfff")
     presentation = ('{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"], '
                     f'"verifiableCredential": [{credential}]}}')
     with pytest.raises(InputError) as caught:
@@ -153,9 +145,9 @@ def test_a_presentation_with_an_unpaired_surrogate_inside_is_json_malformed():
 
 
 @pytest.mark.parametrize("args", [["--json"], []])
-def test_badgesmith_verify_unpaired_surrogate_exits_2_with_one_error_line(tmp_path, args):
+def test_badgesmith_verify_unpaired_surrogate_exits_2_with_one_error_line(tmp_path, with_escape, args):
     path = tmp_path / "credential.json"
-    path.write_text(_with_escape("\\ud800"))
+    path.write_text(with_escape("\\ud800"))
     result = CliRunner().invoke(main, ["verify", "--offline", *args, str(path)])
     assert result.exit_code == 2, result.output
     assert result.stdout == "" and "Traceback" not in result.output
@@ -168,30 +160,30 @@ def client():
     return create_app({"TESTING": True, "RATE_LIMIT": "off", "OFFLINE": True, "NOW": lambda: NOW}).test_client()
 
 
-def test_verify_page_unpaired_surrogate_is_a_400_page_not_a_500(client):
-    page = client.post("/verify", data={"credential": _with_escape("\\ud800")})
+def test_verify_page_unpaired_surrogate_is_a_400_page_not_a_500(client, with_escape):
+    page = client.post("/verify", data={"credential": with_escape("\\ud800")})
     assert page.status_code == 400
     assert "unpaired surrogate" in page.get_data(as_text=True)
 
 
-def test_verify_page_upload_with_an_unpaired_surrogate_is_a_400_page(client):
-    page = client.post("/verify", data={"file": (io.BytesIO(_png(_with_escape("\\udfff"))), "badge.png")},
+def test_verify_page_upload_with_an_unpaired_surrogate_is_a_400_page(client, with_escape):
+    page = client.post("/verify", data={"file": (io.BytesIO(_png(with_escape("\\udfff"))), "badge.png")},
                        content_type="multipart/form-data")
     assert page.status_code == 400 and "unpaired surrogate" in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("content_type, body", [
-    ("application/json", lambda: _with_escape("\\ud800")),
-    ("application/jwt", lambda: _signed_jwt(_with_escape("\\ud800"))),
+    ("application/json", lambda text, sign: text),
+    ("application/jwt", lambda text, sign: sign(text)),
 ])
-def test_api_verify_unpaired_surrogate_is_400_json_malformed(client, content_type, body):
-    response = client.post("/api/verify", data=body(), content_type=content_type)
+def test_api_verify_unpaired_surrogate_is_400_json_malformed(client, with_escape, signed_jwt, content_type, body):
+    response = client.post("/api/verify", data=body(with_escape("\\ud800"), signed_jwt), content_type=content_type)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "JSON_MALFORMED"
 
 
-def test_vc_api_verify_unpaired_surrogate_is_400_json_malformed(client):
-    credential = _with_escape("\\udc00\\ud800")
+def test_vc_api_verify_unpaired_surrogate_is_400_json_malformed(client, with_escape):
+    credential = with_escape("\\udc00\\ud800")
     body = f'{{"verifiableCredential": {credential}, "options": {{}}}}'
     response = client.post("/credentials/verify", data=body, content_type="application/json")
     assert response.status_code == 400
@@ -200,8 +192,8 @@ def test_vc_api_verify_unpaired_surrogate_is_400_json_malformed(client):
         "achievement.name"
 
 
-def test_vc_api_verify_presentation_with_an_unpaired_surrogate_is_400(client):
-    credential = _with_escape("\\ud800")
+def test_vc_api_verify_presentation_with_an_unpaired_surrogate_is_400(client, with_escape):
+    credential = with_escape("\\ud800")
     body = ('{"verifiablePresentation": {"@context": ["https://www.w3.org/ns/credentials/v2"], '
             f'"type": ["VerifiablePresentation"], "verifiableCredential": [{credential}]}}}}')
     response = client.post("/presentations/verify", data=body, content_type="application/json")
