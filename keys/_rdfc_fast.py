@@ -214,7 +214,7 @@ class _Compiled:
         elif container is not None and container not in ("@set", ["@set"]):
             raise Unsupported
         mapping = ctx["mappings"].get(key)
-        if mapping is not None and mapping.get("reverse"):
+        if mapping is not None and (mapping.get("reverse") or "@nest" in mapping):
             raise Unsupported
         if _get(ctx, key, "@type") == "@json":
             raise Unsupported
@@ -319,17 +319,21 @@ class _Walk:
                 continue
             expanded, kind = classify(c, key)
             if kind == _PROPERTY:
+                if key not in c.ctx["mappings"]:
+                    raise Unsupported  # an IRI or @vocab key: the spelling rule is pyld's to check
                 props.append((key, expanded, value))
             elif kind == _UNDEFINED:
                 raise undefined_term(key, format_path(path + (key,)))
             else:
+                if key.startswith("@"):
+                    raise Unsupported  # a bare keyword: re-spelled, refused on the pyld path
                 if kind == _ID:
                     if node_id is not None or not isinstance(value, str):
                         raise Unsupported
                     iri = comp.based(c, value)
                     if not _is_absolute_iri(iri):
                         raise relative_iri(value, format_path(path + (key,)))
-                    if iri.startswith("_:"):
+                    if iri.startswith("_:") or iri != value:
                         raise Unsupported
                     node_id = iri
                 elif kind == _TYPE:
@@ -345,6 +349,8 @@ class _Walk:
                         if not _is_absolute_iri(iri):
                             where = path + (key, i) if names is value else path + (key,)
                             raise undefined_type(name, format_path(where))
+                        if name not in type_ctx.ctx["mappings"]:
+                            raise Unsupported  # an IRI where a term may exist: the spelling rule is pyld's
                         if iri.startswith("_:"):
                             raise Unsupported
                         types.append(iri)
@@ -414,6 +420,8 @@ class _Walk:
             iri = self.comp.based(tc, value) if coerce == "@id" else self.comp.vocab(tc, value)
             if iri is None or iri.startswith("_:"):
                 raise Unsupported
+            if (iri != value) if coerce == "@id" else (value not in tc.ctx["mappings"]):
+                raise Unsupported  # a compact IRI, or an IRI where a term exists: pyld's to judge
             if not _is_absolute_iri(iri):
                 raise relative_iri(value, format_path(prop_path))
             token = "<" + iri + ">"

@@ -35,6 +35,10 @@ from pyld.jsonld import (
 from keys._rdfc_escape import escape_literal as escape
 
 from errors import Code, CredentialError
+from keys._rdfc_spelling import PinnedTerms, respelled
+
+_get_value = JsonLdProcessor.get_context_value
+_VALUE_KEYWORDS = frozenset({"@value", "@language", "@direction", "@type", "@index"})
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -147,12 +151,17 @@ class LoaderState:
 
 
 class _SafeModeProcessor(JsonLdProcessor):
-    """pyld's processor with jsonld.js-style safe mode (raise, never drop)."""
+    """pyld's processor with jsonld.js-style safe mode (raise, never drop).
 
-    def __init__(self) -> None:
+    With ``pinned`` it also enforces the spelling rule (``_rdfc_spelling``):
+    every key, type and IRI value written as the pinned contexts write it.
+    """
+
+    def __init__(self, pinned: PinnedTerms | None = None) -> None:
         super().__init__()
         self._paths: dict[int, tuple[Any, ...]] | None = None
         self._stack: list[tuple[Any, ...]] = []
+        self._pinned = pinned
 
     def _expand(self, active_ctx, active_property, element, options, **kwargs):
         if self._paths is None:
@@ -201,6 +210,8 @@ class _SafeModeProcessor(JsonLdProcessor):
             elif expanded == "@language" and _is_string(value):
                 if not re.match(REGEX_BCP47, value):
                     raise invalid_language(value, format_path(path + (key,)))
+        if self._pinned is not None:
+            self._check_spelling(active_ctx, active_property, element, type_scoped_ctx, path, base)
         self._stack.append(path)
         try:
             return super()._expand_object(
@@ -217,7 +228,79 @@ class _SafeModeProcessor(JsonLdProcessor):
         if iri is not None and not _is_iri(iri):
             parent = self._stack[-1] if self._stack else ()
             raise relative_iri(str(value), format_path(parent + (active_property,)))
+        if iri is not None and self._pinned is not None and _is_string(value):
+            where = format_path((self._stack[-1] if self._stack else ()) + (active_property,))
+            if _get_value(active_ctx, active_property, "@type") == "@vocab":
+                self._check_name(active_ctx, value, iri, where)
+            elif iri != value:
+                raise respelled(value, where, "as a compact IRI; IRIs are written out in full")
         return result
+
+    # -- the spelling rule --------------------------------------------------------------------
+
+    def _check_name(self, ctx, name: str, iri: str, where: str) -> None:
+        mapping = ctx["mappings"].get(name)
+        problem = (self._pinned.term_problem(name, iri) if mapping is not None
+                   else self._pinned.iri_problem(name, iri))
+        if problem:
+            raise respelled(name, where, problem)
+
+    def _check_spelling(self, active_ctx, active_property, element, type_scoped_ctx, path, base) -> None:
+        expanded = {key: self._expand_iri(active_ctx, key, vocab=True) for key in element if key != "@context"}
+        is_value = "@value" in expanded.values()
+        for key, iri in expanded.items():
+            where = format_path(path + (key,))
+            mapping = active_ctx["mappings"].get(key)
+            if key.startswith("@"):
+                if is_value and key in _VALUE_KEYWORDS:
+                    continue
+                if key == "@list" and "@list" not in (_get_value(active_ctx, active_property, "@container") or ()):
+                    continue  # a real RDF list, not a re-spelled array
+                if key in ("@id", "@type"):
+                    alias = active_ctx["mappings"].get(key[1:])
+                    if alias is not None and alias.get("@id") == key:
+                        raise respelled(key, where, f"where its contexts say '{key[1:]}'")
+                    continue
+                raise respelled(key, where, "a JSON-LD keyword that re-shapes the graph (written plainly, "
+                                            "the credential needs none)")
+            if mapping is not None:
+                if mapping.get("reverse"):
+                    raise respelled(key, where, "a reverse property (the node is described from the outside)")
+                if "@nest" in mapping:
+                    raise respelled(key, where, "a nested property (@nest)")
+                if is_value and iri in _VALUE_KEYWORDS:
+                    raise respelled(key, where, f"an alias of the keyword {iri}")
+            self._check_name(active_ctx, key, iri, where)
+            value = element[key]
+            if iri == "@type" and not is_value:
+                for i, name in enumerate(value if _is_array(value) else [value]):
+                    if _is_string(name):
+                        type_iri = self._expand_iri(type_scoped_ctx, name, vocab=True, base=base)
+                        at = format_path(path + ((key, i) if _is_array(value) else (key,)))
+                        self._check_name(type_scoped_ctx, name, type_iri, at)
+            elif iri == "@id" and _is_string(value) and not is_value:
+                full = self._expand_iri(active_ctx, value, base=base)
+                if full != value:
+                    raise respelled(value, where, "as a compact IRI; IRIs are written out in full")
+        if is_value:
+            self._check_value_object(active_ctx, active_property, element, expanded, path)
+
+    def _check_value_object(self, active_ctx, active_property, element, expanded, path) -> None:
+        """A value object is allowed only where a plain value could not say the same."""
+        given = {iri: element[key] for key, iri in expanded.items()}
+        if "@language" in given or "@direction" in given:
+            return
+        coerced = _get_value(active_ctx, active_property, "@type")
+        plain = given.get("@value")
+        where = format_path(path + ("@value",))
+        if "@type" in given:
+            datatype = self._expand_iri(active_ctx, given["@type"], vocab=True) if _is_string(given["@type"]) else None
+            if datatype == coerced or (coerced in (None, "@none") and datatype == XSD_STRING and _is_string(plain)):
+                raise respelled("@value", where, "as a value object where its contexts give the plain value "
+                                                 "the same meaning")
+        elif coerced in (None, "@none") and not (_is_string(plain) and active_ctx.get("@language")):
+            raise respelled("@value", where, "as a value object where its contexts give the plain value "
+                                             "the same meaning")
 
 
 def _term(component: dict[str, Any]) -> str:
@@ -236,12 +319,13 @@ def _term(component: dict[str, Any]) -> str:
     return out
 
 
-def quads_via_pyld(document: dict[str, Any], state: LoaderState) -> list[Quad]:
+def quads_via_pyld(document: dict[str, Any], state: LoaderState, pinned: PinnedTerms | None = None) -> list[Quad]:
     """The document's RDF dataset as quads, computed by pyld in safe mode.
 
-    Raises pyld's ``JsonLdError`` (the caller maps it) or our CredentialError.
+    With ``pinned``, the spelling rule applies too. Raises pyld's
+    ``JsonLdError`` (the caller maps it) or our CredentialError.
     """
-    processor = _SafeModeProcessor()
+    processor = _SafeModeProcessor(pinned)
     with state.lock:
         dataset = processor.to_rdf(document, state.call_options())
     quads: list[Quad] = []

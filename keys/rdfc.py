@@ -40,6 +40,7 @@ from errors import BadgesmithError, Code, CredentialError, InputTooLarge
 from keys._rdfc_canon import canonize_quads
 from keys._rdfc_fast import TooDeep, Unsupported, quads_fast
 from keys._rdfc_pyld import JsonLdError, LoaderState, quads_via_pyld
+from keys._rdfc_spelling import check_shape, pinned_terms
 
 Loader = Callable[..., dict[str, Any]]
 
@@ -181,7 +182,7 @@ def _check_context_lists(document: Any, limits: Limits) -> None:
 
 
 def canonicalize(document: dict[str, Any], *, loader: Loader,
-                 limits: Limits = DEFAULT_LIMITS) -> str:
+                 limits: Limits = DEFAULT_LIMITS, spelling: bool = True) -> str:
     """The RDFC-1.0 canonical N-Quads of a JSON-LD ``document``.
 
     ``loader`` is a pyld document loader (``loader(url, options)``); it is
@@ -189,16 +190,22 @@ def canonicalize(document: dict[str, Any], *, loader: Loader,
     depth), ``CredentialError`` with ``UNDEFINED_TERM`` / ``JSONLD_INVALID``
     (safe mode, bad JSON-LD), ``CANONICALIZATION_LIMIT`` (blank nodes, hash
     work), or the loader's own error (e.g. ``CONTEXT_NOT_ALLOWED``) unchanged.
+
+    With ``spelling`` (the default, and what every credential gets) the JSON
+    must also spell its graph the way its pinned contexts do, else
+    ``JSON_RESPELLED`` (``_rdfc_spelling``); only tests of the algorithm itself
+    turn it off.
     """
     _check_size(document, limits)
     _check_context_lists(document, limits)
+    _check_depth(document, limits)
+    urls = check_shape(document) if spelling else None
     state = _state_for(loader)
     try:
         try:
             quads = quads_fast(document, state, limits.max_depth)
         except Unsupported:
-            _check_depth(document, limits)
-            quads = quads_via_pyld(document, state)
+            quads = quads_via_pyld(document, state, None if urls is None else pinned_terms(loader, urls))
     except BadgesmithError:
         raise
     except (TooDeep, RecursionError):

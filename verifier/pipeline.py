@@ -262,6 +262,8 @@ class Verifier:
         run.add("container", PASSED, Code.CONTAINER_OK, _container_sentence(container))
         run.add("json", PASSED, Code.JSON_OK, "The credential is a well-formed JSON object.")
         canonical = self._check_context(run, credential)
+        if run.checks[-1].code == Code.JSON_RESPELLED.value:
+            return self._refused(run, credential, container, email)
         self._check_schema(run, credential)
         outcome = self._check_proof(run, credential, jwt, canonical)
         self._check_validity(run, credential)
@@ -278,6 +280,14 @@ class Verifier:
             run.warnings.extend(notes)
         return Report(checks=tuple(run.checks), format=outcome.format, container=container,
                       credential=summarize(credential), warnings=tuple(run.warnings), embedded=embedded)
+
+    def _refused(self, run: _Run, credential: dict[str, Any], container: str, email: str | None) -> Report:
+        """A re-spelled credential: nothing it claims is judged, so no check can look passed."""
+        for check in ("schema", "proof", "validity", "status", "issuer_trust") + (("recipient",) if email else ()):
+            run.add(check, SKIPPED, Code.NOT_CHECKED,
+                    "Not checked: the credential's JSON does not spell what was signed (see context).")
+        return Report(checks=tuple(run.checks), format=None, container=container,
+                      credential=summarize(credential), warnings=tuple(run.warnings))
 
     def verify_presentation(self, presentation: dict[str, Any], *, email: str | None = None) -> Report:
         """A presentation file (what a wallet exports): the holder's proof if any, then every credential in it.
