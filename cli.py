@@ -457,9 +457,10 @@ def report(ctx: click.Context, since: datetime | None, until: datetime | None, f
 def bake(credential: Path, image: Path, output: Path) -> None:
     """Bake a signed credential (JSON or JWT file) into a PNG or SVG image."""
     from issuer.bake import bake_png, bake_svg
-    from issuer.instance import write_file_atomic
+    from issuer.outputs import check_output_file, write_output_file
     from verifier.sources import Limits, extract, sniff
 
+    check_output_file(output)
     extracted = extract(credential.read_bytes(), limits=Limits())
     if extracted.container not in ("json", "jwt"):
         raise InputError(Code.USAGE, f"{credential} is an image; give the credential JSON or JWT file to bake.")
@@ -471,7 +472,7 @@ def bake(credential: Path, image: Path, output: Path) -> None:
         baked = bake_svg(data, extracted.jwt or extracted.credential)
     else:
         raise InputError(Code.CONTAINER_UNKNOWN, f"{image} is not a PNG or SVG image.")
-    write_file_atomic(output, baked)
+    write_output_file(output, baked)
     say(f"Baked into {output}")
 
 
@@ -493,16 +494,17 @@ def extract(image: Path) -> None:
               help="FILE.png or FILE.svg")
 def qr(url: str, output: Path) -> None:
     """Write a QR code for URL (e.g. a badge page) as PNG or SVG."""
-    from issuer.instance import write_file_atomic
+    from issuer.outputs import check_output_file, write_output_file
     from issuer.qr import qr_png, qr_svg
 
     if output.suffix.lower() not in (".png", ".svg"):
         raise InputError(Code.USAGE, "The QR code file must end in .png or .svg.")
+    check_output_file(output)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InputError(Code.USAGE, f"{url[:80]!r} is not a web address (http:// or https://): a badge's QR code "
                          "leads to its page.")
-    write_file_atomic(output, qr_svg(url) if output.suffix.lower() == ".svg" else qr_png(url))
+    write_output_file(output, qr_svg(url) if output.suffix.lower() == ".svg" else qr_png(url))
     say(f"Wrote {output}")
 
 
@@ -550,7 +552,8 @@ def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (same as --format json).")
 @click.option("--notices", type=click.Path(file_okay=False, path_type=Path),
-              help="Write one reminder e-mail (.eml, RFC 5322) per learner to this folder, once per cycle.")
+              help="Write one reminder e-mail (.eml, RFC 5322) per learner to this folder (made if missing; its "
+              "parent must exist), once per cycle.")
 @click.option("--smtp", is_flag=False, flag_value="", metavar="[HOST:PORT]",
               help="Send the reminders through this mail server, once per cycle (alone: the host under [smtp]).")
 @click.option("--smtp-user", help="Log in to the mail server as this user (password: $BADGESMITH_SMTP_PASSWORD, "
@@ -809,17 +812,16 @@ def _report_by(issuer, group: str, since: datetime | None, until: datetime | Non
 def transcript(ctx: click.Context, email: str, since: datetime | None, until: datetime | None, output: Path,
                fmt: str, as_json: bool) -> None:
     """Write a learner's signed CLR 2.0 transcript: their current credentials, pathways and CEUs per year."""
-    from issuer.instance import write_file_atomic
+    from issuer.outputs import check_output_file, write_output_file
     from issuer.transcript import issue_transcript, render_transcript_html, transcript_json
 
-    if not output.parent.is_dir():
-        raise InputError(Code.USAGE, f"The folder {output.parent} does not exist; create it or choose another -o.")
+    check_output_file(output)
     issuer = _issuer(ctx)
     result = issue_transcript(issuer, email, since=since.date() if since else None,
                               until=until.date() if until else None)
     text = (transcript_json(result.document) if fmt == "clr"
             else render_transcript_html(result, issuer=issuer))
-    write_file_atomic(output, text.encode("utf-8"))
+    write_output_file(output, text.encode("utf-8"))
     summary = {"id": result.document["id"], "file": str(output), "format": fmt,
                "credentials": len(result.records), "left_out": result.left_out,
                "ceus_by_year": {str(year): total for year, total in result.ceus_by_year}}

@@ -43,6 +43,7 @@ from errors import Code, ConfigError, Conflict, InputError, UpstreamError
 from issuer.instance import SMTP_SECURITY, SmtpSettings, write_file_atomic
 from issuer.issuing import Issuer
 from issuer.models import RenewalNoticeRow
+from issuer.outputs import check_output_file
 from issuer.renewals import ELIGIBLE, LAPSED, RenewalRow
 from templates import template_environment
 
@@ -143,16 +144,23 @@ def write_notices(issuer: Issuer, rows: Iterable[RenewalRow], directory: Path, *
                   now: datetime | None = None) -> NoticeRun:
     """Write one ``.eml`` per learner not yet given a file notice for this cycle."""
     _require_sender(issuer)
-    directory = Path(directory)
+    directory = check_output_file(directory, option="--notices", folder=True)
+
+    def unwritable(exc: OSError) -> InputError:
+        return InputError(Code.CONFIG_INVALID, f"The notices folder {directory} cannot be written "
+                          f"({exc.strerror}); choose another with --notices.")
+
+    try:
+        directory.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise unwritable(exc) from exc
 
     def deliver(message: EmailMessage, key: str) -> Path:
-        path = directory / f"renewal-{_file_stem(message, key)}.eml"
+        path = check_output_file(directory / f"renewal-{_file_stem(message, key)}.eml", option="--notices")
         try:
-            directory.mkdir(parents=True, exist_ok=True)
             write_file_atomic(path, message.as_bytes(policy=SMTP))
         except OSError as exc:
-            raise InputError(Code.CONFIG_INVALID, f"The notices folder {directory} cannot be written "
-                             f"({exc.strerror}); choose another with --notices.") from exc
+            raise unwritable(exc) from exc
         return path
 
     return _run(issuer, rows, FILE, deliver, now=now or issuer.now())
