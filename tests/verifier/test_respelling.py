@@ -268,3 +268,21 @@ def test_graph_preserving_respellings_are_refused_or_judged_exactly_as_the_origi
     if refused:
         assert not report.verified
         assert all(c.outcome != "passed" for c in report.checks if c.check not in ("container", "json"))
+
+
+def test_a_status_list_respelled_in_transit_cannot_establish_status():
+    """The list is read as it was signed too: an expired list re-spelled to look current is refused."""
+    credential, _ = CASES["revoked"]
+    bits = set_bit(new_bitstring(), 5, True)
+    unsigned = build_status_list_credential(LIST, KEY.public_key.did_key, "revocation", bits,
+                                            NOW - timedelta(days=20), valid_until=NOW - timedelta(days=1))
+    expired_list = sign_credential(unsigned, KEY, loader=LOADER, created=NOW - timedelta(days=20))
+    assert _verify(credential, {LIST: json.dumps(expired_list).encode()}).check("status").code \
+        == "STATUS_LIST_INVALID"
+    forged = copy.deepcopy(expired_list)
+    forged[CRED + "validUntil"] = {"@value": forged.pop("validUntil"), "@type": XSD_DATETIME}
+    assert _graph(forged) == _graph(expired_list)
+    report = _verify(credential, {LIST: json.dumps(forged).encode()})
+    assert not report.verified and report.check("status").code == "STATUS_LIST_INVALID"
+    assert "re-spelled" in report.check("status").message or "JSON_RESPELLED" in report.check("status").message \
+        or "spelling" in report.check("status").message
