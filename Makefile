@@ -2,7 +2,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench clean
+.PHONY: test demo bench clean screenshots
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,6 +15,13 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/badgesmith demo
+
+# A PNG of every page state (badge states, certificates, verify results, learner page) at 1280 px and
+# 390 px, each also scanned by axe-core: look at them all in screenshots/.
+screenshots: $(STAMP)
+	test -f .axe/node_modules/axe-core/axe.min.js || npm install --silent --no-audit --no-fund --prefix .axe axe-core@4.10.3
+	BADGESMITH_SCREENSHOTS=$(CURDIR)/screenshots $(PY) -m pytest -q tests/web/test_public_face_browser.py
+	@echo "Screenshots of every page state: screenshots/"
 
 bench: $(STAMP)
 	$(PY) benchmarks/sign_verify.py 2000

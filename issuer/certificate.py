@@ -23,7 +23,7 @@ from issuer.art import font_path
 from issuer.badge_state import BadgeState
 from issuer.brand import Brand
 from issuer.qr import qr_png
-from verifier.wording import achievement_type_label, long_date
+from verifier.wording import long_date
 
 PAPERS = {"a4": "A4", "letter": "Letter"}
 _INK = (26, 29, 33)
@@ -60,9 +60,6 @@ def certificate_text(summary: dict[str, Any], credential_id: str, page_url: str)
     credit_text = None
     if isinstance(credits, (int, float)) and not isinstance(credits, bool):
         credit_text = f"{credits:g} continuing-education unit{'' if credits == 1 else 's'} (CEU{'' if credits == 1 else 's'})"
-    label = achievement_type_label(kind)
-    if label and heading == "Certificate of Achievement" and label not in ("Achievement", "Badge"):
-        heading = f"Certificate of Achievement · {label}"
     return CertificateText(
         kind=heading, recipient=(summary.get("recipient") or {}).get("name") or "The credential holder",
         achievement=achievement.get("name") or summary.get("name") or "An achievement",

@@ -208,10 +208,20 @@ def describe(report: Report, *, email: str | None) -> dict[str, Any]:
 
 
 def _checks(report: Report) -> list[dict[str, str]]:
-    return [{"label": CHECK_LABELS.get(c.check, c.check), "outcome": c.outcome,
+    rows = [{"label": CHECK_LABELS.get(c.check, c.check), "outcome": c.outcome,
              "icon": OUTCOMES.get(c.outcome, ("?", c.outcome))[0],
              "word": OUTCOMES.get(c.outcome, ("?", c.outcome))[1],
              "code": c.code, "message": c.message} for c in report.checks]
+    proof = report.check("proof")
+    if proof is not None and proof.outcome == FAILED:
+        # A forged credential may name a known issuer: without a valid signature that proves nothing,
+        # so the row is not shown as a green pass.
+        for row in rows:
+            if row["label"] == CHECK_LABELS["issuer_trust"] and row["outcome"] == PASSED:
+                row.update(outcome=SKIPPED, icon=OUTCOMES[SKIPPED][0], word="Claimed only",
+                           message="The credential names a known issuer, but its signature did not verify, "
+                                   "so it may not come from that issuer.")
+    return rows
 
 
 def _embedded(credential_id: str, report: Report) -> dict[str, Any]:

@@ -222,13 +222,15 @@ def build_state_site(home: Path, base_url: str) -> dict[str, str]:
     """A demo instance with a badge in every state; returns page URLs by state name.
 
     active course and certification (Jane Doe, Sam Lee), revoked (Alex Kim, demo), suspended (with a
-    reason), expired (a certification awarded four years ago, valid for three) and the verify page.
+    reason), expired (a certification awarded four years ago, valid for three), a long name, Jane Doe's
+    learner page and the verify page.
     """
     from datetime import date
 
     from issuer.awarding import change_status, issue_single
     from issuer.demo import run_demo
     from issuer.issuing import IssueRequest, Issuer
+    from issuer.learners import create_link, learner_page_url
 
     demo = run_demo(home, base_url=base_url, echo=lambda _: None)
     issuer = Issuer.open(demo.home)
@@ -244,7 +246,8 @@ def build_state_site(home: Path, base_url: str) -> dict[str, str]:
         long_name = issue_single(issuer, "annual-conference-2025", IssueRequest(
             email="maximiliana.wolfeschlegelsteinhausen@example.org",
             name="Maximiliana Wolfeschlegelsteinhausen-Bergerdorff", date=today))
+        learner = learner_page_url(issuer, create_link(issuer, "jane.doe@example.org")[0])
     finally:
         issuer.close()
     return {**demo.pages, "suspended": suspended.page_url, "expired": expired.page_url,
-            "attendance": long_name.page_url}
+            "attendance": long_name.page_url, "learner": learner}
