@@ -74,7 +74,7 @@ def check_bounds(text: str) -> None:
                     raise _error(text, match.start(), f"a key has more than {MAX_KEY_PARTS} dotted parts")
                 container = opened[-1][1] if opened else (0 if in_header else base)
                 if container + parts > MAX_DEPTH:
-                    raise _error(text, match.start(), f"tables are nested more than {MAX_DEPTH} levels deep")
+                    raise _error(text, match.start(), f"tables are nested too deeply (more than {MAX_DEPTH} levels)")
         elif token == "=":
             if in_key:
                 value_depth = (opened[-1][1] if opened else base) + parts
@@ -86,8 +86,8 @@ def check_bounds(text: str) -> None:
             parent = value_depth if not opened or opened[-1][0] == "{" else opened[-1][1]
             opened.append((token, parent + 1))
             if len(opened) > MAX_DEPTH or parent + 1 > MAX_DEPTH:
-                raise _error(text, match.start(), f"arrays or inline tables are nested more than {MAX_DEPTH} "
-                             "levels deep")
+                raise _error(text, match.start(), f"arrays or inline tables are nested too deeply (more than "
+                             f"{MAX_DEPTH} levels)")
             in_key, parts = token == "{", 1
         elif token in "]}":
             if opened:
