@@ -48,7 +48,7 @@ class _WorkBudget:
 
 
 class _Canonicalizer:
-    __slots__ = ("by_bnode", "first", "canonical", "budget")
+    __slots__ = ("by_bnode", "related", "first", "canonical", "budget")
 
     def __init__(self, quads: list[Quad], budget: _WorkBudget) -> None:
         by_bnode: dict[str, list[Quad]] = {}
@@ -63,6 +63,7 @@ class _Canonicalizer:
             if g is not None and g[0] == "_":
                 by_bnode.setdefault(g, []).append(quad)
         self.by_bnode = by_bnode
+        self.related: dict[str, list[tuple[str, str, str]]] = {}
         self.first: dict[str, str] = {}
         self.canonical: dict[str, str] = {}
         self.budget = budget
@@ -90,6 +91,22 @@ class _Canonicalizer:
         digest = self.first[bnode] = sha256("".join(lines).encode()).hexdigest()
         return digest
 
+    def related_of(self, bnode: str) -> list[tuple[str, str, str]]:
+        """The other blank nodes ``bnode``'s quads mention, in quad order, with predicate and position.
+
+        Worked out once per node: the N-degree hash reads only these, so its
+        cost does not grow with the node's literal values (a symmetric graph
+        whose nodes carried 24,000 literals each took seconds within the budget).
+        """
+        found = self.related.get(bnode)
+        if found is None:
+            found = self.related[bnode] = [
+                (component, p, position)
+                for s, p, o, g in self.by_bnode[bnode]
+                for component, position in ((s, "s"), (o, "o"), (g, "g"))
+                if component is not None and component[0] == "_" and component != bnode]
+        return found
+
     def hash_related(self, related: str, p: str, issuer: dict[str, str], position: str) -> str:
         label = self.canonical.get(related) or issuer.get(related)
         if label is None:
@@ -101,12 +118,9 @@ class _Canonicalizer:
         """Hash N-Degree Quads; ``issuer`` maps blank node → ``_:bN`` in order."""
         self.budget.spend()
         to_related: dict[str, list[str]] = {}
-        for quad in self.by_bnode[bnode]:
-            s, p, o, g = quad
-            for component, position in ((s, "s"), (o, "o"), (g, "g")):
-                if component is not None and component[0] == "_" and component != bnode:
-                    digest = self.hash_related(component, p, issuer, position)
-                    to_related.setdefault(digest, []).append(component)
+        for component, p, position in self.related_of(bnode):
+            digest = self.hash_related(component, p, issuer, position)
+            to_related.setdefault(digest, []).append(component)
 
         md = sha256()
         for digest, related_nodes in sorted(to_related.items()):
