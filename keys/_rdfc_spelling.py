@@ -34,6 +34,8 @@ from collections import OrderedDict
 from threading import Lock
 from typing import Any, Callable, Iterable
 
+import json
+
 import orjson
 
 from errors import Code, CredentialError
@@ -211,7 +213,8 @@ def _where(path: tuple[Any, ...]) -> str:
 
 def _fingerprint(value: Any) -> Any:
     if isinstance(value, (dict, list)):
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        # json, not orjson: integers past 64 bits are JSON too
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (type(value).__name__, value)
 
 

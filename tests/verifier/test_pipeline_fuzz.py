@@ -175,3 +175,27 @@ def test_any_presentation_structure_gets_a_report_never_a_crash(data):
     assert isinstance(report, Report)
     json.dumps(report.to_dict())
     describe(report, email=None)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.data_too_large])
+@given(st.sampled_from(SEEDS), st.data())
+def test_respelled_seeds_get_a_report_and_never_pass_a_check_the_original_failed(seed, data):
+    """Re-spellings of every seed (ours, the spec's, the real world's): a report, never a crash, never better."""
+    from tests.verifier.test_respelling import respell
+
+    respelled = json.loads(json.dumps(seed))
+    for _ in range(data.draw(st.integers(1, 3))):
+        respell(respelled, data)
+    try:
+        original = _verifier().verify_credential(seed)
+        report = _verifier().verify_credential(respelled)
+    except BadgesmithError:
+        return
+    json.dumps(report.to_dict())
+    report.to_text()
+    if report.check("context").code == "JSON_RESPELLED":
+        assert not report.verified
+        return
+    failed = {c.check for c in original.checks if c.outcome == "failed"}
+    assert not any(c.outcome == "passed" and c.check in failed for c in report.checks), report.to_text()

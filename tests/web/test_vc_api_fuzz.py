@@ -158,3 +158,31 @@ def test_token_requests_of_any_shape_get_an_rfc_6749_answer(api, known_client, d
     else:
         assert answer.status_code in (400, 401, 429) and answer.json["error"] in RFC_6749_ERRORS
         assert answer.json["error_description"] and answer.json["code"]
+
+
+@FUZZ
+@given(data=st.data())
+def test_respelled_credentials_are_refused_or_judged_as_signed(api, data):
+    """The spelling rule over HTTP: a re-spelled signed credential is 422 (or verifies exactly as before);
+    a re-spelled credential sent to be issued is a 4xx with a code, never signed."""
+    from keys.rdfc import canonicalize
+    from schemas.loader import offline_loader
+    from tests.verifier.test_respelling import respell
+
+    client, auth, signed, _ = api
+    original = client.post("/credentials/verify", json={"verifiableCredential": signed})
+    forged = json.loads(json.dumps(signed))
+    for _ in range(data.draw(st.integers(1, 3))):
+        respell(forged, data)
+    answer = client.post("/credentials/verify", json={"verifiableCredential": forged})
+    _answer(answer)
+    try:
+        same_graph = canonicalize(forged, loader=offline_loader(), spelling=False) == \
+            canonicalize(signed, loader=offline_loader(), spelling=False)
+    except Exception:
+        same_graph = False
+    if same_graph and forged != signed and answer.status_code == 200:
+        assert answer.get_json()["checks"] == original.get_json()["checks"]
+    unsigned = {k: v for k, v in forged.items() if k not in ("proof", "id", "credentialStatus")}
+    issued = client.post("/credentials/issue", json={"credential": unsigned}, headers=auth)
+    _answer(issued)
