@@ -93,6 +93,29 @@ def _parse_json(data: bytes, url: str) -> dict[str, Any]:
     return document
 
 
+MIRROR_NAME_MIN = 8
+
+
+def _other_list(list_id: Any, url: str) -> tuple[bool, str] | None:
+    """None when the list says it is the one at ``url``; else (a copy of it?, a sentence).
+
+    A list that says it is another list cannot vouch that this credential is not revoked:
+    another genuine list of the same issuer (one where this bit is clear), served for this
+    URL by a mirror, a documents folder or a redirect, would pass for it. A copy keeps its
+    list's name (the last path segment, long enough to be the issuer's random list name:
+    DCC publishes copies of its lists that way); the issuer is checked apart. ``url`` is
+    the URL the credential names, which a documents folder's index entry matches.
+    """
+    if list_id == url:
+        return None
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    if (isinstance(list_id, str) and list_id.startswith("https://") and len(name) >= MIRROR_NAME_MIN
+            and list_id.rstrip("/").rsplit("/", 1)[-1] == name):
+        return True, f"The list at {url[:200]} is a copy of {list_id[:200]}, the list of the same name it says it is."
+    return False, (f"The status list fetched from {url[:200]} says it is {str(list_id)[:200]}, not {url[:200]}, "
+                   "so it cannot vouch for this credential.")
+
+
 class StatusChecker:
     """Checks ``credentialStatus`` entries with the injected fetch, loader and clock."""
 
@@ -155,6 +178,7 @@ class StatusChecker:
         else:
             status_list = cached
         self._check_list_credential(status_list, credential, url, names)
+        other = _other_list(status_list.get("id"), url)
         if cached is None:
             _VERIFIED_LISTS.put(cache_key, status_list)
         subject = status_list.get("credentialSubject")
@@ -179,8 +203,12 @@ class StatusChecker:
                 return StatusResult("failed", Code.REVOKED.value, "The issuer has revoked this credential.")
             return StatusResult("failed", Code.SUSPENDED.value,
                                 "The issuer has suspended this credential (it may be reinstated).")
+        if other is not None and not other[0]:  # a set bit is still reported; a clear one proves nothing
+            raise CredentialError(Code.STATUS_LIST_INVALID, other[1])
         sentence = "Not revoked." if purpose == "revocation" else "Not suspended."
         code = Code.STATUS_OK if purpose == "revocation" else Code.NOT_SUSPENDED
+        if other is not None:
+            return StatusResult("warning", code, f"{sentence} ({other[1]})")
         if short:
             return StatusResult("warning", code, f"{sentence} (The list has only {len(bits) * 8} entries, "
                                 f"fewer than the {MIN_LIST_SIZE} the spec asks for, which weakens privacy.)")

@@ -143,3 +143,33 @@ def test_report_summary_names_issuer_achievement_and_credits(key):
     assert summary["achievement"]["achievementType"] == "Course"
     assert summary["creditsEarned"] == 1
     assert report.headline().startswith("Verified: A, issued by Lakeshore Library Association")
+
+
+# -- a status list is the list the credential names -------------------------------------------
+
+def test_another_list_of_the_issuer_served_for_the_url_cannot_vouch_for_the_credential(key):
+    """Replaying list 2 (bit clear) at list 1's URL must not hide a revocation."""
+    other = "https://badges.example.org/status/revocation/2"
+    report = _verify(_credential(key, index=5), {LIST: _list(key, url=other)})
+    assert report.check("status").code == "STATUS_LIST_INVALID" and not report.verified
+    assert other in report.check("status").message and LIST in report.check("status").message
+
+
+def test_a_set_bit_in_a_list_that_names_another_url_still_reports_revoked(key):
+    report = _verify(_credential(key, index=5), {LIST: _list(key, url=LIST + "-elsewhere", set_index=5)})
+    assert report.check("status").code == "REVOKED"
+
+
+def test_a_copy_of_the_list_under_its_own_name_on_another_host_verifies_with_a_warning(key):
+    name = "e5WK8CbZ1GjycuPombrj"
+    named, original = f"https://mirror.example.net/status/{name}", f"https://badges.example.org/status/{name}"
+    unsigned = build_credential(
+        issuer={"id": key.public_key.did_key, "type": ["Profile"], "name": "Lakeshore Library Association"},
+        achievement={"id": "https://badges.example.org/achievements/a", "type": ["Achievement"], "name": "A",
+                     "description": "B", "criteria": {"narrative": "C"}, "achievementType": "Course"},
+        recipient=Recipient(identity=identity_object("ana@example.org", salt="pepper")),
+        award=Award(credits_earned=1, status=(status_entry(named, 5, "revocation"),)), now=NOW - timedelta(days=1))
+    credential = json.dumps(sign_credential(unsigned, key, loader=offline_loader(), created=NOW)).encode()
+    report = _verify(credential, {named: _list(key, url=original)})
+    assert report.verified, report.to_text()
+    assert report.check("status").outcome == "warning" and original in report.check("status").message
