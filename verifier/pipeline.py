@@ -268,7 +268,13 @@ class Verifier:
         outcome = self._check_proof(run, credential, jwt, canonical)
         self._check_validity(run, credential)
         self._check_status(run, credential)
-        self._check_trust(run, credential)
+        proof = next(c for c in run.checks if c.check == "proof")
+        if proof.outcome in (FAILED, SKIPPED):
+            # Only a signature that verifies says who issued it; a forged issuer is not "known".
+            run.add("issuer_trust", SKIPPED, Code.NOT_CHECKED,
+                    "Not checked: the signature did not verify, so the issuer is only claimed.")
+        else:
+            self._check_trust(run, credential)
         self._check_recipient(run, credential, email)
         embedded: tuple = ()
         if is_clr(credential) and container != EMBEDDED_CONTAINER:  # a transcript: one level down

@@ -10,7 +10,7 @@ limiter) come from ``current_app.extensions["badgesmith"]``, built by
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -50,6 +50,10 @@ def _services() -> Any:
     return current_app.extensions["badgesmith"]
 
 
+def _own_issuers() -> Mapping[str, str]:
+    return getattr(_services(), "own_issuers", None) or {}
+
+
 def throttle() -> None:
     """Apply the app's per-client rate limit (429 RATE_LIMITED when over it)."""
     limiter = _services().limiter
@@ -86,7 +90,8 @@ def verify_page() -> Any:
         return render_template("verify/index.html", error=None, email="")
     throttle()
     report = _services().verify(_stored(credential_id))
-    return _no_store(Response(render_template("verify/result.html", view=describe(report, email=None),
+    return _no_store(Response(render_template("verify/result.html", view=describe(report, email=None, own_issuers=_own_issuers(),
+                                                                  site=request.host_url),
                                               stored_id=credential_id)))
 
 
@@ -101,7 +106,8 @@ def verify_form() -> Any:
     except InputError as error:  # the visitor can fix it: show the form again, saying what went wrong
         page = render_template("verify/index.html", error=error, email=raw_email[:254])
         return _no_store(Response(page, status=error.http_status))
-    return _no_store(Response(render_template("verify/result.html", view=describe(report, email=email),
+    return _no_store(Response(render_template("verify/result.html", view=describe(report, email=email, own_issuers=_own_issuers(),
+                                                                  site=request.host_url),
                                               stored_id=None)))
 
 
@@ -167,8 +173,13 @@ def openapi() -> Any:
 # -- the result page's view of a report ------------------------------------------------------
 
 
-def describe(report: Report, *, email: str | None) -> dict[str, Any]:
-    """What the result page shows, in the order people read it: verdict, achievement, issuer, dates, checks."""
+def describe(report: Report, *, email: str | None, own_issuers: Mapping[str, str] | None = None,
+             site: str | None = None) -> dict[str, Any]:
+    """What the result page shows, in the order people read it: verdict, achievement, issuer, dates, checks.
+
+    ``own_issuers`` (issuer id → name) are this site's own issuers, shown as "issued by this site";
+    images served from ``site`` (this site's base URL) are shown directly.
+    """
     summary = report.credential or {}
     issuer = summary.get("issuer") or {}
     achievement = summary.get("achievement") or {}
@@ -177,7 +188,7 @@ def describe(report: Report, *, email: str | None) -> dict[str, Any]:
     recipient_text = recipient.get("name") or (email if recipient_check and recipient_check.outcome == PASSED
                                                else None)
     issued = _date(summary.get("validFrom"))
-    own_issuers = getattr(_services(), "own_issuers", None) or {}
+    own_issuers = own_issuers or {}
     return {
         "verified": report.verified,
         "verdict": _verdict(report, summary, recipient_text, issued),
@@ -188,7 +199,7 @@ def describe(report: Report, *, email: str | None) -> dict[str, Any]:
             "criteria": achievement.get("criteria"),
             "credits_earned": _number(summary.get("creditsEarned")),
             "credits_available": _number(achievement.get("creditsAvailable")),
-            "image": _image_link(achievement.get("image")),
+            "image": _image_link(achievement.get("image"), site),
         },
         "credential_id": summary.get("id"),
         "issuer": {"name": issuer.get("name"), "id": issuer.get("id"), "trust": _outcome(report, "issuer_trust"),
@@ -212,15 +223,6 @@ def _checks(report: Report) -> list[dict[str, str]]:
              "icon": OUTCOMES.get(c.outcome, ("?", c.outcome))[0],
              "word": OUTCOMES.get(c.outcome, ("?", c.outcome))[1],
              "code": c.code, "message": c.message} for c in report.checks]
-    proof = report.check("proof")
-    if proof is not None and proof.outcome == FAILED:
-        # A forged credential may name a known issuer: without a valid signature that proves nothing,
-        # so the row is not shown as a green pass.
-        for row in rows:
-            if row["label"] == CHECK_LABELS["issuer_trust"] and row["outcome"] == PASSED:
-                row.update(outcome=SKIPPED, icon=OUTCOMES[SKIPPED][0], word="Claimed only",
-                           message="The credential names a known issuer, but its signature did not verify, "
-                                   "so it may not come from that issuer.")
     return rows
 
 
@@ -273,7 +275,7 @@ def _number(value: Any) -> str | None:
     return f"{value:g}"
 
 
-def _image_link(url: str | None) -> dict[str, Any] | None:
+def _image_link(url: str | None, site: str | None) -> dict[str, Any] | None:
     # Loading a third-party image tells that host who is looking at the badge: link, never embed.
     # An image this site serves itself tells nobody anything new, so it is shown directly.
     if not url:
@@ -281,7 +283,7 @@ def _image_link(url: str | None) -> dict[str, Any] | None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return None
-    here = urlsplit(request.host_url)
+    here = urlsplit(site or "")
     return {"url": url, "host": parts.hostname,
             "this_site": (parts.scheme, parts.netloc.lower()) == (here.scheme, here.netloc.lower())}
 
