@@ -36,8 +36,6 @@ from typing import Any, Callable, Iterable
 
 import json
 
-import orjson
-
 from errors import Code, CredentialError
 
 # Properties the checks, summary and pages read as one value. A list there,
@@ -191,7 +189,7 @@ def pinned_terms(loader: Callable[..., Any], urls: tuple[str, ...]) -> PinnedTer
             continue
         document = remote.get("document") if isinstance(remote, dict) else None
         if isinstance(document, (str, bytes)):
-            document = orjson.loads(document)
+            document = json.loads(document)
         if isinstance(document, dict):
             _context_pairs(document.get("@context"), {}, None, pairs)
     table = PinnedTerms(pairs)
@@ -213,7 +211,6 @@ def _where(path: tuple[Any, ...]) -> str:
 
 def _fingerprint(value: Any) -> Any:
     if isinstance(value, (dict, list)):
-        # json, not orjson: integers past 64 bits are JSON too
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (type(value).__name__, value)
 
