@@ -251,56 +251,87 @@ def _one_description(node_id: str, first: tuple[dict[str, Any], tuple[Any, ...]]
                         "another place (a credential or status entry is described in one place)")
 
 
-def check_shape(document: Any) -> tuple[str, ...]:
+def check_shape(document: Any, *, max_depth: int, max_context_entries: int, max_list_items: int,
+                too_deep: Callable[[], Exception], too_many_contexts: Callable[[int], Exception],
+                too_many_items: Callable[[int, str], Exception]) -> tuple[str, ...]:
     """Refuse split nodes, repeated array items and lists where one value belongs.
 
-    Returns the URL contexts the document names anywhere (for ``pinned_terms``).
-    Iterative: the caller has already bounded size and depth.
+    One iterative walk that also enforces the nesting, ``@context`` length and list
+    length limits (raising what ``too_deep`` / ``too_many_contexts`` / ``too_many_items``
+    make; these win over a spelling problem found on the way). Returns the URL contexts
+    the document names anywhere (for ``pinned_terms``).
     """
     urls: list[str] = []
+    problem: CredentialError | None = None  # raised after the walk: the limits are judged first
     # Embedded credentials and proofs are graphs of their own: the same issuer may be
     # described differently in two credentials of a transcript. One node map per scope.
     Scope = dict[str, tuple[dict[str, Any], tuple[Any, ...]]]
     pending: list[tuple[Any, tuple[Any, ...], Scope]] = [(document, (), {})]
     while pending:
         value, path, described = pending.pop()
+        if len(path) >= max_depth:
+            raise too_deep()
         if isinstance(value, dict):
             if path and (path[-1] in _OWN_GRAPH or (len(path) > 1 and isinstance(path[-1], int)
                                                     and path[-2] in _OWN_GRAPH) or "proof" in value):
                 described = {}
             context = value.get("@context")
-            for item in context if isinstance(context, list) else (context,):
-                if isinstance(item, str) and item not in urls:
-                    urls.append(item)
+            if isinstance(context, list):
+                if len(context) > max_context_entries:
+                    raise too_many_contexts(len(context))
+                urls.extend(c for c in context if isinstance(c, str) and c not in urls)
+                pending.extend((c, path + ("@context", i), {}) for i, c in enumerate(context)
+                               if isinstance(c, dict))
+            elif isinstance(context, str):
+                if context not in urls:
+                    urls.append(context)
+            elif isinstance(context, dict):
+                pending.append((context, path + ("@context",), {}))
             node_id = value.get("id")
-            if isinstance(node_id, str) and any(k not in ("id", "@context") for k in value):
+            if isinstance(node_id, str) and len(value) > 1 and any(k not in ("id", "@context") for k in value):
                 first = described.get(node_id)
                 if first is None:
                     described[node_id] = (value, path)
-                elif first[0] != value:
-                    _one_description(node_id, first, (value, path))
+                elif first[0] != value and problem is None:
+                    try:
+                        _one_description(node_id, first, (value, path))
+                    except CredentialError as error:
+                        problem = error
             for key, item in value.items():
-                if key == "@context":
+                if key == "@context" or not isinstance(item, (dict, list)):
                     continue
-                if isinstance(item, list) and (key in SINGLE_VALUED or (
-                        len(item) == 1 and key in ONE_OBJECT and ONE_OBJECT[key] not in _type_names(value))):
-                    raise respelled(key, _where(path + (key,)), "as a list, but it takes one value")
+                if isinstance(item, list):
+                    if len(item) > max_list_items:
+                        raise too_many_items(len(item), _where(path + (key,)))
+                    if problem is None and (key in SINGLE_VALUED or (
+                            len(item) == 1 and key in ONE_OBJECT and ONE_OBJECT[key] not in _type_names(value))):
+                        problem = respelled(key, _where(path + (key,)), "as a list, but it takes one value")
                 pending.append((item, path + (key,), described))
-        elif isinstance(value, list):
-            if len(value) > 1:
+        else:  # a list
+            if len(value) > max_list_items:
+                raise too_many_items(len(value), _where(path))
+            if len(value) > 1 and problem is None:
                 seen: set[Any] = set()
                 for i, item in enumerate(value):
-                    if isinstance(item, dict) and isinstance(item.get("id"), str):
-                        mark = ("id", item["id"])  # one node, split over two items, is still one
-                    elif isinstance(item, dict) and "@value" not in item:
-                        continue  # blank nodes: two alike are still two nodes
+                    if isinstance(item, dict):
+                        if isinstance(item.get("id"), str):
+                            mark: Any = ("id", item["id"])  # one node, split over two items, is still one
+                        elif "@value" in item:
+                            mark = _fingerprint(item)
+                        else:
+                            continue  # blank nodes: two alike are still two nodes
                     else:
                         mark = _fingerprint(item)
                     if mark in seen:
-                        raise respelled(str(item)[:80] if not isinstance(item, (dict, list)) else "a repeated item",
-                                        _where(path + (i,)), "a second time in the same list")
+                        problem = respelled(str(item)[:80] if not isinstance(item, (dict, list))
+                                            else "a repeated item", _where(path + (i,)),
+                                            "a second time in the same list")
+                        break
                     seen.add(mark)
-            pending.extend((item, path + (i,), described) for i, item in enumerate(value))
+            pending.extend((item, path + (i,), described) for i, item in enumerate(value)
+                           if isinstance(item, (dict, list)))
+    if problem is not None:
+        raise problem
     return tuple(urls)
 
 

@@ -61,6 +61,9 @@ class Limits:
     max_context_entries: int = 32
     """Entries of any one ``@context`` list: each clones the active context, so thousands cost
     seconds (quadratic); credentials in circulation list at most a handful."""
+    max_list_items: int = 1_000
+    """Items of any one JSON list: pyld compares each new value with those already under the
+    property (quadratic), so 5,000 tags took 13 s; a transcript embeds at most 500 credentials."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -164,6 +167,13 @@ def _jsonld_invalid(exc: BaseException) -> BadgesmithError:
     )
 
 
+def _too_many_contexts(count: int, limits: Limits) -> CredentialError:
+    return CredentialError(
+        Code.CANONICALIZATION_LIMIT,
+        f"An @context lists {count} contexts; at most {limits.max_context_entries} are processed.",
+        limit=limits.max_context_entries)
+
+
 def _check_context_lists(document: Any, limits: Limits) -> None:
     # Iterative: the size check has bounded the document, and nesting is checked later.
     pending = [document]
@@ -172,10 +182,7 @@ def _check_context_lists(document: Any, limits: Limits) -> None:
         if isinstance(node, dict):
             context = node.get("@context")
             if isinstance(context, list) and len(context) > limits.max_context_entries:
-                raise CredentialError(
-                    Code.CANONICALIZATION_LIMIT,
-                    f"An @context lists {len(context)} contexts; at most {limits.max_context_entries} "
-                    "are processed.", limit=limits.max_context_entries)
+                raise _too_many_contexts(len(context), limits)
             pending.extend(node.values())
         elif isinstance(node, list):
             pending.extend(node)
@@ -197,9 +204,18 @@ def canonicalize(document: dict[str, Any], *, loader: Loader,
     turn it off.
     """
     _check_size(document, limits)
-    _check_context_lists(document, limits)
-    _check_depth(document, limits)
-    urls = check_shape(document) if spelling else None
+    if spelling:
+        urls: tuple[str, ...] | None = check_shape(
+            document, max_depth=limits.max_depth, max_context_entries=limits.max_context_entries,
+            max_list_items=limits.max_list_items, too_deep=lambda: _too_deep(limits),
+            too_many_contexts=lambda n: _too_many_contexts(n, limits),
+            too_many_items=lambda n, where: CredentialError(
+                Code.CANONICALIZATION_LIMIT, f"The list at {where} holds {n} items; at most "
+                f"{limits.max_list_items} are canonicalized.", limit=limits.max_list_items))
+    else:
+        _check_context_lists(document, limits)
+        _check_depth(document, limits)
+        urls = None
     state = _state_for(loader)
     try:
         try:

@@ -491,3 +491,21 @@ def test_a_context_list_longer_than_the_limit_is_refused_before_any_json_ld_work
     with pytest.raises(CredentialError) as caught:
         canonicalize(document, loader=loader)
     assert caught.value.code is Code.CANONICALIZATION_LIMIT and "33 contexts" in caught.value.message
+
+
+def test_a_list_of_thousands_of_values_is_refused_before_pyld_compares_them(loader):
+    """pyld's duplicate test is quadratic per property: 5,000 tags beside a language-tagged name took 13 s."""
+    import time
+
+    document = base_credential()
+    achievement = document["credentialSubject"]["achievement"]
+    achievement["tag"] = [f"tag-{i}" for i in range(5_000)]
+    achievement["name"] = {"@value": "Badge", "@language": "en"}  # forces the pyld path
+    started = time.process_time()
+    with pytest.raises(CredentialError) as caught:
+        canonicalize(document, loader=loader)
+    assert caught.value.code is Code.CANONICALIZATION_LIMIT
+    assert "credentialSubject.achievement.tag" in caught.value.message
+    assert time.process_time() - started < 5  # generous: refused before any JSON-LD work
+    achievement["tag"] = achievement["tag"][:1_000]
+    canonicalize(document, loader=loader)  # at the limit: canonicalized
