@@ -95,3 +95,16 @@ def test_fast_check_agrees_with_jsonschema_on_every_near_miss():
     for path, changed in sample:
         assert is_valid(changed) == reference.is_valid(changed), path
     assert len(sample) == 500
+
+
+def test_the_fast_check_never_writes_into_the_document():
+    """The generated check is a pure yes/no: no schema defaults are filled in, nothing changes."""
+    from schemas.validate import is_valid
+
+    doc = _vector()
+    before = copy.deepcopy(doc)
+    assert is_valid(doc)
+    del doc["validFrom"]
+    assert not is_valid(doc)
+    del before["validFrom"]
+    assert doc == before

@@ -52,3 +52,23 @@ def test_shipped_schemas_equal_the_official_json_ld_family(name):
 def test_the_current_ob_context_and_vc2_are_shipped():
     assert "https://www.w3.org/ns/credentials/v2" in INDEX
     assert "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json" in INDEX
+
+
+@pytest.mark.parametrize("kind", ["credential", "profile"])
+def test_compiled_schema_checks_are_what_vendor_py_generates_today(kind):
+    """schemas/compiled/ is generated source: regenerating it from json/ changes nothing.
+
+    When this fails after a schema or fastjsonschema upgrade, run `python schemas/vendor.py --compile`.
+    """
+    from schemas.vendor import compiled_source
+
+    shipped = (ROOT / "schemas" / "compiled" / f"{kind}.py").read_text("utf-8")
+    assert shipped == compiled_source(kind)
+
+
+@pytest.mark.parametrize("name", ["ob_v3p0_achievementcredential_schema.json", "ob_v3p0_profile_schema.json"])
+def test_shipped_schemas_are_valid_draft_2019_09(name):
+    """Checked here once, instead of at every start-up (it cost most of a second)."""
+    from jsonschema import Draft201909Validator
+
+    Draft201909Validator.check_schema(json.loads((ROOT / "schemas" / "json" / name).read_text()))
