@@ -8,7 +8,7 @@ relationships (``assertionMethod``…) its controller document lists it under.
 Network access goes through the injected ``fetch(url) -> bytes``; nothing here
 opens a socket.
 
-Resolvable: ``did:key`` (Ed25519), ``did:web`` and ``https`` controller
+Resolvable: ``did:key`` (Ed25519, P-256, P-384), ``did:web`` and ``https`` controller
 documents (W3C Controlled Identifiers). Anything else fails with a sentence
 naming the method (``DID_METHOD_UNSUPPORTED`` for other DID methods,
 ``KEY_UNRESOLVABLE`` otherwise).
@@ -30,7 +30,7 @@ import base58
 
 from errors import Code, CredentialError, InputError
 from keys.ed25519 import PublicKey
-from keys.jwk import JwsPublicKey, public_key_from_jwk
+from keys.jwk import EcPublicKey, JwsPublicKey, public_key_from_jwk, public_key_from_multikey
 from keys.multikey import decode_multikey, is_multikey
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
@@ -64,7 +64,7 @@ class VerificationMethod:
 
 # -- building documents ------------------------------------------------------------
 
-def did_key_verification_method(public_key: PublicKey) -> str:
+def did_key_verification_method(public_key: PublicKey | EcPublicKey) -> str:
     """The verification method id of a did:key: ``did:key:z6Mk…#z6Mk…``."""
     return f"{public_key.did_key}#{public_key.to_multikey()}"
 
@@ -133,19 +133,21 @@ def did_web_url(did: str) -> str:
     return f"https://{host}/" + ("/".join(path) + "/did.json" if path else ".well-known/did.json")
 
 
-def parse_did_key(did: str) -> PublicKey:
-    """The Ed25519 key a ``did:key:z6Mk…`` DID names."""
+def parse_did_key(did: str) -> PublicKey | EcPublicKey:
+    """The key a ``did:key`` DID names: Ed25519 (``z6Mk…``), P-256 (``zDna…``) or P-384 (``z82L…``)."""
     if not isinstance(did, str) or not did.startswith("did:key:"):
         raise CredentialError(Code.DID_INVALID, "The DID is not a did:key DID.")
     value = did[len("did:key:"):]
     try:
+        if value.startswith(("zDn", "z82")):
+            return EcPublicKey.from_multikey(value)
         return PublicKey(decode_multikey(value))
     except InputError as exc:
-        if value.startswith("z") and not value.startswith("z6Mk") and _is_base58(value[1:]):
+        if value.startswith("z") and not value.startswith(("z6Mk", "zDn", "z82")) and _is_base58(value[1:]):
             raise CredentialError(
                 Code.KEY_UNRESOLVABLE,
-                f"The did:key {did[:60]}… holds a key type other than Ed25519, which Badgesmith "
-                "does not verify.") from exc
+                f"The did:key {did[:60]}… holds a key type other than Ed25519, P-256 or P-384, which "
+                "Badgesmith does not verify.") from exc
         raise CredentialError(Code.DID_INVALID, f"The did:key {did[:60]} is malformed.") from exc
 
 
@@ -231,7 +233,7 @@ def _resolve_did_key(vm_url: str, purpose: str) -> VerificationMethod:
                               f"The did:key URL's fragment does not name its key ({vm_url[:120]}).")
     if purpose not in _DID_KEY_RELATIONSHIPS:
         raise CredentialError(Code.PROOF_PURPOSE_INVALID,
-                              f"A did:key Ed25519 key is not listed under {purpose[:40]}.")
+                              f"A did:key signing key is not listed under {purpose[:40]}.")
     return VerificationMethod(id=did_key_verification_method(public_key), controller=did,
                               public_key=public_key, type="Multikey",
                               purposes=frozenset(_DID_KEY_RELATIONSHIPS))
@@ -342,7 +344,9 @@ def _method_in_document(document: dict[str, Any], document_id: str, vm_url: str,
 
 def _method_key(method: dict[str, Any]) -> JwsPublicKey:
     kind = method.get("type")
-    if kind in ("Multikey", "Ed25519VerificationKey2020") and "publicKeyMultibase" in method:
+    if kind == "Multikey" and "publicKeyMultibase" in method:
+        return public_key_from_multikey(method["publicKeyMultibase"])
+    if kind == "Ed25519VerificationKey2020" and "publicKeyMultibase" in method:
         return PublicKey.from_multikey(method["publicKeyMultibase"])
     if kind == "Ed25519VerificationKey2018" and isinstance(method.get("publicKeyBase58"), str):
         raw = method["publicKeyBase58"]
@@ -352,8 +356,8 @@ def _method_key(method: dict[str, Any]) -> JwsPublicKey:
     if kind in ("JsonWebKey2020", "JsonWebKey") and "publicKeyJwk" in method:
         return public_key_from_jwk(method["publicKeyJwk"])
     raise CredentialError(Code.KEY_UNRESOLVABLE,
-                          f"The key type {str(kind)[:40]!r} is not supported (Multikey, "
-                          "Ed25519VerificationKey2020 or JsonWebKey).")
+                          f"The key type {str(kind)[:40]!r} is not supported (Multikey: Ed25519, P-256 "
+                          "or P-384; Ed25519VerificationKey2020 or JsonWebKey).")
 
 
 def _is_base58(value: str) -> bool:

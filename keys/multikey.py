@@ -7,7 +7,9 @@ One owner for each encoding (STYLE "one owner per format"):
   vc-di-eddsa §2.1.1).
 - **multicodec** prefixes for Ed25519 keys: ``0xed 0x01`` before a 32-byte
   public key (always ``z6Mk…``), ``0x80 0x26`` before a 32-byte private seed
-  (always ``z3u2…``).
+  (always ``z3u2…``); for ECDSA public keys (vc-di-ecdsa §2.1.1) ``0x80 0x24``
+  (p256-pub) before a 33-byte SEC1 compressed P-256 point (``zDna…``) and
+  ``0x81 0x24`` (p384-pub) before a 49-byte compressed P-384 point (``z82L…``).
 - **base64url without padding** (RFC 7515 §2, RFC 7517): JWK members and the
   three JWS segments. Decoding is strict: no ``=``, no ``+``/``/``, no
   whitespace, and the encoding must be canonical (unused trailing bits zero),
@@ -31,6 +33,10 @@ MULTIBASE_BASE58BTC = "z"
 ED25519_PUB = b"\xed\x01"
 ED25519_PRIV = b"\x80\x26"
 ED25519_KEY_BYTES = 32
+P256_PUB = b"\x80\x24"
+P384_PUB = b"\x81\x24"
+# curve name -> (multicodec prefix, length of its SEC1 compressed point)
+EC_MULTICODECS = {"P-256": (P256_PUB, 33), "P-384": (P384_PUB, 49)}
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _B58 = re.compile(r"[1-9A-HJ-NP-Za-km-z]+")
@@ -68,6 +74,29 @@ def encode_multikey(public_key: bytes) -> str:
 def decode_multikey(value: str) -> bytes:
     """The raw 32-byte Ed25519 public key in a ``z6Mk…`` Multikey value (``KEY_INVALID`` else)."""
     return _decode_prefixed(value, ED25519_PUB, "an Ed25519 public key (z6Mk…)")
+
+
+def decode_ec_multikey(value: str) -> tuple[str, bytes]:
+    """The curve (``"P-256"``/``"P-384"``) and SEC1 compressed point of an ECDSA Multikey value."""
+    try:
+        data = decode_multibase(value)
+    except InputError as exc:
+        raise InputError(Code.KEY_INVALID, f"The key is not a P-256 or P-384 Multikey: {exc.message}") from exc
+    for curve, (prefix, size) in EC_MULTICODECS.items():
+        if data.startswith(prefix):
+            point = data[len(prefix):]
+            if len(point) != size or point[0] not in (2, 3):
+                raise InputError(Code.KEY_INVALID, f"The {curve} Multikey is not a {size}-byte compressed point.")
+            return curve, point
+    raise InputError(Code.KEY_INVALID, "The key is not a P-256 or P-384 Multikey: wrong multicodec prefix.")
+
+
+def encode_ec_multikey(curve: str, point: bytes) -> str:
+    """The Multikey ``publicKeyMultibase`` of a SEC1 compressed P-256/P-384 point (``zDna…``/``z82L…``)."""
+    prefix, size = EC_MULTICODECS[curve]
+    if len(point) != size:
+        raise InputError(Code.KEY_INVALID, f"A compressed {curve} point has exactly {size} bytes.")
+    return encode_multibase(prefix + bytes(point))
 
 
 def encode_private_multikey(seed: bytes) -> str:
@@ -134,15 +163,20 @@ def _decode_prefixed(value: str, prefix: bytes, what: str) -> bytes:
 
 
 __all__ = [
+    "EC_MULTICODECS",
     "ED25519_PRIV",
     "ED25519_PUB",
     "MAX_BASE58_CHARS",
+    "P256_PUB",
+    "P384_PUB",
     "b64url_decode",
     "b64url_encode",
     "b64url_uint",
+    "decode_ec_multikey",
     "decode_multibase",
     "decode_multikey",
     "decode_private_multikey",
+    "encode_ec_multikey",
     "encode_multibase",
     "encode_multikey",
     "encode_private_multikey",

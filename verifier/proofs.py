@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from errors import BadgesmithError, Code, CredentialError
-from keys.data_integrity import suite_of, verify_proof
-from keys.ed25519 import PublicKey
+from keys.data_integrity import EDDSA_RDFC_2022, Suite, check_key_type, suite_of, verify_proof
 from keys.did import VerificationMethod, key_from_fragment, resolve_verification_method
 from keys.rdfc import Limits
 from keys.vc_jwt import verify_jwt
@@ -82,15 +81,18 @@ class KeyResolver:
             raise error
         self._outcome.warnings.append(error.message)
 
-    def resolve(self, vm_id: Any, issuer: str | None) -> Any:
-        """The public key for ``vm_id``, checked to belong to ``issuer``."""
-        public_key, vm = self.resolve_any(vm_id, issuer)
+    def resolve(self, vm_id: Any, issuer: str | None, suite: Suite = EDDSA_RDFC_2022) -> Any:
+        """The public key for ``vm_id``, checked to belong to ``issuer`` and to suit ``suite``."""
+        public_key, vm = self.resolve_any(vm_id, issuer, suite)
         if vm is not None:
             _bind(vm, issuer)
         return public_key
 
-    def resolve_any(self, vm_id: Any, issuer: str | None) -> tuple[Any, VerificationMethod | None]:
+    def resolve_any(self, vm_id: Any, issuer: str | None,
+                    suite: Suite = EDDSA_RDFC_2022) -> tuple[Any, VerificationMethod | None]:
         """The public key for ``vm_id`` and its DID verification method (None: bound by URL, not a DID).
+
+        The key must be of the type ``suite`` verifies with (``KEY_INVALID`` otherwise).
 
         The caller decides whether a DID key of someone other than the issuer
         is acceptable (a second signer in a proof set or chain).
@@ -109,10 +111,7 @@ class KeyResolver:
                 self.unbound(_unbound(vm_id, issuer, "the verification method URL itself (#z6Mk…)"))
                 return public_key, None
         vm = resolve_verification_method(vm_id, fetch=self._fetch)
-        if not isinstance(vm.public_key, PublicKey):
-            raise CredentialError(Code.KEY_INVALID,
-                                  f"The verification method {vm_id[:120]} is not an Ed25519 key, which "
-                                  "this proof suite needs.")
+        check_key_type(suite, vm.public_key, vm_id)
         return vm.public_key, vm
 
 
@@ -151,7 +150,7 @@ def check_data_integrity(credential: dict[str, Any], *, loader: Any, fetch: Fetc
                     Code.PROOF_PURPOSE_INVALID,
                     f"The proof's purpose is {proof.get('proofPurpose')!s:.40}, not assertionMethod.")
             previous = previous_proofs(proof, proofs)
-            public_key, vm = resolver.resolve_any(proof.get("verificationMethod"), issuer)
+            public_key, vm = resolver.resolve_any(proof.get("verificationMethod"), issuer, suite)
             if not verify_proof(credential, proof, public_key, loader=loader, limits=limits,
                                 canonical_document=canonical_document, previous=previous):
                 raise CredentialError(

@@ -108,17 +108,42 @@ def test_did_key_with_a_foreign_fragment_is_unresolvable(key):
 
 
 @pytest.mark.parametrize("did, code", [
-    ("did:key:zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169", Code.KEY_UNRESOLVABLE),  # P-256
+    ("did:key:zQ3shokFTS3brHcDQrn82RUDfCZESWL1ZdCEJwekUDPQiYBme", Code.KEY_UNRESOLVABLE),  # secp256k1
     ("did:key:z6MkNOTbase58!", Code.DID_INVALID),
     ("did:key:", Code.DID_INVALID),
     ("did:key:u6Mk", Code.DID_INVALID),
+    ("did:key:zDnaehfHR8Q5U7ckmLQfuZ3eGEypooJ46zzjRQ1AR9asDvdnv", Code.DID_INVALID),  # P-256, x past the field
 ])
-def test_did_key_that_is_not_an_ed25519_multikey_is_refused(did, code):
+def test_did_key_that_is_not_a_supported_multikey_is_refused(did, code):
     with pytest.raises(CredentialError) as caught:
         resolve_verification_method(did, fetch=_offline)
     assert caught.value.code is code
     with pytest.raises(CredentialError):
         parse_did_key(did)
+
+
+@pytest.mark.parametrize("did, curve", [
+    ("did:key:zDnaerDaTF5BXEavCrfRZEk316dpbLsfPDZ3WJ5hRTPFU2169", "P-256"),  # the did:key spec's example
+    ("did:key:z82Lm1MpAkeJcix9K8TMiLd5NMAhnwkjjCBeWHXyu3U4oT2MVJJKXkcVBgjGhnLBn2Kaau9", "P-384"),
+])
+def test_did_key_resolves_p256_and_p384_multikeys(did, curve):
+    vm = resolve_verification_method(did, fetch=_offline)
+    assert isinstance(vm.public_key, EcPublicKey) and vm.public_key.curve == curve
+    assert vm.id == f"{did}#{did.removeprefix('did:key:')}" and vm.controller == did
+    assert "assertionMethod" in vm.purposes
+    assert parse_did_key(did) == vm.public_key and vm.public_key.did_key == did
+
+
+def test_did_web_lists_a_p256_multikey():
+    private = ec.generate_private_key(ec.SECP256R1())
+    numbers = private.public_key().public_numbers()
+    multikey = EcPublicKey(x=numbers.x, y=numbers.y).to_multikey()
+    document = {"@context": ["https://www.w3.org/ns/did/v1"], "id": DID,
+                "verificationMethod": [{"id": f"{DID}#p256", "type": "Multikey", "controller": DID,
+                                        "publicKeyMultibase": multikey}],
+                "assertionMethod": [f"{DID}#p256"]}
+    vm = resolve_verification_method(f"{DID}#p256", fetch=FakeFetch({DID_URL: document}))
+    assert vm.public_key == EcPublicKey(x=numbers.x, y=numbers.y, curve="P-256")
 
 
 def test_did_key_for_key_agreement_is_refused(key):
