@@ -3,6 +3,13 @@
 Supported entries: ``BitstringStatusListEntry`` (W3C), ``StatusList2021Entry``
 (its predecessor) and ``1EdTechRevocationList`` (named by OB 3.0 itself).
 
+A list is a ``BitstringStatusListCredential`` (or its StatusList2021
+predecessor) as JSON with an embedded proof, or as a VC-JWT (Bitstring Status
+List §3.1 allows any securing mechanism): a body that is a compact JWS —
+whatever the ``Content-Type`` said, ``application/vc+jwt`` or
+``application/jwt`` — is verified like any VC-JWT credential (the issuer's
+key, ``nbf``/``exp``, the algorithm allow-list) and its bits then used.
+
 Policy (README): the status list must itself verify — its proof, its validity
 period — and must be issued by the credential's own issuer (the Bitstring
 Status List spec allows another issuer; Badgesmith does not, since otherwise
@@ -23,7 +30,9 @@ from datetime import datetime
 from typing import Any, Callable
 
 from errors import BadgesmithError, Code, CredentialError, UpstreamError
-from verifier.proofs import check_data_integrity, issuer_id
+from keys.vc_jwt import decode_jwt, extract_credential
+from verifier.proofs import check_data_integrity, check_jwt, issuer_id
+from verifier.sources import sniff
 from verifier.status import MIN_LIST_SIZE, bit_is_set, decode_status_list
 from verifier.validity import check_window
 
@@ -91,6 +100,13 @@ def _parse_json(data: bytes, url: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} is not a JSON object.")
     return document
+
+
+def _is_compact_jws(data: bytes) -> bool:
+    try:
+        return sniff(data) == "jwt"
+    except BadgesmithError:
+        return False
 
 
 MIRROR_NAME_MIN = 8
@@ -173,8 +189,7 @@ class StatusChecker:
         cache_key = (hashlib.sha256(data).digest(), self._accept_unbound, id(self._loader))
         cached = _VERIFIED_LISTS.get(cache_key)
         if cached is None:
-            status_list = _parse_json(data, url)
-            self._check_list_proof(status_list, url, names)
+            status_list = self._read_list(data, url, names)
         else:
             status_list = cached
         self._check_list_credential(status_list, credential, url, names)
@@ -214,15 +229,36 @@ class StatusChecker:
                                 f"fewer than the {MIN_LIST_SIZE} the spec asks for, which weakens privacy.)")
         return StatusResult("passed", code, sentence)
 
-    def _check_list_proof(self, status_list: dict[str, Any], url: str, names: tuple[str, str, str]) -> None:
-        if names[1] not in _types(status_list.get("type")):
-            raise CredentialError(Code.STATUS_LIST_INVALID,
-                                  f"The document at {url} is not a {names[1]}, so status cannot be established.")
-        outcome = check_data_integrity(status_list, loader=self._loader, fetch=self._fetch,
-                                       accept_unbound_keys=self._accept_unbound, limits=self._limits)
+    def _read_list(self, data: bytes, url: str, names: tuple[str, str, str]) -> dict[str, Any]:
+        """The list credential in ``data`` (JSON with a proof, or a VC-JWT) once its proof verified."""
+        if len(data) > _MAX_LIST_DOCUMENT:
+            raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} is too large.")
+        if not _is_compact_jws(data):
+            status_list = _parse_json(data, url)
+            self._require_type(status_list, url, names)
+            outcome = check_data_integrity(status_list, loader=self._loader, fetch=self._fetch,
+                                           accept_unbound_keys=self._accept_unbound, limits=self._limits)
+        else:
+            token = data.decode("ascii").strip()
+            try:
+                status_list = extract_credential(decode_jwt(token, max_bytes=_MAX_LIST_DOCUMENT).payload)[0]
+            except BadgesmithError as error:
+                raise CredentialError(Code.STATUS_LIST_INVALID,
+                                      f"The status list at {url} is not a readable VC-JWT: {error.message}") from error
+            self._require_type(status_list, url, names)
+            outcome = check_jwt(token, status_list, fetch=self._fetch, accept_unbound_keys=self._accept_unbound,
+                                require_nbf=False)
+            status_list = outcome.credential or status_list  # with nbf/exp folded into validFrom/validUntil
         if outcome.errors:
             raise CredentialError(Code.STATUS_LIST_INVALID,
                                   f"The status list at {url} does not verify: {outcome.errors[0].message}")
+        return status_list
+
+    @staticmethod
+    def _require_type(status_list: dict[str, Any], url: str, names: tuple[str, str, str]) -> None:
+        if names[1] not in _types(status_list.get("type")):
+            raise CredentialError(Code.STATUS_LIST_INVALID,
+                                  f"The document at {url} is not a {names[1]}, so status cannot be established.")
 
     def _check_list_credential(self, status_list: dict[str, Any], credential: dict[str, Any],
                                url: str, names: tuple[str, str, str]) -> None:

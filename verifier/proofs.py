@@ -38,6 +38,7 @@ class ProofOutcome:
     errors: list[BadgesmithError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     verification_methods: list[str] = field(default_factory=list)
+    credential: dict[str, Any] | None = None  # a VC-JWT's credential as its signature covers it (nbf/exp folded in)
 
 
 def issuer_id(credential: dict[str, Any]) -> str | None:
@@ -204,25 +205,30 @@ def previous_proofs(proof: dict[str, Any], proofs: list[Any]) -> list[dict[str, 
 
 
 def check_jwt(token: str, credential: dict[str, Any], *, fetch: Fetch,
-              accept_unbound_keys: bool) -> ProofOutcome:
-    """Verify a VC-JWT whose payload has already been decoded into ``credential``."""
+              accept_unbound_keys: bool, require_nbf: bool = True) -> ProofOutcome:
+    """Verify a VC-JWT whose payload has already been decoded into ``credential``.
+
+    ``require_nbf``: OB 3.0 §8.2 requires the ``nbf`` claim of an Open Badge; other VC-JWTs
+    (a status list, say) may carry ``validFrom`` alone.
+    """
     outcome = ProofOutcome(format="vc-jwt")
     resolver = KeyResolver(fetch=fetch, accept_unbound_keys=accept_unbound_keys, outcome=outcome)
     issuer = issuer_id(credential)
     try:
         result = verify_jwt(token, resolve=lambda kid: resolve_verification_method(kid, fetch=fetch))
         outcome.warnings.extend(result.warnings)
+        outcome.credential = result.credential
         if result.verification_method is not None:
             outcome.verification_methods.append(result.verification_method.id)
             _bind(result.verification_method, issuer)
         elif result.inline_key:
             if not (issuer or "").startswith("did:key:"):
                 resolver.unbound(_unbound("jwk", issuer, "the JWT header (an inline jwk)"))
-        if "nbf" in result.missing_claims:
+        if "nbf" in result.missing_claims and require_nbf:
             raise CredentialError(
                 Code.JWT_CLAIMS_MISMATCH,
                 "The JWT has no nbf claim, which Open Badges 3.0 requires (§8.2).")
-        others = [c for c in result.missing_claims if c != "nbf"]
+        others = [c for c in result.missing_claims if c != "nbf" or not require_nbf]
         if others:
             # Recommended rather than fatal: the credential itself still carries the values.
             outcome.warnings.append(f"The JWT lacks the {', '.join(others)} claim(s) that OB 3.0 asks for.")
