@@ -246,12 +246,38 @@ def _resolve_did_web(vm_url: str, fetch: Fetch, purpose: str) -> VerificationMet
         raise CredentialError(Code.KEY_UNRESOLVABLE,
                               f"The verification method {vm_url[:120]} names a DID but no key in it "
                               "(#fragment).", verification_method=vm_url[:120])
+    return _method_in_document(_did_web_document(did, url, fetch), did, vm_url, purpose, url)
+
+
+def _did_web_document(did: str, url: str, fetch: Fetch) -> dict[str, Any]:
     document = _fetch_document(url, fetch)
     if document.get("id") != did:
         raise CredentialError(Code.KEY_UNRESOLVABLE,
                               f"The DID document at {url} is for {str(document.get('id'))[:120]}, "
                               f"not {did[:120]}.", url=url)
-    return _method_in_document(document, did, vm_url, purpose, url)
+    return document
+
+
+def find_listed_key(did: str, public_key: JwsPublicKey, *, fetch: Fetch,
+                    purpose: str = "assertionMethod") -> VerificationMethod | None:
+    """The method of a did:web DID document listed under ``purpose`` whose key is ``public_key``.
+
+    ``None`` when the document lists no such key. A JWT that carries its key inline (``jwk``)
+    names no method; this is how the key is found to be the issuer's all the same.
+    """
+    url = did_web_url(did)
+    document = _did_web_document(did, url, fetch)
+    for entry in _as_list(document.get(purpose)):
+        vm_id = _absolute(entry.get("id") if isinstance(entry, dict) else entry, did)
+        if not isinstance(vm_id, str):
+            continue
+        try:
+            method = _method_in_document(document, did, vm_id, purpose, url)
+        except (CredentialError, InputError):
+            continue  # a listed key that does not resolve (unsupported type…) confirms nothing
+        if method.public_key == public_key:
+            return method
+    return None
 
 
 def _resolve_https(vm_url: str, fetch: Fetch, purpose: str) -> VerificationMethod:
@@ -372,6 +398,7 @@ __all__ = [
     "did_key_verification_method",
     "did_web_document",
     "did_web_url",
+    "find_listed_key",
     "is_key_of_issuer",
     "key_from_fragment",
     "parse_did_key",

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from errors import BadgesmithError, Code, CredentialError
 from keys.data_integrity import EDDSA_RDFC_2022, Suite, check_key_type, suite_of, verify_proof
-from keys.did import VerificationMethod, key_from_fragment, resolve_verification_method
+from keys.did import VerificationMethod, find_listed_key, key_from_fragment, resolve_verification_method
 from keys.rdfc import Limits
 from keys.vc_jwt import verify_jwt
 
@@ -55,6 +55,31 @@ def _unbound(vm_id: str, issuer: str | None, how: str) -> CredentialError:
         f"The signing key comes from {how}; nothing published by {issuer or 'the issuer'} "
         "confirms that it is the issuer's key, so anyone could have made this signature.",
         verification_method=vm_id[:200])
+
+
+def _bind_inline_key(key: Any, issuer: str | None, fetch: Fetch, resolver: KeyResolver,
+                     outcome: ProofOutcome) -> None:
+    """A JWT's inline ``jwk`` is the issuer's when its did:key is that key (checked by ``verify_jwt``) or
+    its did:web document lists that key for assertionMethod; otherwise ``KEY_UNBOUND`` (policy)."""
+    issuer = issuer or ""
+    if issuer.startswith("did:key:"):
+        return
+    if issuer.startswith("did:web:"):
+        vm = find_listed_key(issuer.split("#", 1)[0], key, fetch=fetch)
+        if vm is not None:
+            outcome.verification_methods.append(vm.id)
+            return
+        resolver.unbound(CredentialError(
+            Code.KEY_UNBOUND,
+            f"The JWT carries its key inline (jwk), and the DID document of {issuer[:120]} does not list that "
+            "key for assertionMethod, so nothing the issuer published confirms it: anyone could have made "
+            "this signature.", verification_method="jwk"))
+        return
+    resolver.unbound(CredentialError(
+        Code.KEY_UNBOUND,
+        f"The JWT carries its key inline (jwk), and its issuer {issuer[:120] or '(none)'} is not a DID that "
+        "publishes keys (did:web or did:key), so nothing the issuer published confirms it: anyone could "
+        "have made this signature.", verification_method="jwk"))
 
 
 def _not_issuers(vm: VerificationMethod, issuer: str | None) -> CredentialError:
@@ -222,8 +247,7 @@ def check_jwt(token: str, credential: dict[str, Any], *, fetch: Fetch,
             outcome.verification_methods.append(result.verification_method.id)
             _bind(result.verification_method, issuer)
         elif result.inline_key:
-            if not (issuer or "").startswith("did:key:"):
-                resolver.unbound(_unbound("jwk", issuer, "the JWT header (an inline jwk)"))
+            _bind_inline_key(result.key, issuer, fetch, resolver, outcome)
         if "nbf" in result.missing_claims and require_nbf:
             raise CredentialError(
                 Code.JWT_CLAIMS_MISMATCH,
