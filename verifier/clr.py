@@ -26,14 +26,20 @@ the report names it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from errors import BadgesmithError, Code
 from keys.vc_jwt import decode_jwt, extract_credential
 from verifier.report import FAILED, PASSED, Check, Report
 
-if TYPE_CHECKING:  # the pipeline imports this module; no cycle at run time
-    from verifier.pipeline import Verifier
+
+class NestedVerifier(Protocol):
+    """The pipeline, passed in to check a nested credential (``Verifier`` is one). The pipeline imports
+    this module and ``endorsements``, so they name only what they call, not ``verifier.pipeline``."""
+
+    def verify_credential(self, credential: dict[str, Any], *, container: str = ...,
+                          jwt: str | None = ..., email: str | None = ...) -> Report: ...
+
 
 CLR_TYPE = "ClrCredential"
 CLR_SUBJECT_TYPE = "ClrSubject"
@@ -125,7 +131,7 @@ def _unreadable(message: str, code: Code) -> Report:
                   container=EMBEDDED_CONTAINER)
 
 
-def _verify_entry(verifier: Verifier, entry: Any, *, email: str | None) -> tuple[str | None, Report]:
+def _verify_entry(verifier: NestedVerifier, entry: Any, *, email: str | None) -> tuple[str | None, Report]:
     if isinstance(entry, str):
         try:
             credential = extract_credential(decode_jwt(entry)[1])[0]
@@ -144,7 +150,7 @@ def _verify_entry(verifier: Verifier, entry: Any, *, email: str | None) -> tuple
     return None, verifier.verify_credential(entry, container=EMBEDDED_CONTAINER, email=email)
 
 
-def verify_embedded(verifier: Verifier, credential: dict[str, Any], *,
+def verify_embedded(verifier: NestedVerifier, credential: dict[str, Any], *,
                     email: str | None = None) -> tuple[tuple[tuple[str, Report], ...], list[str]]:
     """One report per embedded credential, and warnings naming each one that failed.
 
@@ -170,5 +176,5 @@ def verify_embedded(verifier: Verifier, credential: dict[str, Any], *,
 
 
 __all__ = ["ASSOCIATION_TYPES", "CLR_CONTEXT", "CLR_SCHEMA", "CLR_SUBJECT_TYPE", "CLR_TYPE",
-           "EMBEDDED_CONTAINER", "MAX_EMBEDDED", "check_clr_schema", "embedded_credentials", "is_clr",
+           "EMBEDDED_CONTAINER", "MAX_EMBEDDED", "NestedVerifier", "check_clr_schema", "embedded_credentials", "is_clr",
            "verify_embedded"]

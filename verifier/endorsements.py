@@ -9,13 +9,11 @@ Endorsements of endorsements are not followed (one level, capped in count).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from errors import Code
+from verifier.clr import NestedVerifier
 from verifier.report import FAILED, Check, Report
-
-if TYPE_CHECKING:
-    from verifier.pipeline import Verifier
 
 ENDORSEMENT_CONTAINER = "endorsement"
 MAX_ENDORSEMENTS = 50
@@ -36,7 +34,7 @@ def endorsements_of(credential: dict[str, Any]) -> list[tuple[str, Any]]:
     return found
 
 
-def verify_endorsements(verifier: Verifier, credential: dict[str, Any]) -> tuple[tuple[tuple[str, Report], ...],
+def verify_endorsements(verifier: NestedVerifier, credential: dict[str, Any]) -> tuple[tuple[tuple[str, Report], ...],
                                                                                   list[str]]:
     """One nested report per endorsement, and a warning naming each one that failed."""
     found = endorsements_of(credential)
