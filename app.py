@@ -28,11 +28,11 @@ from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier import safe_toml
 from verifier.report import Report
 from verifier.uploads import CappedRequest
-from issuer.instance import MAX_SETTINGS_BYTES
-from issuer.brand import Brand
-from issuer.learners import bp as learners_bp
-from issuer.vc_api import bp as vc_api_bp
-from issuer.web import bp as issuer_bp
+from issuer.instance.settings import MAX_SETTINGS_BYTES
+from issuer.instance.brand import Brand
+from issuer.web.learner_pages import bp as learners_bp
+from issuer.web.vc_api import bp as vc_api_bp
+from issuer.web.pages import bp as issuer_bp
 from verifier.vc_api import bp as vc_api_verify_bp
 from verifier.web import bp as verify_bp
 
@@ -199,7 +199,7 @@ def _open_issuer(config: Mapping[str, Any]) -> Any:
     path = Path(home) / "badgesmith.toml" if home else None
     if path is None or not path.is_file() or "issuer" not in _read_settings_file(path):
         return None  # a verifier-only site may keep just a [web] table
-    from issuer.issuing import Issuer
+    from issuer.awarding.issuing import Issuer
 
     return Issuer.open(Path(home), passphrase=os.environ.get("BADGESMITH_KEY_PASSPHRASE") or None,
                        database_url=config.get("DATABASE_URL") or os.environ.get("DATABASE_URL") or None)
@@ -227,7 +227,7 @@ def _lookup(config: Mapping[str, Any]) -> Callable[[str], bytes | None] | None:
         return config["LOOKUP"]
     registry = config.get("REGISTRY")
     if registry is None and config.get("DATABASE_URL"):
-        from issuer.registry import Registry
+        from issuer.store.registry import Registry
 
         registry = Registry.from_url(config["DATABASE_URL"])
     if registry is None:
@@ -267,7 +267,7 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
                                 offline=bool(config.get("OFFLINE")))
         if issuer is not None:
             # The instance's own status lists and DID document come from its registry, not over HTTP.
-            from issuer.documents import instance_documents
+            from issuer.awarding.documents import instance_documents
             from verifier.fetch import layered
 
             fetch = layered(instance_documents(issuer), fetch)

@@ -185,7 +185,7 @@ def verify(source: str, as_json: bool, offline: bool, documents: Path | None, no
 def sign(file: Path, key_file: Path, fmt: str, created: str | None, verification_method: str | None,
          passphrase_env: str | None) -> None:
     """Sign an unsigned credential JSON and print it (JSON, or the compact JWT)."""
-    from issuer.sign import sign_credential
+    from issuer.badge.sign import sign_credential
     from keys.ed25519 import KeyPair
     from schemas.loader import offline_loader
     from verifier.sources import Limits, parse_json
@@ -199,14 +199,14 @@ def sign(file: Path, key_file: Path, fmt: str, created: str | None, verification
 
 
 def _home(ctx: click.Context) -> Path:
-    from issuer.instance import find_home
+    from issuer.instance.folder import find_home
 
     return find_home(ctx.obj.get("home"))
 
 
 def _issuer(ctx: click.Context, db: str | None = None):
     """The instance's Issuer (key, registry), opened once per command."""
-    from issuer.issuing import Issuer
+    from issuer.awarding.issuing import Issuer
 
     issuer = Issuer.open(_home(ctx), passphrase=_passphrase(None), database_url=db)
     ctx.call_on_close(issuer.close)
@@ -222,8 +222,8 @@ def _issuer(ctx: click.Context, db: str | None = None):
 @click.pass_context
 def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None, db: str | None) -> None:
     """Create an instance folder: settings, a new Ed25519 key, the database."""
-    from issuer.instance import init_instance
-    from issuer.issuing import Issuer
+    from issuer.instance.folder import init_instance
+    from issuer.awarding.issuing import Issuer
     from keys.ed25519 import KeyPair
     from keys.keystore import save_key
 
@@ -265,7 +265,7 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def keys_rotate(ctx: click.Context) -> None:
     """Make a new signing key; old keys stay in the DID document so what they signed still verifies."""
-    from issuer.rotation import rotate_key
+    from issuer.awarding.rotation import rotate_key
 
     issuer = _issuer(ctx)
     new_id = rotate_key(issuer, passphrase=_passphrase(None))
@@ -333,17 +333,16 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
           credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
           roster: Path | None, skip_invalid: bool, fmt: str | None, suspendable: bool, as_json: bool) -> None:
     """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv)."""
-    from issuer.awarding import checked_request, issue_roster, issue_single
+    from issuer.awarding.awards import award_one, issue_roster
 
     if (email is None) == (roster is None):
         raise InputError(Code.USAGE, "Give either --email for one person or --roster FILE.csv for many.")
     issuer = _issuer(ctx)
     if roster is None:
-        request = checked_request(issuer, achievement_id, {
+        result = award_one(issuer, achievement_id, {
             "email": email, "name": name, "did": did, "credits": None if credits is None else f"{credits:g}",
             "date": awarded.date().isoformat() if awarded else None, "evidence": evidence,
-            "organization": organization}, fmt=fmt)
-        result = issue_single(issuer, achievement_id, request, suspension=suspendable)
+            "organization": organization}, fmt=fmt, suspension=suspendable)
         if as_json:
             print_json(result.to_dict())
             return
@@ -377,7 +376,7 @@ def _status_command(action: str, help_text: str):
     @click.option("--reason", required=action != "reinstate", help="Why (recorded in the event log).")
     @click.pass_context
     def command(ctx: click.Context, credential_id: str, reason: str | None) -> None:
-        from issuer.awarding import change_status
+        from issuer.awarding.status_changes import change_status
 
         record, path = change_status(_issuer(ctx), credential_id, action, reason=reason)
         say(f"{record.id} is now {record.status}; status list re-signed: {path}")
@@ -397,7 +396,7 @@ _status_command("reinstate", "Lift a suspension.")
 @click.pass_context
 def list_credentials(ctx: click.Context, slug: str | None, email: str | None, as_json: bool) -> None:
     """Issued credentials (newest last)."""
-    from issuer.awarding import credential_rows
+    from issuer.records.listing import credential_rows
 
     rows = credential_rows(_issuer(ctx), achievement=slug, email=email)
     if as_json:
@@ -422,7 +421,7 @@ def report(ctx: click.Context, since: datetime | None, until: datetime | None, f
     """CEUs awarded per achievement and per learner in a period (for accrediting bodies)."""
     if since and until and since > until:
         raise InputError(Code.USAGE, f"--since {since.date()} is after --until {until.date()}: nothing could match.")
-    from issuer.awarding import credit_report
+    from issuer.records.listing import credit_report
 
     fmt = "json" if as_json else fmt
     if group is not None:
@@ -456,8 +455,8 @@ def report(ctx: click.Context, since: datetime | None, until: datetime | None, f
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def bake(credential: Path, image: Path, output: Path) -> None:
     """Bake a signed credential (JSON or JWT file) into a PNG or SVG image."""
-    from issuer.bake import bake_png, bake_svg
-    from issuer.outputs import check_output_file, write_output_file
+    from issuer.badge.bake import bake_png, bake_svg
+    from issuer.instance.files import check_output_file, write_output_file
     from verifier.sources import Limits, extract, sniff
 
     check_output_file(output)
@@ -494,8 +493,8 @@ def extract(image: Path) -> None:
               help="FILE.png or FILE.svg")
 def qr(url: str, output: Path) -> None:
     """Write a QR code for URL (e.g. a badge page) as PNG or SVG."""
-    from issuer.outputs import check_output_file, write_output_file
-    from issuer.qr import qr_png, qr_svg
+    from issuer.instance.files import check_output_file, write_output_file
+    from issuer.badge.qr import qr_png, qr_svg
 
     if output.suffix.lower() not in (".png", ".svg"):
         raise InputError(Code.USAGE, "The QR code file must end in .png or .svg.")
@@ -531,7 +530,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @click.pass_context
 def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
     """The whole job on an embedded default: a demo issuer, badges issued, baked, verified, served."""
-    from issuer.demo import run_demo
+    from issuer.awarding.demo import run_demo
 
     home = ctx.obj.get("home") or Path("demo-instance")
     result = run_demo(Path(home), base_url=f"http://127.0.0.1:{port}", echo=click.echo)
@@ -564,8 +563,8 @@ def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
 def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notices: Path | None,
              smtp: str | None, smtp_user: str | None, smtp_security: str | None) -> None:
     """Certification holders due for renewal: CEUs earned this cycle against the rule, and their state."""
-    from issuer.notices import parse_smtp_address, send_notices, smtp_relay, write_notices
-    from issuer.renewals import renewals_due
+    from issuer.records.notices import parse_smtp_address, send_notices, smtp_relay, write_notices
+    from issuer.records.renewals import renewals_due
 
     # A usage mistake stops before any work; the relay's settings are checked before anything is written.
     if smtp is None and (smtp_user is not None or smtp_security is not None):
@@ -623,7 +622,7 @@ def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notic
 def renew_command(ctx: click.Context, credential_id: str | None, all_eligible: bool, due_within: str,
                   override: bool, reason: str | None, as_json: bool) -> None:
     """Issue the renewed certification (dates chained from CREDENTIAL_ID), or renew --all-eligible."""
-    from issuer.renewals import renew, renew_eligible
+    from issuer.records.renewals import renew, renew_eligible
 
     if (credential_id is None) != all_eligible:
         raise InputError(Code.USAGE, "Give one CREDENTIAL_ID to renew, or --all-eligible.")
@@ -662,7 +661,7 @@ def pathway() -> None:
 @click.pass_context
 def pathway_add(ctx: click.Context, file: Path, as_json: bool) -> None:
     """Add or replace a pathway from a TOML definition (its achievements must exist)."""
-    from issuer.pathways import add_pathway, describe_pathway
+    from issuer.awarding.pathways import add_pathway, describe_pathway
 
     issuer = _issuer(ctx)
     added = add_pathway(issuer, file)
@@ -678,7 +677,7 @@ def pathway_add(ctx: click.Context, file: Path, as_json: bool) -> None:
 @click.pass_context
 def pathway_list(ctx: click.Context, as_json: bool) -> None:
     """The instance's pathways."""
-    from issuer.pathways import list_pathways
+    from issuer.awarding.pathways import list_pathways
 
     pathways = list_pathways(_issuer(ctx))
     if as_json:
@@ -695,7 +694,7 @@ def pathway_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def pathway_show(ctx: click.Context, pathway_id: str, as_json: bool) -> None:
     """Show a pathway: what it awards and what it requires."""
-    from issuer.pathways import describe_pathway, get_pathway
+    from issuer.awarding.pathways import describe_pathway, get_pathway
 
     issuer = _issuer(ctx)
     found = get_pathway(issuer, pathway_id)
@@ -715,7 +714,7 @@ def pathway_show(ctx: click.Context, pathway_id: str, as_json: bool) -> None:
 @click.pass_context
 def pathway_award(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Award pathways completed before they were defined (or before a rule changed): once each, dated then."""
-    from issuer.pathways import award_due, awards_due
+    from issuer.awarding.pathways import award_due, awards_due
 
     issuer = _issuer(ctx)
     due = awards_due(issuer)
@@ -734,7 +733,7 @@ def pathway_award(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
 @click.pass_context
 def pathway_audit(ctx: click.Context, as_json: bool) -> None:
     """Pathway awards whose requirements no longer hold (e.g. a component was revoked), for a person to decide."""
-    from issuer.pathways import audit_pathways
+    from issuer.awarding.pathways import audit_pathways
 
     findings = audit_pathways(_issuer(ctx))
     if as_json:
@@ -755,7 +754,7 @@ def pathway_audit(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def progress(ctx: click.Context, email: str, as_json: bool) -> None:
     """A learner's progress on every pathway: done, left, CEUs counted, and what expires soon."""
-    from issuer.pathways import progress as learner_progress
+    from issuer.awarding.pathways import progress as learner_progress
 
     data = learner_progress(_issuer(ctx), email)
     if as_json:
@@ -777,7 +776,7 @@ def progress(ctx: click.Context, email: str, as_json: bool) -> None:
 
 
 def _report_by(issuer, group: str, since: datetime | None, until: datetime | None, fmt: str) -> None:
-    from issuer.reports import coordinator_report, report_csv_rows
+    from issuer.records.reports import coordinator_report, report_csv_rows
 
     data = coordinator_report(issuer, by=group, since=since.date() if since else None,
                               until=until.date() if until else None)
@@ -812,8 +811,8 @@ def _report_by(issuer, group: str, since: datetime | None, until: datetime | Non
 def transcript(ctx: click.Context, email: str, since: datetime | None, until: datetime | None, output: Path,
                fmt: str, as_json: bool) -> None:
     """Write a learner's signed CLR 2.0 transcript: their current credentials, pathways and CEUs per year."""
-    from issuer.outputs import check_output_file, write_output_file
-    from issuer.transcript import issue_transcript, render_transcript_html, transcript_json
+    from issuer.instance.files import check_output_file, write_output_file
+    from issuer.records.transcript import issue_transcript, render_transcript_html, transcript_json
 
     check_output_file(output)
     issuer = _issuer(ctx)
@@ -845,7 +844,7 @@ def transcript(ctx: click.Context, email: str, since: datetime | None, until: da
 @click.pass_context
 def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links: bool, as_json: bool) -> None:
     """Create (default), list or revoke an unguessable link to a learner's page of recognitions."""
-    from issuer import learners
+    from issuer.records import learners
 
     if revoke and list_links:
         raise InputError(Code.USAGE, "Give either --revoke TOKEN or --list, not both.")
@@ -888,7 +887,7 @@ def clients() -> None:
 
 
 def _clients(ctx: click.Context):
-    from issuer.clients import Clients
+    from issuer.web.clients import Clients
 
     return Clients.for_issuer(_issuer(ctx))
 

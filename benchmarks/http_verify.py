@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from issuer.demo import run_demo  # noqa: E402
+from issuer.awarding.demo import run_demo  # noqa: E402
 
 MAX_REQUESTS = 20_000
 

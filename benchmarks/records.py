@@ -10,16 +10,16 @@ rules, ten pathway certificates), 10 pathways added with ``add_pathway``,
 pathway awards those learners have already earned. One learner holds 50
 really signed credentials for the transcript. Then, with the clock running:
 
-- ``progress_ms``: ``issuer.pathways.progress(issuer, email)`` for random
+- ``progress_ms``: ``issuer.awarding.pathways.progress(issuer, email)`` for random
   learners (median and p95; target <= 5 ms);
 - ``evaluation_ms``: ``award_pathways(issuer, email)``, the work issuing adds
   per credential when nothing new is completed (median and p95; target <= 1 ms);
-- ``renewals_report_s``: ``issuer.renewals.renewals_due`` over the whole
+- ``renewals_report_s``: ``issuer.records.renewals.renewals_due`` over the whole
   registry (target <= 2 s), and ``coordinator_report_s`` for ``report --by organization``;
-- ``transcript_ms``: ``issuer.transcript.issue_transcript`` of the
+- ``transcript_ms``: ``issuer.records.transcript.issue_transcript`` of the
   50-credential learner, signed (target <= 100 ms).
 
-A missing ``issuer/renewals.py`` or ``issuer/transcript.py`` prints null there.
+A missing ``issuer/records/renewals.py`` or ``issuer/records/transcript.py`` prints null there.
 """
 
 from __future__ import annotations
@@ -40,13 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, select  # noqa: E402
 
-from issuer.achievement import Achievement, Renewal, add_duration  # noqa: E402
-from issuer.instance import achievement_url, init_instance  # noqa: E402
-from issuer.issuing import IssueRequest, Issuer  # noqa: E402
-from issuer.models import CredentialRow, PathwayAwardRow, StatusListRow  # noqa: E402
-from issuer.pathway_rules import Held, Listing, evaluate  # noqa: E402
-from issuer.pathways import add_pathway, award_pathways, list_pathways, progress  # noqa: E402
-from issuer.recipient import lookup_key  # noqa: E402
+from issuer.badge.achievement import Achievement, Renewal, add_duration  # noqa: E402
+from issuer.instance.folder import init_instance
+from issuer.instance.urls import achievement_url  # noqa: E402
+from issuer.awarding.issuing import IssueRequest, Issuer  # noqa: E402
+from issuer.store.models import CredentialRow, PathwayAwardRow, StatusListRow  # noqa: E402
+from issuer.awarding.pathway_rules import Held, Listing, evaluate  # noqa: E402
+from issuer.awarding.pathways import add_pathway, award_pathways, list_pathways, progress  # noqa: E402
+from issuer.badge.recipient import lookup_key  # noqa: E402
 from keys.ed25519 import KeyPair  # noqa: E402
 from keys.keystore import save_key  # noqa: E402
 
@@ -182,7 +183,7 @@ def measure(issuer: Issuer, emails: list[str]) -> dict:
     result["evaluation_ms"] = _summary(_timed(lambda e: new_awards.extend(award_pathways(issuer, e)), sample))
     assert not new_awards, "the bulk data left completed pathways unawarded: the timing would include signing"
     try:
-        from issuer.renewals import renewals_due
+        from issuer.records.renewals import renewals_due
     except ImportError:
         result["renewals_report_s"], result["renewals_due"] = None, None
     else:
@@ -190,14 +191,14 @@ def measure(issuer: Issuer, emails: list[str]) -> dict:
         due = renewals_due(issuer, due_within="90d")
         result["renewals_report_s"] = round(time.perf_counter() - start, 3)
         result["renewals_due"] = len(due)
-    from issuer.reports import coordinator_report
+    from issuer.records.reports import coordinator_report
 
     start = time.perf_counter()
     report = coordinator_report(issuer, by="organization", since=date(2026, 1, 1))
     result["coordinator_report_s"] = round(time.perf_counter() - start, 3)
     result["coordinator_report_groups"] = len(report.rows)
     try:
-        from issuer.transcript import issue_transcript
+        from issuer.records.transcript import issue_transcript
     except ImportError:
         result["transcript_ms"] = None
     else:

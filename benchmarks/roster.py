@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from issuer.awarding import issue_roster  # noqa: E402
-from issuer.instance import init_instance  # noqa: E402
-from issuer.issuing import Issuer  # noqa: E402
+from issuer.awarding.awards import issue_roster  # noqa: E402
+from issuer.instance.folder import init_instance  # noqa: E402
+from issuer.awarding.issuing import Issuer  # noqa: E402
 from keys.ed25519 import KeyPair  # noqa: E402
 from keys.keystore import save_key  # noqa: E402
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from issuer.credential import Award, Recipient, build_credential  # noqa: E402
-from issuer.recipient import identity_object  # noqa: E402
+from issuer.badge.credential import Award, Recipient, build_credential  # noqa: E402
+from issuer.badge.recipient import identity_object  # noqa: E402
 from keys import eddsa_rdfc_2022  # noqa: E402
 from keys.data_integrity import verify_proof  # noqa: E402
 from keys.ed25519 import KeyPair  # noqa: E402

@@ -35,9 +35,9 @@ SECRET_VARIABLE = "BADGESMITH_CLIENT_SECRET"  # the suites read the secret from 
 
 def make_instance(home: Path, base_url: str, database_url: str | None = None) -> dict:
     """A did:key instance at ``home`` with one OAuth client; returns its DID, client id and secret."""
-    from issuer.clients import Clients
-    from issuer.instance import init_instance
-    from issuer.issuing import Issuer
+    from issuer.web.clients import Clients
+    from issuer.instance.folder import init_instance
+    from issuer.awarding.issuing import Issuer
     from keys.ed25519 import KeyPair
     from keys.keystore import save_key
 

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sign_verify import ISSUER_SEED, demo_credentials  # noqa: E402
 
-from issuer.art import render_badge_png  # noqa: E402
-from issuer.bake import bake_png  # noqa: E402
-from issuer.sign import sign_credential  # noqa: E402
-from issuer.status import build_status_list_credential, new_bitstring  # noqa: E402
+from issuer.badge.art import render_badge_png  # noqa: E402
+from issuer.badge.bake import bake_png  # noqa: E402
+from issuer.badge.sign import sign_credential  # noqa: E402
+from issuer.badge.status import build_status_list_credential, new_bitstring  # noqa: E402
 from keys.ed25519 import KeyPair  # noqa: E402
 from schemas.loader import offline_loader  # noqa: E402
 from verifier.fetch import build_fetch  # noqa: E402

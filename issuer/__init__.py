@@ -4,13 +4,13 @@
 ``sign_credential`` work without one.
 """
 
-from issuer.art import render_badge_png, render_badge_svg
-from issuer.bake import bake_png, bake_svg
-from issuer.credential import Award, Recipient, build_credential
-from issuer.issuing import IssueRequest, Issuer
-from issuer.qr import qr_png, qr_svg
-from issuer.registry import Registry
-from issuer.sign import sign_credential
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.badge.art import render_badge_png, render_badge_svg
+from issuer.badge.bake import bake_png, bake_svg
+from issuer.badge.credential import Award, Recipient, build_credential
+from issuer.badge.qr import qr_png, qr_svg
+from issuer.badge.sign import sign_credential
+from issuer.store.registry import Registry
 
 __all__ = [
     "Award", "IssueRequest", "Issuer", "Recipient", "Registry", "bake_png", "bake_svg", "build_credential",

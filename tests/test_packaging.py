@@ -26,8 +26,8 @@ def test_wheel_carries_contexts_schemas_templates_and_migrations(wheel):
     for required in ["schemas/contexts/index.json", "schemas/contexts/ob-v3p0-context-3.0.3.json",
                      "schemas/json/ob_v3p0_achievementcredential_schema.json", "templates/base.html",
                      "templates/badge_art/badge.svg.j2", "templates/static/badgesmith.css",
-                     "templates/achievements/ceu-course.toml", "issuer/migrations/env.py",
-                     "issuer/migrations/versions/0001_initial.py", "cli.py", "app.py", "errors.py"]:
+                     "templates/achievements/ceu-course.toml", "issuer/store/migrations/env.py",
+                     "issuer/store/migrations/versions/0001_initial.py", "cli.py", "app.py", "errors.py"]:
         assert required in names, f"{required} is missing from the wheel"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "badgesmith = cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -48,7 +48,7 @@ def test_installed_copy_verifies_and_renders_from_another_directory(wheel, tmp_p
         "from app import create_app\n"
         "client = create_app({'HOME': None}).test_client()\n"
         "assert client.get('/verify').status_code == 200\n"
-        "from issuer.art import render_badge_png\n"
+        "from issuer.badge.art import render_badge_png\n"
         "assert render_badge_png('X').startswith(b'\\x89PNG')\n"
     )
     elsewhere = tmp_path / "elsewhere"

@@ -20,7 +20,7 @@ from schemas.loader import offline_loader
 from tests.cli.test_cli import EXAMPLES, Cli
 from verifier.fetch import DictFetch, DocumentsDir
 from verifier.pipeline import Verifier
-from issuer.sign import sign_credential
+from issuer.badge.sign import sign_credential
 
 DEEP_TOML = "value = " + "[" * 20_000 + "]" * 20_000 + "\n"
 DEEP_INLINE_TOML = "value = " + "{a = " * 5_000 + "1" + "}" * 5_000 + "\n"

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from cli import main
 from errors import Code, InputError
-from issuer.outputs import check_output_file
+from issuer.instance.files import check_output_file
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "templates" / "achievements"

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from issuer.bake import bake_png, bake_svg
-from issuer.credential import Award, Recipient, build_credential, evidence_for_url
-from issuer.recipient import identity_object
-from issuer.sign import default_verification_method, sign_credential
+from issuer.badge.bake import bake_png, bake_svg
+from issuer.badge.credential import Award, Recipient, build_credential, evidence_for_url
+from issuer.badge.recipient import identity_object
+from issuer.badge.sign import default_verification_method, sign_credential
 from keys.ed25519 import KeyPair
 from schemas.loader import offline_loader
 from verifier.fetch import build_fetch

@@ -7,10 +7,10 @@ import json
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from issuer.awarding import issue_single
-from issuer.instance import init_instance
-from issuer.issuing import IssueRequest, Issuer
-from issuer.pathways import add_pathway
+from issuer.awarding.awards import issue_single
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.awarding.pathways import add_pathway
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 

@@ -7,9 +7,9 @@ import json
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from issuer.instance import init_instance
-from issuer.issuing import IssueRequest, Issuer
-from issuer.renewals import renew
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.records.renewals import renew
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 

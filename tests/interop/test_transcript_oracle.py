@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from issuer.awarding import issue_single
-from issuer.documents import instance_documents
-from issuer.instance import init_instance
-from issuer.issuing import IssueRequest, Issuer
-from issuer.transcript import issue_transcript, transcript_json
+from issuer.awarding.awards import issue_single
+from issuer.awarding.documents import instance_documents
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.records.transcript import issue_transcript, transcript_json
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 from schemas.loader import offline_loader

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from issuer.awarding import publish_status_lists
-from issuer.clients import Clients
-from issuer.instance import init_instance
+from issuer.awarding.status_changes import publish_status_lists
+from issuer.web.clients import Clients
+from issuer.instance.folder import init_instance
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from issuer.instance import init_instance
-from issuer.issuing import Issuer
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import Issuer
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 from schemas.loader import offline_loader

@@ -1,4 +1,4 @@
-"""issuer.achievement: TOML loading with line-numbered errors, durations, the OB 3.0 Achievement."""
+"""issuer.badge.achievement: TOML loading with line-numbered errors, durations, the OB 3.0 Achievement."""
 
 import json
 from datetime import date, datetime, timezone
@@ -8,11 +8,11 @@ import pytest
 from jsonschema import Draft201909Validator
 
 from errors import Code, InputError, InputTooLarge
-from issuer.achievement import (
+from issuer.badge.achievement import (
     ACHIEVEMENT_TYPES, ALIGNMENT_TARGET_TYPES, MAX_TOML_BYTES, Achievement, TomlSource, add_duration,
     load_achievement, parse_duration, subtract_duration,
 )
-from issuer.art import render_badge_png
+from issuer.badge.art import render_badge_png
 
 ROOT = Path(__file__).resolve().parents[2]
 STRICT_SCHEMA = ROOT.parent / "shared/spec/schemas/ob-v3p0/json/ob_v3p0_achievementcredential_schema.json"

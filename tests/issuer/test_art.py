@@ -1,4 +1,4 @@
-"""issuer.art: badge art as SVG (escaped, valid XML) and PNG (400x400)."""
+"""issuer.badge.art: badge art as SVG (escaped, valid XML) and PNG (400x400)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 from PIL import Image
 
-from issuer.art import render_badge_png, render_badge_svg
+from issuer.badge.art import render_badge_png, render_badge_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

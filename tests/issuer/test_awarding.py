@@ -1,4 +1,4 @@
-"""issuer.awarding: one-off and roster awards with the files a division hands out, status changes that
+"""issuer.awarding.awards: one-off and roster awards with the files a division hands out, status changes that
 republish the signed list, and rosters that are refused whole, skipped over, repeated or resumed safely."""
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from PIL import Image
 
 from cli import main
 from errors import Code, Conflict, InputError
-from issuer.awarding import change_status, credential_rows, credit_report, issue_roster, issue_single
-from issuer.issuing import IssueRequest
-from issuer.roster import read_roster
+from issuer.awarding.awards import issue_roster, issue_single
+from issuer.awarding.status_changes import change_status
+from issuer.records.listing import credential_rows, credit_report
+from issuer.awarding.issuing import IssueRequest
+from issuer.awarding.roster import read_roster
 from verifier.sources import Limits, extract
 
 COURSE = "storytime-early-literacy"
@@ -276,7 +278,7 @@ def test_interrupted_roster_resumes_without_issuing_any_row_twice(make_issuer, d
 
 
 def _course_shape(issuer):
-    from issuer.achievement import Achievement
+    from issuer.badge.achievement import Achievement
 
     ob = issuer.achievement(COURSE)["ob"]
     return Achievement(id=COURSE, name=ob["name"], description="d", criteria="c", achievement_type="Course",

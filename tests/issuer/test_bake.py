@@ -1,4 +1,4 @@
-"""issuer.bake: bake -> unbake round trips, byte-for-byte preservation, re-baking."""
+"""issuer.badge.bake: bake -> unbake round trips, byte-for-byte preservation, re-baking."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from errors import Code, InputError
-from issuer.bake import bake_png, bake_svg
+from issuer.badge.bake import bake_png, bake_svg
 from verifier.sources import Limits, extract
 from verifier.unbake import SVG_NAMESPACE, is_credential_chunk, iter_chunks, parse_itxt, unbake_png, unbake_svg
 

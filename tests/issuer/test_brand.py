@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from errors import Code, ConfigError
-from issuer.brand import DEFAULT_COLOR, contrast_with_white
-from issuer.instance import init_instance, load_settings
+from issuer.instance.brand import DEFAULT_COLOR, contrast_with_white
+from issuer.instance.folder import init_instance
+from issuer.instance.settings import load_settings
 
 
 def _home(tmp_path, brand: str):

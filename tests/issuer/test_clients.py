@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from cli import main
 from errors import AuthError, Conflict, Forbidden, InputError, NotFound
-from issuer.clients import Clients, hash_secret, parse_scopes, secret_matches
-from issuer.instance import init_instance
-from issuer.issuing import Issuer
-from issuer.models import ClientRow
+from issuer.web.clients import Clients, hash_secret, parse_scopes, secret_matches
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import Issuer
+from issuer.store.models import ClientRow
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 

@@ -18,9 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from errors import BadgesmithError
-from issuer.achievement import load_achievement
-from issuer.instance import init_instance, load_settings
-from issuer.pathway_definition import load_pathway
+from issuer.badge.achievement import load_achievement
+from issuer.instance.folder import init_instance
+from issuer.instance.settings import load_settings
+from issuer.awarding.pathway_definition import load_pathway
 
 ROOT = Path(__file__).resolve().parents[2]
 ACHIEVEMENTS = sorted((ROOT / "templates" / "achievements").glob("*.toml")) + sorted(

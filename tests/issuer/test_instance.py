@@ -1,4 +1,4 @@
-"""issuer.instance: init, badgesmith.toml -> Settings, DIDs and the public URLs."""
+"""issuer.instance.settings: init, badgesmith.toml -> Settings, DIDs and the public URLs."""
 
 import os
 import stat
@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from errors import Code, ConfigError, Conflict, InputError, NotFound
-from issuer.instance import (
-    Settings, SmtpSettings, achievement_url, credential_url, did_web_document_url, find_home, image_url, init_instance,
-    issuer_did, load_settings, profile_url, render_settings, save_settings, status_list_url,
-    verification_method_id, write_file_atomic,
-)
+from issuer.instance.files import write_file_atomic
+from issuer.instance.folder import find_home, init_instance
+from issuer.instance.settings import load_settings, render_settings, save_settings, Settings, SmtpSettings
+from issuer.instance.urls import (achievement_url, credential_url, did_web_document_url, image_url, issuer_did, profile_url, status_list_url, verification_method_id)
 
 MULTIKEY = "z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 LLA = {"name": "Lakeshore Library Association", "url": "https://badges.lakeshore.example/"}

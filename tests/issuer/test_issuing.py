@@ -1,4 +1,4 @@
-"""issuer.issuing: the Issuer service — what it signs passes the strict schema and verifies; idempotent;
+"""issuer.awarding.issuing: the Issuer service — what it signs passes the strict schema and verifies; idempotent;
 refuses what the achievement does not offer; did:web keys resolve through its own DID document."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from jsonschema import Draft201909Validator
 
 from errors import Code, ConfigError, InputError, NotFound
-from issuer.issuing import IssueRequest
+from issuer.awarding.issuing import IssueRequest
 from keys.did import did_web_url
 from keys.vc_jwt import decode_jwt
 from schemas.loader import offline_loader

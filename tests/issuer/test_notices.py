@@ -1,4 +1,4 @@
-"""issuer.notices: reminder messages written as .eml files and sent to a real SMTP server on loopback, once.
+"""issuer.records.notices: reminder messages written as .eml files and sent to a real SMTP server on loopback, once.
 
 The SMTP server is aiosmtpd on 127.0.0.1 (a real server speaking SMTP over a
 socket, not a mock: ``mail_server`` in tests/conftest.py); the clock is fixed
@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 
 from errors import Code, ConfigError, InputError, UpstreamError
-from issuer.instance import SmtpSettings
-from issuer.issuing import IssueRequest
-from issuer.notices import parse_smtp_address, send_notices, smtp_relay, write_notices
-from issuer.renewals import renewals_due
+from issuer.instance.settings import SmtpSettings
+from issuer.awarding.issuing import IssueRequest
+from issuer.records.notices import parse_smtp_address, send_notices, smtp_relay, write_notices
+from issuer.records.renewals import renewals_due
 
 pytest.importorskip("aiosmtpd.controller", reason="aiosmtpd is not installed (test extra)")
 

@@ -1,4 +1,4 @@
-"""issuer.pathways: the Youth Services Certificate example (three micro-credentials + 10 CEUs) awarded once,
+"""issuer.awarding.pathways: the Youth Services Certificate example (three micro-credentials + 10 CEUs) awarded once,
 one-off and by roster, on SQLite and PostgreSQL, with progress before and after, bad pathway files refused
 naming the line, revocation never silently undoing an award, and two processes racing for the same award."""
 
@@ -14,12 +14,13 @@ from click.testing import CliRunner
 
 from cli import main
 from errors import Code, InputError, NotFound
-from issuer.awarding import change_status, issue_roster, issue_single
-from issuer.issuing import IssueRequest, Issuer
-from issuer.pathway_definition import load_pathway
-from issuer.pathway_rules import AllOf, Credits, Earn, Held, Listing, NOf, evaluate
-from issuer.pathway_store import PathwayStore
-from issuer.pathways import (add_pathway, audit_pathways, award_due, award_pathways, awards_due, list_pathways,
+from issuer.awarding.awards import issue_roster, issue_single
+from issuer.awarding.status_changes import change_status
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.awarding.pathway_definition import load_pathway
+from issuer.awarding.pathway_rules import AllOf, Credits, Earn, Held, Listing, NOf, evaluate
+from issuer.awarding.pathway_store import PathwayStore
+from issuer.awarding.pathways import (add_pathway, audit_pathways, award_due, award_pathways, awards_due, list_pathways,
                              progress)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -413,7 +414,7 @@ def test_two_processes_evaluating_the_same_learners_at_once_award_once(make_issu
 
 
 def test_a_claim_left_pending_by_a_crash_is_listed_and_finished_by_the_next_evaluation(ys):
-    from issuer.recipient import lookup_key
+    from issuer.badge.recipient import lookup_key
 
     for slug, day in [*BEFORE_LAST, LAST]:
         _give(ys, EMAIL, slug, day)
@@ -421,7 +422,7 @@ def test_a_claim_left_pending_by_a_crash_is_listed_and_finished_by_the_next_eval
     key = lookup_key(EMAIL, ys.settings.lookup_secret)
     # What a server that died right after claiming leaves behind (the award is made by hand here):
     with ys.registry.session() as s:
-        from issuer.models import PathwayAwardRow
+        from issuer.store.models import PathwayAwardRow
 
         row = s.query(PathwayAwardRow).one()
         claimed_components, row.credential_id = row.components, None
@@ -445,8 +446,8 @@ def _with_second_pathway(issuer: Issuer, tmp_path: Path) -> Issuer:
 def test_a_pending_claim_beside_an_award_is_finished_not_taken_for_awarded(make_issuer, db_url, tmp_path):
     """Evaluation reads the awarded pathways with the credentials to skip the awards query; a claim whose
     credential was never issued is not among them, so it still goes through the claim and finish path."""
-    from issuer.models import PathwayAwardRow
-    from issuer.recipient import lookup_key
+    from issuer.store.models import PathwayAwardRow
+    from issuer.badge.recipient import lookup_key
 
     issuer = _with_second_pathway(make_issuer(db_url), tmp_path)
     for slug, day in [*BEFORE_LAST, LAST]:

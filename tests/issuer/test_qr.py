@@ -1,4 +1,4 @@
-"""issuer.qr: scannable PNG and valid SVG QR codes, the same matrix qrcode makes, fast."""
+"""issuer.badge.qr: scannable PNG and valid SVG QR codes, the same matrix qrcode makes, fast."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import qrcode
 import zxingcpp
 from PIL import Image
 
-from issuer.qr import QUIET_ZONE, _symbol, qr_png, qr_svg
+from issuer.badge.qr import QUIET_ZONE, _symbol, qr_png, qr_svg
 
 URL = "https://badges.example.org/credentials/3f2b1c9e-8d7a-4e6f-9a1b-2c3d4e5f6a7b"
 

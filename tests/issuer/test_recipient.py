@@ -1,4 +1,4 @@
-"""issuer.recipient: normalised e-mail, salted IdentityObject, registry lookup key."""
+"""issuer.badge.recipient: normalised e-mail, salted IdentityObject, registry lookup key."""
 
 import hashlib
 import hmac
@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft201909Validator
 
 from errors import Code, InputError
-from issuer.recipient import hash_identity, identity_object, lookup_key, new_salt, normalise_email
+from issuer.badge.recipient import hash_identity, identity_object, lookup_key, new_salt, normalise_email
 from verifier.recipient import matches_identity
 
 STRICT_SCHEMA = (Path(__file__).resolve().parents[3]

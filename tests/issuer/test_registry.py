@@ -13,10 +13,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, select, text
 
 from errors import Code, ConfigError, Conflict, InputError, NotFound
-from issuer import registry as registry_module
-from issuer.models import Base, NewCredential, StatusAllocationRow
-from issuer.registry import Registry
-from issuer.status import StatusEntry
+from issuer.store import registry as registry_module
+from issuer.store.models import Base, NewCredential, StatusAllocationRow
+from issuer.store.registry import Registry
+from issuer.badge.status import StatusEntry
 from verifier.status import MIN_LIST_SIZE, bit_is_set
 
 DID = "did:web:badges.example.org"

@@ -1,4 +1,4 @@
-"""issuer.renewals: who is due, where they stand, and renewals that chain — on SQLite and PostgreSQL.
+"""issuer.records.renewals: who is due, where they stand, and renewals that chain — on SQLite and PostgreSQL.
 
 The clock is fixed at 2026-11-23 12:00 UTC (the ``issuer`` fixture). The
 certification (valid_for 3y, renewal 30 youth-services CEUs within 3y) awarded
@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from errors import Code, Conflict, InputError, NotFound
-from issuer.awarding import change_status
-from issuer.issuing import IssueRequest
-from issuer.renewals import ELIGIBLE, LAPSED, SHORT, renew, renew_eligible, renewals_due
+from issuer.awarding.status_changes import change_status
+from issuer.awarding.issuing import IssueRequest
+from issuer.records.renewals import ELIGIBLE, LAPSED, SHORT, renew, renew_eligible, renewals_due
 
 CERTIFICATION = "certified-youth-services-librarian"
 INSTITUTE, WORKSHOP, CATALOGUING = "youth-services-institute", "youth-services-workshop", "cataloguing-basics"

@@ -1,4 +1,4 @@
-"""issuer.reports: ``report --by achievement|learner|organization|pathway`` from the registry alone,
+"""issuer.records.reports: ``report --by achievement|learner|organization|pathway`` from the registry alone,
 on SQLite and PostgreSQL: completions, CEUs, pathway completions and renewals due after the period."""
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from click.testing import CliRunner
 
 from cli import main
 from errors import Code, InputError
-from issuer.awarding import change_status, issue_single
-from issuer.issuing import IssueRequest
-from issuer.reports import NO_ORGANIZATION, coordinator_report
+from issuer.awarding.awards import issue_single
+from issuer.awarding.status_changes import change_status
+from issuer.awarding.issuing import IssueRequest
+from issuer.records.reports import NO_ORGANIZATION, coordinator_report
 
-from issuer.pathways import add_pathway
+from issuer.awarding.pathways import add_pathway
 
 ROOT = Path(__file__).resolve().parents[2]
 PATHWAYS = ROOT / "templates" / "pathways"

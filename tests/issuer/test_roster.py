@@ -1,4 +1,4 @@
-"""issuer.roster: every row validated with its line number before anything is issued; safe summaries."""
+"""issuer.awarding.roster: every row validated with its line number before anything is issued; safe summaries."""
 
 import csv
 from datetime import date
@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from errors import Code, InputError, InputTooLarge
-from issuer.achievement import Achievement
-from issuer.roster import RosterLimits, RosterRow, RowError, read_roster, write_summary_csv
+from issuer.badge.achievement import Achievement
+from issuer.awarding.roster import RosterLimits, RosterRow, RowError, read_roster, write_summary_csv
 
 TODAY = date(2025, 10, 20)
 COURSE = Achievement(id="storytime-early-literacy", name="Storytime for Early Literacy", description="d",

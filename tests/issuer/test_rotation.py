@@ -1,4 +1,4 @@
-"""issuer.rotation: a did:web issuer rotates keys and everything signed before still verifies;
+"""issuer.awarding.rotation: a did:web issuer rotates keys and everything signed before still verifies;
 a did:key issuer is refused with the reason."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ import json
 import pytest
 
 from errors import Code, Conflict
-from issuer.issuing import IssueRequest, Issuer
-from issuer.rotation import next_key_id, rotate_key
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.awarding.rotation import next_key_id, rotate_key
+from issuer.instance.settings import load_settings
 from keys.did import did_web_url
 from schemas.loader import offline_loader
 from verifier.fetch import DictFetch
@@ -67,3 +68,30 @@ def test_rotation_changes_only_the_current_key_line_of_the_settings_file(make_is
     after = path.read_text("utf-8")
     assert after == edited.replace('current = "key-1"', 'current = "key-2"')
     assert "# our own note" in after and 'rate_limit = "10/minute"' in after
+
+
+def test_rotation_keeps_comments_inline_comments_and_other_tables_of_the_settings_file(make_issuer, db_url):
+    """tomlkit edits the value in place: comments (even the one on the changed line), spacing, and the
+    tables and arrays of tables Badgesmith does not model all survive byte for byte."""
+    issuer = make_issuer(db_url, did_web="badges.lakeshore.example")
+    path = issuer.settings.home / "badgesmith.toml"
+    text = path.read_text("utf-8").replace(
+        'current = "key-1"', '# rotated every spring by the CE office\ncurrent   =   "key-1"   # see the runbook')
+    edited = ("# Lakeshore's settings: reviewed 2025-03\n" + text
+              + '\n[web]\nrate_limit = "10/minute"  # per address\n\n'
+                '[[brand.footer_links]]\nlabel = "Privacy"\nurl = "https://lakeshore.example/privacy"\n')
+    path.write_text(edited, "utf-8")
+    assert rotate_key(issuer) == "key-2"
+    assert path.read_text("utf-8") == edited.replace('"key-1"   # see', '"key-2"   # see')
+
+
+def test_rotation_adds_a_keys_table_when_the_settings_file_has_none(make_issuer, db_url):
+    issuer = make_issuer(db_url, did_web="badges.lakeshore.example")
+    path = issuer.settings.home / "badgesmith.toml"
+    without = path.read_text("utf-8").replace('[keys]\ncurrent = "key-1"\n', "")
+    assert "[keys]" not in without
+    path.write_text(without, "utf-8")
+    assert rotate_key(issuer) == "key-2"
+    after = path.read_text("utf-8")
+    assert after.startswith(without) and 'current = "key-2"' in after
+    assert load_settings(issuer.settings.home).key_id == "key-2"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from errors import Code, InputError
-from issuer.status import StatusEntry, build_status_list_credential, new_bitstring, status_entry
+from issuer.badge.status import StatusEntry, build_status_list_credential, new_bitstring, status_entry
 from verifier.status import MIN_LIST_SIZE, bit_is_set, decode_status_list, set_bit
 
 LIST_URL = "https://badges.example.org/status/revocation/1"

@@ -1,4 +1,4 @@
-"""issuer.transcript: the learner's signed CLR 2.0 ClrCredential.
+"""issuer.records.transcript: the learner's signed CLR 2.0 ClrCredential.
 
 1EdTech's CLR signing vector is reproduced byte for byte; our transcripts
 pass the official CLR 2.0 JSON Schema (read from ../shared, never shipped),
@@ -19,10 +19,11 @@ import pytest
 from jsonschema import Draft201909Validator
 
 from errors import Code, NotFound
-from issuer.awarding import change_status, issue_single
-from issuer.issuing import IssueRequest
-from issuer.pathways import add_pathway
-from issuer.transcript import (build_transcript, ceus_by_year, issue_transcript, render_transcript_html,
+from issuer.awarding.awards import issue_single
+from issuer.awarding.status_changes import change_status
+from issuer.awarding.issuing import IssueRequest
+from issuer.awarding.pathways import add_pathway
+from issuer.records.transcript import (build_transcript, ceus_by_year, issue_transcript, render_transcript_html,
                                sign_transcript, transcript_json)
 from keys import _rdfc_fast, rdfc
 from keys.data_integrity import hash_data, without_proof

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from issuer.credential import Award, Recipient, build_credential
-from issuer.recipient import identity_object
+from issuer.badge.credential import Award, Recipient, build_credential
+from issuer.badge.recipient import identity_object
 from keys.ed25519 import KeyPair
 
 ISSUED = datetime(2026, 3, 1, tzinfo=UTC)

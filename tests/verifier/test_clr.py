@@ -1,6 +1,6 @@
 """verifier.clr: a ClrCredential's own proof, then every embedded credential as a credential of its own.
 
-The transcripts come from a real instance (issuer.transcript); status lists
+The transcripts come from a real instance (issuer.records.transcript); status lists
 come from its registry, as the web app reads them. Tampering with one
 embedded credential fails exactly that one, and the report names it.
 """
@@ -19,11 +19,11 @@ from click.testing import CliRunner
 from app import create_app
 from cli import main
 from errors import Code
-from issuer.awarding import issue_single
-from issuer.documents import instance_documents
-from issuer.instance import init_instance
-from issuer.issuing import IssueRequest, Issuer
-from issuer.transcript import issue_transcript, sign_transcript, transcript_json
+from issuer.awarding.awards import issue_single
+from issuer.awarding.documents import instance_documents
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.records.transcript import issue_transcript, sign_transcript, transcript_json
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 from schemas.loader import offline_loader

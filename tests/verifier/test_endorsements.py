@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from issuer.credential import Award, Recipient, build_credential
-from issuer.sign import sign_credential
+from issuer.badge.credential import Award, Recipient, build_credential
+from issuer.badge.sign import sign_credential
 from keys.ed25519 import KeyPair
 from schemas.loader import offline_loader
 from verifier.endorsements import endorsements_of

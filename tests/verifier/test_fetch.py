@@ -740,7 +740,7 @@ def test_a_credential_naming_a_hundred_status_lists_fetches_only_the_budget(make
 
 @pytest.fixture
 def make_signed_with_statuses():
-    from issuer.sign import sign_credential
+    from issuer.badge.sign import sign_credential
     from keys.ed25519 import KeyPair
     from schemas.loader import offline_loader
 

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from errors import BadgesmithError
-from issuer.credential import Award, Recipient, build_credential
-from issuer.recipient import identity_object
-from issuer.sign import sign_credential
+from issuer.badge.credential import Award, Recipient, build_credential
+from issuer.badge.recipient import identity_object
+from issuer.badge.sign import sign_credential
 from keys.ed25519 import KeyPair
 from schemas.loader import offline_loader
 from verifier.fetch import DictFetch, Offline, layered

@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from issuer.credential import Award, Recipient, build_credential
-from issuer.recipient import identity_object
-from issuer.sign import sign_credential
+from issuer.badge.credential import Award, Recipient, build_credential
+from issuer.badge.recipient import identity_object
+from issuer.badge.sign import sign_credential
 from keys.data_integrity import hash_data
 from keys.ed25519 import KeyPair
 from keys.multikey import encode_multibase

@@ -90,7 +90,7 @@ def test_normalise_email_is_stripped_nfc_lower_case():
 
 
 def test_issuer_normalises_with_the_verifiers_function():
-    from issuer.recipient import normalise_email as issuing
+    from issuer.badge.recipient import normalise_email as issuing
     from verifier.recipient import normalise_email as reading
 
     for typed in (NFD, NFD.upper(), f" {NFC} ", "Ana@Example.ORG"):

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from app import create_app
 from cli import main
-from issuer.sign import sign_credential
+from issuer.badge.sign import sign_credential
 from schemas.loader import offline_loader
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

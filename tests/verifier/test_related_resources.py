@@ -10,7 +10,7 @@ import base58
 import pytest
 
 from errors import Code
-from issuer.sign import sign_credential
+from issuer.badge.sign import sign_credential
 from keys.ed25519 import KeyPair
 from schemas.loader import offline_loader
 from verifier.data_model import InvalidCredential

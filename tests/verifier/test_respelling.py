@@ -17,10 +17,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
 
-from issuer.credential import Award, Recipient, build_credential
-from issuer.recipient import identity_object
-from issuer.sign import sign_credential
-from issuer.status import build_status_list_credential, new_bitstring, status_entry
+from issuer.badge.credential import Award, Recipient, build_credential
+from issuer.badge.recipient import identity_object
+from issuer.badge.sign import sign_credential
+from issuer.badge.status import build_status_list_credential, new_bitstring, status_entry
 from keys._rdfc_spelling import pinned_terms
 from keys.ed25519 import KeyPair
 from keys.rdfc import canonicalize

@@ -19,11 +19,12 @@ from click.testing import CliRunner
 from app import create_app
 from cli import main
 from errors import CredentialError
-from issuer.awarding import change_status, issue_single
-from issuer.documents import instance_documents
-from issuer.instance import init_instance
-from issuer.issuing import IssueRequest, Issuer
-from issuer.transcript import issue_transcript, sign_transcript
+from issuer.awarding.awards import issue_single
+from issuer.awarding.status_changes import change_status
+from issuer.awarding.documents import instance_documents
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.records.transcript import issue_transcript, sign_transcript
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 from schemas.loader import offline_loader
@@ -133,7 +134,7 @@ def test_the_vc_api_will_not_issue_a_respelled_credential(tmp_path):
         credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
                       "issuer": issuer.did,
                       "credentialSubject": {"id": "did:example:subject", "https://schema.org/name": "Ada"}}
-        from issuer.clients import Clients
+        from issuer.web.clients import Clients
         created = Clients.for_issuer(issuer).add("suite", "issue")
         client = app.test_client()
         token = client.post("/oauth/token", data={"grant_type": "client_credentials",

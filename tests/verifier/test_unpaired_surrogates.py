@@ -20,8 +20,8 @@ from PIL import Image
 from app import create_app
 from cli import main
 from errors import Code, InputError
-from issuer.bake import bake_png, bake_svg
-from issuer.sign import sign_credential
+from issuer.badge.bake import bake_png, bake_svg
+from issuer.badge.sign import sign_credential
 from keys.json_text import find_lone_surrogate
 from keys.multikey import b64url_encode
 from keys.vc_jwt import decode_jwt

@@ -227,10 +227,11 @@ def build_state_site(home: Path, base_url: str) -> dict[str, str]:
     """
     from datetime import date
 
-    from issuer.awarding import change_status, issue_single
-    from issuer.demo import run_demo
-    from issuer.issuing import IssueRequest, Issuer
-    from issuer.learners import create_link, learner_page_url
+    from issuer.awarding.awards import issue_single
+    from issuer.awarding.status_changes import change_status
+    from issuer.awarding.demo import run_demo
+    from issuer.awarding.issuing import IssueRequest, Issuer
+    from issuer.records.learners import create_link, learner_page_url
 
     demo = run_demo(home, base_url=base_url, echo=lambda _: None)
     issuer = Issuer.open(demo.home)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from app import create_app
-from issuer.demo import run_demo
+from issuer.awarding.demo import run_demo
 from schemas.loader import offline_loader
 from verifier.fetch import DictFetch
 from verifier.pipeline import VerifyOptions, verify_bytes
@@ -175,7 +175,7 @@ def test_verify_from_qr_link_uses_the_instances_own_status_list(client, demo):
 
 
 def test_did_web_instance_serves_its_did_document(tmp_path):
-    from issuer.instance import init_instance
+    from issuer.instance.folder import init_instance
     from keys.ed25519 import KeyPair
     from keys.keystore import save_key
 

@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from issuer.demo import run_demo
+from issuer.awarding.demo import run_demo
 
 pytestmark = pytest.mark.browser
 

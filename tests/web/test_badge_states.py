@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app import create_app
-from issuer.issuing import Issuer
+from issuer.awarding.issuing import Issuer
 
 from .conftest import build_state_site
 

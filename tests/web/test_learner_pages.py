@@ -16,11 +16,12 @@ from sqlalchemy import text
 
 from app import create_app
 from errors import Code, NotFound
-from issuer import learners
-from issuer.awarding import change_status, issue_single
-from issuer.instance import init_instance
-from issuer.issuing import IssueRequest, Issuer
-from issuer.pathways import add_pathway
+from issuer.records import learners
+from issuer.awarding.awards import issue_single
+from issuer.awarding.status_changes import change_status
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.awarding.pathways import add_pathway
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 

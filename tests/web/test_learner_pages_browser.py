@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from issuer import learners
+from issuer.records import learners
 
 pytestmark = pytest.mark.browser
 

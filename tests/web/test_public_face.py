@@ -9,7 +9,7 @@ import re
 import pytest
 
 from app import create_app
-from issuer.demo import run_demo
+from issuer.awarding.demo import run_demo
 
 BASE = "https://badges.lakeshore.example"
 

@@ -32,9 +32,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from issuer.clients import Clients
-from issuer.instance import init_instance
-from issuer.issuing import Issuer
+from issuer.web.clients import Clients
+from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import Issuer
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from issuer.clients import Clients
-from issuer.instance import init_instance
-from issuer.models import CredentialRow
+from issuer.web.clients import Clients
+from issuer.instance.folder import init_instance
+from issuer.store.models import CredentialRow
 from keys.data_integrity import hash_data
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
@@ -464,7 +464,7 @@ def test_verify_is_public_and_rate_limited(home):
 
 
 def test_verification_fails_data_model_rules_too(client, issuer):
-    from issuer.sign import sign_credential
+    from issuer.badge.sign import sign_credential
 
     broken = {**VC, "issuer": issuer.did, "refreshService": {"id": "https://example.org/refresh"}}
     signed = sign_credential(broken, issuer.key, loader=issuer.loader, created=issuer.now(),

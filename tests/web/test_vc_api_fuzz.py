@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app import create_app
-from issuer.clients import Clients
+from issuer.web.clients import Clients
 from tests.verifier.test_pipeline_fuzz import _values as json_values, mutate
 from tests.web.test_vc_api import BASE, REVOCABLE, VC, _present, _token
 
@@ -30,7 +30,7 @@ FUZZ = settings(max_examples=150, deadline=None,
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from issuer.instance import init_instance
+    from issuer.instance.folder import init_instance
     from keys.ed25519 import KeyPair
     from keys.keystore import save_key
 

@@ -1,0 +1,265 @@
+"""The issuing organisation at run time: settings + signing key + registry, and what it does.
+
+``Issuer.open(home)`` is what every issuing command and the web app start
+from. Issuing one credential is: build → sign (inside the registry
+transaction that allocates its random status index) → self-check with the
+verifier → store; files are written afterwards (``issuer.awarding.outputs``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from errors import Code, NotFound
+from issuer.awarding.roster import RosterRow
+from issuer.awarding.signing import AwardSigner, award_terms, issuer_profile
+from issuer.badge.achievement import Achievement, load_achievement
+from issuer.badge.credential import new_credential_id
+from issuer.badge.recipient import identity_object, lookup_key, new_salt, normalise_email
+from issuer.badge.sign import sign_credential
+from issuer.badge.status import build_status_list_credential
+from issuer.instance.settings import load_settings, Settings
+from issuer.instance.urls import achievement_url, credential_url, image_url, issuer_did, verification_method_id
+from issuer.store.models import CredentialRecord, Issued, NewCredential, StatusListRecord
+from issuer.store.registry import Registry
+from keys.did import did_web_document
+from keys.ed25519 import KeyPair, PublicKey
+from keys.keystore import load_key
+from schemas.loader import offline_loader
+
+STATUS_URL_TEMPLATE = "{base}/status/{{purpose}}/{{seq}}"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRequest:
+    """One award: who gets which achievement, when, with what credits and evidence."""
+
+    email: str
+    name: str | None = None
+    did: str | None = None
+    credits: float | None = None
+    date: date | None = None
+    evidence: str | None = None
+    organization: str | None = None
+    format: str | None = None
+    # Whole OB Evidence objects beside the ``evidence`` URL (a renewal names the
+    # previous certification and the CEUs it counted).
+    evidence_items: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def from_row(cls, row: RosterRow, fmt: str | None = None) -> IssueRequest:
+        return cls(email=row.email, name=row.name, did=row.did, credits=row.credits, date=row.date,
+                   evidence=row.evidence, organization=row.organization, format=fmt)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An award prepared for signing, waiting for its status slots."""
+
+    definition: dict[str, Any]
+    request: IssueRequest
+    credential_id: str
+    salt: str
+    fmt: str
+
+    def sign(self, signer: AwardSigner, entries: Iterable[Any], now: datetime) -> str:
+        return signer.sign(self.definition, self.request, credential_id=self.credential_id, salt=self.salt,
+                           status=[entry.to_dict() for entry in entries], fmt=self.fmt, now=now)
+
+
+class Issuer:
+    """One instance's issuing side. Collaborators are injected; ``open`` builds the defaults."""
+
+    def __init__(self, *, settings: Settings, key: KeyPair, registry: Registry,
+                 now: Callable[[], datetime] = _utcnow, loader: Any = None,
+                 new_id: Callable[[], str] = new_credential_id, actor: str = "badgesmith") -> None:
+        self.settings, self.key, self.registry = settings, key, registry
+        self.now, self.new_id, self.actor = now, new_id, actor
+        self.loader = loader or offline_loader()
+        self.did = issuer_did(settings, key.public_key.to_multikey())
+        self.verification_method = verification_method_id(settings, key.public_key.to_multikey())
+        record = registry.ensure_issuer(self.did, name=settings.name, url=settings.url, email=settings.email,
+                                       profile=self.profile())
+        self.issuer_id = record.id
+        if not any(k.key_id == settings.key_id for k in registry.list_keys(self.issuer_id)):
+            registry.add_key(self.issuer_id, settings.key_id, key.public_key.to_multikey(),
+                             file=f"{settings.key_id}.pem", now=now())
+
+    @classmethod
+    def open(cls, home: Path, *, passphrase: str | None = None, database_url: str | None = None,
+             migrate: bool = True, **options: Any) -> Issuer:
+        """The issuer of the instance in ``home`` (its key, its registry, migrated if needed)."""
+        settings = load_settings(home)
+        key = load_key(settings.keys_dir, settings.key_id, passphrase=passphrase)
+        registry = Registry.from_url(database_url or settings.database_url)
+        if migrate:
+            registry.migrate()
+        return cls(settings=settings, key=key, registry=registry, **options)
+
+    # -- published documents ---------------------------------------------------------------
+
+    def profile(self) -> dict[str, Any]:
+        """The issuer's OB 3.0 Profile (its id is the issuer DID; ``url`` its web site)."""
+        return issuer_profile(self.settings, self.did)
+
+    def public_keys(self) -> list[tuple[str, PublicKey]]:
+        """Every key this issuer ever signed with (current and retired), by key id."""
+        return [(k.key_id, PublicKey.from_multikey(k.public_multikey))
+                for k in self.registry.list_keys(self.issuer_id)]
+
+    def own_issuers(self) -> dict[str, str]:
+        """This issuer's ids → its name: the current DID and, for did:key, the DID of every earlier key."""
+        ids = [self.did]
+        if self.settings.did_method == "key":
+            ids += [issuer_did(self.settings, key.to_multikey()) for _, key in self.public_keys()]
+        return {issuer_id: self.settings.name for issuer_id in ids}
+
+    def did_document(self) -> dict[str, Any] | None:
+        """The did:web DID document listing every key (rotation keeps old keys), or None for did:key."""
+        if self.settings.did_method != "web":
+            return None
+        return did_web_document(self.did, self.public_keys())
+
+    # -- achievements ----------------------------------------------------------------------
+
+    def add_achievement(self, path: Path) -> Achievement:
+        """Load an achievement TOML, store its definition and its image (or rendered badge art)."""
+        from issuer.awarding.outputs import store_achievement_files
+
+        achievement = load_achievement(path)
+        images = store_achievement_files(self.settings, achievement)
+        definition = {
+            "ob": achievement.to_ob(achievement_url(self.settings, achievement.id),
+                                    image_url(self.settings, achievement.id)),
+            "valid_for": achievement.valid_for,
+            "renewal": None if achievement.renewal is None else _plain(achievement.renewal),
+            "images": images,
+        }
+        self.registry.put_achievement(self.issuer_id, achievement.id, definition)
+        return achievement
+
+    def achievement(self, slug: str) -> dict[str, Any]:
+        """The stored definition of ``slug`` (``ob``, ``valid_for``, ``images``…)."""
+        record = self.registry.get_achievement(self.issuer_id, slug)
+        if record is None:
+            raise NotFound(Code.ACHIEVEMENT_NOT_FOUND,
+                           f"There is no achievement {slug!r}: add it with `badgesmith achievement add FILE.toml`.")
+        return record.definition
+
+    # -- issuing -------------------------------------------------------------------------------
+
+    def signer(self) -> AwardSigner:
+        """What signing an award needs, without the database (for this process or a worker)."""
+        return AwardSigner(self.settings, self.key, self.did, self.verification_method, self.did_document(),
+                           self.loader)
+
+    def build(self, slug: str, request: IssueRequest, *, credential_id: str, status: Iterable[dict],
+              salt: str, definition: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The unsigned credential for ``request``."""
+        return self.signer().build(definition or self.achievement(slug), request, credential_id=credential_id,
+                                   status=status, salt=salt, now=self.now())
+
+    def issue(self, slug: str, request: IssueRequest, *, suspension: bool = False,
+              definition: dict[str, Any] | None = None) -> Issued:
+        """Issue one credential (idempotent per person, achievement and date); returns the stored record.
+
+        ``suspension`` adds a second status entry so the credential can be
+        suspended and reinstated; the official OB 3.0 schemas allow only one
+        ``credentialStatus``, so it is off unless asked for (README).
+        ``definition`` is the achievement's stored definition when the caller
+        already holds it (a roster run reads it once, not once per row).
+        """
+        definition = definition or self.achievement(slug)
+        new, task = self._prepare(slug, request, suspension=suspension, definition=definition)
+        signer = self.signer()
+
+        def sign(entries) -> str:
+            return task.sign(signer, entries, self.now())
+
+        return self.registry.issue(self.issuer_id, new, sign,
+                                   status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
+                                   actor=self.actor, now=self.now())
+
+    def issue_many(self, slug: str, requests: Sequence[IssueRequest], *, suspension: bool = False,
+                   definition: dict[str, Any] | None = None) -> list[Issued]:
+        """``issue`` for a batch of rows in one registry transaction (one commit): a roster's pace.
+
+        Same idempotency as ``issue``; every credential is still self-checked.
+        """
+        definition = definition or self.achievement(slug)
+        prepared = [self._prepare(slug, r, suspension=suspension, definition=definition) for r in requests]
+        tasks = {new.id: task for new, task in prepared}
+        now = self.now()
+        signer = self.signer()
+
+        def sign_many(batch) -> list[str]:
+            return [tasks[new.id].sign(signer, entries, now) for new, entries in batch]
+
+        return self.registry.issue_batch(self.issuer_id, [new for new, _ in prepared], sign_many,
+                                         status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
+                                         actor=self.actor, now=now)
+
+    def _prepare(self, slug: str, request: IssueRequest, *, suspension: bool,
+                 definition: dict[str, Any]) -> tuple[NewCredential, _Pending]:
+        """The registry row to store, and what signing it takes once its status slots are known."""
+        email = normalise_email(request.email)
+        request = IssueRequest(**{**_plain(request), "email": email})
+        fmt = request.format or self.settings.default_format
+        credential_id = self.new_id()
+        salt = new_salt()
+        # Checked before the transaction opens: a bad amount never reserves a status index.
+        terms = award_terms(definition, request, self.now().date())
+        new = NewCredential(
+            id=credential_id, achievement=slug,
+            recipient_hash=identity_object(email, salt=salt)["identityHash"],
+            lookup_key=lookup_key(email, self.settings.lookup_secret), issued_on=terms.awarded,
+            valid_from=terms.valid_from, format=fmt,
+            recipient_name=request.name, recipient_email=email, recipient_did=request.did,
+            organization=request.organization,
+            credits=terms.credits, valid_until=terms.valid_until, suspension=suspension)
+        return new, _Pending(definition, request, credential_id, salt, fmt)
+
+    # -- status --------------------------------------------------------------------------------
+
+    def set_status(self, credential_id: str, action: str, *, reason: str | None = None) -> CredentialRecord:
+        """Revoke, suspend or reinstate ``credential_id`` (the event log records who and why)."""
+        record = self.registry.get_credential(_normalise_id(credential_id), issuer_id=self.issuer_id)
+        if record is None:
+            raise NotFound(Code.CREDENTIAL_NOT_FOUND, f"There is no credential {credential_id} in this instance.")
+        return self.registry.set_status(record.id, action, actor=self.actor, reason=reason,
+                                        issuer_id=self.issuer_id, now=self.now())
+
+    def status_list_credential(self, status_list: StatusListRecord) -> dict[str, Any]:
+        """The signed BitstringStatusListCredential for ``status_list`` as it is now."""
+        # The list carries only the VC 2.0 context, which has no Profile terms:
+        # the issuer is named by its id.
+        unsigned = build_status_list_credential(status_list.url, self.did, status_list.purpose,
+                                                status_list.bits, status_list.updated_at)
+        return sign_credential(unsigned, self.key, fmt="di", loader=self.loader,
+                               created=status_list.updated_at, verification_method=self.verification_method)
+
+    def credential_page(self, credential_id: str) -> str:
+        """The public badge page URL of a credential."""
+        return credential_url(self.settings, credential_id)
+
+    def close(self) -> None:
+        self.registry.dispose()
+
+
+def _normalise_id(credential_id: str) -> str:
+    text = credential_id.strip()
+    return text if text.startswith("urn:uuid:") else f"urn:uuid:{text}"
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return {name: getattr(value, name) for name in value.__slots__}
+
+
+__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE"]

@@ -1,0 +1,144 @@
+"""Files an issuing division hands out: achievement art, and per credential the baked
+badge (PNG, and SVG when the art is SVG), the credential itself, and a QR code.
+
+Layout under the instance's ``out/`` folder::
+
+    out/<achievement>/<recipient>-<id8>.png      baked PNG
+    out/<achievement>/<recipient>-<id8>.svg      baked SVG (SVG art only)
+    out/<achievement>/<recipient>-<id8>.json     the signed credential (.jwt for VC-JWT)
+    out/<achievement>/<recipient>-<id8>-qr.png   QR code of the public badge page
+    out/status/<purpose>-<n>.json                signed status list credentials
+
+Every file is written atomically (temp file + rename): an interrupted run
+never leaves a half-written badge.
+
+A file the user names on the command line (``badgesmith bake -o``…) goes
+through ``issuer.instance.files.write_output_file`` instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from errors import Code, ConfigError
+from issuer.badge.achievement import Achievement
+from issuer.badge.art import render_badge_png, render_badge_svg
+from issuer.badge.bake import bake_png, bake_svg
+from issuer.badge.qr import qr_png
+from issuer.instance.files import write_file_atomic
+from issuer.instance.settings import Settings
+from issuer.store.models import CredentialRecord
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialFiles:
+    """Paths of the files written for one credential."""
+
+    credential: Path
+    png: Path
+    qr: Path
+    svg: Path | None = None
+
+    def as_list(self) -> list[Path]:
+        return [p for p in (self.png, self.svg, self.credential, self.qr) if p is not None]
+
+
+def _credits_label(value: Any) -> str | None:
+    if value is None:
+        return None
+    return f"{value:g} CEU" + ("" if float(value) == 1 else "s")
+
+
+def store_achievement_files(settings: Settings, achievement: Achievement) -> dict[str, str]:
+    """Copy the achievement's image into the instance, or render badge art; return {kind: relative path}."""
+    folder = settings.achievements_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    images: dict[str, str] = {}
+    try:
+        if achievement.image is not None:
+            data = achievement.image.read_bytes()
+            kind = "svg" if achievement.image_media_type == "image/svg+xml" else "png"
+            write_file_atomic(folder / f"{achievement.id}.{kind}", data)
+            images[kind] = f"{achievement.id}.{kind}"
+            if kind == "svg":  # a PNG is always baked too: most platforms only show PNG
+                write_file_atomic(folder / f"{achievement.id}.png", _render_png(settings, achievement))
+                images["png"] = f"{achievement.id}.png"
+        else:
+            args = (achievement.name, achievement.achievement_type, _credits_label(achievement.credits_available),
+                    settings.name)
+            write_file_atomic(folder / f"{achievement.id}.svg", render_badge_svg(*args))
+            write_file_atomic(folder / f"{achievement.id}.png", render_badge_png(*args))
+            images.update(svg=f"{achievement.id}.svg", png=f"{achievement.id}.png")
+    except OSError as exc:
+        raise ConfigError(Code.CONFIG_INVALID, f"Cannot write the achievement's image into {folder} "
+                          f"({exc.strerror}).") from exc
+    return images
+
+
+def _render_png(settings: Settings, achievement: Achievement) -> bytes:
+    return render_badge_png(achievement.name, achievement.achievement_type,
+                            _credits_label(achievement.credits_available), settings.name)
+
+
+def file_stem(record: CredentialRecord) -> str:
+    """``<recipient>-<first 8 of the uuid>``: readable, and unique per credential."""
+    base = record.recipient_name or "recipient"
+    ascii_name = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:40] or "recipient"
+    return f"{slug}-{record.id.removeprefix('urn:uuid:')[:8]}"
+
+
+def achievement_image(settings: Settings, definition: dict[str, Any], kind: str) -> bytes | None:
+    """The stored PNG or SVG art of an achievement, if there is one."""
+    name = (definition.get("images") or {}).get(kind)
+    if not name:
+        return None
+    try:
+        return (settings.achievements_dir / name).read_bytes()
+    except OSError:
+        return None
+
+
+def write_credential_files(settings: Settings, definition: dict[str, Any], record: CredentialRecord,
+                           page_url: str, *, durable: bool = True) -> CredentialFiles:
+    """Write the baked badge(s), the credential and its QR code; return their paths."""
+    folder = settings.out_dir / record.achievement
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(record)
+    is_jwt = record.format == "jwt"
+    text = record.credential
+    png_art = achievement_image(settings, definition, "png")
+    if png_art is None:
+        raise ConfigError(Code.CONFIG_INVALID, f"The achievement {record.achievement} has no PNG image; "
+                          "add it again with `badgesmith achievement add`.")
+    files = CredentialFiles(credential=folder / f"{stem}.{'jwt' if is_jwt else 'json'}",
+                            png=folder / f"{stem}.png", qr=folder / f"{stem}-qr.png")
+    write_file_atomic(files.png, bake_png(png_art, text), durable=durable)
+    svg_art = achievement_image(settings, definition, "svg")
+    if svg_art is not None:
+        files = CredentialFiles(files.credential, files.png, files.qr, folder / f"{stem}.svg")
+        write_file_atomic(files.svg, bake_svg(svg_art, text if is_jwt else json.loads(text)), durable=durable)
+    write_file_atomic(files.credential, (text if is_jwt else _pretty(text)).encode("utf-8"), durable=durable)
+    write_file_atomic(files.qr, qr_png(page_url), durable=durable)
+    return files
+
+
+def _pretty(text: str) -> str:
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_status_list(settings: Settings, purpose: str, seq: int, credential: dict[str, Any]) -> Path:
+    """Write a signed status list credential under ``out/status/``."""
+    path = settings.out_dir / "status" / f"{purpose}-{seq}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_file_atomic(path, json.dumps(credential, indent=2).encode("utf-8"))
+    return path
+
+
+__all__ = ["CredentialFiles", "achievement_image", "file_stem", "store_achievement_files",
+           "write_credential_files", "write_status_list"]

@@ -1,0 +1,308 @@
+"""Rosters: read and validate an attendee CSV in full before anything is issued; write summaries.
+
+A roster is a CSV with a header row (line 1). ``email`` is required; ``name``,
+``credits``, ``date``, ``evidence``, ``did`` and ``organization`` are optional.
+Header names are case-insensitive; a UTF-8 BOM (Excel's "CSV UTF-8") and
+``;`` or tab separators (European Excel) are accepted. Every row is checked and
+every problem is reported with its line number, so a coordinator fixes the
+file once instead of once per error.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from errors import Code, InputError, InputTooLarge
+from issuer.badge.achievement import Achievement
+from issuer.badge.recipient import normalise_email
+from issuer.instance.files import write_file_atomic
+
+COLUMNS = ("email", "name", "credits", "date", "evidence", "did", "organization")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$|^\.\d+$")
+# Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True, slots=True)
+class RosterLimits:
+    """Caps that keep a mistaken or hostile upload from exhausting memory."""
+
+    max_bytes: int = 20 * 1024 * 1024
+    max_rows: int = 100_000
+    max_field_chars: Mapping[str, int] = field(default_factory=lambda: {
+        "email": 254, "name": 200, "credits": 20, "date": 10, "evidence": 2000, "did": 2000,
+        "organization": 200})
+
+
+@dataclass(frozen=True, slots=True)
+class RosterRow:
+    """One valid roster row; ``email`` is normalised, ``credits`` None when the column is empty."""
+
+    line: int
+    email: str
+    name: str | None
+    credits: float | None
+    date: date
+    evidence: str | None
+    did: str | None
+    organization: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A problem on one CSV line (1 = the header) in one column."""
+
+    line: int
+    field: str
+    message: str
+    code: Code = Code.ROSTER_INVALID
+
+    def __str__(self) -> str:
+        return f"line {self.line}, {self.field}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """The valid rows and the problems; a row with any problem is not in ``rows``."""
+
+    rows: list[RosterRow]
+    errors: list[RowError]
+
+    @property
+    def is_valid(self) -> bool:
+        """True when no row has a problem."""
+        return not self.errors
+
+    def to_error(self, name: str = "The roster") -> InputError:
+        """ROSTER_INVALID summarising the bad lines (``errors`` in details), for "nothing was issued"."""
+        lines = sorted({e.line for e in self.errors})
+        shown = ", ".join(map(str, lines[:20])) + (", …" if len(lines) > 20 else "")
+        return InputError(Code.ROSTER_INVALID, f"{name} has {len(lines)} invalid row(s) (line {shown}); nothing "
+                          "was issued: fix them, or pass --skip-invalid to issue the valid rows only.",
+                          errors=[{"line": e.line, "field": e.field, "code": e.code.value, "message": e.message}
+                                  for e in self.errors])
+
+
+def _text(source: str | Path | bytes, limits: RosterLimits) -> str:
+    if isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
+    else:
+        try:
+            with Path(source).open("rb") as handle:
+                raw = handle.read(limits.max_bytes + 1)
+        except OSError as exc:
+            raise InputError(Code.CSV_MALFORMED, f"Cannot read the roster {source} ({exc.strerror}).") from exc
+    if len(raw) > limits.max_bytes:
+        raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The roster is larger than {limits.max_bytes} bytes: split it "
+                            "into several files.", limit=limits.max_bytes)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise InputError(Code.CSV_MALFORMED, f"The roster is not UTF-8 text (line {line}): save it as "
+                         "\"CSV UTF-8\".", line=line) from exc
+
+
+def _delimiter(first_line: str) -> str:
+    # European Excel writes ";" and some exports use tabs; the header tells which.
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _header(cells: list[str]) -> list[str]:
+    names = [cell.strip().lstrip("\ufeff").strip().lower() for cell in cells]
+    if "email" not in names:
+        raise InputError(Code.ROSTER_INVALID, "The roster's first line must be a header with an 'email' "
+                         "column (and optionally " + ", ".join(COLUMNS[1:]) + ").", line=1, field="email")
+    unknown = [n for n in names if n and n not in COLUMNS]
+    if unknown:
+        # Name a few, shortened: a hostile header must not make a megabyte of error message.
+        hints = [f"{n[:40]!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(
+            n[:40], COLUMNS, n=1, cutoff=0.6)) else "") for n in unknown[:5]]
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise InputError(Code.ROSTER_INVALID, f"The roster header has unknown column(s) {', '.join(hints)}{more}: "
+                         "allowed are " + ", ".join(COLUMNS) + ".", line=1, field=unknown[0][:40])
+    counts = Counter(n for n in names if n)
+    repeated = sorted(n for n, count in counts.items() if count > 1)
+    if repeated:
+        raise InputError(Code.ROSTER_INVALID, f"The roster header repeats column(s) {', '.join(repeated)}.",
+                         line=1, field=repeated[0])
+    return names
+
+
+def _credits(text: str, achievement: Achievement) -> tuple[float | None, RowError | None]:
+    if not text:
+        return None, None
+    if not _NUMBER.match(text) or not math.isfinite(float(text)):
+        return None, RowError(0, "credits", f"{text!r} is not a number of credits like 1.5.")
+    value, available = float(text), achievement.credits_available
+    if available is None and value > 0:
+        return None, RowError(0, "credits", f"{achievement.id!r} offers no credits (no credits_available); "
+                              "leave the column empty.", Code.CREDITS_EXCEEDED)
+    if available is not None and value > available:
+        return None, RowError(0, "credits", f"{text} credits exceed the {available:g} available for "
+                              f"{achievement.id!r} ({Code.CREDITS_EXCEEDED.value}).", Code.CREDITS_EXCEEDED)
+    return value, None
+
+
+def _date(text: str, today: date) -> tuple[date | None, str | None]:
+    if not text:
+        return today, None
+    try:
+        value = date.fromisoformat(text) if _DATE.match(text) else None
+    except ValueError:
+        value = None
+    if value is None:
+        return None, f"{text!r} is not a date written YYYY-MM-DD."
+    if value > today:
+        return None, f"{text} is in the future (today is {today.isoformat()})."
+    return value, None
+
+
+def _row(line: int, values: dict[str, str], achievement: Achievement, today: date,
+         limits: RosterLimits) -> tuple[RosterRow | None, list[RowError]]:
+    errors: list[RowError] = []
+    for column, text in values.items():
+        limit = limits.max_field_chars.get(column, 2000)
+        if len(text) > limit:
+            errors.append(RowError(line, column, f"longer than {limit} characters."))
+            values[column] = ""
+        elif any(ord(c) < 0x20 for c in text):
+            errors.append(RowError(line, column, "contains a line break or control character."))
+            values[column] = ""
+    email = None
+    if not values.get("email") and not any(e.field == "email" for e in errors):
+        errors.append(RowError(line, "email", "the e-mail address is missing.", Code.RECIPIENT_INVALID))
+    elif values.get("email"):
+        try:
+            email = normalise_email(values["email"])
+        except InputError as exc:
+            errors.append(RowError(line, "email", exc.message, Code.RECIPIENT_INVALID))
+    credits, problem = _credits(values.get("credits", ""), achievement)
+    if problem:
+        errors.append(RowError(line, problem.field, problem.message, problem.code))
+    awarded, message = _date(values.get("date", ""), today)
+    if message:
+        errors.append(RowError(line, "date", message))
+    evidence = values.get("evidence") or None
+    if evidence:
+        parts = urlsplit(evidence)
+        if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in evidence):
+            errors.append(RowError(line, "evidence", f"{evidence[:80]!r} is not a web address starting with "
+                                   "https://."))
+    did = values.get("did") or None
+    if did and not _DID.match(did):
+        errors.append(RowError(line, "did", f"{did[:80]!r} is not a DID like did:key:z6Mk…."))
+    if errors or email is None or awarded is None:
+        return None, errors
+    return RosterRow(line=line, email=email, name=values.get("name") or None, credits=credits, date=awarded,
+                     evidence=evidence, did=did, organization=values.get("organization") or None), []
+
+
+def check_award(values: Mapping[str, str | None], *, achievement: Achievement, today: date) -> RosterRow:
+    """One award typed on the command line, checked exactly as a roster row is.
+
+    ``values`` uses the roster's column names (email, name, credits, date,
+    evidence, did, organization). The first problem raises: ``RECIPIENT_INVALID``
+    or ``CREDITS_EXCEEDED`` where a roster row says so, ``USAGE`` otherwise,
+    naming the option (``--evidence: …``).
+    """
+    row, errors = _row(0, {k: (v or "").strip() for k, v in values.items()}, achievement, today, RosterLimits())
+    if row is None:
+        first = errors[0]
+        code = Code.USAGE if first.code is Code.ROSTER_INVALID else first.code
+        raise InputError(code, f"--{first.field}: {first.message}", field=first.field)
+    return row
+
+
+def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: date,
+                limits: RosterLimits = RosterLimits()) -> Roster:
+    """Read and validate every row of a roster CSV (a path or the file's bytes).
+
+    Returns the valid rows and one ``RowError`` per problem (line 1 = header);
+    a repeated (email, date) pair is an error on its later line. Raises
+    ROSTER_INVALID / CSV_MALFORMED for a missing or bad header or unreadable
+    CSV, INPUT_TOO_LARGE over ``limits``.
+    """
+    text = _text(source, limits)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n", 1)[0]),
+                        strict=True)
+    rows: list[RosterRow] = []
+    errors: list[RowError] = []
+    seen: dict[tuple[str, date], int] = {}
+    names: list[str] | None = None
+    previous_end, count = 0, 0
+    try:
+        for cells in reader:
+            line, previous_end = previous_end + 1, reader.line_num  # a quoted cell may span lines
+            if names is None:
+                names = _header(cells)
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines are harmless
+            count += 1
+            if count > limits.max_rows:
+                raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The roster has more than {limits.max_rows} rows: "
+                                    "split it into several files.", limit=limits.max_rows)
+            if any(cell.strip() for i, cell in enumerate(cells) if i >= len(names) or not names[i]):
+                errors.append(RowError(line, "-", "has a value in a column without a header name."))
+                continue
+            values = {n: cells[i].strip() if i < len(cells) else "" for i, n in enumerate(names) if n}
+            row, problems = _row(line, values, achievement, today, limits)
+            errors.extend(problems)
+            if row is not None:
+                key = (row.email, row.date)
+                if key in seen:
+                    errors.append(RowError(line, "email", f"{row.email} already has a row for {row.date} "
+                                           f"(line {seen[key]})."))
+                    continue
+                seen[key] = line
+                rows.append(row)
+    except csv.Error as exc:
+        raise InputError(Code.CSV_MALFORMED, f"The roster is not valid CSV at line {reader.line_num} ({exc}): "
+                         "check the quotes on that line.", line=reader.line_num) from exc
+    if names is None:
+        raise InputError(Code.ROSTER_INVALID, "The roster is empty: it needs a header line with 'email'.", line=1)
+    return Roster(rows=rows, errors=errors)
+
+
+def _neutralise(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return "" if value is None else value
+
+
+def write_summary_csv(path: str | Path, rows: Iterable[Mapping[str, Any]],
+                      fieldnames: Sequence[str] | None = None) -> None:
+    """Write an issuing summary as CSV (UTF-8 with BOM, for Excel), atomically.
+
+    Text cells starting with = + - @ (or tab / carriage return) get a leading
+    ``'`` so a spreadsheet shows them instead of running them as formulas;
+    numbers are written as numbers. ``fieldnames`` default to the first row's keys.
+    """
+    rows = list(rows)
+    columns = list(fieldnames) if fieldnames is not None else list(rows[0]) if rows else []
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([_neutralise(c) for c in columns])
+    for row in rows:
+        writer.writerow([_neutralise(row.get(c)) for c in columns])
+    write_file_atomic(Path(path), buffer.getvalue().encode("utf-8-sig"))
+
+
+__all__ = ["COLUMNS", "Roster", "RosterLimits", "RosterRow", "RowError", "check_award", "read_roster",
+           "write_summary_csv"]

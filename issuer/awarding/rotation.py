@@ -1,0 +1,45 @@
+"""Signing-key rotation for did:web issuers.
+
+A did:key issuer *is* its key: a new key would be a new issuer id, so
+rotation is refused there with an explanation. For did:web, the new key is
+added to the DID document and becomes the signing key; earlier keys stay in
+the document (marked retired in the registry), so everything they signed
+still verifies.
+"""
+
+from __future__ import annotations
+
+import re
+
+from errors import Code, Conflict
+from issuer.awarding.issuing import Issuer
+from issuer.instance.settings import set_current_key
+from keys.ed25519 import KeyPair
+from keys.keystore import list_keys, save_key
+
+
+def next_key_id(existing: list[str]) -> str:
+    """``key-<n+1>`` after the highest ``key-<n>`` in use."""
+    numbers = [int(m.group(1)) for k in existing if (m := re.fullmatch(r"key-(\d+)", k))]
+    return f"key-{max(numbers, default=0) + 1}"
+
+
+def rotate_key(issuer: Issuer, *, passphrase: str | None = None) -> str:
+    """Make a new signing key for ``issuer``; returns its key id."""
+    settings = issuer.settings
+    if settings.did_method != "web":
+        raise Conflict(Code.CONFIG_INVALID,
+                       "A did:key issuer's id is its key, so a new key would make a new issuer: "
+                       "create the instance with --did-web to be able to rotate keys.")
+    recorded = [k.key_id for k in issuer.registry.list_keys(issuer.issuer_id)]
+    key_id = next_key_id(recorded + list_keys(settings.keys_dir))
+    key = KeyPair.generate()
+    save_key(settings.keys_dir, key_id, key, passphrase=passphrase)
+    issuer.registry.add_key(issuer.issuer_id, key_id, key.public_key.to_multikey(), file=f"{key_id}.pem",
+                            now=issuer.now())
+    issuer.registry.retire_key(issuer.issuer_id, settings.key_id, now=issuer.now())
+    set_current_key(settings.home, key_id)
+    return key_id
+
+
+__all__ = ["next_key_id", "rotate_key"]

@@ -1,0 +1,124 @@
+"""Signing one award: build the OB credential, sign it, self-check it — without the database.
+
+``AwardSigner`` holds exactly what that takes (settings, key, issuer id and
+profile, the DID document a did:web verifier would fetch, the loader); the
+``Issuer`` builds one per issue or roster batch, and the VC API shares its
+self-check. Keeping it free of the registry means it could run in worker
+processes on a machine with more cores.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any, Iterable, Sequence
+
+from errors import Code, ConfigError, InputError
+from issuer.badge.achievement import add_duration
+from issuer.badge.credential import Award, Recipient, build_credential, evidence_for_url
+from issuer.badge.recipient import identity_object
+from issuer.badge.sign import sign_credential
+from issuer.instance.settings import Settings
+from keys.did import did_web_url
+from keys.ed25519 import KeyPair
+from verifier.fetch import DictFetch
+from verifier.pipeline import Verifier, VerifyOptions, credential_from_jwt_payload
+from verifier.report import FAILED, Check
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """An award's date, validity window and credits, checked against the achievement."""
+
+    awarded: date
+    valid_from: datetime
+    valid_until: datetime | None
+    credits: float | None
+
+
+def award_terms(definition: dict[str, Any], request: Any, today: date) -> Terms:
+    """The terms of ``request`` for the achievement ``definition`` (CREDITS_EXCEEDED when over)."""
+    ob = definition["ob"]
+    available = ob.get("creditsAvailable")
+    if request.credits is not None and available is not None and request.credits > available:
+        raise InputError(Code.CREDITS_EXCEEDED,
+                         f"{request.credits:g} credits is more than the {available:g} that {ob['name']!r} offers.")
+    awarded = request.date or today
+    valid_until = None
+    if definition.get("valid_for"):
+        valid_until = datetime.combine(add_duration(awarded, definition["valid_for"]), time(0, 0),
+                                       tzinfo=timezone.utc)
+    return Terms(awarded, datetime.combine(awarded, time(0, 0), tzinfo=timezone.utc), valid_until,
+                 request.credits if request.credits is not None else available)
+
+
+def issuer_profile(settings: Settings, did: str) -> dict[str, Any]:
+    """The issuer's OB 3.0 Profile (its id is the issuer DID; ``url`` its web site)."""
+    profile: dict[str, Any] = {"id": did, "type": ["Profile"], "name": settings.name, "url": settings.url}
+    if settings.email:
+        profile["email"] = settings.email
+    return profile
+
+
+def self_check_failures(signed: dict[str, Any] | str, *, loader: Any, did: str, did_document: dict | None,
+                        now: datetime, skip: Sequence[str] = ("validity",)) -> list[Check]:
+    """The failed checks the verifier reports for a credential just signed (status is never fetched:
+    the list is being written in the same transaction; did:web resolves to ``did_document``)."""
+    documents = {did_web_url(did): json.dumps(did_document).encode()} if did_document is not None else {}
+    verifier = Verifier(loader=loader, fetch=DictFetch(documents), now=now,
+                        options=VerifyOptions(allow_unreachable_status=True))
+    if isinstance(signed, str):
+        from keys.vc_jwt import decode_jwt
+
+        report = verifier.verify_credential(credential_from_jwt_payload(decode_jwt(signed)[1]), container="jwt",
+                                            jwt=signed)
+    else:
+        report = verifier.verify_credential(signed)
+    return [c for c in report.checks if c.outcome == FAILED and c.check not in skip]
+
+
+@dataclass(frozen=True)
+class AwardSigner:
+    """Everything signing an award needs, and no database."""
+
+    settings: Settings
+    key: KeyPair
+    did: str
+    verification_method: str
+    did_document: dict[str, Any] | None
+    loader: Any
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return issuer_profile(self.settings, self.did)
+
+    def build(self, definition: dict[str, Any], request: Any, *, credential_id: str, status: Iterable[dict],
+              salt: str, now: datetime) -> dict[str, Any]:
+        """The unsigned credential for ``request``."""
+        terms = award_terms(definition, request, now.date())
+        evidence = (((evidence_for_url(request.evidence),) if request.evidence else ())
+                    + tuple(request.evidence_items))
+        recipient = Recipient(identity=identity_object(request.email, salt=salt), did=request.did,
+                              name=request.name)
+        award = Award(credits_earned=terms.credits, valid_from=terms.valid_from, valid_until=terms.valid_until,
+                      evidence=evidence, status=tuple(status))
+        return build_credential(issuer=self.profile, achievement=definition["ob"], recipient=recipient,
+                                award=award, now=now, new_id=lambda: credential_id)
+
+    def sign(self, definition: dict[str, Any], request: Any, *, credential_id: str, salt: str,
+             status: Iterable[dict], fmt: str, now: datetime) -> str:
+        """Build, sign and self-check one award; the signed text (JSON or a compact JWT)."""
+        unsigned = self.build(definition, request, credential_id=credential_id, status=status, salt=salt, now=now)
+        signed = sign_credential(unsigned, self.key, fmt=fmt, loader=self.loader, created=now,
+                                 verification_method=self.verification_method)
+        failures = self_check_failures(signed, loader=self.loader, did=self.did, did_document=self.did_document,
+                                       now=now)
+        if failures:
+            raise ConfigError(Code.SELF_CHECK_FAILED,
+                              f"The credential Badgesmith just signed does not verify ({failures[0].message}); "
+                              "nothing was stored.")
+        return signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
+
+
+__all__ = ["AwardSigner", "Terms", "award_terms", "issuer_profile", "self_check_failures"]

@@ -1,0 +1,62 @@
+"""Status changes: revoke, suspend or reinstate, then re-sign and republish the status lists.
+
+The published files under ``out/status/`` double as a ``--documents`` folder
+(``index.json``), so anyone can verify this instance's credentials offline.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from errors import Code, InputError
+from issuer.awarding.documents import forget_status_lists
+from issuer.awarding.issuing import Issuer
+from issuer.awarding.outputs import write_status_list
+from issuer.instance.files import write_file_atomic
+from issuer.store.models import CredentialRecord
+
+
+def publish_status_lists(issuer: Issuer) -> list[Path]:
+    """(Re)write every status list whose published file is missing or older than the list."""
+    written = []
+    for status_list in issuer.registry.list_status_lists(issuer.issuer_id):
+        path = issuer.settings.out_dir / "status" / f"{status_list.purpose}-{status_list.seq}.json"
+        marker = path.with_suffix(".version")
+        if path.exists() and marker.exists() and marker.read_text().strip() == str(status_list.version):
+            continue
+        written.append(write_status_list(issuer.settings, status_list.purpose, status_list.seq,
+                                         issuer.status_list_credential(status_list)))
+        marker.write_text(str(status_list.version))
+    _write_documents_index(issuer)
+    return written
+
+
+def _write_documents_index(issuer: Issuer) -> None:
+    # out/status doubles as a --documents folder: verifiers (and the oracle's
+    # --status-dir) can check these credentials offline against it.
+    index = {s.url: f"{s.purpose}-{s.seq}.json" for s in issuer.registry.list_status_lists(issuer.issuer_id)}
+    folder = issuer.settings.out_dir / "status"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_file_atomic(folder / "index.json", json.dumps(index, indent=2).encode())
+
+
+MAX_REASON_CHARS = 1000  # as the VC API keeps
+
+
+def change_status(issuer: Issuer, credential_id: str, action: str, *, reason: str | None) -> tuple[CredentialRecord, Path]:
+    """Revoke, suspend or reinstate, then re-sign and write the affected status list."""
+    if action not in ("revoke", "suspend", "reinstate"):
+        raise InputError(Code.USAGE, f"Unknown status action {action!r}.")
+    if reason is not None and len(reason) > MAX_REASON_CHARS:
+        raise InputError(Code.USAGE, f"The reason is longer than {MAX_REASON_CHARS:,} characters; the event log "
+                         "keeps a sentence or two, not a document.")
+    record = issuer.set_status(credential_id, action, reason=reason)
+    forget_status_lists()
+    publish_status_lists(issuer)
+    purpose = "revocation" if action == "revoke" else "suspension"
+    lists = [s for s in issuer.registry.list_status_lists(issuer.issuer_id) if s.purpose == purpose]
+    return record, issuer.settings.out_dir / "status" / f"{purpose}-{lists[-1].seq if lists else 1}.json"
+
+
+__all__ = ["MAX_REASON_CHARS", "change_status", "publish_status_lists"]

@@ -1,0 +1,4 @@
+"""The issuer's web side: badge pages and certificates (``pages``, ``certificate``,
+``badge_state``), the learner page (``learner_pages``) and the W3C VC API with its OAuth
+clients (``vc_api``, ``vc_issuing``, ``clients``). Blueprints only; ``app.py`` composes them.
+"""
