@@ -54,11 +54,17 @@ def verify_endorsements(verifier: NestedVerifier, credential: dict[str, Any]) ->
                             container=ENDORSEMENT_CONTAINER)
             name = where
         embedded.append((str(name)[:500], report))
-        if not report.verified:
-            failed = report.failures()
-            reason = failed[0].message if failed else "it did not verify"
-            warnings.append(f"The endorsement {str(name)[:200]} ({where}) did not verify: {reason}")
+        warnings.extend(failure_warnings(name, where, report))
     return tuple(embedded), warnings
 
 
-__all__ = ["ENDORSEMENT_CONTAINER", "endorsements_of", "verify_endorsements"]
+def failure_warnings(name: Any, where: str, report: Report) -> list[str]:
+    """The warning that names an endorsement which did not verify, and why (none when it verified)."""
+    if report.verified:
+        return []
+    failed = report.failures()
+    reason = failed[0].message if failed else "it did not verify"
+    return [f"The endorsement {str(name)[:200]} ({where}) did not verify: {reason}"]
+
+
+__all__ = ["ENDORSEMENT_CONTAINER", "endorsements_of", "failure_warnings", "verify_endorsements"]

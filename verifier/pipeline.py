@@ -18,6 +18,7 @@ from keys.rdfc import DEFAULT_LIMITS as RDFC_LIMITS, Limits as RdfcLimits, canon
 from keys.vc_jwt import decode_jwt, extract_credential
 from schemas.validate import validate
 from verifier.clr import EMBEDDED_CONTAINER, check_clr_schema, is_clr, verify_embedded
+from verifier.endorsement_jwt import verify_endorsement_jwts, without_endorsement_jwts
 from verifier.endorsements import ENDORSEMENT_CONTAINER, verify_endorsements
 from verifier.fetch import FetchBudget
 from verifier.credential_status import StatusChecker
@@ -261,7 +262,9 @@ class Verifier:
         run = _Run()
         run.add("container", PASSED, Code.CONTAINER_OK, _container_sentence(container))
         run.add("json", PASSED, Code.JSON_OK, "The credential is a well-formed JSON object.")
-        canonical = self._check_context(run, credential)
+        # A VC-JWT signs the JSON itself, so endorsementJwt (which the pinned OB context does not
+        # define) is read by name there and verified as its own credential below (README, Decisions).
+        canonical = self._check_context(run, credential if jwt is None else without_endorsement_jwts(credential))
         if run.checks[-1].code == Code.JSON_RESPELLED.value:
             return self._refused(run, credential, container, email)
         self._check_schema(run, credential)
@@ -284,6 +287,10 @@ class Verifier:
             endorsed, notes = verify_endorsements(self, credential)
             embedded += endorsed
             run.warnings.extend(notes)
+            if jwt is not None:
+                endorsed, notes = verify_endorsement_jwts(self, credential)
+                embedded += endorsed
+                run.warnings.extend(notes)
         return Report(checks=tuple(run.checks), format=outcome.format, container=container,
                       credential=summarize(credential), warnings=tuple(run.warnings), embedded=embedded)
 
