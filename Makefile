@@ -25,6 +25,8 @@ screenshots: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/sign_verify.py 2000
+	$(PY) benchmarks/compare.py 300 3
+	$(PY) benchmarks/cli_verify.py 20
 	$(PY) benchmarks/canonicalize.py 3000
 	$(PY) benchmarks/verify.py 1000
 	$(PY) benchmarks/roster.py 10000

@@ -14,15 +14,31 @@ Why per-loader resolvers: pyld's default ``ContextResolver`` caches resolved
 contexts in a process-global LRU keyed by URL only, so a context loaded once
 by a permissive loader would later be served to a strict loader without
 asking it. Each loader gets its own resolved-context cache here.
+
+Why our own ``_Resolver``: pyld keys every context *object* (an inline
+``@context``, and each type- or property-scoped context of the OB context,
+resolved again at every node that uses it) by its JCS serialisation, in pure
+Python: about 40 % of a credential with an inline context. Here the key is
+the C JSON encoder's sorted serialisation (any exact serialisation is a
+correct key: equal keys mean equal contexts), worked out once per loader for
+the pinned contexts' own objects. And pyld remembers a context processed on
+top of at most 10 active contexts, which the OB context's scoped contexts
+outgrow, and it forgets a URL's context after each operation unless the
+loader tags the document, so it processed the OB context and its scoped
+contexts again for every credential; here it remembers ``_MAX_ACTIVE``
+active contexts per context, and every URL's context for the loader's life.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from threading import RLock
 from typing import Any
 
+from cachetools import LRUCache
 from pyld.context_resolver import ContextResolver
+from pyld.resolved_context import ResolvedContext
 from pyld.jsonld import (
     REGEX_BCP47,
     JsonLdError,
@@ -115,6 +131,107 @@ class _BoundedCache(dict):
         super().__setitem__(key, value)
 
 
+_MAX_ACTIVE = 256
+
+
+def _context_key(ctx: dict[str, Any]) -> str:
+    return json.dumps(ctx, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class _PinnedKeys(dict):
+    """``id(context object) -> (object, key)`` for the objects inside loaded contexts.
+
+    The object is held, so its id cannot be reused by another while the entry
+    lives; loaded contexts are immutable, so the key never goes stale.
+    """
+
+    limit = 20_000
+
+    def add(self, document: Any) -> None:
+        pending = [document]
+        while pending and len(self) < self.limit:
+            node = pending.pop()
+            if isinstance(node, dict):
+                if id(node) not in self:
+                    self[id(node)] = (node, None)
+                pending.extend(node.values())
+            elif isinstance(node, list):
+                pending.extend(node)
+
+    def key(self, ctx: dict[str, Any]) -> str | None:
+        entry = self.get(id(ctx))
+        if entry is None or entry[0] is not ctx:
+            return None
+        if entry[1] is None:
+            entry = self[id(ctx)] = (ctx, _context_key(ctx))
+        return entry[1]
+
+
+class _Resolver(ContextResolver):
+    """pyld's resolver with cheap keys for context objects and deeper processed-context caches.
+
+    Same results as ``ContextResolver``: only how a context object is looked
+    up in the caches differs (see the module docstring).
+    """
+
+    def __init__(self, shared_cache: Any, document_loader: Any, pinned: _PinnedKeys) -> None:
+        super().__init__(shared_cache, document_loader)
+        self._pinned = pinned
+        self._keys: dict[int, tuple[Any, str]] = {}  # this operation's own context objects
+
+    def object_key(self, ctx: dict[str, Any]) -> str:
+        """The cache key of a context object: its sorted JSON, worked out once per object."""
+        key = self._pinned.key(ctx)
+        if key is None:
+            entry = self._keys.get(id(ctx))
+            if entry is None or entry[0] is not ctx:
+                entry = self._keys[id(ctx)] = (ctx, _context_key(ctx))
+            key = entry[1]
+        return key
+
+    def local_key(self, local_ctx: Any) -> Any:
+        """A key for a local ``@context`` value (URL, object, null or a list of them); None if odd."""
+        if isinstance(local_ctx, str):
+            return ("url", local_ctx)
+        if isinstance(local_ctx, dict):
+            return ("object", self.object_key(local_ctx))
+        if local_ctx is None or local_ctx is False:
+            return ("null", local_ctx)
+        if isinstance(local_ctx, list):
+            keys = tuple(self.local_key(item) for item in local_ctx)
+            return None if None in keys else ("list", keys)
+        return None
+
+    def resolve(self, active_ctx, context, base, cycles=None):
+        if isinstance(context, dict) and "@context" in context:
+            context = context["@context"]
+        resolved = []
+        for ctx in context if isinstance(context, list) else [context]:
+            if not isinstance(ctx, dict):
+                resolved.extend(super().resolve(active_ctx, ctx, base, cycles))
+                continue
+            key = self.object_key(ctx)
+            found = self._get(key)
+            if not found:
+                found = ResolvedContext(ctx)
+                self._cache_resolved_context(key, found, "static")
+            resolved.append(found)
+        return resolved
+
+    def _fetch_context(self, active_ctx, url, cycles):
+        context, remote_doc = super()._fetch_context(active_ctx, url, cycles)
+        self._pinned.add(context)
+        return context, remote_doc
+
+    def _cache_resolved_context(self, key, resolved, tag):
+        for item in resolved if isinstance(resolved, list) else [resolved]:
+            if item.cache.maxsize < _MAX_ACTIVE:
+                item.cache = LRUCache(maxsize=_MAX_ACTIVE)
+        # pyld keeps a URL's context past this operation only when the loader tags it; a
+        # loader here always returns the same document for a URL (see keys.rdfc).
+        return super()._cache_resolved_context(key, resolved, tag or "static")
+
+
 class LoaderState:
     """What is cached per document loader: resolved contexts, pyld options.
 
@@ -124,12 +241,14 @@ class LoaderState:
     thread-safe); the fast path takes it only when it misses its memos.
     """
 
-    __slots__ = ("loader", "resolved", "options", "processor", "fast", "lock")
+    __slots__ = ("loader", "resolved", "pinned", "processed", "options", "processor", "fast", "lock")
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
         self.lock = RLock()
         self.resolved: _BoundedCache = _BoundedCache()
+        self.pinned = _PinnedKeys()
+        self.processed: _BoundedCache = _BoundedCache()  # see _SafeModeProcessor._process_context
         self.processor = JsonLdProcessor()
         # base None: relative IRIs stay relative (and are then refused)
         # instead of being resolved against pyld's made-up example.org base.
@@ -141,7 +260,7 @@ class LoaderState:
         return {
             "base": None,
             "documentLoader": self.loader,
-            "contextResolver": ContextResolver(self.resolved, self.loader),
+            "contextResolver": _Resolver(self.resolved, self.loader, self.pinned),
             "processingMode": "json-ld-1.1",
             "extractAllScripts": True,
             "produceGeneralizedRdf": False,
@@ -157,11 +276,38 @@ class _SafeModeProcessor(JsonLdProcessor):
     every key, type and IRI value written as the pinned contexts write it.
     """
 
-    def __init__(self, pinned: PinnedTerms | None = None) -> None:
+    def __init__(self, pinned: PinnedTerms | None = None, processed: dict[Any, Any] | None = None) -> None:
         super().__init__()
         self._paths: dict[int, tuple[Any, ...]] | None = None
         self._stack: list[tuple[Any, ...]] = []
         self._pinned = pinned
+        self._processed = processed
+
+    def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
+                         propagate=True, validate_scoped=True, cycles=None):
+        """pyld's, remembered per loader: the same local context on the same active context.
+
+        pyld caches a processed context by the active context it was applied to,
+        but a type-scoped context (which does not propagate) is applied to a fresh
+        copy of it every time, so it was processed again at every node. An active
+        context's ``_uuid`` names it for good (pyld makes a new one for every
+        context it builds), and the loader serves each URL one way, so the result
+        depends only on the key below. Calls made while a context is being built
+        (``cycles`` given: pyld's check of scoped contexts) are not remembered.
+        """
+        uuid = active_ctx.get("_uuid")
+        resolver = options.get("contextResolver")
+        local = resolver.local_key(local_ctx) if isinstance(resolver, _Resolver) else None
+        if self._processed is None or cycles is not None or uuid is None or local is None:
+            return super()._process_context(active_ctx, local_ctx, options, override_protected,
+                                             propagate, validate_scoped, cycles)
+        key = (uuid, local, override_protected, propagate, validate_scoped)
+        result = self._processed.get(key)
+        if result is None:
+            result = super()._process_context(active_ctx, local_ctx, options, override_protected,
+                                               propagate, validate_scoped, cycles)
+            self._processed[key] = result
+        return result
 
     def _expand(self, active_ctx, active_property, element, options, **kwargs):
         if self._paths is None:
@@ -325,7 +471,7 @@ def quads_via_pyld(document: dict[str, Any], state: LoaderState, pinned: PinnedT
     With ``pinned``, the spelling rule applies too. Raises pyld's
     ``JsonLdError`` (the caller maps it) or our CredentialError.
     """
-    processor = _SafeModeProcessor(pinned)
+    processor = _SafeModeProcessor(pinned, state.processed)
     with state.lock:
         dataset = processor.to_rdf(document, state.call_options())
     quads: list[Quad] = []

@@ -420,7 +420,12 @@ def _outcome(fn):
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(credential)
 def test_canonicalize_equals_plain_pyld_for_varied_credentials(document):
-    loader = offline_loader()
+    _assert_plain_pyld_or_refused(document, offline_loader())
+
+
+def _assert_plain_pyld_or_refused(document, loader):
+    """canonicalize() is plain pyld's output, or refuses what pyld would have signed silently; returns
+    the outcome with the spelling rule on."""
     ours = _outcome(lambda: canonicalize(copy.deepcopy(document), loader=loader, spelling=False))
     strict = _outcome(lambda: canonicalize(copy.deepcopy(document), loader=loader))
     assert strict == ours or strict == ("error", Code.JSON_RESPELLED)  # the spelling rule only refuses
@@ -431,6 +436,7 @@ def test_canonicalize_equals_plain_pyld_for_varied_credentials(document):
     else:
         assert ours == plain_pyld(document, loader)
         assert ours == via_pyld_only(document, loader)
+    return strict
 
 
 def test_demo_shaped_credential_takes_the_fast_path(loader):
@@ -509,3 +515,107 @@ def test_a_list_of_thousands_of_values_is_refused_before_pyld_compares_them(load
     assert time.process_time() - started < 5  # generous: refused before any JSON-LD work
     achievement["tag"] = achievement["tag"][:1_000]
     canonicalize(document, loader=loader)  # at the limit: canonicalized
+
+
+# --- off the fast path: inline contexts and language-tagged values --------------------
+
+VOCAB = "https://example.org/vocab#"
+inline_context = st.fixed_dictionaries({}, optional={
+    "nickname": st.sampled_from([VOCAB + "nickname", VOCAB + "alias"]),
+    "title": st.sampled_from([{"@id": VOCAB + "title", "@container": "@language"},
+                              {"@id": VOCAB + "title", "@container": ["@language", "@set"]},
+                              {"@id": VOCAB + "title"}]),
+    "rank": st.sampled_from([{"@id": VOCAB + "rank", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
+                             VOCAB + "rank"]),
+    "mentor": st.just({"@id": VOCAB + "mentor", "@type": "@id"}),
+    "@language": st.sampled_from(["en", "fr-CA"]),
+    "name": st.just("https://schema.org/name"),  # an inline alias for a pinned term: JSON_RESPELLED
+})
+language = st.sampled_from(["en", "fr", "de-CH", "not a tag!"])
+tagged = st.fixed_dictionaries({"@value": text, "@language": language})
+language_map = st.dictionaries(language, st.one_of(text, st.lists(text, max_size=2)), max_size=3)
+
+
+@st.composite
+def credential_off_the_fast_path(draw):
+    """A varied credential plus inline contexts (top level or on the subject) and language-tagged values."""
+    document = draw(credential)
+    subject = document["credentialSubject"]
+    subject = subject[0] if isinstance(subject, list) else subject
+    context = draw(inline_context)
+    if context:
+        if draw(st.booleans()):
+            document["@context"] = [*document["@context"], context]
+        else:
+            subject["@context"] = context
+    extras = draw(st.fixed_dictionaries({}, optional={
+        "nickname": st.one_of(text, tagged), "title": st.one_of(language_map, text, tagged),
+        "rank": st.one_of(st.integers(0, 99), text), "mentor": iri}))
+    subject.update(extras)
+    achievement = subject["achievement"]
+    if draw(st.booleans()):
+        achievement["name"] = draw(st.one_of(tagged, st.lists(tagged, min_size=1, max_size=2)))
+    if draw(st.booleans()):
+        achievement["description"] = draw(tagged)
+    return document
+
+
+def _pyld_only(fn):
+    """Run ``fn`` with the fast path stepping aside for everything (pyld, safe mode, spelling rule)."""
+    def step_aside(*args, **kwargs):
+        raise _rdfc_fast.Unsupported()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rdfc, "quads_fast", step_aside)
+        return fn()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(credential_off_the_fast_path())
+def test_inline_contexts_and_language_values_equal_plain_pyld_on_both_paths(document):
+    """Byte-identical to plain pyld; the spelling rule and safe mode give the same verdict on both paths.
+
+    One loader for every example, so its caches (resolved and processed contexts, keyed by
+    content and by active context) carry over from document to document as in a server.
+    """
+    loader = offline_loader()
+    strict = _assert_plain_pyld_or_refused(document, loader)
+    slow_strict = _pyld_only(lambda: _outcome(lambda: canonicalize(copy.deepcopy(document), loader=loader)))
+    assert strict == slow_strict  # JSON_RESPELLED (or anything else) alike on the fast and the pyld path
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(credential)
+def test_the_spelling_rule_judges_alike_on_the_fast_and_the_pyld_path(document):
+    loader = offline_loader()
+    strict = _outcome(lambda: canonicalize(copy.deepcopy(document), loader=loader))
+    slow_strict = _pyld_only(lambda: _outcome(lambda: canonicalize(copy.deepcopy(document), loader=loader)))
+    assert strict == slow_strict
+
+
+def test_cached_contexts_never_leak_between_documents_that_define_a_term_differently(loader):
+    """The same term, defined differently inline (IRI, coercion, language, container), alternating with the
+    same loader: every result is plain pyld's, whatever was processed and remembered before."""
+    definitions = [
+        VOCAB + "nickname", VOCAB + "alias",
+        {"@id": VOCAB + "nickname", "@type": "@id"},
+        {"@id": VOCAB + "nickname", "@language": "fr"},
+        {"@id": VOCAB + "nickname", "@container": "@language"},
+    ]
+    values = ["urn:uuid:0d7c3cb4-2d8a-4c7e-9c57-0c1f7f1d3a10", {"en": "Ann", "fr": ["Anne", "Annette"]}]
+    documents = []
+    for round_ in range(3):
+        for i, definition in enumerate(definitions):
+            for where in ("top", "subject"):
+                document = base_credential()
+                document["id"] = f"urn:uuid:00000000-0000-4000-8000-{round_:06d}{i:06d}"
+                context = {"nickname": definition}
+                if where == "top":
+                    document["@context"] = [*document["@context"], context]
+                else:
+                    document["credentialSubject"]["@context"] = context
+                value = values[1] if isinstance(definition, dict) and "@container" in definition else values[0]
+                document["credentialSubject"]["nickname"] = value
+                documents.append(document)
+    for document in documents:
+        assert canonicalize(copy.deepcopy(document), loader=loader) == plain_pyld(document, loader)
