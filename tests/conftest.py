@@ -225,3 +225,25 @@ def mail_server(tls_certificate: tuple[Path, Path]) -> Iterator[Callable[..., tu
     yield start
     for controller in controllers:
         controller.stop()
+
+
+# --- the last line of a run: what was skipped, and why ------------------------
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """End the run with one line naming every skipped test under its reason, or saying none was skipped.
+
+    ``make test`` installs everything the suite needs, so a skip here is either
+    something this machine cannot do (the reason says so) or a missing install step.
+    """
+    reasons: dict[str, list[str]] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons.setdefault(reason.removeprefix("Skipped: "), []).append(report.nodeid)
+    if not reasons:
+        terminalreporter.write_line("Skipped: none.")
+        return
+    count = sum(map(len, reasons.values()))
+    parts = [f"{reason} [{', '.join(ids)}]" for reason, ids in sorted(reasons.items())]
+    terminalreporter.write_line(f"Skipped {count}: " + "; ".join(parts))

@@ -1,25 +1,40 @@
-"""A small in-process rate limiter: one token bucket per client key.
+"""Rate limits that every server process shares: the ``limits`` library, in a storage all workers reach.
 
 Verification is the expensive thing the public web app does (canonicalisation,
 signature checks, status-list fetches), so ``POST /verify`` and
-``POST /api/verify`` take a token per request; so does ``POST /oauth/token``
-(per address and per client id: each attempt costs a scrypt). Dependency-free and thread-safe;
-each server process keeps its own buckets (with N gunicorn workers a client
-gets up to N times the rate — a front proxy is the place for a global limit).
+``POST /api/verify`` spend one request of a client's budget; so does
+``POST /oauth/token`` (per address and per client id: each attempt costs a
+scrypt). Budgets are ``limits``' fixed windows (Flask-Limiter's default
+strategy): ``capacity`` requests per ``period`` from a client's first request,
+then 429 until the window ends.
+
+The counters live in a storage named by a URL, so N gunicorn workers (or N
+machines) share one budget instead of allowing N times the rate:
+
+- ``sqlite:////path/ratelimits.sqlite3``: one machine; every worker uses the
+  file (the web app's default for an instance: ``<instance>/ratelimits.sqlite3``);
+- ``postgresql://…``: several machines; a table ``badgesmith_rate_limits`` in a
+  database they all reach (the registry's own database will do);
+- ``redis://host:6379`` (``pip install redis``), ``memcached://…``: ``limits``' own storages;
+- ``memory://``: this process only (tests, a site with no instance folder).
 """
 
 from __future__ import annotations
 
 import math
 import re
-import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+
+from limits import RateLimitItemPerSecond
+from limits.storage import Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from errors import BadgesmithError, Code, ConfigError
 
-_UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
+_UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
 
 
@@ -36,7 +51,7 @@ class RateLimited(BadgesmithError):
 
 @dataclass(frozen=True, slots=True)
 class Rate:
-    """``capacity`` requests per ``period`` seconds (also the burst size)."""
+    """``capacity`` requests per ``period`` seconds."""
 
     capacity: int
     period: float
@@ -49,59 +64,134 @@ class Rate:
             raise ConfigError(Code.CONFIG_INVALID,
                               f"RATE_LIMIT {text!r} is not a rate such as '60/minute' (or 'off').")
         count, multiple, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3).lower()
-        return cls(capacity=count, period=multiple * _UNITS[unit])
+        return cls(capacity=count, period=float(multiple * _UNITS[unit]))
+
+
+class SqlStorage(Storage):
+    """A ``limits`` storage in a SQL database (SQLite file or PostgreSQL): one row per client and window.
+
+    Each hit is one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` statement, atomic
+    in both databases, so processes sharing the database share the count.
+    Expired rows are deleted now and then.
+    """
+
+    STORAGE_SCHEME = ["sqlite", "postgresql", "postgresql+psycopg"]
+    _PRUNE_EVERY = 1000
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, **options: object) -> None:
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        if uri.startswith("postgresql://"):
+            uri = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+        sqlite = uri.startswith("sqlite")
+        self._engine = create_engine(uri, connect_args={"timeout": 30} if sqlite else {},
+                                     pool_pre_ping=not sqlite)
+        self._table = Table("badgesmith_rate_limits", MetaData(),
+                            Column("key", String(300), primary_key=True),
+                            Column("hits", Integer, nullable=False),
+                            Column("expires_at", Float, nullable=False))
+        self._create_table()
+        self._hits = 0
+
+    def _create_table(self) -> None:
+        # Workers start together: CREATE … IF NOT EXISTS, and a lost race (PostgreSQL) is no error.
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(text("CREATE TABLE IF NOT EXISTS badgesmith_rate_limits (key VARCHAR(300) "
+                                        "PRIMARY KEY, hits INTEGER NOT NULL, expires_at FLOAT NOT NULL)"))
+        except SQLAlchemyError:
+            with self._engine.connect() as connection:
+                connection.execute(select(self._table.c.key).limit(1))
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return SQLAlchemyError
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        with self._engine.begin() as connection:
+            hits = connection.execute(text(
+                "INSERT INTO badgesmith_rate_limits (key, hits, expires_at) VALUES (:key, :amount, :expires) "
+                "ON CONFLICT (key) DO UPDATE SET "
+                "hits = CASE WHEN badgesmith_rate_limits.expires_at <= :now THEN :amount "
+                "ELSE badgesmith_rate_limits.hits + :amount END, "
+                "expires_at = CASE WHEN badgesmith_rate_limits.expires_at <= :now THEN :expires "
+                "ELSE badgesmith_rate_limits.expires_at END "
+                "RETURNING hits"), {"key": key, "amount": amount, "now": now, "expires": now + expiry}).scalar_one()
+            self._hits += 1
+            if self._hits % self._PRUNE_EVERY == 0:
+                connection.execute(delete(self._table).where(self._table.c.expires_at <= now))
+        return int(hits)
+
+    def _row(self, key: str) -> tuple[int, float] | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(self._table.c.hits, self._table.c.expires_at)
+                                     .where(self._table.c.key == key)).first()
+        return (int(row[0]), float(row[1])) if row is not None and row[1] > time.time() else None
+
+    def get(self, key: str) -> int:
+        row = self._row(key)
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._row(key)
+        return row[1] if row else time.time()
+
+    def check(self) -> bool:
+        try:
+            with self._engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except SQLAlchemyError:
+            return False
+
+    def reset(self) -> int | None:
+        with self._engine.begin() as connection:
+            return connection.execute(delete(self._table)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self._engine.begin() as connection:
+            connection.execute(delete(self._table).where(self._table.c.key == key))
+
+
+def storage_for(url: str | Storage | None) -> Storage:
+    """The ``limits`` storage a URL names (``memory://`` for None); a Storage is returned as it is."""
+    if isinstance(url, Storage):
+        return url
+    try:
+        return storage_from_string(url or "memory://")
+    except Exception as error:  # limits raises ConfigurationError, or ImportError-like for a missing driver
+        raise ConfigError(Code.CONFIG_INVALID,
+                          f"RATE_LIMIT_STORAGE {url!r} cannot be used ({error}); use memory://, sqlite:///FILE, "
+                          "postgresql://… or redis://….") from None
 
 
 class RateLimiter:
-    """Token buckets keyed by client (IP address); ``take(key)`` spends one token or raises.
+    """One budget per client key in a shared storage; ``take(key)`` spends one request or raises."""
 
-    Buckets refill continuously at ``capacity / period`` tokens per second. The
-    table is bounded: when it grows past ``max_keys`` the buckets that have
-    refilled completely (idle clients) are dropped, so memory stays flat under
-    a spray of source addresses.
-    """
-
-    def __init__(self, rate: Rate, *, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 10_000, what: str = "verification requests") -> None:
-        """``what`` names the requests in the 429 message ("token requests")."""
+    def __init__(self, rate: Rate, *, storage: str | Storage | None = None,
+                 what: str = "verification requests") -> None:
+        """``what`` names the requests in the 429 message ("token requests") and keeps budgets apart."""
         self.rate, self.what = rate, what
-        self._clock = clock
-        self._max_keys = max_keys
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
-        self._lock = threading.Lock()
-
-    def _refilled(self, tokens: float, last: float, now: float) -> float:
-        per_second = self.rate.capacity / self.rate.period
-        return min(float(self.rate.capacity), tokens + (now - last) * per_second)
+        self.storage = storage_for(storage)
+        self._item = RateLimitItemPerSecond(rate.capacity, max(1, round(rate.period)))
+        self._limiter = FixedWindowRateLimiter(self.storage)
 
     def take(self, key: str) -> None:
-        """Spend one token for ``key``; raise ``RateLimited`` with a Retry-After when there is none."""
-        with self._lock:
-            now = self._clock()
-            tokens, last = self._buckets.get(key, (float(self.rate.capacity), now))
-            tokens = self._refilled(tokens, last, now)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                wait = (1.0 - tokens) * self.rate.period / self.rate.capacity
-                raise RateLimited(max(1, math.ceil(wait)), what=self.what)
-            self._buckets[key] = (tokens - 1.0, now)
-            if len(self._buckets) > self._max_keys:
-                self._prune(now)
-
-    def _prune(self, now: float) -> None:
-        full = float(self.rate.capacity)
-        for key, (tokens, last) in list(self._buckets.items()):
-            if self._refilled(tokens, last, now) >= full:
-                del self._buckets[key]
+        """Spend one request for ``key``; raise ``RateLimited`` with a Retry-After when the budget is spent."""
+        if self._limiter.hit(self._item, self.what, key):
+            return
+        reset_at, _ = self._limiter.get_window_stats(self._item, self.what, key)
+        raise RateLimited(max(1, math.ceil(reset_at - time.time())), what=self.what)
 
 
-def limiter_from_config(value: object, *, what: str = "verification requests") -> RateLimiter | None:
-    """The limiter for a ``RATE_LIMIT`` setting; None (no limit) for ``None``, ``""``, ``"off"``."""
+def limiter_from_config(value: object, *, what: str = "verification requests",
+                        storage: str | Storage | None = None) -> RateLimiter | None:
+    """The limiter for a ``RATE_LIMIT`` setting in ``storage``; None (no limit) for ``None``, ``""``, ``"off"``."""
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "off", "none", "0")):
         return None
     if isinstance(value, RateLimiter):
         return value
-    return RateLimiter(Rate.from_text(str(value)), what=what)
+    return RateLimiter(Rate.from_text(str(value)), storage=storage, what=what)
 
 
-__all__ = ["Rate", "RateLimited", "RateLimiter", "limiter_from_config"]
+__all__ = ["Rate", "RateLimited", "RateLimiter", "SqlStorage", "limiter_from_config", "storage_for"]

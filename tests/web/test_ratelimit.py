@@ -1,21 +1,20 @@
-"""The token-bucket rate limiter: parsing, refill, per-key buckets, thread safety, bounded memory."""
+"""Rate limits: parsing, a spent budget and its Retry-After, per-key budgets, thread safety, and one budget
+shared by processes (gunicorn workers) through a SQLite file or PostgreSQL."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from errors import ConfigError
-from verifier.ratelimit import Rate, RateLimited, RateLimiter, limiter_from_config
+from verifier.ratelimit import Rate, RateLimited, RateLimiter, SqlStorage, limiter_from_config, storage_for
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("text,capacity,period", [("60/minute", 60, 60.0), ("10/second", 10, 1.0),
@@ -37,30 +36,51 @@ def test_limiter_from_config_off(value):
     assert limiter_from_config(value) is None
 
 
-def test_bucket_allows_a_burst_then_refills():
-    clock = Clock()
-    limiter = RateLimiter(Rate(3, 60.0), clock=clock)
+def test_an_unknown_storage_is_a_config_error():
+    with pytest.raises(ConfigError) as caught:
+        storage_for("carrier-pigeon://loft")
+    assert caught.value.code.value == "CONFIG_INVALID" and "RATE_LIMIT_STORAGE" in caught.value.message
+
+
+def test_a_spent_budget_is_refused_with_retry_after_until_the_window_ends():
+    limiter = RateLimiter(Rate(3, 60.0), storage="memory://")
     for _ in range(3):
         limiter.take("a")
     with pytest.raises(RateLimited) as caught:
         limiter.take("a")
-    assert caught.value.retry_after == 20 and caught.value.http_status == 429
-    assert caught.value.to_dict() == {"code": "RATE_LIMITED", "retry_after": 20,
-                                      "message": "Too many verification requests; please try again in 20 seconds."}
-    clock.now += 20
-    limiter.take("a")  # one token back after capacity/period seconds
+    assert 59 <= caught.value.retry_after <= 60 and caught.value.http_status == 429
+    assert caught.value.to_dict() == {"code": "RATE_LIMITED", "retry_after": caught.value.retry_after,
+                                      "message": f"Too many verification requests; please try again in "
+                                                 f"{caught.value.retry_after} seconds."}
 
 
-def test_buckets_are_per_key():
-    limiter = RateLimiter(Rate(1, 60.0), clock=Clock())
-    limiter.take("10.0.0.1")
-    limiter.take("10.0.0.2")
-    with pytest.raises(RateLimited):
-        limiter.take("10.0.0.1")
+def test_the_budget_comes_back_when_the_window_ends():
+    limiter = RateLimiter(Rate(2, 1.0), storage="memory://")
+    limiter.take("a")
+    limiter.take("a")
+    with pytest.raises(RateLimited) as caught:
+        limiter.take("a")
+    assert caught.value.retry_after == 1
+    time.sleep(1.1)
+    limiter.take("a")
 
 
-def test_limiter_is_thread_safe():
-    limiter = RateLimiter(Rate(100, 3600.0))
+def test_budgets_are_per_key_and_per_kind_of_request():
+    storage = storage_for("memory://")
+    verification = RateLimiter(Rate(1, 60.0), storage=storage)
+    tokens = RateLimiter(Rate(1, 60.0), storage=storage, what="token requests")
+    verification.take("10.0.0.1")
+    verification.take("10.0.0.2")
+    tokens.take("10.0.0.1")  # the same address, another budget
+    with pytest.raises(RateLimited) as caught:
+        verification.take("10.0.0.1")
+    assert "verification requests" in caught.value.message
+
+
+@pytest.mark.parametrize("storage", ["memory://", "sqlite"])
+def test_limiter_is_thread_safe(storage, tmp_path):
+    url = f"sqlite:///{tmp_path / 'limits.sqlite3'}" if storage == "sqlite" else storage
+    limiter = RateLimiter(Rate(100, 3600.0), storage=url)
     allowed, refused = [], []
     barrier = threading.Barrier(8)
 
@@ -81,11 +101,59 @@ def test_limiter_is_thread_safe():
     assert len(allowed) == 100 and len(refused) == 300
 
 
-def test_idle_buckets_are_dropped_when_the_table_is_full():
-    clock = Clock()
-    limiter = RateLimiter(Rate(2, 60.0), clock=clock, max_keys=100)
-    for n in range(100):
-        limiter.take(f"client-{n}")
-    clock.now += 120  # everyone has refilled
-    limiter.take("newcomer")
-    assert len(limiter._buckets) <= 2
+WORKER = """
+import sys
+from verifier.ratelimit import Rate, RateLimited, RateLimiter
+limiter = RateLimiter(Rate(30, 3600.0), storage=sys.argv[1])  # each process opens the storage itself
+print("ready", flush=True)
+sys.stdin.readline()
+allowed = 0
+for _ in range(25):
+    try:
+        limiter.take("203.0.113.7")
+        allowed += 1
+    except RateLimited:
+        pass
+print(allowed)
+"""
+
+
+def test_two_processes_share_one_budget(db_url):
+    """Two workers, 25 requests each from one client, a budget of 30: 30 pass in all, not 30 each."""
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, db_url], cwd=ROOT, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(2)]
+    try:
+        assert [worker.stdout.readline().strip() for worker in workers] == ["ready", "ready"]
+        for worker in workers:
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        counts = [int(worker.communicate(timeout=60)[0]) for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+    assert sum(counts) == 30 and all(count >= 5 for count in counts), counts
+
+
+def test_sql_storage_counts_expire_and_clear(db_url):
+    storage = storage_for(db_url)
+    assert isinstance(storage, SqlStorage) and storage.check()
+    assert storage.incr("k", 60) == 1 and storage.incr("k", 60, amount=2) == 3
+    assert storage.get("k") == 3 and time.time() < storage.get_expiry("k") <= time.time() + 60
+    assert storage.incr("short", 1) == 1
+    time.sleep(1.05)
+    assert storage.get("short") == 0 and storage.incr("short", 1) == 1  # a new window starts from one
+    storage.clear("k")
+    assert storage.get("k") == 0
+    assert storage.reset() == 1
+
+
+def test_two_apps_on_one_instance_share_the_verification_budget(tmp_path):
+    """Two gunicorn workers are two apps on one instance folder: by default they count in its SQLite file."""
+    from app import create_app
+
+    (tmp_path / "badgesmith.toml").write_text('[web]\nrate_limit = "3/minute"\n', "utf-8")
+    workers = [create_app({"HOME": str(tmp_path)}).test_client() for _ in range(2)]
+    answers = [workers[n % 2].post("/api/verify", data=b"{}", content_type="application/json").status_code
+               for n in range(4)]
+    assert 429 not in answers[:3] and answers[3] == 429
+    assert (tmp_path / "ratelimits.sqlite3").is_file()
