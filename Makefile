@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/verify.py 1000
 	$(PY) benchmarks/roster.py 10000
 	$(PY) benchmarks/http_verify.py 10 8
+	$(PY) benchmarks/http_wrk.py 10
 	$(PY) benchmarks/http_vc_api.py 10 4 --threads 4
 	$(PY) benchmarks/records.py
 

@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import templates
 from errors import BadgesmithError, Code, ConfigError
-from verifier.ratelimit import RateLimiter, limiter_from_config, storage_for
+from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier import safe_toml
 from verifier.report import Report
 from verifier.uploads import CappedRequest
@@ -45,9 +45,6 @@ DEFAULTS: dict[str, Any] = {
     "DEBUG": False,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "RATE_LIMIT": "60/minute",     # per client address, for verification requests; "off" disables
-    "RATE_LIMIT_STORAGE": None,    # where every worker's limits are counted: a URL (or a limits Storage);
-                                   # None: $BADGESMITH_RATE_LIMIT_STORAGE, else <HOME>/ratelimits.sqlite3,
-                                   # else memory:// (this process only)
     "PROXY_COUNT": 0,              # trusted reverse proxies in front (X-Forwarded-For/-Proto hops)
     "TRUST": None,                 # known issuers: {issuer id: name} or a TOML/JSON file path
     "OFFLINE": False,              # fetch nothing (status lists, did:web) from the network
@@ -121,8 +118,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    # One storage for all the app's rate limits (verification, /oauth/token), shared by every worker.
-    app.config["RATE_LIMIT_STORAGE"] = storage_for(_rate_limit_storage_url(app.config))
     app.extensions["badgesmith"] = build_services(app.config)
 
     app.register_blueprint(verify_bp)
@@ -170,15 +165,6 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         raise ConfigError(Code.TOML_MALFORMED, f"{path} is not valid TOML: {error}.") from None
 
 
-def _rate_limit_storage_url(config: Mapping[str, Any]) -> Any:
-    """The configured rate-limit storage; by default a SQLite file in the instance that all workers share."""
-    chosen = config.get("RATE_LIMIT_STORAGE") or os.environ.get("BADGESMITH_RATE_LIMIT_STORAGE")
-    if chosen:
-        return chosen
-    home = config.get("HOME")
-    return f"sqlite:///{Path(home).resolve() / 'ratelimits.sqlite3'}" if home and Path(home).is_dir() else "memory://"
-
-
 def build_services(config: Mapping[str, Any]) -> Services:
     """The verifier, lookup, trust list, rate limiter and the instance's issuer for one app."""
     trust = _trust_list(config.get("TRUST"))
@@ -189,8 +175,7 @@ def build_services(config: Mapping[str, Any]) -> Services:
     verify = config.get("VERIFY") or _pipeline_verify(config, trust, issuer)
     lookup = config.get("LOOKUP") or (_issuer_lookup(issuer) if issuer is not None else _lookup(config))
     return Services(verify=verify, lookup=lookup, trust=trust,
-                    limiter=limiter_from_config(config.get("RATE_LIMIT"), storage=config.get("RATE_LIMIT_STORAGE")),
-                    issuer=issuer,
+                    limiter=limiter_from_config(config.get("RATE_LIMIT")), issuer=issuer,
                     fetch=config.get("FETCH") or _lazy_fetch(config), own_issuers=own_issuers,
                     brand=issuer.settings.public_brand if issuer is not None else VERIFIER_BRAND)
 
@@ -259,8 +244,10 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
                      issuer: Any = None) -> Callable[..., Report]:
     """``verifier.pipeline.verify_bytes`` with this app's loader, fetcher, clock and trust list.
 
-    Imported on first use, not at startup, so the app (and its error pages)
-    start even where the pipeline's optional parts are missing.
+    Imported and warmed up (schema checks loaded, pinned contexts processed) when
+    the app is made, so that a fresh gunicorn worker's first visitor does not
+    wait for it; where the pipeline's optional parts are missing, the app (and
+    its error pages) still start, and verification says so on first use.
     """
     now = config.get("NOW") or (lambda: datetime.now(timezone.utc))
 
@@ -268,7 +255,7 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
     def collaborators() -> tuple[Any, Any, Any, Any]:
         try:
             from schemas.loader import offline_loader
-            from verifier.pipeline import VerifyOptions, verify_bytes
+            from verifier.pipeline import VerifyOptions, verify_bytes, warm_up
         except ImportError as error:
             raise ConfigError(Code.CONFIG_INVALID,
                               "Verification is not available in this installation "
@@ -287,6 +274,7 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
 
             fetch = layered(instance_documents(issuer), fetch)
         options = VerifyOptions(**dict(config.get("VERIFY_OPTIONS") or {}))
+        warm_up(offline_loader())
         return verify_bytes, offline_loader(), fetch, options
 
     def verify(data: bytes, *, email: str | None = None) -> Report:
@@ -294,6 +282,10 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
         return verify_bytes(data, loader=loader, fetch=fetch, now=now(), trust=trust, email=email,
                             options=options)
 
+    try:
+        collaborators()
+    except BadgesmithError:
+        pass  # not cached: raised again, to the visitor, on first use
     return verify
 
 

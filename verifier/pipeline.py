@@ -16,7 +16,7 @@ from errors import BadgesmithError, Code, InputError
 from keys.data_integrity import without_proof
 from keys.rdfc import DEFAULT_LIMITS as RDFC_LIMITS, Limits as RdfcLimits, canonicalize
 from keys.vc_jwt import decode_jwt, extract_credential
-from schemas.validate import validate
+from schemas.validate import validate, warm_up as load_schema_checks
 from verifier.clr import EMBEDDED_CONTAINER, check_clr_schema, is_clr, verify_embedded
 from verifier.endorsement_jwt import verify_endorsement_jwts, without_endorsement_jwts
 from verifier.endorsements import ENDORSEMENT_CONTAINER, verify_endorsements
@@ -36,6 +36,38 @@ VC_V2 = "https://www.w3.org/ns/credentials/v2"
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 CURRENT_OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+OB_EXTENSIONS = "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json"
+
+# The common credential shape, canonicalized by warm_up() (with and without the extensions
+# context, as issuers write it) so that a server's first verification finds the pinned
+# contexts and their type-scoped contexts already processed.
+_WARM_UP_CREDENTIAL: dict[str, Any] = {
+    "id": "urn:uuid:00000000-0000-4000-8000-000000000000",
+    "type": ["VerifiableCredential", "OpenBadgeCredential"],
+    "name": "Warm-up",
+    "issuer": {"id": "did:example:warm-up", "type": ["Profile"], "name": "Warm-up", "url": "https://example.org",
+               "email": "warm-up@example.org", "image": {"id": "https://example.org/logo.png", "type": "Image"}},
+    "validFrom": "2026-01-01T00:00:00Z",
+    "credentialSubject": {
+        "type": ["AchievementSubject"],
+        "identifier": [{"type": "IdentityObject", "identityHash": "sha256$00", "identityType": "emailAddress",
+                        "hashed": True, "salt": "00"}],
+        "achievement": {"id": "https://example.org/achievements/warm-up", "type": ["Achievement"],
+                        "name": "Warm-up", "description": "Warm-up.", "criteria": {"narrative": "Warm-up."},
+                        "image": {"id": "https://example.org/warm-up.png", "type": "Image"},
+                        "achievementType": "Course", "creditsAvailable": 1.5},
+        "creditsEarned": 1.5,
+    },
+    "evidence": [{"id": "https://example.org/evidence/1", "type": ["Evidence"], "name": "Warm-up"}],
+    "credentialStatus": {"id": "https://example.org/status/1#1", "type": "BitstringStatusListEntry",
+                         "statusPurpose": "revocation", "statusListIndex": "1",
+                         "statusListCredential": "https://example.org/status/1"},
+}
+_WARM_UP_SCHEMA = [{"id": "https://example.org/schema.json", "type": "1EdTechJsonSchemaValidator2019"}]
+_WARM_UP_PROOF: dict[str, Any] = {
+    "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022", "created": "2026-01-01T00:00:00Z",
+    "verificationMethod": "did:example:warm-up#key-1", "proofPurpose": "assertionMethod",
+}
 PRESENTATION_CONTAINER = "presentation"  # a credential read from inside a Verifiable Presentation
 
 
@@ -343,6 +375,25 @@ def _container_sentence(container: str) -> str:
             EMBEDDED_CONTAINER: "Read from inside a CLR transcript.",
             PRESENTATION_CONTAINER: "Read from inside a presentation."}.get(
         container, f"Read from {container}.")
+
+
+def warm_up(loader: Any) -> None:
+    """Do now what a process's first verification would: load the schema checks, process the contexts.
+
+    A server calls it before its first request (``app.create_app``: each gunicorn
+    worker), so no visitor waits for it. Nothing is verified or fetched; a loader
+    without the pinned OB contexts is simply not warmed.
+    """
+    load_schema_checks()
+    plain = {"@context": [VC_V2, CURRENT_OB_CONTEXT], **_WARM_UP_CREDENTIAL}
+    extended = {"@context": [VC_V2, CURRENT_OB_CONTEXT, OB_EXTENSIONS], **_WARM_UP_CREDENTIAL,
+                "credentialSchema": _WARM_UP_SCHEMA}  # its type is defined by the extensions context
+    for credential in (plain, extended):
+        try:
+            canonicalize(credential, loader=loader)
+            canonicalize({"@context": credential["@context"], **_WARM_UP_PROOF}, loader=loader)
+        except BadgesmithError:
+            continue
 
 
 def verify_bytes(data: bytes, *, loader: Any, fetch: Callable[[str], bytes], now: datetime,
