@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import templates
 from errors import BadgesmithError, Code, ConfigError
-from verifier.ratelimit import RateLimiter, limiter_from_config
+from verifier.ratelimit import RateLimiter, limiter_from_config, storage_for
 from verifier import safe_toml
 from verifier.report import Report
 from verifier.uploads import CappedRequest
@@ -45,6 +45,9 @@ DEFAULTS: dict[str, Any] = {
     "DEBUG": False,
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "RATE_LIMIT": "60/minute",     # per client address, for verification requests; "off" disables
+    "RATE_LIMIT_STORAGE": None,    # where every worker's limits are counted: a URL (or a limits Storage);
+                                   # None: $BADGESMITH_RATE_LIMIT_STORAGE, else <HOME>/ratelimits.sqlite3,
+                                   # else memory:// (this process only)
     "PROXY_COUNT": 0,              # trusted reverse proxies in front (X-Forwarded-For/-Proto hops)
     "TRUST": None,                 # known issuers: {issuer id: name} or a TOML/JSON file path
     "OFFLINE": False,              # fetch nothing (status lists, did:web) from the network
@@ -118,6 +121,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
+    # One storage for all the app's rate limits (verification, /oauth/token), shared by every worker.
+    app.config["RATE_LIMIT_STORAGE"] = storage_for(_rate_limit_storage_url(app.config))
     app.extensions["badgesmith"] = build_services(app.config)
 
     app.register_blueprint(verify_bp)
@@ -165,6 +170,15 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
         raise ConfigError(Code.TOML_MALFORMED, f"{path} is not valid TOML: {error}.") from None
 
 
+def _rate_limit_storage_url(config: Mapping[str, Any]) -> Any:
+    """The configured rate-limit storage; by default a SQLite file in the instance that all workers share."""
+    chosen = config.get("RATE_LIMIT_STORAGE") or os.environ.get("BADGESMITH_RATE_LIMIT_STORAGE")
+    if chosen:
+        return chosen
+    home = config.get("HOME")
+    return f"sqlite:///{Path(home).resolve() / 'ratelimits.sqlite3'}" if home and Path(home).is_dir() else "memory://"
+
+
 def build_services(config: Mapping[str, Any]) -> Services:
     """The verifier, lookup, trust list, rate limiter and the instance's issuer for one app."""
     trust = _trust_list(config.get("TRUST"))
@@ -175,7 +189,8 @@ def build_services(config: Mapping[str, Any]) -> Services:
     verify = config.get("VERIFY") or _pipeline_verify(config, trust, issuer)
     lookup = config.get("LOOKUP") or (_issuer_lookup(issuer) if issuer is not None else _lookup(config))
     return Services(verify=verify, lookup=lookup, trust=trust,
-                    limiter=limiter_from_config(config.get("RATE_LIMIT")), issuer=issuer,
+                    limiter=limiter_from_config(config.get("RATE_LIMIT"), storage=config.get("RATE_LIMIT_STORAGE")),
+                    issuer=issuer,
                     fetch=config.get("FETCH") or _lazy_fetch(config), own_issuers=own_issuers,
                     brand=issuer.settings.public_brand if issuer is not None else VERIFIER_BRAND)
 
