@@ -3,7 +3,6 @@
 # Do not edit: run `python schemas/vendor.py --compile`.
 # fmt: off
 # flake8: noqa
-VERSION = "2.22.3"
 from decimal import Decimal
 import re
 from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
@@ -17,16 +16,24 @@ REGEX_PATTERNS = {
     '^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$': re.compile('^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?\\Z')
 }
 
+
+class No(JsonSchemaValueException):
+    """Not valid (no message: only yes or no is asked)."""
+
+    __init__ = Exception.__init__
+
+
+
 NoneType = type(None)
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['@context', 'id', 'type', 'credentialSubject', 'issuer', 'validFrom']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "@context" in data_keys:
             data_keys.remove("@context")
@@ -34,35 +41,35 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             data__context_one_of_count1 = 0
             if data__context_one_of_count1 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data__context, custom_formats, (name_prefix or "data") + ".@context")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data__context, custom_formats)
                     data__context_one_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__context_one_of_count1 < 2:
                 try:
                     if not isinstance(data__context, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must be array")
+                        raise No()
                     data__context_is_list = isinstance(data__context, (list, tuple))
                     if data__context_is_list:
                         data__context_len = len(data__context)
                         if data__context_len < 2:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must contain at least 2 items")
+                            raise No()
                         if data__context_len > 0:
                             data__context__0 = data__context[0]
                             if not (isinstance(data__context__0, str) and data__context__0 == 'https://www.w3.org/ns/credentials/v2'):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[0] must be one of ['https://www.w3.org/ns/credentials/v2']")
+                                raise No()
                         if data__context_len > 1:
                             data__context__1 = data__context[1]
                             if not isinstance(data__context__1, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[1] must be string")
+                                raise No()
                             if isinstance(data__context__1, str):
                                 if not REGEX_PATTERNS['^https:\\/\\/purl\\.imsglobal\\.org\\/spec\\/ob\\/v3p0\\/context(-3\\.\\d\\.\\d)*\\.json$'].search(data__context__1):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[1] must match pattern ^https:\\/\\/purl\\.imsglobal\\.org\\/spec\\/ob\\/v3p0\\/context(-3\\.\\d\\.\\d)*\\.json$")
+                                    raise No()
                         for data__context_x, data__context_item in enumerate(data__context[2:], 2):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data__context_item, custom_formats, (name_prefix or "data") + ".@context[{data__context_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data__context_item, custom_formats)
                     data__context_one_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__context_one_of_count1 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must be valid exactly by one definition")
+                raise No()
         if "id" in data_keys:
             data_keys.remove("id")
             data__id = data["id"]
@@ -70,13 +77,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count2 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count2 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count2 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -84,7 +91,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -92,15 +99,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count2 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count2 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -111,13 +118,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count4 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count4 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count4 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -125,7 +132,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -133,38 +140,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count4 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count4 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count3 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count3 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count5 = 0
                             if data__type_item_one_of_count5 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count5 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count5 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -172,7 +179,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -180,44 +187,44 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count5 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count5 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'VerifiableCredential'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['VerifiableCredential']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count6 = 0
                             if data__type_item_one_of_count6 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count6 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count6 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -225,7 +232,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -233,29 +240,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count6 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count6 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'AchievementCredential' or isinstance(data__type_key, str) and data__type_key == 'OpenBadgeCredential'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['AchievementCredential', 'OpenBadgeCredential']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count3 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count3 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -263,13 +270,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__name_one_of_count7 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count7 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count7 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -277,7 +284,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -285,15 +292,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count7 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count7 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -301,13 +308,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__description_one_of_count8 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count8 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count8 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -315,7 +322,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -323,50 +330,50 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count8 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count8 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "image" in data_keys:
             data_keys.remove("image")
             data__image = data["image"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data__image, custom_formats, (name_prefix or "data") + ".image")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data__image, custom_formats)
         if "awardedDate" in data_keys:
             data_keys.remove("awardedDate")
             data__awardedDate = data["awardedDate"]
             if not isinstance(data__awardedDate, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".awardedDate must be string")
+                raise No()
         if "credentialSubject" in data_keys:
             data_keys.remove("credentialSubject")
             data__credentialSubject = data["credentialSubject"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_achievementsubject(data__credentialSubject, custom_formats, (name_prefix or "data") + ".credentialSubject")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_achievementsubject(data__credentialSubject, custom_formats)
         if "endorsement" in data_keys:
             data_keys.remove("endorsement")
             data__endorsement = data["endorsement"]
             data__endorsement_one_of_count9 = 0
             if data__endorsement_one_of_count9 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement, custom_formats, (name_prefix or "data") + ".endorsement")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement, custom_formats)
                     data__endorsement_one_of_count9 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count9 < 2:
                 try:
                     if not isinstance(data__endorsement, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be array")
+                        raise No()
                     data__endorsement_is_list = isinstance(data__endorsement, (list, tuple))
                     if data__endorsement_is_list:
                         data__endorsement_len = len(data__endorsement)
                         for data__endorsement_x, data__endorsement_item in enumerate(data__endorsement):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats, (name_prefix or "data") + ".endorsement[{data__endorsement_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats)
                     data__endorsement_one_of_count9 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count9 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be valid exactly by one definition")
+                raise No()
         if "endorsementJwt" in data_keys:
             data_keys.remove("endorsementJwt")
             data__endorsementJwt = data["endorsementJwt"]
@@ -377,16 +384,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__endorsementJwt_one_of_count11 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be string")
+                                raise No()
                             if isinstance(data__endorsementJwt, str):
                                 if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                    raise No()
                             data__endorsementJwt_one_of_count11 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count11 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be object")
+                                raise No()
                             data__endorsementJwt_is_dict = isinstance(data__endorsementJwt, dict)
                             if data__endorsementJwt_is_dict:
                                 data__endorsementJwt_keys = set(data__endorsementJwt.keys())
@@ -394,10 +401,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__endorsementJwt_key not in []:
                                         data__endorsementJwt_value = data__endorsementJwt.get(data__endorsementJwt_key)
                                         if not isinstance(data__endorsementJwt_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must be string")
+                                            raise No()
                                         if isinstance(data__endorsementJwt_value, str):
                                             if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_value):
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                raise No()
                                 data__endorsementJwt_len = len(data__endorsementJwt)
                                 if data__endorsementJwt_len != 0:
                                     data__endorsementJwt_property_names = True
@@ -405,21 +412,21 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__endorsementJwt_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__endorsementJwt_property_names = False
                                     if not data__endorsementJwt_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be named by propertyName definition")
+                                        raise No()
                             data__endorsementJwt_one_of_count11 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count11 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                        raise No()
                     data__endorsementJwt_one_of_count10 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count10 < 2:
                 try:
                     if not isinstance(data__endorsementJwt, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be array")
+                        raise No()
                     data__endorsementJwt_is_list = isinstance(data__endorsementJwt, (list, tuple))
                     if data__endorsementJwt_is_list:
                         data__endorsementJwt_len = len(data__endorsementJwt)
@@ -428,16 +435,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__endorsementJwt_item_one_of_count12 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     if isinstance(data__endorsementJwt_item, str):
                                         if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                            raise No()
                                     data__endorsementJwt_item_one_of_count12 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count12 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__endorsementJwt_item_is_dict = isinstance(data__endorsementJwt_item, dict)
                                     if data__endorsementJwt_item_is_dict:
                                         data__endorsementJwt_item_keys = set(data__endorsementJwt_item.keys())
@@ -445,10 +452,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__endorsementJwt_item_key not in []:
                                                 data__endorsementJwt_item_value = data__endorsementJwt_item.get(data__endorsementJwt_item_key)
                                                 if not isinstance(data__endorsementJwt_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                                 if isinstance(data__endorsementJwt_item_value, str):
                                                     if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item_value):
-                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                        raise No()
                                         data__endorsementJwt_item_len = len(data__endorsementJwt_item)
                                         if data__endorsementJwt_item_len != 0:
                                             data__endorsementJwt_item_property_names = True
@@ -456,139 +463,139 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__endorsementJwt_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__endorsementJwt_item_property_names = False
                                             if not data__endorsementJwt_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__endorsementJwt_item_one_of_count12 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count12 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                     data__endorsementJwt_one_of_count10 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count10 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                raise No()
         if "issuer" in data_keys:
             data_keys.remove("issuer")
             data__issuer = data["issuer"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profileref(data__issuer, custom_formats, (name_prefix or "data") + ".issuer")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profileref(data__issuer, custom_formats)
         if "validFrom" in data_keys:
             data_keys.remove("validFrom")
             data__validFrom = data["validFrom"]
             if not isinstance(data__validFrom, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".validFrom must be string")
+                raise No()
         if "validUntil" in data_keys:
             data_keys.remove("validUntil")
             data__validUntil = data["validUntil"]
             if not isinstance(data__validUntil, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".validUntil must be string")
+                raise No()
         if "proof" in data_keys:
             data_keys.remove("proof")
             data__proof = data["proof"]
             data__proof_one_of_count13 = 0
             if data__proof_one_of_count13 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data__proof, custom_formats, (name_prefix or "data") + ".proof")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data__proof, custom_formats)
                     data__proof_one_of_count13 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proof_one_of_count13 < 2:
                 try:
                     if not isinstance(data__proof, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proof must be array")
+                        raise No()
                     data__proof_is_list = isinstance(data__proof, (list, tuple))
                     if data__proof_is_list:
                         data__proof_len = len(data__proof)
                         for data__proof_x, data__proof_item in enumerate(data__proof):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data__proof_item, custom_formats, (name_prefix or "data") + ".proof[{data__proof_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data__proof_item, custom_formats)
                     data__proof_one_of_count13 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proof_one_of_count13 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proof must be valid exactly by one definition")
+                raise No()
         if "credentialSchema" in data_keys:
             data_keys.remove("credentialSchema")
             data__credentialSchema = data["credentialSchema"]
             data__credentialSchema_one_of_count14 = 0
             if data__credentialSchema_one_of_count14 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data__credentialSchema, custom_formats, (name_prefix or "data") + ".credentialSchema")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data__credentialSchema, custom_formats)
                     data__credentialSchema_one_of_count14 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__credentialSchema_one_of_count14 < 2:
                 try:
                     if not isinstance(data__credentialSchema, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".credentialSchema must be array")
+                        raise No()
                     data__credentialSchema_is_list = isinstance(data__credentialSchema, (list, tuple))
                     if data__credentialSchema_is_list:
                         data__credentialSchema_len = len(data__credentialSchema)
                         for data__credentialSchema_x, data__credentialSchema_item in enumerate(data__credentialSchema):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data__credentialSchema_item, custom_formats, (name_prefix or "data") + ".credentialSchema[{data__credentialSchema_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data__credentialSchema_item, custom_formats)
                     data__credentialSchema_one_of_count14 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__credentialSchema_one_of_count14 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".credentialSchema must be valid exactly by one definition")
+                raise No()
         if "credentialStatus" in data_keys:
             data_keys.remove("credentialStatus")
             data__credentialStatus = data["credentialStatus"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialstatus(data__credentialStatus, custom_formats, (name_prefix or "data") + ".credentialStatus")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialstatus(data__credentialStatus, custom_formats)
         if "refreshService" in data_keys:
             data_keys.remove("refreshService")
             data__refreshService = data["refreshService"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_refreshservice(data__refreshService, custom_formats, (name_prefix or "data") + ".refreshService")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_refreshservice(data__refreshService, custom_formats)
         if "termsOfUse" in data_keys:
             data_keys.remove("termsOfUse")
             data__termsOfUse = data["termsOfUse"]
             data__termsOfUse_one_of_count15 = 0
             if data__termsOfUse_one_of_count15 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data__termsOfUse, custom_formats, (name_prefix or "data") + ".termsOfUse")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data__termsOfUse, custom_formats)
                     data__termsOfUse_one_of_count15 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__termsOfUse_one_of_count15 < 2:
                 try:
                     if not isinstance(data__termsOfUse, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".termsOfUse must be array")
+                        raise No()
                     data__termsOfUse_is_list = isinstance(data__termsOfUse, (list, tuple))
                     if data__termsOfUse_is_list:
                         data__termsOfUse_len = len(data__termsOfUse)
                         for data__termsOfUse_x, data__termsOfUse_item in enumerate(data__termsOfUse):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data__termsOfUse_item, custom_formats, (name_prefix or "data") + ".termsOfUse[{data__termsOfUse_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data__termsOfUse_item, custom_formats)
                     data__termsOfUse_one_of_count15 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__termsOfUse_one_of_count15 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".termsOfUse must be valid exactly by one definition")
+                raise No()
         if "evidence" in data_keys:
             data_keys.remove("evidence")
             data__evidence = data["evidence"]
             data__evidence_one_of_count16 = 0
             if data__evidence_one_of_count16 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data__evidence, custom_formats, (name_prefix or "data") + ".evidence")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data__evidence, custom_formats)
                     data__evidence_one_of_count16 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__evidence_one_of_count16 < 2:
                 try:
                     if not isinstance(data__evidence, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".evidence must be array")
+                        raise No()
                     data__evidence_is_list = isinstance(data__evidence, (list, tuple))
                     if data__evidence_is_list:
                         data__evidence_len = len(data__evidence)
                         for data__evidence_x, data__evidence_item in enumerate(data__evidence):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data__evidence_item, custom_formats, (name_prefix or "data") + ".evidence[{data__evidence_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data__evidence_item, custom_formats)
                     data__evidence_one_of_count16 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__evidence_one_of_count16 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".evidence must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -597,13 +604,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count17 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count17 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count17 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -611,7 +618,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -619,15 +626,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count17 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count17 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -638,13 +645,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count19 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count19 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count19 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -652,7 +659,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -660,38 +667,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count19 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count19 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count18 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count18 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count20 = 0
                             if data__type_item_one_of_count20 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count20 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count20 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -699,7 +706,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -707,29 +714,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count20 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count20 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Evidence'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Evidence']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count18 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count18 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "narrative" in data_keys:
             data_keys.remove("narrative")
             data__narrative = data["narrative"]
@@ -737,13 +744,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__narrative_one_of_count21 < 2:
                 try:
                     if not isinstance(data__narrative, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be string")
+                        raise No()
                     data__narrative_one_of_count21 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__narrative_one_of_count21 < 2:
                 try:
                     if not isinstance(data__narrative, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be object")
+                        raise No()
                     data__narrative_is_dict = isinstance(data__narrative, dict)
                     if data__narrative_is_dict:
                         data__narrative_keys = set(data__narrative.keys())
@@ -751,7 +758,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__narrative_key not in []:
                                 data__narrative_value = data__narrative.get(data__narrative_key)
                                 if not isinstance(data__narrative_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative.{data__narrative_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__narrative_len = len(data__narrative)
                         if data__narrative_len != 0:
                             data__narrative_property_names = True
@@ -759,15 +766,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__narrative_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__narrative_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__narrative_property_names = False
                             if not data__narrative_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be named by propertyName definition")
+                                raise No()
                     data__narrative_one_of_count21 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__narrative_one_of_count21 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -775,13 +782,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__name_one_of_count22 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count22 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count22 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -789,7 +796,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -797,15 +804,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count22 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count22 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -813,13 +820,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__description_one_of_count23 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count23 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count23 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -827,7 +834,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -835,15 +842,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count23 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count23 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "genre" in data_keys:
             data_keys.remove("genre")
             data__genre = data["genre"]
@@ -851,13 +858,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__genre_one_of_count24 < 2:
                 try:
                     if not isinstance(data__genre, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must be string")
+                        raise No()
                     data__genre_one_of_count24 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__genre_one_of_count24 < 2:
                 try:
                     if not isinstance(data__genre, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must be object")
+                        raise No()
                     data__genre_is_dict = isinstance(data__genre, dict)
                     if data__genre_is_dict:
                         data__genre_keys = set(data__genre.keys())
@@ -865,7 +872,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__genre_key not in []:
                                 data__genre_value = data__genre.get(data__genre_key)
                                 if not isinstance(data__genre_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre.{data__genre_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__genre_len = len(data__genre)
                         if data__genre_len != 0:
                             data__genre_property_names = True
@@ -873,15 +880,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__genre_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__genre_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__genre_property_names = False
                             if not data__genre_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must be named by propertyName definition")
+                                raise No()
                     data__genre_one_of_count24 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__genre_one_of_count24 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must be valid exactly by one definition")
+                raise No()
         if "audience" in data_keys:
             data_keys.remove("audience")
             data__audience = data["audience"]
@@ -889,13 +896,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__audience_one_of_count25 < 2:
                 try:
                     if not isinstance(data__audience, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must be string")
+                        raise No()
                     data__audience_one_of_count25 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__audience_one_of_count25 < 2:
                 try:
                     if not isinstance(data__audience, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must be object")
+                        raise No()
                     data__audience_is_dict = isinstance(data__audience, dict)
                     if data__audience_is_dict:
                         data__audience_keys = set(data__audience.keys())
@@ -903,7 +910,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__audience_key not in []:
                                 data__audience_value = data__audience.get(data__audience_key)
                                 if not isinstance(data__audience_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience.{data__audience_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__audience_len = len(data__audience)
                         if data__audience_len != 0:
                             data__audience_property_names = True
@@ -911,25 +918,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__audience_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__audience_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__audience_property_names = False
                             if not data__audience_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must be named by propertyName definition")
+                                raise No()
                     data__audience_one_of_count25 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__audience_one_of_count25 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -938,13 +945,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count26 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count26 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count26 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -952,7 +959,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -960,15 +967,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count26 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count26 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -976,13 +983,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count27 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count27 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count27 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -990,7 +997,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -998,25 +1005,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count27 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count27 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_refreshservice(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -1025,13 +1032,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count28 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count28 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count28 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -1039,7 +1046,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -1047,15 +1054,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count28 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count28 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -1063,13 +1070,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count29 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count29 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count29 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -1077,7 +1084,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -1085,25 +1092,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count29 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count29 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialstatus(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -1112,13 +1119,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count30 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count30 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count30 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -1126,7 +1133,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -1134,15 +1141,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count30 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count30 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -1150,13 +1157,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count31 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count31 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count31 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -1164,7 +1171,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -1172,25 +1179,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count31 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count31 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -1199,13 +1206,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count32 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count32 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count32 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -1213,7 +1220,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -1221,15 +1228,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count32 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count32 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -1237,13 +1244,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count33 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count33 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count33 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -1251,7 +1258,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -1259,25 +1266,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count33 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count33 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -1286,13 +1293,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count34 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count34 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count34 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -1300,7 +1307,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -1308,20 +1315,20 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count34 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count34 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "created" in data_keys:
             data_keys.remove("created")
             data__created = data["created"]
             if not isinstance(data__created, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".created must be string")
+                raise No()
         if "cryptosuite" in data_keys:
             data_keys.remove("cryptosuite")
             data__cryptosuite = data["cryptosuite"]
@@ -1329,13 +1336,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__cryptosuite_one_of_count35 < 2:
                 try:
                     if not isinstance(data__cryptosuite, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must be string")
+                        raise No()
                     data__cryptosuite_one_of_count35 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__cryptosuite_one_of_count35 < 2:
                 try:
                     if not isinstance(data__cryptosuite, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must be object")
+                        raise No()
                     data__cryptosuite_is_dict = isinstance(data__cryptosuite, dict)
                     if data__cryptosuite_is_dict:
                         data__cryptosuite_keys = set(data__cryptosuite.keys())
@@ -1343,7 +1350,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__cryptosuite_key not in []:
                                 data__cryptosuite_value = data__cryptosuite.get(data__cryptosuite_key)
                                 if not isinstance(data__cryptosuite_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite.{data__cryptosuite_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__cryptosuite_len = len(data__cryptosuite)
                         if data__cryptosuite_len != 0:
                             data__cryptosuite_property_names = True
@@ -1351,15 +1358,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__cryptosuite_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__cryptosuite_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__cryptosuite_property_names = False
                             if not data__cryptosuite_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must be named by propertyName definition")
+                                raise No()
                     data__cryptosuite_one_of_count35 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__cryptosuite_one_of_count35 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must be valid exactly by one definition")
+                raise No()
         if "challenge" in data_keys:
             data_keys.remove("challenge")
             data__challenge = data["challenge"]
@@ -1367,13 +1374,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__challenge_one_of_count36 < 2:
                 try:
                     if not isinstance(data__challenge, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must be string")
+                        raise No()
                     data__challenge_one_of_count36 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__challenge_one_of_count36 < 2:
                 try:
                     if not isinstance(data__challenge, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must be object")
+                        raise No()
                     data__challenge_is_dict = isinstance(data__challenge, dict)
                     if data__challenge_is_dict:
                         data__challenge_keys = set(data__challenge.keys())
@@ -1381,7 +1388,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__challenge_key not in []:
                                 data__challenge_value = data__challenge.get(data__challenge_key)
                                 if not isinstance(data__challenge_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge.{data__challenge_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__challenge_len = len(data__challenge)
                         if data__challenge_len != 0:
                             data__challenge_property_names = True
@@ -1389,15 +1396,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__challenge_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__challenge_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__challenge_property_names = False
                             if not data__challenge_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must be named by propertyName definition")
+                                raise No()
                     data__challenge_one_of_count36 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__challenge_one_of_count36 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must be valid exactly by one definition")
+                raise No()
         if "domain" in data_keys:
             data_keys.remove("domain")
             data__domain = data["domain"]
@@ -1405,13 +1412,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__domain_one_of_count37 < 2:
                 try:
                     if not isinstance(data__domain, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must be string")
+                        raise No()
                     data__domain_one_of_count37 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__domain_one_of_count37 < 2:
                 try:
                     if not isinstance(data__domain, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must be object")
+                        raise No()
                     data__domain_is_dict = isinstance(data__domain, dict)
                     if data__domain_is_dict:
                         data__domain_keys = set(data__domain.keys())
@@ -1419,7 +1426,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__domain_key not in []:
                                 data__domain_value = data__domain.get(data__domain_key)
                                 if not isinstance(data__domain_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain.{data__domain_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__domain_len = len(data__domain)
                         if data__domain_len != 0:
                             data__domain_property_names = True
@@ -1427,15 +1434,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__domain_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__domain_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__domain_property_names = False
                             if not data__domain_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must be named by propertyName definition")
+                                raise No()
                     data__domain_one_of_count37 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__domain_one_of_count37 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must be valid exactly by one definition")
+                raise No()
         if "nonce" in data_keys:
             data_keys.remove("nonce")
             data__nonce = data["nonce"]
@@ -1443,13 +1450,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__nonce_one_of_count38 < 2:
                 try:
                     if not isinstance(data__nonce, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must be string")
+                        raise No()
                     data__nonce_one_of_count38 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__nonce_one_of_count38 < 2:
                 try:
                     if not isinstance(data__nonce, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must be object")
+                        raise No()
                     data__nonce_is_dict = isinstance(data__nonce, dict)
                     if data__nonce_is_dict:
                         data__nonce_keys = set(data__nonce.keys())
@@ -1457,7 +1464,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__nonce_key not in []:
                                 data__nonce_value = data__nonce.get(data__nonce_key)
                                 if not isinstance(data__nonce_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce.{data__nonce_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__nonce_len = len(data__nonce)
                         if data__nonce_len != 0:
                             data__nonce_property_names = True
@@ -1465,15 +1472,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__nonce_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__nonce_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__nonce_property_names = False
                             if not data__nonce_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must be named by propertyName definition")
+                                raise No()
                     data__nonce_one_of_count38 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__nonce_one_of_count38 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must be valid exactly by one definition")
+                raise No()
         if "proofPurpose" in data_keys:
             data_keys.remove("proofPurpose")
             data__proofPurpose = data["proofPurpose"]
@@ -1481,13 +1488,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__proofPurpose_one_of_count39 < 2:
                 try:
                     if not isinstance(data__proofPurpose, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must be string")
+                        raise No()
                     data__proofPurpose_one_of_count39 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proofPurpose_one_of_count39 < 2:
                 try:
                     if not isinstance(data__proofPurpose, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must be object")
+                        raise No()
                     data__proofPurpose_is_dict = isinstance(data__proofPurpose, dict)
                     if data__proofPurpose_is_dict:
                         data__proofPurpose_keys = set(data__proofPurpose.keys())
@@ -1495,7 +1502,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__proofPurpose_key not in []:
                                 data__proofPurpose_value = data__proofPurpose.get(data__proofPurpose_key)
                                 if not isinstance(data__proofPurpose_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose.{data__proofPurpose_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__proofPurpose_len = len(data__proofPurpose)
                         if data__proofPurpose_len != 0:
                             data__proofPurpose_property_names = True
@@ -1503,15 +1510,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__proofPurpose_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__proofPurpose_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__proofPurpose_property_names = False
                             if not data__proofPurpose_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must be named by propertyName definition")
+                                raise No()
                     data__proofPurpose_one_of_count39 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proofPurpose_one_of_count39 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must be valid exactly by one definition")
+                raise No()
         if "proofValue" in data_keys:
             data_keys.remove("proofValue")
             data__proofValue = data["proofValue"]
@@ -1519,13 +1526,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__proofValue_one_of_count40 < 2:
                 try:
                     if not isinstance(data__proofValue, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must be string")
+                        raise No()
                     data__proofValue_one_of_count40 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proofValue_one_of_count40 < 2:
                 try:
                     if not isinstance(data__proofValue, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must be object")
+                        raise No()
                     data__proofValue_is_dict = isinstance(data__proofValue, dict)
                     if data__proofValue_is_dict:
                         data__proofValue_keys = set(data__proofValue.keys())
@@ -1533,7 +1540,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__proofValue_key not in []:
                                 data__proofValue_value = data__proofValue.get(data__proofValue_key)
                                 if not isinstance(data__proofValue_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue.{data__proofValue_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__proofValue_len = len(data__proofValue)
                         if data__proofValue_len != 0:
                             data__proofValue_property_names = True
@@ -1541,15 +1548,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__proofValue_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__proofValue_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__proofValue_property_names = False
                             if not data__proofValue_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must be named by propertyName definition")
+                                raise No()
                     data__proofValue_one_of_count40 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proofValue_one_of_count40 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must be valid exactly by one definition")
+                raise No()
         if "verificationMethod" in data_keys:
             data_keys.remove("verificationMethod")
             data__verificationMethod = data["verificationMethod"]
@@ -1557,13 +1564,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__verificationMethod_one_of_count41 < 2:
                 try:
                     if not isinstance(data__verificationMethod, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must be string")
+                        raise No()
                     data__verificationMethod_one_of_count41 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__verificationMethod_one_of_count41 < 2:
                 try:
                     if not isinstance(data__verificationMethod, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must be object")
+                        raise No()
                     data__verificationMethod_is_dict = isinstance(data__verificationMethod, dict)
                     if data__verificationMethod_is_dict:
                         data__verificationMethod_keys = set(data__verificationMethod.keys())
@@ -1571,7 +1578,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__verificationMethod_key not in []:
                                 data__verificationMethod_value = data__verificationMethod.get(data__verificationMethod_key)
                                 if not isinstance(data__verificationMethod_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod.{data__verificationMethod_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__verificationMethod_len = len(data__verificationMethod)
                         if data__verificationMethod_len != 0:
                             data__verificationMethod_property_names = True
@@ -1579,22 +1586,22 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__verificationMethod_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__verificationMethod_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__verificationMethod_property_names = False
                             if not data__verificationMethod_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must be named by propertyName definition")
+                                raise No()
                     data__verificationMethod_one_of_count41 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__verificationMethod_one_of_count41 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profileref(data, custom_formats={}, name_prefix=None):
     data_any_of_count42 = 0
     if not data_any_of_count42:
         try:
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data, custom_formats, (name_prefix or "data") + "")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data, custom_formats)
             data_any_of_count42 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count42:
@@ -1603,13 +1610,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data_one_of_count43 < 2:
                 try:
                     if not isinstance(data, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string")
+                        raise No()
                     data_one_of_count43 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data_one_of_count43 < 2:
                 try:
                     if not isinstance(data, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+                        raise No()
                     data_is_dict = isinstance(data, dict)
                     if data_is_dict:
                         data_keys = set(data.keys())
@@ -1617,7 +1624,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data_key not in []:
                                 data_value = data.get(data_key)
                                 if not isinstance(data_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".{data_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data_len = len(data)
                         if data_len != 0:
                             data_property_names = True
@@ -1625,29 +1632,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data_property_names = False
                             if not data_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be named by propertyName definition")
+                                raise No()
                     data_one_of_count43 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data_one_of_count43 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be valid exactly by one definition")
+                raise No()
             data_any_of_count42 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count42:
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " cannot be validated by any definition")
+        raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -1656,13 +1663,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count44 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count44 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count44 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -1670,7 +1677,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -1678,15 +1685,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count44 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count44 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -1697,13 +1704,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count46 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count46 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count46 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -1711,7 +1718,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -1719,38 +1726,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count46 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count46 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count45 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count45 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count47 = 0
                             if data__type_item_one_of_count47 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count47 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count47 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -1758,7 +1765,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -1766,29 +1773,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count47 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count47 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Profile'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Profile']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count45 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count45 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -1796,13 +1803,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__name_one_of_count48 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count48 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count48 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -1810,7 +1817,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -1818,15 +1825,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count48 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count48 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "url" in data_keys:
             data_keys.remove("url")
             data__url = data["url"]
@@ -1834,13 +1841,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__url_one_of_count49 < 2:
                 try:
                     if not isinstance(data__url, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be string")
+                        raise No()
                     data__url_one_of_count49 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__url_one_of_count49 < 2:
                 try:
                     if not isinstance(data__url, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be object")
+                        raise No()
                     data__url_is_dict = isinstance(data__url, dict)
                     if data__url_is_dict:
                         data__url_keys = set(data__url.keys())
@@ -1848,7 +1855,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__url_key not in []:
                                 data__url_value = data__url.get(data__url_key)
                                 if not isinstance(data__url_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".url.{data__url_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__url_len = len(data__url)
                         if data__url_len != 0:
                             data__url_property_names = True
@@ -1856,15 +1863,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__url_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__url_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__url_property_names = False
                             if not data__url_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be named by propertyName definition")
+                                raise No()
                     data__url_one_of_count49 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__url_one_of_count49 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be valid exactly by one definition")
+                raise No()
         if "phone" in data_keys:
             data_keys.remove("phone")
             data__phone = data["phone"]
@@ -1872,13 +1879,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__phone_one_of_count50 < 2:
                 try:
                     if not isinstance(data__phone, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be string")
+                        raise No()
                     data__phone_one_of_count50 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__phone_one_of_count50 < 2:
                 try:
                     if not isinstance(data__phone, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be object")
+                        raise No()
                     data__phone_is_dict = isinstance(data__phone, dict)
                     if data__phone_is_dict:
                         data__phone_keys = set(data__phone.keys())
@@ -1886,7 +1893,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__phone_key not in []:
                                 data__phone_value = data__phone.get(data__phone_key)
                                 if not isinstance(data__phone_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone.{data__phone_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__phone_len = len(data__phone)
                         if data__phone_len != 0:
                             data__phone_property_names = True
@@ -1894,15 +1901,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__phone_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__phone_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__phone_property_names = False
                             if not data__phone_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be named by propertyName definition")
+                                raise No()
                     data__phone_one_of_count50 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__phone_one_of_count50 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -1910,13 +1917,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__description_one_of_count51 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count51 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count51 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -1924,7 +1931,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -1932,37 +1939,37 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count51 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count51 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "endorsement" in data_keys:
             data_keys.remove("endorsement")
             data__endorsement = data["endorsement"]
             data__endorsement_one_of_count52 = 0
             if data__endorsement_one_of_count52 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement, custom_formats, (name_prefix or "data") + ".endorsement")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement, custom_formats)
                     data__endorsement_one_of_count52 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count52 < 2:
                 try:
                     if not isinstance(data__endorsement, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be array")
+                        raise No()
                     data__endorsement_is_list = isinstance(data__endorsement, (list, tuple))
                     if data__endorsement_is_list:
                         data__endorsement_len = len(data__endorsement)
                         for data__endorsement_x, data__endorsement_item in enumerate(data__endorsement):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats, (name_prefix or "data") + ".endorsement[{data__endorsement_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats)
                     data__endorsement_one_of_count52 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count52 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be valid exactly by one definition")
+                raise No()
         if "endorsementJwt" in data_keys:
             data_keys.remove("endorsementJwt")
             data__endorsementJwt = data["endorsementJwt"]
@@ -1973,16 +1980,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__endorsementJwt_one_of_count54 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be string")
+                                raise No()
                             if isinstance(data__endorsementJwt, str):
                                 if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                    raise No()
                             data__endorsementJwt_one_of_count54 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count54 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be object")
+                                raise No()
                             data__endorsementJwt_is_dict = isinstance(data__endorsementJwt, dict)
                             if data__endorsementJwt_is_dict:
                                 data__endorsementJwt_keys = set(data__endorsementJwt.keys())
@@ -1990,10 +1997,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__endorsementJwt_key not in []:
                                         data__endorsementJwt_value = data__endorsementJwt.get(data__endorsementJwt_key)
                                         if not isinstance(data__endorsementJwt_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must be string")
+                                            raise No()
                                         if isinstance(data__endorsementJwt_value, str):
                                             if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_value):
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                raise No()
                                 data__endorsementJwt_len = len(data__endorsementJwt)
                                 if data__endorsementJwt_len != 0:
                                     data__endorsementJwt_property_names = True
@@ -2001,21 +2008,21 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__endorsementJwt_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__endorsementJwt_property_names = False
                                     if not data__endorsementJwt_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be named by propertyName definition")
+                                        raise No()
                             data__endorsementJwt_one_of_count54 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count54 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                        raise No()
                     data__endorsementJwt_one_of_count53 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count53 < 2:
                 try:
                     if not isinstance(data__endorsementJwt, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be array")
+                        raise No()
                     data__endorsementJwt_is_list = isinstance(data__endorsementJwt, (list, tuple))
                     if data__endorsementJwt_is_list:
                         data__endorsementJwt_len = len(data__endorsementJwt)
@@ -2024,16 +2031,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__endorsementJwt_item_one_of_count55 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     if isinstance(data__endorsementJwt_item, str):
                                         if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                            raise No()
                                     data__endorsementJwt_item_one_of_count55 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count55 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__endorsementJwt_item_is_dict = isinstance(data__endorsementJwt_item, dict)
                                     if data__endorsementJwt_item_is_dict:
                                         data__endorsementJwt_item_keys = set(data__endorsementJwt_item.keys())
@@ -2041,10 +2048,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__endorsementJwt_item_key not in []:
                                                 data__endorsementJwt_item_value = data__endorsementJwt_item.get(data__endorsementJwt_item_key)
                                                 if not isinstance(data__endorsementJwt_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                                 if isinstance(data__endorsementJwt_item_value, str):
                                                     if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item_value):
-                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                        raise No()
                                         data__endorsementJwt_item_len = len(data__endorsementJwt_item)
                                         if data__endorsementJwt_item_len != 0:
                                             data__endorsementJwt_item_property_names = True
@@ -2052,23 +2059,23 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__endorsementJwt_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__endorsementJwt_item_property_names = False
                                             if not data__endorsementJwt_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__endorsementJwt_item_one_of_count55 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count55 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                     data__endorsementJwt_one_of_count53 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count53 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                raise No()
         if "image" in data_keys:
             data_keys.remove("image")
             data__image = data["image"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data__image, custom_formats, (name_prefix or "data") + ".image")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data__image, custom_formats)
         if "email" in data_keys:
             data_keys.remove("email")
             data__email = data["email"]
@@ -2076,13 +2083,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__email_one_of_count56 < 2:
                 try:
                     if not isinstance(data__email, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be string")
+                        raise No()
                     data__email_one_of_count56 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__email_one_of_count56 < 2:
                 try:
                     if not isinstance(data__email, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be object")
+                        raise No()
                     data__email_is_dict = isinstance(data__email, dict)
                     if data__email_is_dict:
                         data__email_keys = set(data__email.keys())
@@ -2090,7 +2097,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__email_key not in []:
                                 data__email_value = data__email.get(data__email_key)
                                 if not isinstance(data__email_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".email.{data__email_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__email_len = len(data__email)
                         if data__email_len != 0:
                             data__email_property_names = True
@@ -2098,41 +2105,41 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__email_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__email_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__email_property_names = False
                             if not data__email_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be named by propertyName definition")
+                                raise No()
                     data__email_one_of_count56 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__email_one_of_count56 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be valid exactly by one definition")
+                raise No()
         if "address" in data_keys:
             data_keys.remove("address")
             data__address = data["address"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_address(data__address, custom_formats, (name_prefix or "data") + ".address")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_address(data__address, custom_formats)
         if "otherIdentifier" in data_keys:
             data_keys.remove("otherIdentifier")
             data__otherIdentifier = data["otherIdentifier"]
             data__otherIdentifier_one_of_count57 = 0
             if data__otherIdentifier_one_of_count57 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data__otherIdentifier, custom_formats, (name_prefix or "data") + ".otherIdentifier")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data__otherIdentifier, custom_formats)
                     data__otherIdentifier_one_of_count57 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__otherIdentifier_one_of_count57 < 2:
                 try:
                     if not isinstance(data__otherIdentifier, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".otherIdentifier must be array")
+                        raise No()
                     data__otherIdentifier_is_list = isinstance(data__otherIdentifier, (list, tuple))
                     if data__otherIdentifier_is_list:
                         data__otherIdentifier_len = len(data__otherIdentifier)
                         for data__otherIdentifier_x, data__otherIdentifier_item in enumerate(data__otherIdentifier):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data__otherIdentifier_item, custom_formats, (name_prefix or "data") + ".otherIdentifier[{data__otherIdentifier_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data__otherIdentifier_item, custom_formats)
                     data__otherIdentifier_one_of_count57 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__otherIdentifier_one_of_count57 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".otherIdentifier must be valid exactly by one definition")
+                raise No()
         if "official" in data_keys:
             data_keys.remove("official")
             data__official = data["official"]
@@ -2140,13 +2147,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__official_one_of_count58 < 2:
                 try:
                     if not isinstance(data__official, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be string")
+                        raise No()
                     data__official_one_of_count58 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__official_one_of_count58 < 2:
                 try:
                     if not isinstance(data__official, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be object")
+                        raise No()
                     data__official_is_dict = isinstance(data__official, dict)
                     if data__official_is_dict:
                         data__official_keys = set(data__official.keys())
@@ -2154,7 +2161,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__official_key not in []:
                                 data__official_value = data__official.get(data__official_key)
                                 if not isinstance(data__official_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".official.{data__official_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__official_len = len(data__official)
                         if data__official_len != 0:
                             data__official_property_names = True
@@ -2162,19 +2169,19 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__official_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__official_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__official_property_names = False
                             if not data__official_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be named by propertyName definition")
+                                raise No()
                     data__official_one_of_count58 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__official_one_of_count58 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be valid exactly by one definition")
+                raise No()
         if "parentOrg" in data_keys:
             data_keys.remove("parentOrg")
             data__parentOrg = data["parentOrg"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data__parentOrg, custom_formats, (name_prefix or "data") + ".parentOrg")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data__parentOrg, custom_formats)
         if "familyName" in data_keys:
             data_keys.remove("familyName")
             data__familyName = data["familyName"]
@@ -2182,13 +2189,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__familyName_one_of_count59 < 2:
                 try:
                     if not isinstance(data__familyName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be string")
+                        raise No()
                     data__familyName_one_of_count59 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyName_one_of_count59 < 2:
                 try:
                     if not isinstance(data__familyName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be object")
+                        raise No()
                     data__familyName_is_dict = isinstance(data__familyName, dict)
                     if data__familyName_is_dict:
                         data__familyName_keys = set(data__familyName.keys())
@@ -2196,7 +2203,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__familyName_key not in []:
                                 data__familyName_value = data__familyName.get(data__familyName_key)
                                 if not isinstance(data__familyName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName.{data__familyName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__familyName_len = len(data__familyName)
                         if data__familyName_len != 0:
                             data__familyName_property_names = True
@@ -2204,15 +2211,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__familyName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__familyName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__familyName_property_names = False
                             if not data__familyName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be named by propertyName definition")
+                                raise No()
                     data__familyName_one_of_count59 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyName_one_of_count59 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be valid exactly by one definition")
+                raise No()
         if "givenName" in data_keys:
             data_keys.remove("givenName")
             data__givenName = data["givenName"]
@@ -2220,13 +2227,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__givenName_one_of_count60 < 2:
                 try:
                     if not isinstance(data__givenName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be string")
+                        raise No()
                     data__givenName_one_of_count60 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__givenName_one_of_count60 < 2:
                 try:
                     if not isinstance(data__givenName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be object")
+                        raise No()
                     data__givenName_is_dict = isinstance(data__givenName, dict)
                     if data__givenName_is_dict:
                         data__givenName_keys = set(data__givenName.keys())
@@ -2234,7 +2241,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__givenName_key not in []:
                                 data__givenName_value = data__givenName.get(data__givenName_key)
                                 if not isinstance(data__givenName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName.{data__givenName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__givenName_len = len(data__givenName)
                         if data__givenName_len != 0:
                             data__givenName_property_names = True
@@ -2242,15 +2249,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__givenName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__givenName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__givenName_property_names = False
                             if not data__givenName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be named by propertyName definition")
+                                raise No()
                     data__givenName_one_of_count60 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__givenName_one_of_count60 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be valid exactly by one definition")
+                raise No()
         if "additionalName" in data_keys:
             data_keys.remove("additionalName")
             data__additionalName = data["additionalName"]
@@ -2258,13 +2265,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__additionalName_one_of_count61 < 2:
                 try:
                     if not isinstance(data__additionalName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be string")
+                        raise No()
                     data__additionalName_one_of_count61 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__additionalName_one_of_count61 < 2:
                 try:
                     if not isinstance(data__additionalName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be object")
+                        raise No()
                     data__additionalName_is_dict = isinstance(data__additionalName, dict)
                     if data__additionalName_is_dict:
                         data__additionalName_keys = set(data__additionalName.keys())
@@ -2272,7 +2279,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__additionalName_key not in []:
                                 data__additionalName_value = data__additionalName.get(data__additionalName_key)
                                 if not isinstance(data__additionalName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName.{data__additionalName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__additionalName_len = len(data__additionalName)
                         if data__additionalName_len != 0:
                             data__additionalName_property_names = True
@@ -2280,15 +2287,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__additionalName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__additionalName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__additionalName_property_names = False
                             if not data__additionalName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be named by propertyName definition")
+                                raise No()
                     data__additionalName_one_of_count61 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__additionalName_one_of_count61 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be valid exactly by one definition")
+                raise No()
         if "patronymicName" in data_keys:
             data_keys.remove("patronymicName")
             data__patronymicName = data["patronymicName"]
@@ -2296,13 +2303,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__patronymicName_one_of_count62 < 2:
                 try:
                     if not isinstance(data__patronymicName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be string")
+                        raise No()
                     data__patronymicName_one_of_count62 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__patronymicName_one_of_count62 < 2:
                 try:
                     if not isinstance(data__patronymicName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be object")
+                        raise No()
                     data__patronymicName_is_dict = isinstance(data__patronymicName, dict)
                     if data__patronymicName_is_dict:
                         data__patronymicName_keys = set(data__patronymicName.keys())
@@ -2310,7 +2317,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__patronymicName_key not in []:
                                 data__patronymicName_value = data__patronymicName.get(data__patronymicName_key)
                                 if not isinstance(data__patronymicName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName.{data__patronymicName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__patronymicName_len = len(data__patronymicName)
                         if data__patronymicName_len != 0:
                             data__patronymicName_property_names = True
@@ -2318,15 +2325,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__patronymicName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__patronymicName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__patronymicName_property_names = False
                             if not data__patronymicName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be named by propertyName definition")
+                                raise No()
                     data__patronymicName_one_of_count62 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__patronymicName_one_of_count62 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be valid exactly by one definition")
+                raise No()
         if "honorificPrefix" in data_keys:
             data_keys.remove("honorificPrefix")
             data__honorificPrefix = data["honorificPrefix"]
@@ -2334,13 +2341,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__honorificPrefix_one_of_count63 < 2:
                 try:
                     if not isinstance(data__honorificPrefix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be string")
+                        raise No()
                     data__honorificPrefix_one_of_count63 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificPrefix_one_of_count63 < 2:
                 try:
                     if not isinstance(data__honorificPrefix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be object")
+                        raise No()
                     data__honorificPrefix_is_dict = isinstance(data__honorificPrefix, dict)
                     if data__honorificPrefix_is_dict:
                         data__honorificPrefix_keys = set(data__honorificPrefix.keys())
@@ -2348,7 +2355,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__honorificPrefix_key not in []:
                                 data__honorificPrefix_value = data__honorificPrefix.get(data__honorificPrefix_key)
                                 if not isinstance(data__honorificPrefix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix.{data__honorificPrefix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__honorificPrefix_len = len(data__honorificPrefix)
                         if data__honorificPrefix_len != 0:
                             data__honorificPrefix_property_names = True
@@ -2356,15 +2363,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__honorificPrefix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__honorificPrefix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__honorificPrefix_property_names = False
                             if not data__honorificPrefix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be named by propertyName definition")
+                                raise No()
                     data__honorificPrefix_one_of_count63 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificPrefix_one_of_count63 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be valid exactly by one definition")
+                raise No()
         if "honorificSuffix" in data_keys:
             data_keys.remove("honorificSuffix")
             data__honorificSuffix = data["honorificSuffix"]
@@ -2372,13 +2379,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__honorificSuffix_one_of_count64 < 2:
                 try:
                     if not isinstance(data__honorificSuffix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be string")
+                        raise No()
                     data__honorificSuffix_one_of_count64 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificSuffix_one_of_count64 < 2:
                 try:
                     if not isinstance(data__honorificSuffix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be object")
+                        raise No()
                     data__honorificSuffix_is_dict = isinstance(data__honorificSuffix, dict)
                     if data__honorificSuffix_is_dict:
                         data__honorificSuffix_keys = set(data__honorificSuffix.keys())
@@ -2386,7 +2393,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__honorificSuffix_key not in []:
                                 data__honorificSuffix_value = data__honorificSuffix.get(data__honorificSuffix_key)
                                 if not isinstance(data__honorificSuffix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix.{data__honorificSuffix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__honorificSuffix_len = len(data__honorificSuffix)
                         if data__honorificSuffix_len != 0:
                             data__honorificSuffix_property_names = True
@@ -2394,15 +2401,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__honorificSuffix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__honorificSuffix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__honorificSuffix_property_names = False
                             if not data__honorificSuffix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be named by propertyName definition")
+                                raise No()
                     data__honorificSuffix_one_of_count64 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificSuffix_one_of_count64 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be valid exactly by one definition")
+                raise No()
         if "familyNamePrefix" in data_keys:
             data_keys.remove("familyNamePrefix")
             data__familyNamePrefix = data["familyNamePrefix"]
@@ -2410,13 +2417,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__familyNamePrefix_one_of_count65 < 2:
                 try:
                     if not isinstance(data__familyNamePrefix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be string")
+                        raise No()
                     data__familyNamePrefix_one_of_count65 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyNamePrefix_one_of_count65 < 2:
                 try:
                     if not isinstance(data__familyNamePrefix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be object")
+                        raise No()
                     data__familyNamePrefix_is_dict = isinstance(data__familyNamePrefix, dict)
                     if data__familyNamePrefix_is_dict:
                         data__familyNamePrefix_keys = set(data__familyNamePrefix.keys())
@@ -2424,7 +2431,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__familyNamePrefix_key not in []:
                                 data__familyNamePrefix_value = data__familyNamePrefix.get(data__familyNamePrefix_key)
                                 if not isinstance(data__familyNamePrefix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix.{data__familyNamePrefix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__familyNamePrefix_len = len(data__familyNamePrefix)
                         if data__familyNamePrefix_len != 0:
                             data__familyNamePrefix_property_names = True
@@ -2432,30 +2439,30 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__familyNamePrefix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__familyNamePrefix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__familyNamePrefix_property_names = False
                             if not data__familyNamePrefix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be named by propertyName definition")
+                                raise No()
                     data__familyNamePrefix_one_of_count65 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyNamePrefix_one_of_count65 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be valid exactly by one definition")
+                raise No()
         if "dateOfBirth" in data_keys:
             data_keys.remove("dateOfBirth")
             data__dateOfBirth = data["dateOfBirth"]
             if not isinstance(data__dateOfBirth, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".dateOfBirth must be string")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'identifier', 'identifierType']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -2464,15 +2471,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count66 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     if not (isinstance(data__type, str) and data__type == 'IdentifierEntry'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['IdentifierEntry']")
+                        raise No()
                     data__type_one_of_count66 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count66 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -2480,9 +2487,9 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if not (isinstance(data__type_value, str) and data__type_value == 'IdentifierEntry'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be one of ['IdentifierEntry']")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -2490,15 +2497,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count66 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count66 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "identifier" in data_keys:
             data_keys.remove("identifier")
             data__identifier = data["identifier"]
@@ -2506,13 +2513,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__identifier_one_of_count67 < 2:
                 try:
                     if not isinstance(data__identifier, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be string")
+                        raise No()
                     data__identifier_one_of_count67 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifier_one_of_count67 < 2:
                 try:
                     if not isinstance(data__identifier, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be object")
+                        raise No()
                     data__identifier_is_dict = isinstance(data__identifier, dict)
                     if data__identifier_is_dict:
                         data__identifier_keys = set(data__identifier.keys())
@@ -2520,7 +2527,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__identifier_key not in []:
                                 data__identifier_value = data__identifier.get(data__identifier_key)
                                 if not isinstance(data__identifier_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier.{data__identifier_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__identifier_len = len(data__identifier)
                         if data__identifier_len != 0:
                             data__identifier_property_names = True
@@ -2528,15 +2535,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__identifier_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__identifier_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__identifier_property_names = False
                             if not data__identifier_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be named by propertyName definition")
+                                raise No()
                     data__identifier_one_of_count67 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifier_one_of_count67 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be valid exactly by one definition")
+                raise No()
         if "identifierType" in data_keys:
             data_keys.remove("identifierType")
             data__identifierType = data["identifierType"]
@@ -2544,34 +2551,34 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__identifierType_one_of_count68 < 2:
                 try:
                     if not isinstance(data__identifierType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must be string")
+                        raise No()
                     if not (isinstance(data__identifierType, str) and data__identifierType == 'name' or isinstance(data__identifierType, str) and data__identifierType == 'sourcedId' or isinstance(data__identifierType, str) and data__identifierType == 'systemId' or isinstance(data__identifierType, str) and data__identifierType == 'productId' or isinstance(data__identifierType, str) and data__identifierType == 'userName' or isinstance(data__identifierType, str) and data__identifierType == 'accountId' or isinstance(data__identifierType, str) and data__identifierType == 'emailAddress' or isinstance(data__identifierType, str) and data__identifierType == 'nationalIdentityNumber' or isinstance(data__identifierType, str) and data__identifierType == 'isbn' or isinstance(data__identifierType, str) and data__identifierType == 'issn' or isinstance(data__identifierType, str) and data__identifierType == 'lisSourcedId' or isinstance(data__identifierType, str) and data__identifierType == 'oneRosterSourcedId' or isinstance(data__identifierType, str) and data__identifierType == 'sisSourcedId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiContextId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiDeploymentId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiToolId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiPlatformId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiUserId' or isinstance(data__identifierType, str) and data__identifierType == 'identifier'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must be one of ['name', 'sourcedId', 'systemId', 'productId', 'userName', 'accountId', 'emailAddress', 'nationalIdentityNumber', 'isbn', 'issn', 'lisSourcedId', 'oneRosterSourcedId', 'sisSourcedId', 'ltiContextId', 'ltiDeploymentId', 'ltiToolId', 'ltiPlatformId', 'ltiUserId', 'identifier']")
+                        raise No()
                     data__identifierType_one_of_count68 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifierType_one_of_count68 < 2:
                 try:
                     if not isinstance(data__identifierType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must be string")
+                        raise No()
                     if isinstance(data__identifierType, str):
                         if not REGEX_PATTERNS['(ext:)[a-z|A-Z|0-9|.|-|_]+'].search(data__identifierType):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must match pattern (ext:)[a-z|A-Z|0-9|.|-|_]+")
+                            raise No()
                     data__identifierType_one_of_count68 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifierType_one_of_count68 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must be valid exactly by one definition")
+                raise No()
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
+            raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_address(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -2583,13 +2590,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count70 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count70 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count70 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -2597,7 +2604,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -2605,38 +2612,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count70 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count70 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count69 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count69 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count71 = 0
                             if data__type_item_one_of_count71 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count71 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count71 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -2644,7 +2651,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -2652,29 +2659,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count71 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count71 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Address'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Address']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count69 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count69 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "addressCountry" in data_keys:
             data_keys.remove("addressCountry")
             data__addressCountry = data["addressCountry"]
@@ -2682,13 +2689,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__addressCountry_one_of_count72 < 2:
                 try:
                     if not isinstance(data__addressCountry, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must be string")
+                        raise No()
                     data__addressCountry_one_of_count72 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressCountry_one_of_count72 < 2:
                 try:
                     if not isinstance(data__addressCountry, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must be object")
+                        raise No()
                     data__addressCountry_is_dict = isinstance(data__addressCountry, dict)
                     if data__addressCountry_is_dict:
                         data__addressCountry_keys = set(data__addressCountry.keys())
@@ -2696,7 +2703,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__addressCountry_key not in []:
                                 data__addressCountry_value = data__addressCountry.get(data__addressCountry_key)
                                 if not isinstance(data__addressCountry_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry.{data__addressCountry_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__addressCountry_len = len(data__addressCountry)
                         if data__addressCountry_len != 0:
                             data__addressCountry_property_names = True
@@ -2704,15 +2711,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__addressCountry_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__addressCountry_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__addressCountry_property_names = False
                             if not data__addressCountry_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must be named by propertyName definition")
+                                raise No()
                     data__addressCountry_one_of_count72 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressCountry_one_of_count72 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must be valid exactly by one definition")
+                raise No()
         if "addressCountryCode" in data_keys:
             data_keys.remove("addressCountryCode")
             data__addressCountryCode = data["addressCountryCode"]
@@ -2720,13 +2727,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__addressCountryCode_one_of_count73 < 2:
                 try:
                     if not isinstance(data__addressCountryCode, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must be string")
+                        raise No()
                     data__addressCountryCode_one_of_count73 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressCountryCode_one_of_count73 < 2:
                 try:
                     if not isinstance(data__addressCountryCode, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must be object")
+                        raise No()
                     data__addressCountryCode_is_dict = isinstance(data__addressCountryCode, dict)
                     if data__addressCountryCode_is_dict:
                         data__addressCountryCode_keys = set(data__addressCountryCode.keys())
@@ -2734,7 +2741,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__addressCountryCode_key not in []:
                                 data__addressCountryCode_value = data__addressCountryCode.get(data__addressCountryCode_key)
                                 if not isinstance(data__addressCountryCode_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode.{data__addressCountryCode_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__addressCountryCode_len = len(data__addressCountryCode)
                         if data__addressCountryCode_len != 0:
                             data__addressCountryCode_property_names = True
@@ -2742,15 +2749,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__addressCountryCode_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__addressCountryCode_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__addressCountryCode_property_names = False
                             if not data__addressCountryCode_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must be named by propertyName definition")
+                                raise No()
                     data__addressCountryCode_one_of_count73 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressCountryCode_one_of_count73 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must be valid exactly by one definition")
+                raise No()
         if "addressRegion" in data_keys:
             data_keys.remove("addressRegion")
             data__addressRegion = data["addressRegion"]
@@ -2758,13 +2765,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__addressRegion_one_of_count74 < 2:
                 try:
                     if not isinstance(data__addressRegion, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must be string")
+                        raise No()
                     data__addressRegion_one_of_count74 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressRegion_one_of_count74 < 2:
                 try:
                     if not isinstance(data__addressRegion, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must be object")
+                        raise No()
                     data__addressRegion_is_dict = isinstance(data__addressRegion, dict)
                     if data__addressRegion_is_dict:
                         data__addressRegion_keys = set(data__addressRegion.keys())
@@ -2772,7 +2779,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__addressRegion_key not in []:
                                 data__addressRegion_value = data__addressRegion.get(data__addressRegion_key)
                                 if not isinstance(data__addressRegion_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion.{data__addressRegion_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__addressRegion_len = len(data__addressRegion)
                         if data__addressRegion_len != 0:
                             data__addressRegion_property_names = True
@@ -2780,15 +2787,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__addressRegion_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__addressRegion_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__addressRegion_property_names = False
                             if not data__addressRegion_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must be named by propertyName definition")
+                                raise No()
                     data__addressRegion_one_of_count74 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressRegion_one_of_count74 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must be valid exactly by one definition")
+                raise No()
         if "addressLocality" in data_keys:
             data_keys.remove("addressLocality")
             data__addressLocality = data["addressLocality"]
@@ -2796,13 +2803,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__addressLocality_one_of_count75 < 2:
                 try:
                     if not isinstance(data__addressLocality, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must be string")
+                        raise No()
                     data__addressLocality_one_of_count75 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressLocality_one_of_count75 < 2:
                 try:
                     if not isinstance(data__addressLocality, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must be object")
+                        raise No()
                     data__addressLocality_is_dict = isinstance(data__addressLocality, dict)
                     if data__addressLocality_is_dict:
                         data__addressLocality_keys = set(data__addressLocality.keys())
@@ -2810,7 +2817,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__addressLocality_key not in []:
                                 data__addressLocality_value = data__addressLocality.get(data__addressLocality_key)
                                 if not isinstance(data__addressLocality_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality.{data__addressLocality_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__addressLocality_len = len(data__addressLocality)
                         if data__addressLocality_len != 0:
                             data__addressLocality_property_names = True
@@ -2818,15 +2825,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__addressLocality_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__addressLocality_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__addressLocality_property_names = False
                             if not data__addressLocality_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must be named by propertyName definition")
+                                raise No()
                     data__addressLocality_one_of_count75 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressLocality_one_of_count75 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must be valid exactly by one definition")
+                raise No()
         if "streetAddress" in data_keys:
             data_keys.remove("streetAddress")
             data__streetAddress = data["streetAddress"]
@@ -2834,13 +2841,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__streetAddress_one_of_count76 < 2:
                 try:
                     if not isinstance(data__streetAddress, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must be string")
+                        raise No()
                     data__streetAddress_one_of_count76 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__streetAddress_one_of_count76 < 2:
                 try:
                     if not isinstance(data__streetAddress, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must be object")
+                        raise No()
                     data__streetAddress_is_dict = isinstance(data__streetAddress, dict)
                     if data__streetAddress_is_dict:
                         data__streetAddress_keys = set(data__streetAddress.keys())
@@ -2848,7 +2855,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__streetAddress_key not in []:
                                 data__streetAddress_value = data__streetAddress.get(data__streetAddress_key)
                                 if not isinstance(data__streetAddress_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress.{data__streetAddress_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__streetAddress_len = len(data__streetAddress)
                         if data__streetAddress_len != 0:
                             data__streetAddress_property_names = True
@@ -2856,15 +2863,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__streetAddress_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__streetAddress_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__streetAddress_property_names = False
                             if not data__streetAddress_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must be named by propertyName definition")
+                                raise No()
                     data__streetAddress_one_of_count76 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__streetAddress_one_of_count76 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must be valid exactly by one definition")
+                raise No()
         if "postOfficeBoxNumber" in data_keys:
             data_keys.remove("postOfficeBoxNumber")
             data__postOfficeBoxNumber = data["postOfficeBoxNumber"]
@@ -2872,13 +2879,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__postOfficeBoxNumber_one_of_count77 < 2:
                 try:
                     if not isinstance(data__postOfficeBoxNumber, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must be string")
+                        raise No()
                     data__postOfficeBoxNumber_one_of_count77 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__postOfficeBoxNumber_one_of_count77 < 2:
                 try:
                     if not isinstance(data__postOfficeBoxNumber, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must be object")
+                        raise No()
                     data__postOfficeBoxNumber_is_dict = isinstance(data__postOfficeBoxNumber, dict)
                     if data__postOfficeBoxNumber_is_dict:
                         data__postOfficeBoxNumber_keys = set(data__postOfficeBoxNumber.keys())
@@ -2886,7 +2893,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__postOfficeBoxNumber_key not in []:
                                 data__postOfficeBoxNumber_value = data__postOfficeBoxNumber.get(data__postOfficeBoxNumber_key)
                                 if not isinstance(data__postOfficeBoxNumber_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber.{data__postOfficeBoxNumber_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__postOfficeBoxNumber_len = len(data__postOfficeBoxNumber)
                         if data__postOfficeBoxNumber_len != 0:
                             data__postOfficeBoxNumber_property_names = True
@@ -2894,15 +2901,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__postOfficeBoxNumber_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__postOfficeBoxNumber_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__postOfficeBoxNumber_property_names = False
                             if not data__postOfficeBoxNumber_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must be named by propertyName definition")
+                                raise No()
                     data__postOfficeBoxNumber_one_of_count77 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__postOfficeBoxNumber_one_of_count77 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must be valid exactly by one definition")
+                raise No()
         if "postalCode" in data_keys:
             data_keys.remove("postalCode")
             data__postalCode = data["postalCode"]
@@ -2910,13 +2917,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__postalCode_one_of_count78 < 2:
                 try:
                     if not isinstance(data__postalCode, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must be string")
+                        raise No()
                     data__postalCode_one_of_count78 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__postalCode_one_of_count78 < 2:
                 try:
                     if not isinstance(data__postalCode, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must be object")
+                        raise No()
                     data__postalCode_is_dict = isinstance(data__postalCode, dict)
                     if data__postalCode_is_dict:
                         data__postalCode_keys = set(data__postalCode.keys())
@@ -2924,7 +2931,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__postalCode_key not in []:
                                 data__postalCode_value = data__postalCode.get(data__postalCode_key)
                                 if not isinstance(data__postalCode_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode.{data__postalCode_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__postalCode_len = len(data__postalCode)
                         if data__postalCode_len != 0:
                             data__postalCode_property_names = True
@@ -2932,29 +2939,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__postalCode_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__postalCode_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__postalCode_property_names = False
                             if not data__postalCode_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must be named by propertyName definition")
+                                raise No()
                     data__postalCode_one_of_count78 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__postalCode_one_of_count78 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must be valid exactly by one definition")
+                raise No()
         if "geo" in data_keys:
             data_keys.remove("geo")
             data__geo = data["geo"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_geocoordinates(data__geo, custom_formats, (name_prefix or "data") + ".geo")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_geocoordinates(data__geo, custom_formats)
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_geocoordinates(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'latitude', 'longitude']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -2963,15 +2970,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count79 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     if not (isinstance(data__type, str) and data__type == 'GeoCoordinates'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['GeoCoordinates']")
+                        raise No()
                     data__type_one_of_count79 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count79 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -2979,9 +2986,9 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if not (isinstance(data__type_value, str) and data__type_value == 'GeoCoordinates'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be one of ['GeoCoordinates']")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -2989,35 +2996,35 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count79 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count79 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "latitude" in data_keys:
             data_keys.remove("latitude")
             data__latitude = data["latitude"]
             if not isinstance(data__latitude, (int, float, Decimal)) or isinstance(data__latitude, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".latitude must be number")
+                raise No()
         if "longitude" in data_keys:
             data_keys.remove("longitude")
             data__longitude = data["longitude"]
             if not isinstance(data__longitude, (int, float, Decimal)) or isinstance(data__longitude, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".longitude must be number")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['@context', 'type', 'id', 'name', 'credentialSubject', 'issuer', 'validFrom']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "@context" in data_keys:
             data_keys.remove("@context")
@@ -3025,35 +3032,35 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             data__context_one_of_count80 = 0
             if data__context_one_of_count80 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data__context, custom_formats, (name_prefix or "data") + ".@context")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data__context, custom_formats)
                     data__context_one_of_count80 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__context_one_of_count80 < 2:
                 try:
                     if not isinstance(data__context, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must be array")
+                        raise No()
                     data__context_is_list = isinstance(data__context, (list, tuple))
                     if data__context_is_list:
                         data__context_len = len(data__context)
                         if data__context_len < 2:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must contain at least 2 items")
+                            raise No()
                         if data__context_len > 0:
                             data__context__0 = data__context[0]
                             if not (isinstance(data__context__0, str) and data__context__0 == 'https://www.w3.org/ns/credentials/v2'):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[0] must be one of ['https://www.w3.org/ns/credentials/v2']")
+                                raise No()
                         if data__context_len > 1:
                             data__context__1 = data__context[1]
                             if not isinstance(data__context__1, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[1] must be string")
+                                raise No()
                             if isinstance(data__context__1, str):
                                 if not REGEX_PATTERNS['^https:\\/\\/purl\\.imsglobal\\.org\\/spec\\/ob\\/v3p0\\/context(-3\\.\\d\\.\\d)*\\.json$'].search(data__context__1):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[1] must match pattern ^https:\\/\\/purl\\.imsglobal\\.org\\/spec\\/ob\\/v3p0\\/context(-3\\.\\d\\.\\d)*\\.json$")
+                                    raise No()
                         for data__context_x, data__context_item in enumerate(data__context[2:], 2):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data__context_item, custom_formats, (name_prefix or "data") + ".@context[{data__context_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data__context_item, custom_formats)
                     data__context_one_of_count80 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__context_one_of_count80 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -3064,13 +3071,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count82 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count82 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count82 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -3078,7 +3085,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -3086,38 +3093,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count82 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count82 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count81 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count81 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count83 = 0
                             if data__type_item_one_of_count83 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count83 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count83 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -3125,7 +3132,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -3133,44 +3140,44 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count83 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count83 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'VerifiableCredential'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['VerifiableCredential']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count84 = 0
                             if data__type_item_one_of_count84 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count84 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count84 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -3178,7 +3185,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -3186,29 +3193,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count84 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count84 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'EndorsementCredential'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['EndorsementCredential']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count81 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count81 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "id" in data_keys:
             data_keys.remove("id")
             data__id = data["id"]
@@ -3216,13 +3223,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count85 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count85 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count85 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -3230,7 +3237,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -3238,15 +3245,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count85 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count85 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -3254,13 +3261,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__name_one_of_count86 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count86 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count86 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -3268,7 +3275,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -3276,15 +3283,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count86 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count86 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -3292,13 +3299,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__description_one_of_count87 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count87 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count87 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -3306,7 +3313,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -3314,144 +3321,144 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count87 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count87 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "credentialSubject" in data_keys:
             data_keys.remove("credentialSubject")
             data__credentialSubject = data["credentialSubject"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementsubject(data__credentialSubject, custom_formats, (name_prefix or "data") + ".credentialSubject")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementsubject(data__credentialSubject, custom_formats)
         if "awardedDate" in data_keys:
             data_keys.remove("awardedDate")
             data__awardedDate = data["awardedDate"]
             if not isinstance(data__awardedDate, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".awardedDate must be string")
+                raise No()
         if "issuer" in data_keys:
             data_keys.remove("issuer")
             data__issuer = data["issuer"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profileref(data__issuer, custom_formats, (name_prefix or "data") + ".issuer")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profileref(data__issuer, custom_formats)
         if "validFrom" in data_keys:
             data_keys.remove("validFrom")
             data__validFrom = data["validFrom"]
             if not isinstance(data__validFrom, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".validFrom must be string")
+                raise No()
         if "validUntil" in data_keys:
             data_keys.remove("validUntil")
             data__validUntil = data["validUntil"]
             if not isinstance(data__validUntil, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".validUntil must be string")
+                raise No()
         if "proof" in data_keys:
             data_keys.remove("proof")
             data__proof = data["proof"]
             data__proof_one_of_count88 = 0
             if data__proof_one_of_count88 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data__proof, custom_formats, (name_prefix or "data") + ".proof")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data__proof, custom_formats)
                     data__proof_one_of_count88 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proof_one_of_count88 < 2:
                 try:
                     if not isinstance(data__proof, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proof must be array")
+                        raise No()
                     data__proof_is_list = isinstance(data__proof, (list, tuple))
                     if data__proof_is_list:
                         data__proof_len = len(data__proof)
                         for data__proof_x, data__proof_item in enumerate(data__proof):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data__proof_item, custom_formats, (name_prefix or "data") + ".proof[{data__proof_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_proof(data__proof_item, custom_formats)
                     data__proof_one_of_count88 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proof_one_of_count88 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proof must be valid exactly by one definition")
+                raise No()
         if "credentialSchema" in data_keys:
             data_keys.remove("credentialSchema")
             data__credentialSchema = data["credentialSchema"]
             data__credentialSchema_one_of_count89 = 0
             if data__credentialSchema_one_of_count89 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data__credentialSchema, custom_formats, (name_prefix or "data") + ".credentialSchema")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data__credentialSchema, custom_formats)
                     data__credentialSchema_one_of_count89 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__credentialSchema_one_of_count89 < 2:
                 try:
                     if not isinstance(data__credentialSchema, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".credentialSchema must be array")
+                        raise No()
                     data__credentialSchema_is_list = isinstance(data__credentialSchema, (list, tuple))
                     if data__credentialSchema_is_list:
                         data__credentialSchema_len = len(data__credentialSchema)
                         for data__credentialSchema_x, data__credentialSchema_item in enumerate(data__credentialSchema):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data__credentialSchema_item, custom_formats, (name_prefix or "data") + ".credentialSchema[{data__credentialSchema_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialschema(data__credentialSchema_item, custom_formats)
                     data__credentialSchema_one_of_count89 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__credentialSchema_one_of_count89 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".credentialSchema must be valid exactly by one definition")
+                raise No()
         if "credentialStatus" in data_keys:
             data_keys.remove("credentialStatus")
             data__credentialStatus = data["credentialStatus"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialstatus(data__credentialStatus, custom_formats, (name_prefix or "data") + ".credentialStatus")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_credentialstatus(data__credentialStatus, custom_formats)
         if "refreshService" in data_keys:
             data_keys.remove("refreshService")
             data__refreshService = data["refreshService"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_refreshservice(data__refreshService, custom_formats, (name_prefix or "data") + ".refreshService")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_refreshservice(data__refreshService, custom_formats)
         if "termsOfUse" in data_keys:
             data_keys.remove("termsOfUse")
             data__termsOfUse = data["termsOfUse"]
             data__termsOfUse_one_of_count90 = 0
             if data__termsOfUse_one_of_count90 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data__termsOfUse, custom_formats, (name_prefix or "data") + ".termsOfUse")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data__termsOfUse, custom_formats)
                     data__termsOfUse_one_of_count90 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__termsOfUse_one_of_count90 < 2:
                 try:
                     if not isinstance(data__termsOfUse, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".termsOfUse must be array")
+                        raise No()
                     data__termsOfUse_is_list = isinstance(data__termsOfUse, (list, tuple))
                     if data__termsOfUse_is_list:
                         data__termsOfUse_len = len(data__termsOfUse)
                         for data__termsOfUse_x, data__termsOfUse_item in enumerate(data__termsOfUse):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data__termsOfUse_item, custom_formats, (name_prefix or "data") + ".termsOfUse[{data__termsOfUse_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_termsofuse(data__termsOfUse_item, custom_formats)
                     data__termsOfUse_one_of_count90 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__termsOfUse_one_of_count90 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".termsOfUse must be valid exactly by one definition")
+                raise No()
         if "evidence" in data_keys:
             data_keys.remove("evidence")
             data__evidence = data["evidence"]
             data__evidence_one_of_count91 = 0
             if data__evidence_one_of_count91 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data__evidence, custom_formats, (name_prefix or "data") + ".evidence")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data__evidence, custom_formats)
                     data__evidence_one_of_count91 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__evidence_one_of_count91 < 2:
                 try:
                     if not isinstance(data__evidence, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".evidence must be array")
+                        raise No()
                     data__evidence_is_list = isinstance(data__evidence, (list, tuple))
                     if data__evidence_is_list:
                         data__evidence_len = len(data__evidence)
                         for data__evidence_x, data__evidence_item in enumerate(data__evidence):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data__evidence_item, custom_formats, (name_prefix or "data") + ".evidence[{data__evidence_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_evidence(data__evidence_item, custom_formats)
                     data__evidence_one_of_count91 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__evidence_one_of_count91 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".evidence must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementsubject(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -3460,13 +3467,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count92 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count92 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count92 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -3474,7 +3481,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -3482,15 +3489,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count92 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count92 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -3501,13 +3508,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count94 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count94 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count94 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -3515,7 +3522,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -3523,38 +3530,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count94 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count94 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count93 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count93 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count95 = 0
                             if data__type_item_one_of_count95 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count95 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count95 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -3562,7 +3569,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -3570,29 +3577,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count95 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count95 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'EndorsementSubject'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['EndorsementSubject']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count93 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count93 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "endorsementComment" in data_keys:
             data_keys.remove("endorsementComment")
             data__endorsementComment = data["endorsementComment"]
@@ -3600,13 +3607,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__endorsementComment_one_of_count96 < 2:
                 try:
                     if not isinstance(data__endorsementComment, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must be string")
+                        raise No()
                     data__endorsementComment_one_of_count96 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementComment_one_of_count96 < 2:
                 try:
                     if not isinstance(data__endorsementComment, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must be object")
+                        raise No()
                     data__endorsementComment_is_dict = isinstance(data__endorsementComment, dict)
                     if data__endorsementComment_is_dict:
                         data__endorsementComment_keys = set(data__endorsementComment.keys())
@@ -3614,7 +3621,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__endorsementComment_key not in []:
                                 data__endorsementComment_value = data__endorsementComment.get(data__endorsementComment_key)
                                 if not isinstance(data__endorsementComment_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment.{data__endorsementComment_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__endorsementComment_len = len(data__endorsementComment)
                         if data__endorsementComment_len != 0:
                             data__endorsementComment_property_names = True
@@ -3622,25 +3629,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__endorsementComment_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementComment_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__endorsementComment_property_names = False
                             if not data__endorsementComment_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must be named by propertyName definition")
+                                raise No()
                     data__endorsementComment_one_of_count96 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementComment_one_of_count96 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_achievementsubject(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'achievement']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -3649,13 +3656,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count97 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count97 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count97 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -3663,7 +3670,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -3671,15 +3678,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count97 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count97 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -3690,13 +3697,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count99 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count99 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count99 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -3704,7 +3711,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -3712,38 +3719,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count99 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count99 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count98 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count98 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count100 = 0
                             if data__type_item_one_of_count100 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count100 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count100 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -3751,7 +3758,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -3759,74 +3766,74 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count100 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count100 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'AchievementSubject'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['AchievementSubject']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count98 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count98 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "activityEndDate" in data_keys:
             data_keys.remove("activityEndDate")
             data__activityEndDate = data["activityEndDate"]
             if not isinstance(data__activityEndDate, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".activityEndDate must be string")
+                raise No()
         if "activityStartDate" in data_keys:
             data_keys.remove("activityStartDate")
             data__activityStartDate = data["activityStartDate"]
             if not isinstance(data__activityStartDate, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".activityStartDate must be string")
+                raise No()
         if "creditsEarned" in data_keys:
             data_keys.remove("creditsEarned")
             data__creditsEarned = data["creditsEarned"]
             if not isinstance(data__creditsEarned, (int, float, Decimal)) or isinstance(data__creditsEarned, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".creditsEarned must be number")
+                raise No()
         if "achievement" in data_keys:
             data_keys.remove("achievement")
             data__achievement = data["achievement"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_achievement(data__achievement, custom_formats, (name_prefix or "data") + ".achievement")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_achievement(data__achievement, custom_formats)
         if "identifier" in data_keys:
             data_keys.remove("identifier")
             data__identifier = data["identifier"]
             data__identifier_one_of_count101 = 0
             if data__identifier_one_of_count101 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identityobject(data__identifier, custom_formats, (name_prefix or "data") + ".identifier")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identityobject(data__identifier, custom_formats)
                     data__identifier_one_of_count101 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifier_one_of_count101 < 2:
                 try:
                     if not isinstance(data__identifier, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be array")
+                        raise No()
                     data__identifier_is_list = isinstance(data__identifier, (list, tuple))
                     if data__identifier_is_list:
                         data__identifier_len = len(data__identifier)
                         for data__identifier_x, data__identifier_item in enumerate(data__identifier):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identityobject(data__identifier_item, custom_formats, (name_prefix or "data") + ".identifier[{data__identifier_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identityobject(data__identifier_item, custom_formats)
                     data__identifier_one_of_count101 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifier_one_of_count101 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be valid exactly by one definition")
+                raise No()
         if "image" in data_keys:
             data_keys.remove("image")
             data__image = data["image"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data__image, custom_formats, (name_prefix or "data") + ".image")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data__image, custom_formats)
         if "licenseNumber" in data_keys:
             data_keys.remove("licenseNumber")
             data__licenseNumber = data["licenseNumber"]
@@ -3834,13 +3841,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__licenseNumber_one_of_count102 < 2:
                 try:
                     if not isinstance(data__licenseNumber, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".licenseNumber must be string")
+                        raise No()
                     data__licenseNumber_one_of_count102 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__licenseNumber_one_of_count102 < 2:
                 try:
                     if not isinstance(data__licenseNumber, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".licenseNumber must be object")
+                        raise No()
                     data__licenseNumber_is_dict = isinstance(data__licenseNumber, dict)
                     if data__licenseNumber_is_dict:
                         data__licenseNumber_keys = set(data__licenseNumber.keys())
@@ -3848,7 +3855,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__licenseNumber_key not in []:
                                 data__licenseNumber_value = data__licenseNumber.get(data__licenseNumber_key)
                                 if not isinstance(data__licenseNumber_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".licenseNumber.{data__licenseNumber_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__licenseNumber_len = len(data__licenseNumber)
                         if data__licenseNumber_len != 0:
                             data__licenseNumber_property_names = True
@@ -3856,15 +3863,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__licenseNumber_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__licenseNumber_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".licenseNumber must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__licenseNumber_property_names = False
                             if not data__licenseNumber_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".licenseNumber must be named by propertyName definition")
+                                raise No()
                     data__licenseNumber_one_of_count102 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__licenseNumber_one_of_count102 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".licenseNumber must be valid exactly by one definition")
+                raise No()
         if "narrative" in data_keys:
             data_keys.remove("narrative")
             data__narrative = data["narrative"]
@@ -3872,13 +3879,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__narrative_one_of_count103 < 2:
                 try:
                     if not isinstance(data__narrative, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be string")
+                        raise No()
                     data__narrative_one_of_count103 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__narrative_one_of_count103 < 2:
                 try:
                     if not isinstance(data__narrative, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be object")
+                        raise No()
                     data__narrative_is_dict = isinstance(data__narrative, dict)
                     if data__narrative_is_dict:
                         data__narrative_keys = set(data__narrative.keys())
@@ -3886,7 +3893,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__narrative_key not in []:
                                 data__narrative_value = data__narrative.get(data__narrative_key)
                                 if not isinstance(data__narrative_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative.{data__narrative_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__narrative_len = len(data__narrative)
                         if data__narrative_len != 0:
                             data__narrative_property_names = True
@@ -3894,37 +3901,37 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__narrative_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__narrative_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__narrative_property_names = False
                             if not data__narrative_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be named by propertyName definition")
+                                raise No()
                     data__narrative_one_of_count103 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__narrative_one_of_count103 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be valid exactly by one definition")
+                raise No()
         if "result" in data_keys:
             data_keys.remove("result")
             data__result = data["result"]
             data__result_one_of_count104 = 0
             if data__result_one_of_count104 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_result(data__result, custom_formats, (name_prefix or "data") + ".result")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_result(data__result, custom_formats)
                     data__result_one_of_count104 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__result_one_of_count104 < 2:
                 try:
                     if not isinstance(data__result, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".result must be array")
+                        raise No()
                     data__result_is_list = isinstance(data__result, (list, tuple))
                     if data__result_is_list:
                         data__result_len = len(data__result)
                         for data__result_x, data__result_item in enumerate(data__result):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_result(data__result_item, custom_formats, (name_prefix or "data") + ".result[{data__result_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_result(data__result_item, custom_formats)
                     data__result_one_of_count104 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__result_one_of_count104 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".result must be valid exactly by one definition")
+                raise No()
         if "role" in data_keys:
             data_keys.remove("role")
             data__role = data["role"]
@@ -3932,13 +3939,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__role_one_of_count105 < 2:
                 try:
                     if not isinstance(data__role, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".role must be string")
+                        raise No()
                     data__role_one_of_count105 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__role_one_of_count105 < 2:
                 try:
                     if not isinstance(data__role, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".role must be object")
+                        raise No()
                     data__role_is_dict = isinstance(data__role, dict)
                     if data__role_is_dict:
                         data__role_keys = set(data__role.keys())
@@ -3946,7 +3953,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__role_key not in []:
                                 data__role_value = data__role.get(data__role_key)
                                 if not isinstance(data__role_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".role.{data__role_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__role_len = len(data__role)
                         if data__role_len != 0:
                             data__role_property_names = True
@@ -3954,19 +3961,19 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__role_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__role_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".role must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__role_property_names = False
                             if not data__role_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".role must be named by propertyName definition")
+                                raise No()
                     data__role_one_of_count105 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__role_one_of_count105 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".role must be valid exactly by one definition")
+                raise No()
         if "source" in data_keys:
             data_keys.remove("source")
             data__source = data["source"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data__source, custom_formats, (name_prefix or "data") + ".source")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data__source, custom_formats)
         if "term" in data_keys:
             data_keys.remove("term")
             data__term = data["term"]
@@ -3974,13 +3981,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__term_one_of_count106 < 2:
                 try:
                     if not isinstance(data__term, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".term must be string")
+                        raise No()
                     data__term_one_of_count106 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__term_one_of_count106 < 2:
                 try:
                     if not isinstance(data__term, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".term must be object")
+                        raise No()
                     data__term_is_dict = isinstance(data__term, dict)
                     if data__term_is_dict:
                         data__term_keys = set(data__term.keys())
@@ -3988,7 +3995,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__term_key not in []:
                                 data__term_value = data__term.get(data__term_key)
                                 if not isinstance(data__term_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".term.{data__term_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__term_len = len(data__term)
                         if data__term_len != 0:
                             data__term_property_names = True
@@ -3996,25 +4003,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__term_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__term_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".term must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__term_property_names = False
                             if not data__term_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".term must be named by propertyName definition")
+                                raise No()
                     data__term_one_of_count106 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__term_one_of_count106 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".term must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_result(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -4026,13 +4033,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count108 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count108 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count108 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -4040,7 +4047,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -4048,38 +4055,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count108 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count108 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count107 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count107 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count109 = 0
                             if data__type_item_one_of_count109 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count109 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count109 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -4087,7 +4094,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -4095,29 +4102,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count109 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count109 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Result'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Result']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count107 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count107 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "achievedLevel" in data_keys:
             data_keys.remove("achievedLevel")
             data__achievedLevel = data["achievedLevel"]
@@ -4125,13 +4132,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__achievedLevel_one_of_count110 < 2:
                 try:
                     if not isinstance(data__achievedLevel, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievedLevel must be string")
+                        raise No()
                     data__achievedLevel_one_of_count110 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__achievedLevel_one_of_count110 < 2:
                 try:
                     if not isinstance(data__achievedLevel, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievedLevel must be object")
+                        raise No()
                     data__achievedLevel_is_dict = isinstance(data__achievedLevel, dict)
                     if data__achievedLevel_is_dict:
                         data__achievedLevel_keys = set(data__achievedLevel.keys())
@@ -4139,7 +4146,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__achievedLevel_key not in []:
                                 data__achievedLevel_value = data__achievedLevel.get(data__achievedLevel_key)
                                 if not isinstance(data__achievedLevel_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievedLevel.{data__achievedLevel_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__achievedLevel_len = len(data__achievedLevel)
                         if data__achievedLevel_len != 0:
                             data__achievedLevel_property_names = True
@@ -4147,37 +4154,37 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__achievedLevel_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__achievedLevel_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievedLevel must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__achievedLevel_property_names = False
                             if not data__achievedLevel_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievedLevel must be named by propertyName definition")
+                                raise No()
                     data__achievedLevel_one_of_count110 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__achievedLevel_one_of_count110 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievedLevel must be valid exactly by one definition")
+                raise No()
         if "alignment" in data_keys:
             data_keys.remove("alignment")
             data__alignment = data["alignment"]
             data__alignment_one_of_count111 = 0
             if data__alignment_one_of_count111 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment, custom_formats, (name_prefix or "data") + ".alignment")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment, custom_formats)
                     data__alignment_one_of_count111 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__alignment_one_of_count111 < 2:
                 try:
                     if not isinstance(data__alignment, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".alignment must be array")
+                        raise No()
                     data__alignment_is_list = isinstance(data__alignment, (list, tuple))
                     if data__alignment_is_list:
                         data__alignment_len = len(data__alignment)
                         for data__alignment_x, data__alignment_item in enumerate(data__alignment):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment_item, custom_formats, (name_prefix or "data") + ".alignment[{data__alignment_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment_item, custom_formats)
                     data__alignment_one_of_count111 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__alignment_one_of_count111 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".alignment must be valid exactly by one definition")
+                raise No()
         if "resultDescription" in data_keys:
             data_keys.remove("resultDescription")
             data__resultDescription = data["resultDescription"]
@@ -4185,13 +4192,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__resultDescription_one_of_count112 < 2:
                 try:
                     if not isinstance(data__resultDescription, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultDescription must be string")
+                        raise No()
                     data__resultDescription_one_of_count112 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__resultDescription_one_of_count112 < 2:
                 try:
                     if not isinstance(data__resultDescription, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultDescription must be object")
+                        raise No()
                     data__resultDescription_is_dict = isinstance(data__resultDescription, dict)
                     if data__resultDescription_is_dict:
                         data__resultDescription_keys = set(data__resultDescription.keys())
@@ -4199,7 +4206,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__resultDescription_key not in []:
                                 data__resultDescription_value = data__resultDescription.get(data__resultDescription_key)
                                 if not isinstance(data__resultDescription_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultDescription.{data__resultDescription_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__resultDescription_len = len(data__resultDescription)
                         if data__resultDescription_len != 0:
                             data__resultDescription_property_names = True
@@ -4207,22 +4214,22 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__resultDescription_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__resultDescription_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultDescription must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__resultDescription_property_names = False
                             if not data__resultDescription_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultDescription must be named by propertyName definition")
+                                raise No()
                     data__resultDescription_one_of_count112 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__resultDescription_one_of_count112 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultDescription must be valid exactly by one definition")
+                raise No()
         if "status" in data_keys:
             data_keys.remove("status")
             data__status = data["status"]
             if not isinstance(data__status, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".status must be string")
+                raise No()
             if not (isinstance(data__status, str) and data__status == 'Completed' or isinstance(data__status, str) and data__status == 'Enrolled' or isinstance(data__status, str) and data__status == 'Failed' or isinstance(data__status, str) and data__status == 'InProgress' or isinstance(data__status, str) and data__status == 'OnHold' or isinstance(data__status, str) and data__status == 'Provisional' or isinstance(data__status, str) and data__status == 'Withdrew'):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".status must be one of ['Completed', 'Enrolled', 'Failed', 'InProgress', 'OnHold', 'Provisional', 'Withdrew']")
+                raise No()
         if "value" in data_keys:
             data_keys.remove("value")
             data__value = data["value"]
@@ -4230,13 +4237,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__value_one_of_count113 < 2:
                 try:
                     if not isinstance(data__value, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".value must be string")
+                        raise No()
                     data__value_one_of_count113 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__value_one_of_count113 < 2:
                 try:
                     if not isinstance(data__value, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".value must be object")
+                        raise No()
                     data__value_is_dict = isinstance(data__value, dict)
                     if data__value_is_dict:
                         data__value_keys = set(data__value.keys())
@@ -4244,7 +4251,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__value_key not in []:
                                 data__value_value = data__value.get(data__value_key)
                                 if not isinstance(data__value_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".value.{data__value_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__value_len = len(data__value)
                         if data__value_len != 0:
                             data__value_property_names = True
@@ -4252,25 +4259,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__value_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__value_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".value must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__value_property_names = False
                             if not data__value_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".value must be named by propertyName definition")
+                                raise No()
                     data__value_one_of_count113 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__value_one_of_count113 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".value must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'targetName', 'targetUrl']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -4282,13 +4289,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count115 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count115 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count115 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -4296,7 +4303,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -4304,38 +4311,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count115 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count115 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count114 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count114 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count116 = 0
                             if data__type_item_one_of_count116 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count116 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count116 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -4343,7 +4350,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -4351,29 +4358,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count116 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count116 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Alignment'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Alignment']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count114 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count114 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "targetCode" in data_keys:
             data_keys.remove("targetCode")
             data__targetCode = data["targetCode"]
@@ -4381,13 +4388,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__targetCode_one_of_count117 < 2:
                 try:
                     if not isinstance(data__targetCode, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetCode must be string")
+                        raise No()
                     data__targetCode_one_of_count117 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetCode_one_of_count117 < 2:
                 try:
                     if not isinstance(data__targetCode, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetCode must be object")
+                        raise No()
                     data__targetCode_is_dict = isinstance(data__targetCode, dict)
                     if data__targetCode_is_dict:
                         data__targetCode_keys = set(data__targetCode.keys())
@@ -4395,7 +4402,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__targetCode_key not in []:
                                 data__targetCode_value = data__targetCode.get(data__targetCode_key)
                                 if not isinstance(data__targetCode_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetCode.{data__targetCode_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__targetCode_len = len(data__targetCode)
                         if data__targetCode_len != 0:
                             data__targetCode_property_names = True
@@ -4403,15 +4410,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__targetCode_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__targetCode_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetCode must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__targetCode_property_names = False
                             if not data__targetCode_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetCode must be named by propertyName definition")
+                                raise No()
                     data__targetCode_one_of_count117 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetCode_one_of_count117 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetCode must be valid exactly by one definition")
+                raise No()
         if "targetDescription" in data_keys:
             data_keys.remove("targetDescription")
             data__targetDescription = data["targetDescription"]
@@ -4419,13 +4426,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__targetDescription_one_of_count118 < 2:
                 try:
                     if not isinstance(data__targetDescription, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetDescription must be string")
+                        raise No()
                     data__targetDescription_one_of_count118 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetDescription_one_of_count118 < 2:
                 try:
                     if not isinstance(data__targetDescription, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetDescription must be object")
+                        raise No()
                     data__targetDescription_is_dict = isinstance(data__targetDescription, dict)
                     if data__targetDescription_is_dict:
                         data__targetDescription_keys = set(data__targetDescription.keys())
@@ -4433,7 +4440,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__targetDescription_key not in []:
                                 data__targetDescription_value = data__targetDescription.get(data__targetDescription_key)
                                 if not isinstance(data__targetDescription_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetDescription.{data__targetDescription_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__targetDescription_len = len(data__targetDescription)
                         if data__targetDescription_len != 0:
                             data__targetDescription_property_names = True
@@ -4441,15 +4448,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__targetDescription_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__targetDescription_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetDescription must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__targetDescription_property_names = False
                             if not data__targetDescription_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetDescription must be named by propertyName definition")
+                                raise No()
                     data__targetDescription_one_of_count118 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetDescription_one_of_count118 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetDescription must be valid exactly by one definition")
+                raise No()
         if "targetName" in data_keys:
             data_keys.remove("targetName")
             data__targetName = data["targetName"]
@@ -4457,13 +4464,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__targetName_one_of_count119 < 2:
                 try:
                     if not isinstance(data__targetName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetName must be string")
+                        raise No()
                     data__targetName_one_of_count119 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetName_one_of_count119 < 2:
                 try:
                     if not isinstance(data__targetName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetName must be object")
+                        raise No()
                     data__targetName_is_dict = isinstance(data__targetName, dict)
                     if data__targetName_is_dict:
                         data__targetName_keys = set(data__targetName.keys())
@@ -4471,7 +4478,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__targetName_key not in []:
                                 data__targetName_value = data__targetName.get(data__targetName_key)
                                 if not isinstance(data__targetName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetName.{data__targetName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__targetName_len = len(data__targetName)
                         if data__targetName_len != 0:
                             data__targetName_property_names = True
@@ -4479,15 +4486,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__targetName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__targetName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__targetName_property_names = False
                             if not data__targetName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetName must be named by propertyName definition")
+                                raise No()
                     data__targetName_one_of_count119 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetName_one_of_count119 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetName must be valid exactly by one definition")
+                raise No()
         if "targetFramework" in data_keys:
             data_keys.remove("targetFramework")
             data__targetFramework = data["targetFramework"]
@@ -4495,13 +4502,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__targetFramework_one_of_count120 < 2:
                 try:
                     if not isinstance(data__targetFramework, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetFramework must be string")
+                        raise No()
                     data__targetFramework_one_of_count120 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetFramework_one_of_count120 < 2:
                 try:
                     if not isinstance(data__targetFramework, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetFramework must be object")
+                        raise No()
                     data__targetFramework_is_dict = isinstance(data__targetFramework, dict)
                     if data__targetFramework_is_dict:
                         data__targetFramework_keys = set(data__targetFramework.keys())
@@ -4509,7 +4516,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__targetFramework_key not in []:
                                 data__targetFramework_value = data__targetFramework.get(data__targetFramework_key)
                                 if not isinstance(data__targetFramework_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetFramework.{data__targetFramework_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__targetFramework_len = len(data__targetFramework)
                         if data__targetFramework_len != 0:
                             data__targetFramework_property_names = True
@@ -4517,15 +4524,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__targetFramework_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__targetFramework_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetFramework must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__targetFramework_property_names = False
                             if not data__targetFramework_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetFramework must be named by propertyName definition")
+                                raise No()
                     data__targetFramework_one_of_count120 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetFramework_one_of_count120 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetFramework must be valid exactly by one definition")
+                raise No()
         if "targetType" in data_keys:
             data_keys.remove("targetType")
             data__targetType = data["targetType"]
@@ -4533,22 +4540,22 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__targetType_one_of_count121 < 2:
                 try:
                     if not isinstance(data__targetType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetType must be string")
+                        raise No()
                     if not (isinstance(data__targetType, str) and data__targetType == 'ceasn:Competency' or isinstance(data__targetType, str) and data__targetType == 'ceterms:Credential' or isinstance(data__targetType, str) and data__targetType == 'CFItem' or isinstance(data__targetType, str) and data__targetType == 'CFRubric' or isinstance(data__targetType, str) and data__targetType == 'CFRubricCriterion' or isinstance(data__targetType, str) and data__targetType == 'CFRubricCriterionLevel' or isinstance(data__targetType, str) and data__targetType == 'CTDL'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetType must be one of ['ceasn:Competency', 'ceterms:Credential', 'CFItem', 'CFRubric', 'CFRubricCriterion', 'CFRubricCriterionLevel', 'CTDL']")
+                        raise No()
                     data__targetType_one_of_count121 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetType_one_of_count121 < 2:
                 try:
                     if not isinstance(data__targetType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetType must be string")
+                        raise No()
                     if isinstance(data__targetType, str):
                         if not REGEX_PATTERNS['(ext:)[a-z|A-Z|0-9|.|-|_]+'].search(data__targetType):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetType must match pattern (ext:)[a-z|A-Z|0-9|.|-|_]+")
+                            raise No()
                     data__targetType_one_of_count121 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetType_one_of_count121 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetType must be valid exactly by one definition")
+                raise No()
         if "targetUrl" in data_keys:
             data_keys.remove("targetUrl")
             data__targetUrl = data["targetUrl"]
@@ -4556,13 +4563,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__targetUrl_one_of_count122 < 2:
                 try:
                     if not isinstance(data__targetUrl, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetUrl must be string")
+                        raise No()
                     data__targetUrl_one_of_count122 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetUrl_one_of_count122 < 2:
                 try:
                     if not isinstance(data__targetUrl, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetUrl must be object")
+                        raise No()
                     data__targetUrl_is_dict = isinstance(data__targetUrl, dict)
                     if data__targetUrl_is_dict:
                         data__targetUrl_keys = set(data__targetUrl.keys())
@@ -4570,7 +4577,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__targetUrl_key not in []:
                                 data__targetUrl_value = data__targetUrl.get(data__targetUrl_key)
                                 if not isinstance(data__targetUrl_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetUrl.{data__targetUrl_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__targetUrl_len = len(data__targetUrl)
                         if data__targetUrl_len != 0:
                             data__targetUrl_property_names = True
@@ -4578,25 +4585,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__targetUrl_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__targetUrl_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetUrl must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__targetUrl_property_names = False
                             if not data__targetUrl_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetUrl must be named by propertyName definition")
+                                raise No()
                     data__targetUrl_one_of_count122 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__targetUrl_one_of_count122 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".targetUrl must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identityobject(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'hashed', 'identityHash', 'identityType']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -4605,15 +4612,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count123 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     if not (isinstance(data__type, str) and data__type == 'IdentityObject'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['IdentityObject']")
+                        raise No()
                     data__type_one_of_count123 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count123 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -4621,9 +4628,9 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if not (isinstance(data__type_value, str) and data__type_value == 'IdentityObject'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be one of ['IdentityObject']")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -4631,20 +4638,20 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count123 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count123 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "hashed" in data_keys:
             data_keys.remove("hashed")
             data__hashed = data["hashed"]
             if not isinstance(data__hashed, (bool)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".hashed must be boolean")
+                raise No()
         if "identityHash" in data_keys:
             data_keys.remove("identityHash")
             data__identityHash = data["identityHash"]
@@ -4652,13 +4659,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__identityHash_one_of_count124 < 2:
                 try:
                     if not isinstance(data__identityHash, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityHash must be string")
+                        raise No()
                     data__identityHash_one_of_count124 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identityHash_one_of_count124 < 2:
                 try:
                     if not isinstance(data__identityHash, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityHash must be object")
+                        raise No()
                     data__identityHash_is_dict = isinstance(data__identityHash, dict)
                     if data__identityHash_is_dict:
                         data__identityHash_keys = set(data__identityHash.keys())
@@ -4666,7 +4673,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__identityHash_key not in []:
                                 data__identityHash_value = data__identityHash.get(data__identityHash_key)
                                 if not isinstance(data__identityHash_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityHash.{data__identityHash_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__identityHash_len = len(data__identityHash)
                         if data__identityHash_len != 0:
                             data__identityHash_property_names = True
@@ -4674,15 +4681,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__identityHash_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__identityHash_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityHash must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__identityHash_property_names = False
                             if not data__identityHash_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityHash must be named by propertyName definition")
+                                raise No()
                     data__identityHash_one_of_count124 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identityHash_one_of_count124 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityHash must be valid exactly by one definition")
+                raise No()
         if "identityType" in data_keys:
             data_keys.remove("identityType")
             data__identityType = data["identityType"]
@@ -4690,22 +4697,22 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__identityType_one_of_count125 < 2:
                 try:
                     if not isinstance(data__identityType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityType must be string")
+                        raise No()
                     if not (isinstance(data__identityType, str) and data__identityType == 'name' or isinstance(data__identityType, str) and data__identityType == 'sourcedId' or isinstance(data__identityType, str) and data__identityType == 'systemId' or isinstance(data__identityType, str) and data__identityType == 'productId' or isinstance(data__identityType, str) and data__identityType == 'userName' or isinstance(data__identityType, str) and data__identityType == 'accountId' or isinstance(data__identityType, str) and data__identityType == 'emailAddress' or isinstance(data__identityType, str) and data__identityType == 'nationalIdentityNumber' or isinstance(data__identityType, str) and data__identityType == 'isbn' or isinstance(data__identityType, str) and data__identityType == 'issn' or isinstance(data__identityType, str) and data__identityType == 'lisSourcedId' or isinstance(data__identityType, str) and data__identityType == 'oneRosterSourcedId' or isinstance(data__identityType, str) and data__identityType == 'sisSourcedId' or isinstance(data__identityType, str) and data__identityType == 'ltiContextId' or isinstance(data__identityType, str) and data__identityType == 'ltiDeploymentId' or isinstance(data__identityType, str) and data__identityType == 'ltiToolId' or isinstance(data__identityType, str) and data__identityType == 'ltiPlatformId' or isinstance(data__identityType, str) and data__identityType == 'ltiUserId' or isinstance(data__identityType, str) and data__identityType == 'identifier'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityType must be one of ['name', 'sourcedId', 'systemId', 'productId', 'userName', 'accountId', 'emailAddress', 'nationalIdentityNumber', 'isbn', 'issn', 'lisSourcedId', 'oneRosterSourcedId', 'sisSourcedId', 'ltiContextId', 'ltiDeploymentId', 'ltiToolId', 'ltiPlatformId', 'ltiUserId', 'identifier']")
+                        raise No()
                     data__identityType_one_of_count125 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identityType_one_of_count125 < 2:
                 try:
                     if not isinstance(data__identityType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityType must be string")
+                        raise No()
                     if isinstance(data__identityType, str):
                         if not REGEX_PATTERNS['(ext:)[a-z|A-Z|0-9|.|-|_]+'].search(data__identityType):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityType must match pattern (ext:)[a-z|A-Z|0-9|.|-|_]+")
+                            raise No()
                     data__identityType_one_of_count125 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identityType_one_of_count125 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identityType must be valid exactly by one definition")
+                raise No()
         if "salt" in data_keys:
             data_keys.remove("salt")
             data__salt = data["salt"]
@@ -4713,13 +4720,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__salt_one_of_count126 < 2:
                 try:
                     if not isinstance(data__salt, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".salt must be string")
+                        raise No()
                     data__salt_one_of_count126 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__salt_one_of_count126 < 2:
                 try:
                     if not isinstance(data__salt, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".salt must be object")
+                        raise No()
                     data__salt_is_dict = isinstance(data__salt, dict)
                     if data__salt_is_dict:
                         data__salt_keys = set(data__salt.keys())
@@ -4727,7 +4734,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__salt_key not in []:
                                 data__salt_value = data__salt.get(data__salt_key)
                                 if not isinstance(data__salt_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".salt.{data__salt_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__salt_len = len(data__salt)
                         if data__salt_len != 0:
                             data__salt_property_names = True
@@ -4735,27 +4742,27 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__salt_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__salt_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".salt must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__salt_property_names = False
                             if not data__salt_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".salt must be named by propertyName definition")
+                                raise No()
                     data__salt_one_of_count126 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__salt_one_of_count126 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".salt must be valid exactly by one definition")
+                raise No()
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
+            raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_achievement(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type', 'criteria', 'description', 'name']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -4764,13 +4771,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count127 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count127 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count127 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -4778,7 +4785,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -4786,15 +4793,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count127 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count127 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -4805,13 +4812,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count129 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count129 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count129 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -4819,7 +4826,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -4827,38 +4834,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count129 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count129 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count128 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count128 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count130 = 0
                             if data__type_item_one_of_count130 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count130 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count130 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -4866,7 +4873,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -4874,51 +4881,51 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count130 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count130 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Achievement'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Achievement']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count128 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count128 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "alignment" in data_keys:
             data_keys.remove("alignment")
             data__alignment = data["alignment"]
             data__alignment_one_of_count131 = 0
             if data__alignment_one_of_count131 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment, custom_formats, (name_prefix or "data") + ".alignment")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment, custom_formats)
                     data__alignment_one_of_count131 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__alignment_one_of_count131 < 2:
                 try:
                     if not isinstance(data__alignment, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".alignment must be array")
+                        raise No()
                     data__alignment_is_list = isinstance(data__alignment, (list, tuple))
                     if data__alignment_is_list:
                         data__alignment_len = len(data__alignment)
                         for data__alignment_x, data__alignment_item in enumerate(data__alignment):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment_item, custom_formats, (name_prefix or "data") + ".alignment[{data__alignment_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment_item, custom_formats)
                     data__alignment_one_of_count131 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__alignment_one_of_count131 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".alignment must be valid exactly by one definition")
+                raise No()
         if "achievementType" in data_keys:
             data_keys.remove("achievementType")
             data__achievementType = data["achievementType"]
@@ -4926,35 +4933,35 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__achievementType_one_of_count132 < 2:
                 try:
                     if not isinstance(data__achievementType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievementType must be string")
+                        raise No()
                     if not (isinstance(data__achievementType, str) and data__achievementType == 'Achievement' or isinstance(data__achievementType, str) and data__achievementType == 'ApprenticeshipCertificate' or isinstance(data__achievementType, str) and data__achievementType == 'Assessment' or isinstance(data__achievementType, str) and data__achievementType == 'Assignment' or isinstance(data__achievementType, str) and data__achievementType == 'AssociateDegree' or isinstance(data__achievementType, str) and data__achievementType == 'Award' or isinstance(data__achievementType, str) and data__achievementType == 'Badge' or isinstance(data__achievementType, str) and data__achievementType == 'BachelorDegree' or isinstance(data__achievementType, str) and data__achievementType == 'Certificate' or isinstance(data__achievementType, str) and data__achievementType == 'CertificateOfCompletion' or isinstance(data__achievementType, str) and data__achievementType == 'Certification' or isinstance(data__achievementType, str) and data__achievementType == 'CommunityService' or isinstance(data__achievementType, str) and data__achievementType == 'Competency' or isinstance(data__achievementType, str) and data__achievementType == 'Course' or isinstance(data__achievementType, str) and data__achievementType == 'CoCurricular' or isinstance(data__achievementType, str) and data__achievementType == 'Degree' or isinstance(data__achievementType, str) and data__achievementType == 'Diploma' or isinstance(data__achievementType, str) and data__achievementType == 'DoctoralDegree' or isinstance(data__achievementType, str) and data__achievementType == 'Fieldwork' or isinstance(data__achievementType, str) and data__achievementType == 'GeneralEducationDevelopment' or isinstance(data__achievementType, str) and data__achievementType == 'JourneymanCertificate' or isinstance(data__achievementType, str) and data__achievementType == 'LearningProgram' or isinstance(data__achievementType, str) and data__achievementType == 'License' or isinstance(data__achievementType, str) and data__achievementType == 'Membership' or isinstance(data__achievementType, str) and data__achievementType == 'ProfessionalDoctorate' or isinstance(data__achievementType, str) and data__achievementType == 'QualityAssuranceCredential' or isinstance(data__achievementType, str) and data__achievementType == 'MasterCertificate' or isinstance(data__achievementType, str) and data__achievementType == 'MasterDegree' or isinstance(data__achievementType, str) and data__achievementType == 'MicroCredential' or isinstance(data__achievementType, str) and data__achievementType == 'ResearchDoctorate' or isinstance(data__achievementType, str) and data__achievementType == 'SecondarySchoolDiploma'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievementType must be one of ['Achievement', 'ApprenticeshipCertificate', 'Assessment', 'Assignment', 'AssociateDegree', 'Award', 'Badge', 'BachelorDegree', 'Certificate', 'CertificateOfCompletion', 'Certification', 'CommunityService', 'Competency', 'Course', 'CoCurricular', 'Degree', 'Diploma', 'DoctoralDegree', 'Fieldwork', 'GeneralEducationDevelopment', 'JourneymanCertificate', 'LearningProgram', 'License', 'Membership', 'ProfessionalDoctorate', 'QualityAssuranceCredential', 'MasterCertificate', 'MasterDegree', 'MicroCredential', 'ResearchDoctorate', 'SecondarySchoolDiploma']")
+                        raise No()
                     data__achievementType_one_of_count132 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__achievementType_one_of_count132 < 2:
                 try:
                     if not isinstance(data__achievementType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievementType must be string")
+                        raise No()
                     if isinstance(data__achievementType, str):
                         if not REGEX_PATTERNS['(ext:)[a-z|A-Z|0-9|.|-|_]+'].search(data__achievementType):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievementType must match pattern (ext:)[a-z|A-Z|0-9|.|-|_]+")
+                            raise No()
                     data__achievementType_one_of_count132 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__achievementType_one_of_count132 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".achievementType must be valid exactly by one definition")
+                raise No()
         if "creator" in data_keys:
             data_keys.remove("creator")
             data__creator = data["creator"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data__creator, custom_formats, (name_prefix or "data") + ".creator")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_profile(data__creator, custom_formats)
         if "creditsAvailable" in data_keys:
             data_keys.remove("creditsAvailable")
             data__creditsAvailable = data["creditsAvailable"]
             if not isinstance(data__creditsAvailable, (int, float, Decimal)) or isinstance(data__creditsAvailable, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".creditsAvailable must be number")
+                raise No()
         if "criteria" in data_keys:
             data_keys.remove("criteria")
             data__criteria = data["criteria"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_criteria(data__criteria, custom_formats, (name_prefix or "data") + ".criteria")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_criteria(data__criteria, custom_formats)
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -4962,13 +4969,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__description_one_of_count133 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count133 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count133 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -4976,7 +4983,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -4984,37 +4991,37 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count133 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count133 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "endorsement" in data_keys:
             data_keys.remove("endorsement")
             data__endorsement = data["endorsement"]
             data__endorsement_one_of_count134 = 0
             if data__endorsement_one_of_count134 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement, custom_formats, (name_prefix or "data") + ".endorsement")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement, custom_formats)
                     data__endorsement_one_of_count134 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count134 < 2:
                 try:
                     if not isinstance(data__endorsement, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be array")
+                        raise No()
                     data__endorsement_is_list = isinstance(data__endorsement, (list, tuple))
                     if data__endorsement_is_list:
                         data__endorsement_len = len(data__endorsement)
                         for data__endorsement_x, data__endorsement_item in enumerate(data__endorsement):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats, (name_prefix or "data") + ".endorsement[{data__endorsement_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats)
                     data__endorsement_one_of_count134 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count134 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be valid exactly by one definition")
+                raise No()
         if "endorsementJwt" in data_keys:
             data_keys.remove("endorsementJwt")
             data__endorsementJwt = data["endorsementJwt"]
@@ -5025,16 +5032,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__endorsementJwt_one_of_count136 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be string")
+                                raise No()
                             if isinstance(data__endorsementJwt, str):
                                 if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                    raise No()
                             data__endorsementJwt_one_of_count136 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count136 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be object")
+                                raise No()
                             data__endorsementJwt_is_dict = isinstance(data__endorsementJwt, dict)
                             if data__endorsementJwt_is_dict:
                                 data__endorsementJwt_keys = set(data__endorsementJwt.keys())
@@ -5042,10 +5049,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__endorsementJwt_key not in []:
                                         data__endorsementJwt_value = data__endorsementJwt.get(data__endorsementJwt_key)
                                         if not isinstance(data__endorsementJwt_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must be string")
+                                            raise No()
                                         if isinstance(data__endorsementJwt_value, str):
                                             if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_value):
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                raise No()
                                 data__endorsementJwt_len = len(data__endorsementJwt)
                                 if data__endorsementJwt_len != 0:
                                     data__endorsementJwt_property_names = True
@@ -5053,21 +5060,21 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__endorsementJwt_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__endorsementJwt_property_names = False
                                     if not data__endorsementJwt_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be named by propertyName definition")
+                                        raise No()
                             data__endorsementJwt_one_of_count136 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count136 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                        raise No()
                     data__endorsementJwt_one_of_count135 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count135 < 2:
                 try:
                     if not isinstance(data__endorsementJwt, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be array")
+                        raise No()
                     data__endorsementJwt_is_list = isinstance(data__endorsementJwt, (list, tuple))
                     if data__endorsementJwt_is_list:
                         data__endorsementJwt_len = len(data__endorsementJwt)
@@ -5076,16 +5083,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__endorsementJwt_item_one_of_count137 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     if isinstance(data__endorsementJwt_item, str):
                                         if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                            raise No()
                                     data__endorsementJwt_item_one_of_count137 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count137 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__endorsementJwt_item_is_dict = isinstance(data__endorsementJwt_item, dict)
                                     if data__endorsementJwt_item_is_dict:
                                         data__endorsementJwt_item_keys = set(data__endorsementJwt_item.keys())
@@ -5093,10 +5100,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__endorsementJwt_item_key not in []:
                                                 data__endorsementJwt_item_value = data__endorsementJwt_item.get(data__endorsementJwt_item_key)
                                                 if not isinstance(data__endorsementJwt_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                                 if isinstance(data__endorsementJwt_item_value, str):
                                                     if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item_value):
-                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                        raise No()
                                         data__endorsementJwt_item_len = len(data__endorsementJwt_item)
                                         if data__endorsementJwt_item_len != 0:
                                             data__endorsementJwt_item_property_names = True
@@ -5104,19 +5111,19 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__endorsementJwt_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__endorsementJwt_item_property_names = False
                                             if not data__endorsementJwt_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__endorsementJwt_item_one_of_count137 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count137 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                     data__endorsementJwt_one_of_count135 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count135 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                raise No()
         if "fieldOfStudy" in data_keys:
             data_keys.remove("fieldOfStudy")
             data__fieldOfStudy = data["fieldOfStudy"]
@@ -5124,13 +5131,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__fieldOfStudy_one_of_count138 < 2:
                 try:
                     if not isinstance(data__fieldOfStudy, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".fieldOfStudy must be string")
+                        raise No()
                     data__fieldOfStudy_one_of_count138 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__fieldOfStudy_one_of_count138 < 2:
                 try:
                     if not isinstance(data__fieldOfStudy, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".fieldOfStudy must be object")
+                        raise No()
                     data__fieldOfStudy_is_dict = isinstance(data__fieldOfStudy, dict)
                     if data__fieldOfStudy_is_dict:
                         data__fieldOfStudy_keys = set(data__fieldOfStudy.keys())
@@ -5138,7 +5145,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__fieldOfStudy_key not in []:
                                 data__fieldOfStudy_value = data__fieldOfStudy.get(data__fieldOfStudy_key)
                                 if not isinstance(data__fieldOfStudy_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".fieldOfStudy.{data__fieldOfStudy_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__fieldOfStudy_len = len(data__fieldOfStudy)
                         if data__fieldOfStudy_len != 0:
                             data__fieldOfStudy_property_names = True
@@ -5146,15 +5153,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__fieldOfStudy_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__fieldOfStudy_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".fieldOfStudy must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__fieldOfStudy_property_names = False
                             if not data__fieldOfStudy_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fieldOfStudy must be named by propertyName definition")
+                                raise No()
                     data__fieldOfStudy_one_of_count138 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__fieldOfStudy_one_of_count138 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".fieldOfStudy must be valid exactly by one definition")
+                raise No()
         if "humanCode" in data_keys:
             data_keys.remove("humanCode")
             data__humanCode = data["humanCode"]
@@ -5162,13 +5169,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__humanCode_one_of_count139 < 2:
                 try:
                     if not isinstance(data__humanCode, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".humanCode must be string")
+                        raise No()
                     data__humanCode_one_of_count139 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__humanCode_one_of_count139 < 2:
                 try:
                     if not isinstance(data__humanCode, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".humanCode must be object")
+                        raise No()
                     data__humanCode_is_dict = isinstance(data__humanCode, dict)
                     if data__humanCode_is_dict:
                         data__humanCode_keys = set(data__humanCode.keys())
@@ -5176,7 +5183,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__humanCode_key not in []:
                                 data__humanCode_value = data__humanCode.get(data__humanCode_key)
                                 if not isinstance(data__humanCode_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".humanCode.{data__humanCode_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__humanCode_len = len(data__humanCode)
                         if data__humanCode_len != 0:
                             data__humanCode_property_names = True
@@ -5184,19 +5191,19 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__humanCode_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__humanCode_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".humanCode must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__humanCode_property_names = False
                             if not data__humanCode_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".humanCode must be named by propertyName definition")
+                                raise No()
                     data__humanCode_one_of_count139 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__humanCode_one_of_count139 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".humanCode must be valid exactly by one definition")
+                raise No()
         if "image" in data_keys:
             data_keys.remove("image")
             data__image = data["image"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data__image, custom_formats, (name_prefix or "data") + ".image")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data__image, custom_formats)
         if "inLanguage" in data_keys:
             data_keys.remove("inLanguage")
             data__inLanguage = data["inLanguage"]
@@ -5204,16 +5211,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__inLanguage_one_of_count140 < 2:
                 try:
                     if not isinstance(data__inLanguage, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must be string")
+                        raise No()
                     if isinstance(data__inLanguage, str):
                         if not REGEX_PATTERNS['^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$'].search(data__inLanguage):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must match pattern ^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+                            raise No()
                     data__inLanguage_one_of_count140 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__inLanguage_one_of_count140 < 2:
                 try:
                     if not isinstance(data__inLanguage, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must be object")
+                        raise No()
                     data__inLanguage_is_dict = isinstance(data__inLanguage, dict)
                     if data__inLanguage_is_dict:
                         data__inLanguage_keys = set(data__inLanguage.keys())
@@ -5221,10 +5228,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__inLanguage_key not in []:
                                 data__inLanguage_value = data__inLanguage.get(data__inLanguage_key)
                                 if not isinstance(data__inLanguage_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage.{data__inLanguage_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if isinstance(data__inLanguage_value, str):
                                     if not REGEX_PATTERNS['^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$'].search(data__inLanguage_value):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage.{data__inLanguage_key}".format(**locals()) + " must match pattern ^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+                                        raise No()
                         data__inLanguage_len = len(data__inLanguage)
                         if data__inLanguage_len != 0:
                             data__inLanguage_property_names = True
@@ -5232,15 +5239,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__inLanguage_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__inLanguage_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__inLanguage_property_names = False
                             if not data__inLanguage_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must be named by propertyName definition")
+                                raise No()
                     data__inLanguage_one_of_count140 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__inLanguage_one_of_count140 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -5248,13 +5255,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__name_one_of_count141 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count141 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count141 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -5262,7 +5269,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -5270,81 +5277,81 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count141 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count141 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "otherIdentifier" in data_keys:
             data_keys.remove("otherIdentifier")
             data__otherIdentifier = data["otherIdentifier"]
             data__otherIdentifier_one_of_count142 = 0
             if data__otherIdentifier_one_of_count142 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data__otherIdentifier, custom_formats, (name_prefix or "data") + ".otherIdentifier")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data__otherIdentifier, custom_formats)
                     data__otherIdentifier_one_of_count142 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__otherIdentifier_one_of_count142 < 2:
                 try:
                     if not isinstance(data__otherIdentifier, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".otherIdentifier must be array")
+                        raise No()
                     data__otherIdentifier_is_list = isinstance(data__otherIdentifier, (list, tuple))
                     if data__otherIdentifier_is_list:
                         data__otherIdentifier_len = len(data__otherIdentifier)
                         for data__otherIdentifier_x, data__otherIdentifier_item in enumerate(data__otherIdentifier):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data__otherIdentifier_item, custom_formats, (name_prefix or "data") + ".otherIdentifier[{data__otherIdentifier_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_identifierentry(data__otherIdentifier_item, custom_formats)
                     data__otherIdentifier_one_of_count142 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__otherIdentifier_one_of_count142 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".otherIdentifier must be valid exactly by one definition")
+                raise No()
         if "related" in data_keys:
             data_keys.remove("related")
             data__related = data["related"]
             data__related_one_of_count143 = 0
             if data__related_one_of_count143 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_related(data__related, custom_formats, (name_prefix or "data") + ".related")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_related(data__related, custom_formats)
                     data__related_one_of_count143 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__related_one_of_count143 < 2:
                 try:
                     if not isinstance(data__related, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".related must be array")
+                        raise No()
                     data__related_is_list = isinstance(data__related, (list, tuple))
                     if data__related_is_list:
                         data__related_len = len(data__related)
                         for data__related_x, data__related_item in enumerate(data__related):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_related(data__related_item, custom_formats, (name_prefix or "data") + ".related[{data__related_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_related(data__related_item, custom_formats)
                     data__related_one_of_count143 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__related_one_of_count143 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".related must be valid exactly by one definition")
+                raise No()
         if "resultDescription" in data_keys:
             data_keys.remove("resultDescription")
             data__resultDescription = data["resultDescription"]
             data__resultDescription_one_of_count144 = 0
             if data__resultDescription_one_of_count144 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_resultdescription(data__resultDescription, custom_formats, (name_prefix or "data") + ".resultDescription")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_resultdescription(data__resultDescription, custom_formats)
                     data__resultDescription_one_of_count144 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__resultDescription_one_of_count144 < 2:
                 try:
                     if not isinstance(data__resultDescription, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultDescription must be array")
+                        raise No()
                     data__resultDescription_is_list = isinstance(data__resultDescription, (list, tuple))
                     if data__resultDescription_is_list:
                         data__resultDescription_len = len(data__resultDescription)
                         for data__resultDescription_x, data__resultDescription_item in enumerate(data__resultDescription):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_resultdescription(data__resultDescription_item, custom_formats, (name_prefix or "data") + ".resultDescription[{data__resultDescription_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_resultdescription(data__resultDescription_item, custom_formats)
                     data__resultDescription_one_of_count144 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__resultDescription_one_of_count144 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultDescription must be valid exactly by one definition")
+                raise No()
         if "specialization" in data_keys:
             data_keys.remove("specialization")
             data__specialization = data["specialization"]
@@ -5352,13 +5359,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__specialization_one_of_count145 < 2:
                 try:
                     if not isinstance(data__specialization, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".specialization must be string")
+                        raise No()
                     data__specialization_one_of_count145 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__specialization_one_of_count145 < 2:
                 try:
                     if not isinstance(data__specialization, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".specialization must be object")
+                        raise No()
                     data__specialization_is_dict = isinstance(data__specialization, dict)
                     if data__specialization_is_dict:
                         data__specialization_keys = set(data__specialization.keys())
@@ -5366,7 +5373,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__specialization_key not in []:
                                 data__specialization_value = data__specialization.get(data__specialization_key)
                                 if not isinstance(data__specialization_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".specialization.{data__specialization_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__specialization_len = len(data__specialization)
                         if data__specialization_len != 0:
                             data__specialization_property_names = True
@@ -5374,15 +5381,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__specialization_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__specialization_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".specialization must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__specialization_property_names = False
                             if not data__specialization_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".specialization must be named by propertyName definition")
+                                raise No()
                     data__specialization_one_of_count145 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__specialization_one_of_count145 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".specialization must be valid exactly by one definition")
+                raise No()
         if "tag" in data_keys:
             data_keys.remove("tag")
             data__tag = data["tag"]
@@ -5393,13 +5400,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__tag_one_of_count147 < 2:
                         try:
                             if not isinstance(data__tag, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag must be string")
+                                raise No()
                             data__tag_one_of_count147 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__tag_one_of_count147 < 2:
                         try:
                             if not isinstance(data__tag, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag must be object")
+                                raise No()
                             data__tag_is_dict = isinstance(data__tag, dict)
                             if data__tag_is_dict:
                                 data__tag_keys = set(data__tag.keys())
@@ -5407,7 +5414,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__tag_key not in []:
                                         data__tag_value = data__tag.get(data__tag_key)
                                         if not isinstance(data__tag_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag.{data__tag_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__tag_len = len(data__tag)
                                 if data__tag_len != 0:
                                     data__tag_property_names = True
@@ -5415,21 +5422,21 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__tag_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__tag_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__tag_property_names = False
                                     if not data__tag_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag must be named by propertyName definition")
+                                        raise No()
                             data__tag_one_of_count147 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__tag_one_of_count147 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag must be valid exactly by one definition")
+                        raise No()
                     data__tag_one_of_count146 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__tag_one_of_count146 < 2:
                 try:
                     if not isinstance(data__tag, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag must be array")
+                        raise No()
                     data__tag_is_list = isinstance(data__tag, (list, tuple))
                     if data__tag_is_list:
                         data__tag_len = len(data__tag)
@@ -5438,13 +5445,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__tag_item_one_of_count148 < 2:
                                 try:
                                     if not isinstance(data__tag_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag[{data__tag_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__tag_item_one_of_count148 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__tag_item_one_of_count148 < 2:
                                 try:
                                     if not isinstance(data__tag_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag[{data__tag_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__tag_item_is_dict = isinstance(data__tag_item, dict)
                                     if data__tag_item_is_dict:
                                         data__tag_item_keys = set(data__tag_item.keys())
@@ -5452,7 +5459,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__tag_item_key not in []:
                                                 data__tag_item_value = data__tag_item.get(data__tag_item_key)
                                                 if not isinstance(data__tag_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag[{data__tag_x}].{data__tag_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__tag_item_len = len(data__tag_item)
                                         if data__tag_item_len != 0:
                                             data__tag_item_property_names = True
@@ -5460,19 +5467,19 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__tag_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__tag_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag[{data__tag_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__tag_item_property_names = False
                                             if not data__tag_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag[{data__tag_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__tag_item_one_of_count148 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__tag_item_one_of_count148 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag[{data__tag_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                     data__tag_one_of_count146 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__tag_one_of_count146 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".tag must be valid exactly by one definition")
+                raise No()
         if "version" in data_keys:
             data_keys.remove("version")
             data__version = data["version"]
@@ -5480,13 +5487,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__version_one_of_count149 < 2:
                 try:
                     if not isinstance(data__version, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be string")
+                        raise No()
                     data__version_one_of_count149 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__version_one_of_count149 < 2:
                 try:
                     if not isinstance(data__version, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be object")
+                        raise No()
                     data__version_is_dict = isinstance(data__version, dict)
                     if data__version_is_dict:
                         data__version_keys = set(data__version.keys())
@@ -5494,7 +5501,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__version_key not in []:
                                 data__version_value = data__version.get(data__version_key)
                                 if not isinstance(data__version_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version.{data__version_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__version_len = len(data__version)
                         if data__version_len != 0:
                             data__version_property_names = True
@@ -5502,25 +5509,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__version_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__version_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__version_property_names = False
                             if not data__version_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be named by propertyName definition")
+                                raise No()
                     data__version_one_of_count149 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__version_one_of_count149 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_resultdescription(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type', 'name', 'resultType']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -5529,13 +5536,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count150 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count150 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count150 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -5543,7 +5550,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -5551,15 +5558,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count150 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count150 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -5570,13 +5577,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count152 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count152 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count152 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -5584,7 +5591,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -5592,38 +5599,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count152 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count152 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count151 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count151 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count153 = 0
                             if data__type_item_one_of_count153 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count153 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count153 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -5631,7 +5638,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -5639,51 +5646,51 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count153 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count153 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'ResultDescription'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['ResultDescription']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count151 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count151 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "alignment" in data_keys:
             data_keys.remove("alignment")
             data__alignment = data["alignment"]
             data__alignment_one_of_count154 = 0
             if data__alignment_one_of_count154 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment, custom_formats, (name_prefix or "data") + ".alignment")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment, custom_formats)
                     data__alignment_one_of_count154 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__alignment_one_of_count154 < 2:
                 try:
                     if not isinstance(data__alignment, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".alignment must be array")
+                        raise No()
                     data__alignment_is_list = isinstance(data__alignment, (list, tuple))
                     if data__alignment_is_list:
                         data__alignment_len = len(data__alignment)
                         for data__alignment_x, data__alignment_item in enumerate(data__alignment):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment_item, custom_formats, (name_prefix or "data") + ".alignment[{data__alignment_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment_item, custom_formats)
                     data__alignment_one_of_count154 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__alignment_one_of_count154 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".alignment must be valid exactly by one definition")
+                raise No()
         if "allowedValue" in data_keys:
             data_keys.remove("allowedValue")
             data__allowedValue = data["allowedValue"]
@@ -5694,13 +5701,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__allowedValue_one_of_count156 < 2:
                         try:
                             if not isinstance(data__allowedValue, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue must be string")
+                                raise No()
                             data__allowedValue_one_of_count156 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__allowedValue_one_of_count156 < 2:
                         try:
                             if not isinstance(data__allowedValue, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue must be object")
+                                raise No()
                             data__allowedValue_is_dict = isinstance(data__allowedValue, dict)
                             if data__allowedValue_is_dict:
                                 data__allowedValue_keys = set(data__allowedValue.keys())
@@ -5708,7 +5715,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__allowedValue_key not in []:
                                         data__allowedValue_value = data__allowedValue.get(data__allowedValue_key)
                                         if not isinstance(data__allowedValue_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue.{data__allowedValue_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__allowedValue_len = len(data__allowedValue)
                                 if data__allowedValue_len != 0:
                                     data__allowedValue_property_names = True
@@ -5716,21 +5723,21 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__allowedValue_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__allowedValue_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__allowedValue_property_names = False
                                     if not data__allowedValue_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue must be named by propertyName definition")
+                                        raise No()
                             data__allowedValue_one_of_count156 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__allowedValue_one_of_count156 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue must be valid exactly by one definition")
+                        raise No()
                     data__allowedValue_one_of_count155 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__allowedValue_one_of_count155 < 2:
                 try:
                     if not isinstance(data__allowedValue, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue must be array")
+                        raise No()
                     data__allowedValue_is_list = isinstance(data__allowedValue, (list, tuple))
                     if data__allowedValue_is_list:
                         data__allowedValue_len = len(data__allowedValue)
@@ -5739,13 +5746,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__allowedValue_item_one_of_count157 < 2:
                                 try:
                                     if not isinstance(data__allowedValue_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue[{data__allowedValue_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__allowedValue_item_one_of_count157 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__allowedValue_item_one_of_count157 < 2:
                                 try:
                                     if not isinstance(data__allowedValue_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue[{data__allowedValue_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__allowedValue_item_is_dict = isinstance(data__allowedValue_item, dict)
                                     if data__allowedValue_item_is_dict:
                                         data__allowedValue_item_keys = set(data__allowedValue_item.keys())
@@ -5753,7 +5760,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__allowedValue_item_key not in []:
                                                 data__allowedValue_item_value = data__allowedValue_item.get(data__allowedValue_item_key)
                                                 if not isinstance(data__allowedValue_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue[{data__allowedValue_x}].{data__allowedValue_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__allowedValue_item_len = len(data__allowedValue_item)
                                         if data__allowedValue_item_len != 0:
                                             data__allowedValue_item_property_names = True
@@ -5761,19 +5768,19 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__allowedValue_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__allowedValue_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue[{data__allowedValue_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__allowedValue_item_property_names = False
                                             if not data__allowedValue_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue[{data__allowedValue_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__allowedValue_item_one_of_count157 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__allowedValue_item_one_of_count157 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue[{data__allowedValue_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                     data__allowedValue_one_of_count155 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__allowedValue_one_of_count155 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".allowedValue must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -5781,13 +5788,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__name_one_of_count158 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count158 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count158 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -5795,7 +5802,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -5803,15 +5810,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count158 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count158 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "requiredLevel" in data_keys:
             data_keys.remove("requiredLevel")
             data__requiredLevel = data["requiredLevel"]
@@ -5819,13 +5826,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__requiredLevel_one_of_count159 < 2:
                 try:
                     if not isinstance(data__requiredLevel, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredLevel must be string")
+                        raise No()
                     data__requiredLevel_one_of_count159 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__requiredLevel_one_of_count159 < 2:
                 try:
                     if not isinstance(data__requiredLevel, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredLevel must be object")
+                        raise No()
                     data__requiredLevel_is_dict = isinstance(data__requiredLevel, dict)
                     if data__requiredLevel_is_dict:
                         data__requiredLevel_keys = set(data__requiredLevel.keys())
@@ -5833,7 +5840,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__requiredLevel_key not in []:
                                 data__requiredLevel_value = data__requiredLevel.get(data__requiredLevel_key)
                                 if not isinstance(data__requiredLevel_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredLevel.{data__requiredLevel_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__requiredLevel_len = len(data__requiredLevel)
                         if data__requiredLevel_len != 0:
                             data__requiredLevel_property_names = True
@@ -5841,15 +5848,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__requiredLevel_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__requiredLevel_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredLevel must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__requiredLevel_property_names = False
                             if not data__requiredLevel_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredLevel must be named by propertyName definition")
+                                raise No()
                     data__requiredLevel_one_of_count159 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__requiredLevel_one_of_count159 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredLevel must be valid exactly by one definition")
+                raise No()
         if "requiredValue" in data_keys:
             data_keys.remove("requiredValue")
             data__requiredValue = data["requiredValue"]
@@ -5857,13 +5864,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__requiredValue_one_of_count160 < 2:
                 try:
                     if not isinstance(data__requiredValue, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredValue must be string")
+                        raise No()
                     data__requiredValue_one_of_count160 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__requiredValue_one_of_count160 < 2:
                 try:
                     if not isinstance(data__requiredValue, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredValue must be object")
+                        raise No()
                     data__requiredValue_is_dict = isinstance(data__requiredValue, dict)
                     if data__requiredValue_is_dict:
                         data__requiredValue_keys = set(data__requiredValue.keys())
@@ -5871,7 +5878,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__requiredValue_key not in []:
                                 data__requiredValue_value = data__requiredValue.get(data__requiredValue_key)
                                 if not isinstance(data__requiredValue_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredValue.{data__requiredValue_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__requiredValue_len = len(data__requiredValue)
                         if data__requiredValue_len != 0:
                             data__requiredValue_property_names = True
@@ -5879,15 +5886,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__requiredValue_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__requiredValue_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredValue must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__requiredValue_property_names = False
                             if not data__requiredValue_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredValue must be named by propertyName definition")
+                                raise No()
                     data__requiredValue_one_of_count160 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__requiredValue_one_of_count160 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".requiredValue must be valid exactly by one definition")
+                raise No()
         if "resultType" in data_keys:
             data_keys.remove("resultType")
             data__resultType = data["resultType"]
@@ -5895,44 +5902,44 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__resultType_one_of_count161 < 2:
                 try:
                     if not isinstance(data__resultType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultType must be string")
+                        raise No()
                     if not (isinstance(data__resultType, str) and data__resultType == 'GradePointAverage' or isinstance(data__resultType, str) and data__resultType == 'LetterGrade' or isinstance(data__resultType, str) and data__resultType == 'Percent' or isinstance(data__resultType, str) and data__resultType == 'PerformanceLevel' or isinstance(data__resultType, str) and data__resultType == 'PredictedScore' or isinstance(data__resultType, str) and data__resultType == 'RawScore' or isinstance(data__resultType, str) and data__resultType == 'Result' or isinstance(data__resultType, str) and data__resultType == 'RubricCriterion' or isinstance(data__resultType, str) and data__resultType == 'RubricCriterionLevel' or isinstance(data__resultType, str) and data__resultType == 'RubricScore' or isinstance(data__resultType, str) and data__resultType == 'ScaledScore' or isinstance(data__resultType, str) and data__resultType == 'Status'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultType must be one of ['GradePointAverage', 'LetterGrade', 'Percent', 'PerformanceLevel', 'PredictedScore', 'RawScore', 'Result', 'RubricCriterion', 'RubricCriterionLevel', 'RubricScore', 'ScaledScore', 'Status']")
+                        raise No()
                     data__resultType_one_of_count161 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__resultType_one_of_count161 < 2:
                 try:
                     if not isinstance(data__resultType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultType must be string")
+                        raise No()
                     if isinstance(data__resultType, str):
                         if not REGEX_PATTERNS['(ext:)[a-z|A-Z|0-9|.|-|_]+'].search(data__resultType):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultType must match pattern (ext:)[a-z|A-Z|0-9|.|-|_]+")
+                            raise No()
                     data__resultType_one_of_count161 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__resultType_one_of_count161 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".resultType must be valid exactly by one definition")
+                raise No()
         if "rubricCriterionLevel" in data_keys:
             data_keys.remove("rubricCriterionLevel")
             data__rubricCriterionLevel = data["rubricCriterionLevel"]
             data__rubricCriterionLevel_one_of_count162 = 0
             if data__rubricCriterionLevel_one_of_count162 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_rubriccriterionlevel(data__rubricCriterionLevel, custom_formats, (name_prefix or "data") + ".rubricCriterionLevel")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_rubriccriterionlevel(data__rubricCriterionLevel, custom_formats)
                     data__rubricCriterionLevel_one_of_count162 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__rubricCriterionLevel_one_of_count162 < 2:
                 try:
                     if not isinstance(data__rubricCriterionLevel, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".rubricCriterionLevel must be array")
+                        raise No()
                     data__rubricCriterionLevel_is_list = isinstance(data__rubricCriterionLevel, (list, tuple))
                     if data__rubricCriterionLevel_is_list:
                         data__rubricCriterionLevel_len = len(data__rubricCriterionLevel)
                         for data__rubricCriterionLevel_x, data__rubricCriterionLevel_item in enumerate(data__rubricCriterionLevel):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_rubriccriterionlevel(data__rubricCriterionLevel_item, custom_formats, (name_prefix or "data") + ".rubricCriterionLevel[{data__rubricCriterionLevel_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_rubriccriterionlevel(data__rubricCriterionLevel_item, custom_formats)
                     data__rubricCriterionLevel_one_of_count162 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__rubricCriterionLevel_one_of_count162 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".rubricCriterionLevel must be valid exactly by one definition")
+                raise No()
         if "valueMax" in data_keys:
             data_keys.remove("valueMax")
             data__valueMax = data["valueMax"]
@@ -5940,13 +5947,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__valueMax_one_of_count163 < 2:
                 try:
                     if not isinstance(data__valueMax, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMax must be string")
+                        raise No()
                     data__valueMax_one_of_count163 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__valueMax_one_of_count163 < 2:
                 try:
                     if not isinstance(data__valueMax, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMax must be object")
+                        raise No()
                     data__valueMax_is_dict = isinstance(data__valueMax, dict)
                     if data__valueMax_is_dict:
                         data__valueMax_keys = set(data__valueMax.keys())
@@ -5954,7 +5961,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__valueMax_key not in []:
                                 data__valueMax_value = data__valueMax.get(data__valueMax_key)
                                 if not isinstance(data__valueMax_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMax.{data__valueMax_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__valueMax_len = len(data__valueMax)
                         if data__valueMax_len != 0:
                             data__valueMax_property_names = True
@@ -5962,15 +5969,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__valueMax_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__valueMax_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMax must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__valueMax_property_names = False
                             if not data__valueMax_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMax must be named by propertyName definition")
+                                raise No()
                     data__valueMax_one_of_count163 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__valueMax_one_of_count163 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMax must be valid exactly by one definition")
+                raise No()
         if "valueMin" in data_keys:
             data_keys.remove("valueMin")
             data__valueMin = data["valueMin"]
@@ -5978,13 +5985,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__valueMin_one_of_count164 < 2:
                 try:
                     if not isinstance(data__valueMin, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMin must be string")
+                        raise No()
                     data__valueMin_one_of_count164 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__valueMin_one_of_count164 < 2:
                 try:
                     if not isinstance(data__valueMin, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMin must be object")
+                        raise No()
                     data__valueMin_is_dict = isinstance(data__valueMin, dict)
                     if data__valueMin_is_dict:
                         data__valueMin_keys = set(data__valueMin.keys())
@@ -5992,7 +5999,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__valueMin_key not in []:
                                 data__valueMin_value = data__valueMin.get(data__valueMin_key)
                                 if not isinstance(data__valueMin_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMin.{data__valueMin_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__valueMin_len = len(data__valueMin)
                         if data__valueMin_len != 0:
                             data__valueMin_property_names = True
@@ -6000,25 +6007,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__valueMin_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__valueMin_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMin must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__valueMin_property_names = False
                             if not data__valueMin_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMin must be named by propertyName definition")
+                                raise No()
                     data__valueMin_one_of_count164 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__valueMin_one_of_count164 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".valueMin must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_rubriccriterionlevel(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type', 'name']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -6027,13 +6034,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count165 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count165 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count165 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -6041,7 +6048,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -6049,15 +6056,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count165 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count165 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -6068,13 +6075,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count167 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count167 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count167 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -6082,7 +6089,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -6090,38 +6097,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count167 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count167 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count166 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count166 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count168 = 0
                             if data__type_item_one_of_count168 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count168 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count168 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -6129,7 +6136,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -6137,51 +6144,51 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count168 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count168 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'RubricCriterionLevel'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['RubricCriterionLevel']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count166 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count166 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "alignment" in data_keys:
             data_keys.remove("alignment")
             data__alignment = data["alignment"]
             data__alignment_one_of_count169 = 0
             if data__alignment_one_of_count169 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment, custom_formats, (name_prefix or "data") + ".alignment")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment, custom_formats)
                     data__alignment_one_of_count169 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__alignment_one_of_count169 < 2:
                 try:
                     if not isinstance(data__alignment, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".alignment must be array")
+                        raise No()
                     data__alignment_is_list = isinstance(data__alignment, (list, tuple))
                     if data__alignment_is_list:
                         data__alignment_len = len(data__alignment)
                         for data__alignment_x, data__alignment_item in enumerate(data__alignment):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment_item, custom_formats, (name_prefix or "data") + ".alignment[{data__alignment_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_alignment(data__alignment_item, custom_formats)
                     data__alignment_one_of_count169 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__alignment_one_of_count169 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".alignment must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -6189,13 +6196,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__description_one_of_count170 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count170 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count170 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -6203,7 +6210,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -6211,15 +6218,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count170 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count170 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "level" in data_keys:
             data_keys.remove("level")
             data__level = data["level"]
@@ -6227,13 +6234,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__level_one_of_count171 < 2:
                 try:
                     if not isinstance(data__level, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".level must be string")
+                        raise No()
                     data__level_one_of_count171 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__level_one_of_count171 < 2:
                 try:
                     if not isinstance(data__level, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".level must be object")
+                        raise No()
                     data__level_is_dict = isinstance(data__level, dict)
                     if data__level_is_dict:
                         data__level_keys = set(data__level.keys())
@@ -6241,7 +6248,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__level_key not in []:
                                 data__level_value = data__level.get(data__level_key)
                                 if not isinstance(data__level_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".level.{data__level_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__level_len = len(data__level)
                         if data__level_len != 0:
                             data__level_property_names = True
@@ -6249,15 +6256,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__level_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__level_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".level must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__level_property_names = False
                             if not data__level_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".level must be named by propertyName definition")
+                                raise No()
                     data__level_one_of_count171 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__level_one_of_count171 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".level must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -6265,13 +6272,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__name_one_of_count172 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count172 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count172 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -6279,7 +6286,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -6287,15 +6294,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count172 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count172 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "points" in data_keys:
             data_keys.remove("points")
             data__points = data["points"]
@@ -6303,13 +6310,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__points_one_of_count173 < 2:
                 try:
                     if not isinstance(data__points, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".points must be string")
+                        raise No()
                     data__points_one_of_count173 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__points_one_of_count173 < 2:
                 try:
                     if not isinstance(data__points, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".points must be object")
+                        raise No()
                     data__points_is_dict = isinstance(data__points, dict)
                     if data__points_is_dict:
                         data__points_keys = set(data__points.keys())
@@ -6317,7 +6324,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__points_key not in []:
                                 data__points_value = data__points.get(data__points_key)
                                 if not isinstance(data__points_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".points.{data__points_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__points_len = len(data__points)
                         if data__points_len != 0:
                             data__points_property_names = True
@@ -6325,25 +6332,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__points_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__points_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".points must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__points_property_names = False
                             if not data__points_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".points must be named by propertyName definition")
+                                raise No()
                     data__points_one_of_count173 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__points_one_of_count173 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".points must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_related(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -6352,13 +6359,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count174 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count174 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count174 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -6366,7 +6373,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -6374,15 +6381,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count174 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count174 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -6393,13 +6400,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                     if data__type_one_of_count176 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count176 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count176 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -6407,7 +6414,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -6415,38 +6422,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count176 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count176 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count175 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count175 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count177 = 0
                             if data__type_item_one_of_count177 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count177 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count177 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -6454,7 +6461,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -6462,29 +6469,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count177 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count177 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Related'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Related']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count175 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count175 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "inLanguage" in data_keys:
             data_keys.remove("inLanguage")
             data__inLanguage = data["inLanguage"]
@@ -6492,16 +6499,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__inLanguage_one_of_count178 < 2:
                 try:
                     if not isinstance(data__inLanguage, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must be string")
+                        raise No()
                     if isinstance(data__inLanguage, str):
                         if not REGEX_PATTERNS['^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$'].search(data__inLanguage):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must match pattern ^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+                            raise No()
                     data__inLanguage_one_of_count178 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__inLanguage_one_of_count178 < 2:
                 try:
                     if not isinstance(data__inLanguage, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must be object")
+                        raise No()
                     data__inLanguage_is_dict = isinstance(data__inLanguage, dict)
                     if data__inLanguage_is_dict:
                         data__inLanguage_keys = set(data__inLanguage.keys())
@@ -6509,10 +6516,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__inLanguage_key not in []:
                                 data__inLanguage_value = data__inLanguage.get(data__inLanguage_key)
                                 if not isinstance(data__inLanguage_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage.{data__inLanguage_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if isinstance(data__inLanguage_value, str):
                                     if not REGEX_PATTERNS['^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$'].search(data__inLanguage_value):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage.{data__inLanguage_key}".format(**locals()) + " must match pattern ^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
+                                        raise No()
                         data__inLanguage_len = len(data__inLanguage)
                         if data__inLanguage_len != 0:
                             data__inLanguage_property_names = True
@@ -6520,15 +6527,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__inLanguage_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__inLanguage_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__inLanguage_property_names = False
                             if not data__inLanguage_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must be named by propertyName definition")
+                                raise No()
                     data__inLanguage_one_of_count178 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__inLanguage_one_of_count178 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".inLanguage must be valid exactly by one definition")
+                raise No()
         if "version" in data_keys:
             data_keys.remove("version")
             data__version = data["version"]
@@ -6536,13 +6543,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__version_one_of_count179 < 2:
                 try:
                     if not isinstance(data__version, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be string")
+                        raise No()
                     data__version_one_of_count179 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__version_one_of_count179 < 2:
                 try:
                     if not isinstance(data__version, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be object")
+                        raise No()
                     data__version_is_dict = isinstance(data__version, dict)
                     if data__version_is_dict:
                         data__version_keys = set(data__version.keys())
@@ -6550,7 +6557,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__version_key not in []:
                                 data__version_value = data__version.get(data__version_key)
                                 if not isinstance(data__version_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".version.{data__version_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__version_len = len(data__version)
                         if data__version_len != 0:
                             data__version_property_names = True
@@ -6558,25 +6565,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__version_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__version_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__version_property_names = False
                             if not data__version_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be named by propertyName definition")
+                                raise No()
                     data__version_one_of_count179 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__version_one_of_count179 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".version must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_criteria(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set([]) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -6585,13 +6592,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count180 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count180 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count180 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -6599,7 +6606,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -6607,15 +6614,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count180 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count180 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "narrative" in data_keys:
             data_keys.remove("narrative")
             data__narrative = data["narrative"]
@@ -6623,13 +6630,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__narrative_one_of_count181 < 2:
                 try:
                     if not isinstance(data__narrative, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be string")
+                        raise No()
                     data__narrative_one_of_count181 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__narrative_one_of_count181 < 2:
                 try:
                     if not isinstance(data__narrative, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be object")
+                        raise No()
                     data__narrative_is_dict = isinstance(data__narrative, dict)
                     if data__narrative_is_dict:
                         data__narrative_keys = set(data__narrative.keys())
@@ -6637,7 +6644,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__narrative_key not in []:
                                 data__narrative_value = data__narrative.get(data__narrative_key)
                                 if not isinstance(data__narrative_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative.{data__narrative_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__narrative_len = len(data__narrative)
                         if data__narrative_len != 0:
                             data__narrative_property_names = True
@@ -6645,25 +6652,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__narrative_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__narrative_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__narrative_property_names = False
                             if not data__narrative_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be named by propertyName definition")
+                                raise No()
                     data__narrative_one_of_count181 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__narrative_one_of_count181 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_image(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -6672,13 +6679,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__id_one_of_count182 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count182 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count182 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -6686,7 +6693,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -6694,15 +6701,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count182 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count182 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -6710,15 +6717,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__type_one_of_count183 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     if not (isinstance(data__type, str) and data__type == 'Image'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Image']")
+                        raise No()
                     data__type_one_of_count183 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count183 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -6726,9 +6733,9 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if not (isinstance(data__type_value, str) and data__type_value == 'Image'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be one of ['Image']")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -6736,15 +6743,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count183 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count183 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "caption" in data_keys:
             data_keys.remove("caption")
             data__caption = data["caption"]
@@ -6752,13 +6759,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data__caption_one_of_count184 < 2:
                 try:
                     if not isinstance(data__caption, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must be string")
+                        raise No()
                     data__caption_one_of_count184 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__caption_one_of_count184 < 2:
                 try:
                     if not isinstance(data__caption, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must be object")
+                        raise No()
                     data__caption_is_dict = isinstance(data__caption, dict)
                     if data__caption_is_dict:
                         data__caption_keys = set(data__caption.keys())
@@ -6766,7 +6773,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data__caption_key not in []:
                                 data__caption_value = data__caption.get(data__caption_key)
                                 if not isinstance(data__caption_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption.{data__caption_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__caption_len = len(data__caption)
                         if data__caption_len != 0:
                             data__caption_property_names = True
@@ -6774,17 +6781,17 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data__caption_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__caption_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__caption_property_names = False
                             if not data__caption_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must be named by propertyName definition")
+                                raise No()
                     data__caption_one_of_count184 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__caption_one_of_count184 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must be valid exactly by one definition")
+                raise No()
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
+            raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json___defs_context(data, custom_formats={}, name_prefix=None):
@@ -6795,13 +6802,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
             if data_one_of_count186 < 2:
                 try:
                     if not isinstance(data, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string")
+                        raise No()
                     data_one_of_count186 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data_one_of_count186 < 2:
                 try:
                     if not isinstance(data, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+                        raise No()
                     data_is_dict = isinstance(data, dict)
                     if data_is_dict:
                         data_keys = set(data.keys())
@@ -6809,7 +6816,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                             if data_key not in []:
                                 data_value = data.get(data_key)
                                 if not isinstance(data_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".{data_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data_len = len(data)
                         if data_len != 0:
                             data_property_names = True
@@ -6817,25 +6824,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achieve
                                 try:
                                     if isinstance(data_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data_property_names = False
                             if not data_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be named by propertyName definition")
+                                raise No()
                     data_one_of_count186 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data_one_of_count186 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be valid exactly by one definition")
+                raise No()
             data_any_of_count185 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count185:
         try:
             if not isinstance(data, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+                raise No()
             data_any_of_count185 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count185:
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " cannot be validated by any definition")
+        raise No()
     return data
 
 check = validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_achievementcredential_schema_json

@@ -3,7 +3,6 @@
 # Do not edit: run `python schemas/vendor.py --compile`.
 # fmt: off
 # flake8: noqa
-VERSION = "2.22.3"
 from decimal import Decimal
 import re
 from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
@@ -16,16 +15,24 @@ REGEX_PATTERNS = {
     '^https:\\/\\/purl\\.imsglobal\\.org\\/spec\\/ob\\/v3p0\\/context(-3\\.\\d\\.\\d)*\\.json$': re.compile('^https:\\/\\/purl\\.imsglobal\\.org\\/spec\\/ob\\/v3p0\\/context(-3\\.\\d\\.\\d)*\\.json\\Z')
 }
 
+
+class No(JsonSchemaValueException):
+    """Not valid (no message: only yes or no is asked)."""
+
+    __init__ = Exception.__init__
+
+
+
 NoneType = type(None)
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -34,13 +41,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count1 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count1 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -48,7 +55,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -56,15 +63,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count1 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -75,13 +82,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                     if data__type_one_of_count3 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count3 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count3 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -89,7 +96,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -97,38 +104,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count3 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count3 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count2 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count2 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count4 = 0
                             if data__type_item_one_of_count4 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count4 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count4 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -136,7 +143,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -144,29 +151,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count4 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count4 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Profile'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Profile']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count2 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count2 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -174,13 +181,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__name_one_of_count5 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count5 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count5 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -188,7 +195,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -196,15 +203,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count5 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count5 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "url" in data_keys:
             data_keys.remove("url")
             data__url = data["url"]
@@ -212,13 +219,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__url_one_of_count6 < 2:
                 try:
                     if not isinstance(data__url, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be string")
+                        raise No()
                     data__url_one_of_count6 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__url_one_of_count6 < 2:
                 try:
                     if not isinstance(data__url, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be object")
+                        raise No()
                     data__url_is_dict = isinstance(data__url, dict)
                     if data__url_is_dict:
                         data__url_keys = set(data__url.keys())
@@ -226,7 +233,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__url_key not in []:
                                 data__url_value = data__url.get(data__url_key)
                                 if not isinstance(data__url_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".url.{data__url_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__url_len = len(data__url)
                         if data__url_len != 0:
                             data__url_property_names = True
@@ -234,15 +241,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__url_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__url_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__url_property_names = False
                             if not data__url_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be named by propertyName definition")
+                                raise No()
                     data__url_one_of_count6 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__url_one_of_count6 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be valid exactly by one definition")
+                raise No()
         if "phone" in data_keys:
             data_keys.remove("phone")
             data__phone = data["phone"]
@@ -250,13 +257,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__phone_one_of_count7 < 2:
                 try:
                     if not isinstance(data__phone, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be string")
+                        raise No()
                     data__phone_one_of_count7 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__phone_one_of_count7 < 2:
                 try:
                     if not isinstance(data__phone, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be object")
+                        raise No()
                     data__phone_is_dict = isinstance(data__phone, dict)
                     if data__phone_is_dict:
                         data__phone_keys = set(data__phone.keys())
@@ -264,7 +271,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__phone_key not in []:
                                 data__phone_value = data__phone.get(data__phone_key)
                                 if not isinstance(data__phone_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone.{data__phone_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__phone_len = len(data__phone)
                         if data__phone_len != 0:
                             data__phone_property_names = True
@@ -272,15 +279,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__phone_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__phone_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__phone_property_names = False
                             if not data__phone_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be named by propertyName definition")
+                                raise No()
                     data__phone_one_of_count7 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__phone_one_of_count7 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -288,13 +295,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__description_one_of_count8 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count8 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count8 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -302,7 +309,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -310,37 +317,37 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count8 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count8 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "endorsement" in data_keys:
             data_keys.remove("endorsement")
             data__endorsement = data["endorsement"]
             data__endorsement_one_of_count9 = 0
             if data__endorsement_one_of_count9 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data__endorsement, custom_formats, (name_prefix or "data") + ".endorsement")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data__endorsement, custom_formats)
                     data__endorsement_one_of_count9 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count9 < 2:
                 try:
                     if not isinstance(data__endorsement, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be array")
+                        raise No()
                     data__endorsement_is_list = isinstance(data__endorsement, (list, tuple))
                     if data__endorsement_is_list:
                         data__endorsement_len = len(data__endorsement)
                         for data__endorsement_x, data__endorsement_item in enumerate(data__endorsement):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats, (name_prefix or "data") + ".endorsement[{data__endorsement_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats)
                     data__endorsement_one_of_count9 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count9 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be valid exactly by one definition")
+                raise No()
         if "endorsementJwt" in data_keys:
             data_keys.remove("endorsementJwt")
             data__endorsementJwt = data["endorsementJwt"]
@@ -351,16 +358,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                     if data__endorsementJwt_one_of_count11 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be string")
+                                raise No()
                             if isinstance(data__endorsementJwt, str):
                                 if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                    raise No()
                             data__endorsementJwt_one_of_count11 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count11 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be object")
+                                raise No()
                             data__endorsementJwt_is_dict = isinstance(data__endorsementJwt, dict)
                             if data__endorsementJwt_is_dict:
                                 data__endorsementJwt_keys = set(data__endorsementJwt.keys())
@@ -368,10 +375,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                     if data__endorsementJwt_key not in []:
                                         data__endorsementJwt_value = data__endorsementJwt.get(data__endorsementJwt_key)
                                         if not isinstance(data__endorsementJwt_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must be string")
+                                            raise No()
                                         if isinstance(data__endorsementJwt_value, str):
                                             if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_value):
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                raise No()
                                 data__endorsementJwt_len = len(data__endorsementJwt)
                                 if data__endorsementJwt_len != 0:
                                     data__endorsementJwt_property_names = True
@@ -379,21 +386,21 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                         try:
                                             if isinstance(data__endorsementJwt_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__endorsementJwt_property_names = False
                                     if not data__endorsementJwt_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be named by propertyName definition")
+                                        raise No()
                             data__endorsementJwt_one_of_count11 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count11 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                        raise No()
                     data__endorsementJwt_one_of_count10 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count10 < 2:
                 try:
                     if not isinstance(data__endorsementJwt, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be array")
+                        raise No()
                     data__endorsementJwt_is_list = isinstance(data__endorsementJwt, (list, tuple))
                     if data__endorsementJwt_is_list:
                         data__endorsementJwt_len = len(data__endorsementJwt)
@@ -402,16 +409,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__endorsementJwt_item_one_of_count12 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     if isinstance(data__endorsementJwt_item, str):
                                         if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                            raise No()
                                     data__endorsementJwt_item_one_of_count12 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count12 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__endorsementJwt_item_is_dict = isinstance(data__endorsementJwt_item, dict)
                                     if data__endorsementJwt_item_is_dict:
                                         data__endorsementJwt_item_keys = set(data__endorsementJwt_item.keys())
@@ -419,10 +426,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__endorsementJwt_item_key not in []:
                                                 data__endorsementJwt_item_value = data__endorsementJwt_item.get(data__endorsementJwt_item_key)
                                                 if not isinstance(data__endorsementJwt_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                                 if isinstance(data__endorsementJwt_item_value, str):
                                                     if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item_value):
-                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                        raise No()
                                         data__endorsementJwt_item_len = len(data__endorsementJwt_item)
                                         if data__endorsementJwt_item_len != 0:
                                             data__endorsementJwt_item_property_names = True
@@ -430,23 +437,23 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__endorsementJwt_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__endorsementJwt_item_property_names = False
                                             if not data__endorsementJwt_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__endorsementJwt_item_one_of_count12 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count12 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                     data__endorsementJwt_one_of_count10 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count10 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                raise No()
         if "image" in data_keys:
             data_keys.remove("image")
             data__image = data["image"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_image(data__image, custom_formats, (name_prefix or "data") + ".image")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_image(data__image, custom_formats)
         if "email" in data_keys:
             data_keys.remove("email")
             data__email = data["email"]
@@ -454,13 +461,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__email_one_of_count13 < 2:
                 try:
                     if not isinstance(data__email, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be string")
+                        raise No()
                     data__email_one_of_count13 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__email_one_of_count13 < 2:
                 try:
                     if not isinstance(data__email, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be object")
+                        raise No()
                     data__email_is_dict = isinstance(data__email, dict)
                     if data__email_is_dict:
                         data__email_keys = set(data__email.keys())
@@ -468,7 +475,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__email_key not in []:
                                 data__email_value = data__email.get(data__email_key)
                                 if not isinstance(data__email_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".email.{data__email_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__email_len = len(data__email)
                         if data__email_len != 0:
                             data__email_property_names = True
@@ -476,41 +483,41 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__email_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__email_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__email_property_names = False
                             if not data__email_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be named by propertyName definition")
+                                raise No()
                     data__email_one_of_count13 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__email_one_of_count13 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be valid exactly by one definition")
+                raise No()
         if "address" in data_keys:
             data_keys.remove("address")
             data__address = data["address"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_address(data__address, custom_formats, (name_prefix or "data") + ".address")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_address(data__address, custom_formats)
         if "otherIdentifier" in data_keys:
             data_keys.remove("otherIdentifier")
             data__otherIdentifier = data["otherIdentifier"]
             data__otherIdentifier_one_of_count14 = 0
             if data__otherIdentifier_one_of_count14 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data__otherIdentifier, custom_formats, (name_prefix or "data") + ".otherIdentifier")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data__otherIdentifier, custom_formats)
                     data__otherIdentifier_one_of_count14 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__otherIdentifier_one_of_count14 < 2:
                 try:
                     if not isinstance(data__otherIdentifier, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".otherIdentifier must be array")
+                        raise No()
                     data__otherIdentifier_is_list = isinstance(data__otherIdentifier, (list, tuple))
                     if data__otherIdentifier_is_list:
                         data__otherIdentifier_len = len(data__otherIdentifier)
                         for data__otherIdentifier_x, data__otherIdentifier_item in enumerate(data__otherIdentifier):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data__otherIdentifier_item, custom_formats, (name_prefix or "data") + ".otherIdentifier[{data__otherIdentifier_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data__otherIdentifier_item, custom_formats)
                     data__otherIdentifier_one_of_count14 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__otherIdentifier_one_of_count14 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".otherIdentifier must be valid exactly by one definition")
+                raise No()
         if "official" in data_keys:
             data_keys.remove("official")
             data__official = data["official"]
@@ -518,13 +525,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__official_one_of_count15 < 2:
                 try:
                     if not isinstance(data__official, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be string")
+                        raise No()
                     data__official_one_of_count15 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__official_one_of_count15 < 2:
                 try:
                     if not isinstance(data__official, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be object")
+                        raise No()
                     data__official_is_dict = isinstance(data__official, dict)
                     if data__official_is_dict:
                         data__official_keys = set(data__official.keys())
@@ -532,7 +539,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__official_key not in []:
                                 data__official_value = data__official.get(data__official_key)
                                 if not isinstance(data__official_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".official.{data__official_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__official_len = len(data__official)
                         if data__official_len != 0:
                             data__official_property_names = True
@@ -540,19 +547,19 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__official_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__official_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__official_property_names = False
                             if not data__official_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be named by propertyName definition")
+                                raise No()
                     data__official_one_of_count15 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__official_one_of_count15 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be valid exactly by one definition")
+                raise No()
         if "parentOrg" in data_keys:
             data_keys.remove("parentOrg")
             data__parentOrg = data["parentOrg"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profile(data__parentOrg, custom_formats, (name_prefix or "data") + ".parentOrg")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profile(data__parentOrg, custom_formats)
         if "familyName" in data_keys:
             data_keys.remove("familyName")
             data__familyName = data["familyName"]
@@ -560,13 +567,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__familyName_one_of_count16 < 2:
                 try:
                     if not isinstance(data__familyName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be string")
+                        raise No()
                     data__familyName_one_of_count16 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyName_one_of_count16 < 2:
                 try:
                     if not isinstance(data__familyName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be object")
+                        raise No()
                     data__familyName_is_dict = isinstance(data__familyName, dict)
                     if data__familyName_is_dict:
                         data__familyName_keys = set(data__familyName.keys())
@@ -574,7 +581,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__familyName_key not in []:
                                 data__familyName_value = data__familyName.get(data__familyName_key)
                                 if not isinstance(data__familyName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName.{data__familyName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__familyName_len = len(data__familyName)
                         if data__familyName_len != 0:
                             data__familyName_property_names = True
@@ -582,15 +589,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__familyName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__familyName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__familyName_property_names = False
                             if not data__familyName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be named by propertyName definition")
+                                raise No()
                     data__familyName_one_of_count16 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyName_one_of_count16 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be valid exactly by one definition")
+                raise No()
         if "givenName" in data_keys:
             data_keys.remove("givenName")
             data__givenName = data["givenName"]
@@ -598,13 +605,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__givenName_one_of_count17 < 2:
                 try:
                     if not isinstance(data__givenName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be string")
+                        raise No()
                     data__givenName_one_of_count17 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__givenName_one_of_count17 < 2:
                 try:
                     if not isinstance(data__givenName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be object")
+                        raise No()
                     data__givenName_is_dict = isinstance(data__givenName, dict)
                     if data__givenName_is_dict:
                         data__givenName_keys = set(data__givenName.keys())
@@ -612,7 +619,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__givenName_key not in []:
                                 data__givenName_value = data__givenName.get(data__givenName_key)
                                 if not isinstance(data__givenName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName.{data__givenName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__givenName_len = len(data__givenName)
                         if data__givenName_len != 0:
                             data__givenName_property_names = True
@@ -620,15 +627,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__givenName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__givenName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__givenName_property_names = False
                             if not data__givenName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be named by propertyName definition")
+                                raise No()
                     data__givenName_one_of_count17 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__givenName_one_of_count17 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be valid exactly by one definition")
+                raise No()
         if "additionalName" in data_keys:
             data_keys.remove("additionalName")
             data__additionalName = data["additionalName"]
@@ -636,13 +643,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__additionalName_one_of_count18 < 2:
                 try:
                     if not isinstance(data__additionalName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be string")
+                        raise No()
                     data__additionalName_one_of_count18 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__additionalName_one_of_count18 < 2:
                 try:
                     if not isinstance(data__additionalName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be object")
+                        raise No()
                     data__additionalName_is_dict = isinstance(data__additionalName, dict)
                     if data__additionalName_is_dict:
                         data__additionalName_keys = set(data__additionalName.keys())
@@ -650,7 +657,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__additionalName_key not in []:
                                 data__additionalName_value = data__additionalName.get(data__additionalName_key)
                                 if not isinstance(data__additionalName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName.{data__additionalName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__additionalName_len = len(data__additionalName)
                         if data__additionalName_len != 0:
                             data__additionalName_property_names = True
@@ -658,15 +665,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__additionalName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__additionalName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__additionalName_property_names = False
                             if not data__additionalName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be named by propertyName definition")
+                                raise No()
                     data__additionalName_one_of_count18 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__additionalName_one_of_count18 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be valid exactly by one definition")
+                raise No()
         if "patronymicName" in data_keys:
             data_keys.remove("patronymicName")
             data__patronymicName = data["patronymicName"]
@@ -674,13 +681,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__patronymicName_one_of_count19 < 2:
                 try:
                     if not isinstance(data__patronymicName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be string")
+                        raise No()
                     data__patronymicName_one_of_count19 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__patronymicName_one_of_count19 < 2:
                 try:
                     if not isinstance(data__patronymicName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be object")
+                        raise No()
                     data__patronymicName_is_dict = isinstance(data__patronymicName, dict)
                     if data__patronymicName_is_dict:
                         data__patronymicName_keys = set(data__patronymicName.keys())
@@ -688,7 +695,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__patronymicName_key not in []:
                                 data__patronymicName_value = data__patronymicName.get(data__patronymicName_key)
                                 if not isinstance(data__patronymicName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName.{data__patronymicName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__patronymicName_len = len(data__patronymicName)
                         if data__patronymicName_len != 0:
                             data__patronymicName_property_names = True
@@ -696,15 +703,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__patronymicName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__patronymicName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__patronymicName_property_names = False
                             if not data__patronymicName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be named by propertyName definition")
+                                raise No()
                     data__patronymicName_one_of_count19 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__patronymicName_one_of_count19 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be valid exactly by one definition")
+                raise No()
         if "honorificPrefix" in data_keys:
             data_keys.remove("honorificPrefix")
             data__honorificPrefix = data["honorificPrefix"]
@@ -712,13 +719,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__honorificPrefix_one_of_count20 < 2:
                 try:
                     if not isinstance(data__honorificPrefix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be string")
+                        raise No()
                     data__honorificPrefix_one_of_count20 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificPrefix_one_of_count20 < 2:
                 try:
                     if not isinstance(data__honorificPrefix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be object")
+                        raise No()
                     data__honorificPrefix_is_dict = isinstance(data__honorificPrefix, dict)
                     if data__honorificPrefix_is_dict:
                         data__honorificPrefix_keys = set(data__honorificPrefix.keys())
@@ -726,7 +733,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__honorificPrefix_key not in []:
                                 data__honorificPrefix_value = data__honorificPrefix.get(data__honorificPrefix_key)
                                 if not isinstance(data__honorificPrefix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix.{data__honorificPrefix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__honorificPrefix_len = len(data__honorificPrefix)
                         if data__honorificPrefix_len != 0:
                             data__honorificPrefix_property_names = True
@@ -734,15 +741,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__honorificPrefix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__honorificPrefix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__honorificPrefix_property_names = False
                             if not data__honorificPrefix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be named by propertyName definition")
+                                raise No()
                     data__honorificPrefix_one_of_count20 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificPrefix_one_of_count20 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be valid exactly by one definition")
+                raise No()
         if "honorificSuffix" in data_keys:
             data_keys.remove("honorificSuffix")
             data__honorificSuffix = data["honorificSuffix"]
@@ -750,13 +757,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__honorificSuffix_one_of_count21 < 2:
                 try:
                     if not isinstance(data__honorificSuffix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be string")
+                        raise No()
                     data__honorificSuffix_one_of_count21 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificSuffix_one_of_count21 < 2:
                 try:
                     if not isinstance(data__honorificSuffix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be object")
+                        raise No()
                     data__honorificSuffix_is_dict = isinstance(data__honorificSuffix, dict)
                     if data__honorificSuffix_is_dict:
                         data__honorificSuffix_keys = set(data__honorificSuffix.keys())
@@ -764,7 +771,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__honorificSuffix_key not in []:
                                 data__honorificSuffix_value = data__honorificSuffix.get(data__honorificSuffix_key)
                                 if not isinstance(data__honorificSuffix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix.{data__honorificSuffix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__honorificSuffix_len = len(data__honorificSuffix)
                         if data__honorificSuffix_len != 0:
                             data__honorificSuffix_property_names = True
@@ -772,15 +779,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__honorificSuffix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__honorificSuffix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__honorificSuffix_property_names = False
                             if not data__honorificSuffix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be named by propertyName definition")
+                                raise No()
                     data__honorificSuffix_one_of_count21 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificSuffix_one_of_count21 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be valid exactly by one definition")
+                raise No()
         if "familyNamePrefix" in data_keys:
             data_keys.remove("familyNamePrefix")
             data__familyNamePrefix = data["familyNamePrefix"]
@@ -788,13 +795,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__familyNamePrefix_one_of_count22 < 2:
                 try:
                     if not isinstance(data__familyNamePrefix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be string")
+                        raise No()
                     data__familyNamePrefix_one_of_count22 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyNamePrefix_one_of_count22 < 2:
                 try:
                     if not isinstance(data__familyNamePrefix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be object")
+                        raise No()
                     data__familyNamePrefix_is_dict = isinstance(data__familyNamePrefix, dict)
                     if data__familyNamePrefix_is_dict:
                         data__familyNamePrefix_keys = set(data__familyNamePrefix.keys())
@@ -802,7 +809,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__familyNamePrefix_key not in []:
                                 data__familyNamePrefix_value = data__familyNamePrefix.get(data__familyNamePrefix_key)
                                 if not isinstance(data__familyNamePrefix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix.{data__familyNamePrefix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__familyNamePrefix_len = len(data__familyNamePrefix)
                         if data__familyNamePrefix_len != 0:
                             data__familyNamePrefix_property_names = True
@@ -810,30 +817,30 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__familyNamePrefix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__familyNamePrefix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__familyNamePrefix_property_names = False
                             if not data__familyNamePrefix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be named by propertyName definition")
+                                raise No()
                     data__familyNamePrefix_one_of_count22 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyNamePrefix_one_of_count22 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be valid exactly by one definition")
+                raise No()
         if "dateOfBirth" in data_keys:
             data_keys.remove("dateOfBirth")
             data__dateOfBirth = data["dateOfBirth"]
             if not isinstance(data__dateOfBirth, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".dateOfBirth must be string")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profile(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -842,13 +849,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count23 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count23 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count23 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -856,7 +863,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -864,15 +871,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count23 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count23 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -883,13 +890,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                     if data__type_one_of_count25 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count25 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count25 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -897,7 +904,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -905,38 +912,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count25 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count25 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count24 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count24 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count26 = 0
                             if data__type_item_one_of_count26 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count26 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count26 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -944,7 +951,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -952,29 +959,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count26 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count26 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Profile'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Profile']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count24 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count24 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -982,13 +989,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__name_one_of_count27 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count27 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count27 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -996,7 +1003,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -1004,15 +1011,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count27 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count27 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "url" in data_keys:
             data_keys.remove("url")
             data__url = data["url"]
@@ -1020,13 +1027,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__url_one_of_count28 < 2:
                 try:
                     if not isinstance(data__url, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be string")
+                        raise No()
                     data__url_one_of_count28 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__url_one_of_count28 < 2:
                 try:
                     if not isinstance(data__url, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be object")
+                        raise No()
                     data__url_is_dict = isinstance(data__url, dict)
                     if data__url_is_dict:
                         data__url_keys = set(data__url.keys())
@@ -1034,7 +1041,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__url_key not in []:
                                 data__url_value = data__url.get(data__url_key)
                                 if not isinstance(data__url_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".url.{data__url_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__url_len = len(data__url)
                         if data__url_len != 0:
                             data__url_property_names = True
@@ -1042,15 +1049,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__url_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__url_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__url_property_names = False
                             if not data__url_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be named by propertyName definition")
+                                raise No()
                     data__url_one_of_count28 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__url_one_of_count28 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".url must be valid exactly by one definition")
+                raise No()
         if "phone" in data_keys:
             data_keys.remove("phone")
             data__phone = data["phone"]
@@ -1058,13 +1065,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__phone_one_of_count29 < 2:
                 try:
                     if not isinstance(data__phone, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be string")
+                        raise No()
                     data__phone_one_of_count29 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__phone_one_of_count29 < 2:
                 try:
                     if not isinstance(data__phone, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be object")
+                        raise No()
                     data__phone_is_dict = isinstance(data__phone, dict)
                     if data__phone_is_dict:
                         data__phone_keys = set(data__phone.keys())
@@ -1072,7 +1079,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__phone_key not in []:
                                 data__phone_value = data__phone.get(data__phone_key)
                                 if not isinstance(data__phone_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone.{data__phone_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__phone_len = len(data__phone)
                         if data__phone_len != 0:
                             data__phone_property_names = True
@@ -1080,15 +1087,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__phone_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__phone_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__phone_property_names = False
                             if not data__phone_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be named by propertyName definition")
+                                raise No()
                     data__phone_one_of_count29 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__phone_one_of_count29 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".phone must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -1096,13 +1103,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__description_one_of_count30 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count30 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count30 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -1110,7 +1117,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -1118,37 +1125,37 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count30 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count30 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "endorsement" in data_keys:
             data_keys.remove("endorsement")
             data__endorsement = data["endorsement"]
             data__endorsement_one_of_count31 = 0
             if data__endorsement_one_of_count31 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data__endorsement, custom_formats, (name_prefix or "data") + ".endorsement")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data__endorsement, custom_formats)
                     data__endorsement_one_of_count31 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count31 < 2:
                 try:
                     if not isinstance(data__endorsement, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be array")
+                        raise No()
                     data__endorsement_is_list = isinstance(data__endorsement, (list, tuple))
                     if data__endorsement_is_list:
                         data__endorsement_len = len(data__endorsement)
                         for data__endorsement_x, data__endorsement_item in enumerate(data__endorsement):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats, (name_prefix or "data") + ".endorsement[{data__endorsement_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data__endorsement_item, custom_formats)
                     data__endorsement_one_of_count31 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsement_one_of_count31 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsement must be valid exactly by one definition")
+                raise No()
         if "endorsementJwt" in data_keys:
             data_keys.remove("endorsementJwt")
             data__endorsementJwt = data["endorsementJwt"]
@@ -1159,16 +1166,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                     if data__endorsementJwt_one_of_count33 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be string")
+                                raise No()
                             if isinstance(data__endorsementJwt, str):
                                 if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                    raise No()
                             data__endorsementJwt_one_of_count33 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count33 < 2:
                         try:
                             if not isinstance(data__endorsementJwt, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be object")
+                                raise No()
                             data__endorsementJwt_is_dict = isinstance(data__endorsementJwt, dict)
                             if data__endorsementJwt_is_dict:
                                 data__endorsementJwt_keys = set(data__endorsementJwt.keys())
@@ -1176,10 +1183,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                     if data__endorsementJwt_key not in []:
                                         data__endorsementJwt_value = data__endorsementJwt.get(data__endorsementJwt_key)
                                         if not isinstance(data__endorsementJwt_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must be string")
+                                            raise No()
                                         if isinstance(data__endorsementJwt_value, str):
                                             if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_value):
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt.{data__endorsementJwt_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                raise No()
                                 data__endorsementJwt_len = len(data__endorsementJwt)
                                 if data__endorsementJwt_len != 0:
                                     data__endorsementJwt_property_names = True
@@ -1187,21 +1194,21 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                         try:
                                             if isinstance(data__endorsementJwt_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__endorsementJwt_property_names = False
                                     if not data__endorsementJwt_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be named by propertyName definition")
+                                        raise No()
                             data__endorsementJwt_one_of_count33 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__endorsementJwt_one_of_count33 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                        raise No()
                     data__endorsementJwt_one_of_count32 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count32 < 2:
                 try:
                     if not isinstance(data__endorsementJwt, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be array")
+                        raise No()
                     data__endorsementJwt_is_list = isinstance(data__endorsementJwt, (list, tuple))
                     if data__endorsementJwt_is_list:
                         data__endorsementJwt_len = len(data__endorsementJwt)
@@ -1210,16 +1217,16 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__endorsementJwt_item_one_of_count34 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     if isinstance(data__endorsementJwt_item, str):
                                         if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                            raise No()
                                     data__endorsementJwt_item_one_of_count34 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count34 < 2:
                                 try:
                                     if not isinstance(data__endorsementJwt_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__endorsementJwt_item_is_dict = isinstance(data__endorsementJwt_item, dict)
                                     if data__endorsementJwt_item_is_dict:
                                         data__endorsementJwt_item_keys = set(data__endorsementJwt_item.keys())
@@ -1227,10 +1234,10 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__endorsementJwt_item_key not in []:
                                                 data__endorsementJwt_item_value = data__endorsementJwt_item.get(data__endorsementJwt_item_key)
                                                 if not isinstance(data__endorsementJwt_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                                 if isinstance(data__endorsementJwt_item_value, str):
                                                     if not REGEX_PATTERNS['^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$'].search(data__endorsementJwt_item_value):
-                                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}].{data__endorsementJwt_item_key}".format(**locals()) + " must match pattern ^[a-zA-Z0-9_-]+\\.[a-zA-Z0-9_-]*\\.[a-zA-Z0-9_-]+$")
+                                                        raise No()
                                         data__endorsementJwt_item_len = len(data__endorsementJwt_item)
                                         if data__endorsementJwt_item_len != 0:
                                             data__endorsementJwt_item_property_names = True
@@ -1238,23 +1245,23 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__endorsementJwt_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementJwt_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__endorsementJwt_item_property_names = False
                                             if not data__endorsementJwt_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__endorsementJwt_item_one_of_count34 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__endorsementJwt_item_one_of_count34 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt[{data__endorsementJwt_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                     data__endorsementJwt_one_of_count32 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementJwt_one_of_count32 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementJwt must be valid exactly by one definition")
+                raise No()
         if "image" in data_keys:
             data_keys.remove("image")
             data__image = data["image"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_image(data__image, custom_formats, (name_prefix or "data") + ".image")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_image(data__image, custom_formats)
         if "email" in data_keys:
             data_keys.remove("email")
             data__email = data["email"]
@@ -1262,13 +1269,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__email_one_of_count35 < 2:
                 try:
                     if not isinstance(data__email, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be string")
+                        raise No()
                     data__email_one_of_count35 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__email_one_of_count35 < 2:
                 try:
                     if not isinstance(data__email, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be object")
+                        raise No()
                     data__email_is_dict = isinstance(data__email, dict)
                     if data__email_is_dict:
                         data__email_keys = set(data__email.keys())
@@ -1276,7 +1283,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__email_key not in []:
                                 data__email_value = data__email.get(data__email_key)
                                 if not isinstance(data__email_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".email.{data__email_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__email_len = len(data__email)
                         if data__email_len != 0:
                             data__email_property_names = True
@@ -1284,41 +1291,41 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__email_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__email_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__email_property_names = False
                             if not data__email_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be named by propertyName definition")
+                                raise No()
                     data__email_one_of_count35 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__email_one_of_count35 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".email must be valid exactly by one definition")
+                raise No()
         if "address" in data_keys:
             data_keys.remove("address")
             data__address = data["address"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_address(data__address, custom_formats, (name_prefix or "data") + ".address")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_address(data__address, custom_formats)
         if "otherIdentifier" in data_keys:
             data_keys.remove("otherIdentifier")
             data__otherIdentifier = data["otherIdentifier"]
             data__otherIdentifier_one_of_count36 = 0
             if data__otherIdentifier_one_of_count36 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data__otherIdentifier, custom_formats, (name_prefix or "data") + ".otherIdentifier")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data__otherIdentifier, custom_formats)
                     data__otherIdentifier_one_of_count36 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__otherIdentifier_one_of_count36 < 2:
                 try:
                     if not isinstance(data__otherIdentifier, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".otherIdentifier must be array")
+                        raise No()
                     data__otherIdentifier_is_list = isinstance(data__otherIdentifier, (list, tuple))
                     if data__otherIdentifier_is_list:
                         data__otherIdentifier_len = len(data__otherIdentifier)
                         for data__otherIdentifier_x, data__otherIdentifier_item in enumerate(data__otherIdentifier):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data__otherIdentifier_item, custom_formats, (name_prefix or "data") + ".otherIdentifier[{data__otherIdentifier_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data__otherIdentifier_item, custom_formats)
                     data__otherIdentifier_one_of_count36 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__otherIdentifier_one_of_count36 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".otherIdentifier must be valid exactly by one definition")
+                raise No()
         if "official" in data_keys:
             data_keys.remove("official")
             data__official = data["official"]
@@ -1326,13 +1333,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__official_one_of_count37 < 2:
                 try:
                     if not isinstance(data__official, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be string")
+                        raise No()
                     data__official_one_of_count37 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__official_one_of_count37 < 2:
                 try:
                     if not isinstance(data__official, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be object")
+                        raise No()
                     data__official_is_dict = isinstance(data__official, dict)
                     if data__official_is_dict:
                         data__official_keys = set(data__official.keys())
@@ -1340,7 +1347,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__official_key not in []:
                                 data__official_value = data__official.get(data__official_key)
                                 if not isinstance(data__official_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".official.{data__official_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__official_len = len(data__official)
                         if data__official_len != 0:
                             data__official_property_names = True
@@ -1348,19 +1355,19 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__official_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__official_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__official_property_names = False
                             if not data__official_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be named by propertyName definition")
+                                raise No()
                     data__official_one_of_count37 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__official_one_of_count37 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".official must be valid exactly by one definition")
+                raise No()
         if "parentOrg" in data_keys:
             data_keys.remove("parentOrg")
             data__parentOrg = data["parentOrg"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profile(data__parentOrg, custom_formats, (name_prefix or "data") + ".parentOrg")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profile(data__parentOrg, custom_formats)
         if "familyName" in data_keys:
             data_keys.remove("familyName")
             data__familyName = data["familyName"]
@@ -1368,13 +1375,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__familyName_one_of_count38 < 2:
                 try:
                     if not isinstance(data__familyName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be string")
+                        raise No()
                     data__familyName_one_of_count38 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyName_one_of_count38 < 2:
                 try:
                     if not isinstance(data__familyName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be object")
+                        raise No()
                     data__familyName_is_dict = isinstance(data__familyName, dict)
                     if data__familyName_is_dict:
                         data__familyName_keys = set(data__familyName.keys())
@@ -1382,7 +1389,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__familyName_key not in []:
                                 data__familyName_value = data__familyName.get(data__familyName_key)
                                 if not isinstance(data__familyName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName.{data__familyName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__familyName_len = len(data__familyName)
                         if data__familyName_len != 0:
                             data__familyName_property_names = True
@@ -1390,15 +1397,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__familyName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__familyName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__familyName_property_names = False
                             if not data__familyName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be named by propertyName definition")
+                                raise No()
                     data__familyName_one_of_count38 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyName_one_of_count38 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyName must be valid exactly by one definition")
+                raise No()
         if "givenName" in data_keys:
             data_keys.remove("givenName")
             data__givenName = data["givenName"]
@@ -1406,13 +1413,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__givenName_one_of_count39 < 2:
                 try:
                     if not isinstance(data__givenName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be string")
+                        raise No()
                     data__givenName_one_of_count39 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__givenName_one_of_count39 < 2:
                 try:
                     if not isinstance(data__givenName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be object")
+                        raise No()
                     data__givenName_is_dict = isinstance(data__givenName, dict)
                     if data__givenName_is_dict:
                         data__givenName_keys = set(data__givenName.keys())
@@ -1420,7 +1427,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__givenName_key not in []:
                                 data__givenName_value = data__givenName.get(data__givenName_key)
                                 if not isinstance(data__givenName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName.{data__givenName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__givenName_len = len(data__givenName)
                         if data__givenName_len != 0:
                             data__givenName_property_names = True
@@ -1428,15 +1435,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__givenName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__givenName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__givenName_property_names = False
                             if not data__givenName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be named by propertyName definition")
+                                raise No()
                     data__givenName_one_of_count39 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__givenName_one_of_count39 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".givenName must be valid exactly by one definition")
+                raise No()
         if "additionalName" in data_keys:
             data_keys.remove("additionalName")
             data__additionalName = data["additionalName"]
@@ -1444,13 +1451,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__additionalName_one_of_count40 < 2:
                 try:
                     if not isinstance(data__additionalName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be string")
+                        raise No()
                     data__additionalName_one_of_count40 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__additionalName_one_of_count40 < 2:
                 try:
                     if not isinstance(data__additionalName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be object")
+                        raise No()
                     data__additionalName_is_dict = isinstance(data__additionalName, dict)
                     if data__additionalName_is_dict:
                         data__additionalName_keys = set(data__additionalName.keys())
@@ -1458,7 +1465,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__additionalName_key not in []:
                                 data__additionalName_value = data__additionalName.get(data__additionalName_key)
                                 if not isinstance(data__additionalName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName.{data__additionalName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__additionalName_len = len(data__additionalName)
                         if data__additionalName_len != 0:
                             data__additionalName_property_names = True
@@ -1466,15 +1473,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__additionalName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__additionalName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__additionalName_property_names = False
                             if not data__additionalName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be named by propertyName definition")
+                                raise No()
                     data__additionalName_one_of_count40 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__additionalName_one_of_count40 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".additionalName must be valid exactly by one definition")
+                raise No()
         if "patronymicName" in data_keys:
             data_keys.remove("patronymicName")
             data__patronymicName = data["patronymicName"]
@@ -1482,13 +1489,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__patronymicName_one_of_count41 < 2:
                 try:
                     if not isinstance(data__patronymicName, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be string")
+                        raise No()
                     data__patronymicName_one_of_count41 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__patronymicName_one_of_count41 < 2:
                 try:
                     if not isinstance(data__patronymicName, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be object")
+                        raise No()
                     data__patronymicName_is_dict = isinstance(data__patronymicName, dict)
                     if data__patronymicName_is_dict:
                         data__patronymicName_keys = set(data__patronymicName.keys())
@@ -1496,7 +1503,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__patronymicName_key not in []:
                                 data__patronymicName_value = data__patronymicName.get(data__patronymicName_key)
                                 if not isinstance(data__patronymicName_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName.{data__patronymicName_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__patronymicName_len = len(data__patronymicName)
                         if data__patronymicName_len != 0:
                             data__patronymicName_property_names = True
@@ -1504,15 +1511,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__patronymicName_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__patronymicName_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__patronymicName_property_names = False
                             if not data__patronymicName_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be named by propertyName definition")
+                                raise No()
                     data__patronymicName_one_of_count41 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__patronymicName_one_of_count41 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".patronymicName must be valid exactly by one definition")
+                raise No()
         if "honorificPrefix" in data_keys:
             data_keys.remove("honorificPrefix")
             data__honorificPrefix = data["honorificPrefix"]
@@ -1520,13 +1527,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__honorificPrefix_one_of_count42 < 2:
                 try:
                     if not isinstance(data__honorificPrefix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be string")
+                        raise No()
                     data__honorificPrefix_one_of_count42 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificPrefix_one_of_count42 < 2:
                 try:
                     if not isinstance(data__honorificPrefix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be object")
+                        raise No()
                     data__honorificPrefix_is_dict = isinstance(data__honorificPrefix, dict)
                     if data__honorificPrefix_is_dict:
                         data__honorificPrefix_keys = set(data__honorificPrefix.keys())
@@ -1534,7 +1541,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__honorificPrefix_key not in []:
                                 data__honorificPrefix_value = data__honorificPrefix.get(data__honorificPrefix_key)
                                 if not isinstance(data__honorificPrefix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix.{data__honorificPrefix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__honorificPrefix_len = len(data__honorificPrefix)
                         if data__honorificPrefix_len != 0:
                             data__honorificPrefix_property_names = True
@@ -1542,15 +1549,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__honorificPrefix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__honorificPrefix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__honorificPrefix_property_names = False
                             if not data__honorificPrefix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be named by propertyName definition")
+                                raise No()
                     data__honorificPrefix_one_of_count42 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificPrefix_one_of_count42 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificPrefix must be valid exactly by one definition")
+                raise No()
         if "honorificSuffix" in data_keys:
             data_keys.remove("honorificSuffix")
             data__honorificSuffix = data["honorificSuffix"]
@@ -1558,13 +1565,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__honorificSuffix_one_of_count43 < 2:
                 try:
                     if not isinstance(data__honorificSuffix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be string")
+                        raise No()
                     data__honorificSuffix_one_of_count43 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificSuffix_one_of_count43 < 2:
                 try:
                     if not isinstance(data__honorificSuffix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be object")
+                        raise No()
                     data__honorificSuffix_is_dict = isinstance(data__honorificSuffix, dict)
                     if data__honorificSuffix_is_dict:
                         data__honorificSuffix_keys = set(data__honorificSuffix.keys())
@@ -1572,7 +1579,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__honorificSuffix_key not in []:
                                 data__honorificSuffix_value = data__honorificSuffix.get(data__honorificSuffix_key)
                                 if not isinstance(data__honorificSuffix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix.{data__honorificSuffix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__honorificSuffix_len = len(data__honorificSuffix)
                         if data__honorificSuffix_len != 0:
                             data__honorificSuffix_property_names = True
@@ -1580,15 +1587,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__honorificSuffix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__honorificSuffix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__honorificSuffix_property_names = False
                             if not data__honorificSuffix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be named by propertyName definition")
+                                raise No()
                     data__honorificSuffix_one_of_count43 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__honorificSuffix_one_of_count43 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".honorificSuffix must be valid exactly by one definition")
+                raise No()
         if "familyNamePrefix" in data_keys:
             data_keys.remove("familyNamePrefix")
             data__familyNamePrefix = data["familyNamePrefix"]
@@ -1596,13 +1603,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__familyNamePrefix_one_of_count44 < 2:
                 try:
                     if not isinstance(data__familyNamePrefix, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be string")
+                        raise No()
                     data__familyNamePrefix_one_of_count44 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyNamePrefix_one_of_count44 < 2:
                 try:
                     if not isinstance(data__familyNamePrefix, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be object")
+                        raise No()
                     data__familyNamePrefix_is_dict = isinstance(data__familyNamePrefix, dict)
                     if data__familyNamePrefix_is_dict:
                         data__familyNamePrefix_keys = set(data__familyNamePrefix.keys())
@@ -1610,7 +1617,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__familyNamePrefix_key not in []:
                                 data__familyNamePrefix_value = data__familyNamePrefix.get(data__familyNamePrefix_key)
                                 if not isinstance(data__familyNamePrefix_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix.{data__familyNamePrefix_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__familyNamePrefix_len = len(data__familyNamePrefix)
                         if data__familyNamePrefix_len != 0:
                             data__familyNamePrefix_property_names = True
@@ -1618,30 +1625,30 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__familyNamePrefix_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__familyNamePrefix_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__familyNamePrefix_property_names = False
                             if not data__familyNamePrefix_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be named by propertyName definition")
+                                raise No()
                     data__familyNamePrefix_one_of_count44 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__familyNamePrefix_one_of_count44 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".familyNamePrefix must be valid exactly by one definition")
+                raise No()
         if "dateOfBirth" in data_keys:
             data_keys.remove("dateOfBirth")
             data__dateOfBirth = data["dateOfBirth"]
             if not isinstance(data__dateOfBirth, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".dateOfBirth must be string")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_identifierentry(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'identifier', 'identifierType']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -1650,15 +1657,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__type_one_of_count45 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     if not (isinstance(data__type, str) and data__type == 'IdentifierEntry'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['IdentifierEntry']")
+                        raise No()
                     data__type_one_of_count45 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count45 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -1666,9 +1673,9 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if not (isinstance(data__type_value, str) and data__type_value == 'IdentifierEntry'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be one of ['IdentifierEntry']")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -1676,15 +1683,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count45 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count45 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "identifier" in data_keys:
             data_keys.remove("identifier")
             data__identifier = data["identifier"]
@@ -1692,13 +1699,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__identifier_one_of_count46 < 2:
                 try:
                     if not isinstance(data__identifier, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be string")
+                        raise No()
                     data__identifier_one_of_count46 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifier_one_of_count46 < 2:
                 try:
                     if not isinstance(data__identifier, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be object")
+                        raise No()
                     data__identifier_is_dict = isinstance(data__identifier, dict)
                     if data__identifier_is_dict:
                         data__identifier_keys = set(data__identifier.keys())
@@ -1706,7 +1713,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__identifier_key not in []:
                                 data__identifier_value = data__identifier.get(data__identifier_key)
                                 if not isinstance(data__identifier_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier.{data__identifier_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__identifier_len = len(data__identifier)
                         if data__identifier_len != 0:
                             data__identifier_property_names = True
@@ -1714,15 +1721,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__identifier_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__identifier_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__identifier_property_names = False
                             if not data__identifier_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be named by propertyName definition")
+                                raise No()
                     data__identifier_one_of_count46 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifier_one_of_count46 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifier must be valid exactly by one definition")
+                raise No()
         if "identifierType" in data_keys:
             data_keys.remove("identifierType")
             data__identifierType = data["identifierType"]
@@ -1730,34 +1737,34 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__identifierType_one_of_count47 < 2:
                 try:
                     if not isinstance(data__identifierType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must be string")
+                        raise No()
                     if not (isinstance(data__identifierType, str) and data__identifierType == 'name' or isinstance(data__identifierType, str) and data__identifierType == 'sourcedId' or isinstance(data__identifierType, str) and data__identifierType == 'systemId' or isinstance(data__identifierType, str) and data__identifierType == 'productId' or isinstance(data__identifierType, str) and data__identifierType == 'userName' or isinstance(data__identifierType, str) and data__identifierType == 'accountId' or isinstance(data__identifierType, str) and data__identifierType == 'emailAddress' or isinstance(data__identifierType, str) and data__identifierType == 'nationalIdentityNumber' or isinstance(data__identifierType, str) and data__identifierType == 'isbn' or isinstance(data__identifierType, str) and data__identifierType == 'issn' or isinstance(data__identifierType, str) and data__identifierType == 'lisSourcedId' or isinstance(data__identifierType, str) and data__identifierType == 'oneRosterSourcedId' or isinstance(data__identifierType, str) and data__identifierType == 'sisSourcedId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiContextId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiDeploymentId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiToolId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiPlatformId' or isinstance(data__identifierType, str) and data__identifierType == 'ltiUserId' or isinstance(data__identifierType, str) and data__identifierType == 'identifier'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must be one of ['name', 'sourcedId', 'systemId', 'productId', 'userName', 'accountId', 'emailAddress', 'nationalIdentityNumber', 'isbn', 'issn', 'lisSourcedId', 'oneRosterSourcedId', 'sisSourcedId', 'ltiContextId', 'ltiDeploymentId', 'ltiToolId', 'ltiPlatformId', 'ltiUserId', 'identifier']")
+                        raise No()
                     data__identifierType_one_of_count47 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifierType_one_of_count47 < 2:
                 try:
                     if not isinstance(data__identifierType, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must be string")
+                        raise No()
                     if isinstance(data__identifierType, str):
                         if not REGEX_PATTERNS['(ext:)[a-z|A-Z|0-9|.|-|_]+'].search(data__identifierType):
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must match pattern (ext:)[a-z|A-Z|0-9|.|-|_]+")
+                            raise No()
                     data__identifierType_one_of_count47 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__identifierType_one_of_count47 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".identifierType must be valid exactly by one definition")
+                raise No()
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
+            raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_address(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -1769,13 +1776,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                     if data__type_one_of_count49 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count49 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count49 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -1783,7 +1790,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -1791,38 +1798,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count49 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count49 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count48 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count48 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count50 = 0
                             if data__type_item_one_of_count50 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count50 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count50 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -1830,7 +1837,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -1838,29 +1845,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count50 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count50 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Address'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Address']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count48 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count48 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "addressCountry" in data_keys:
             data_keys.remove("addressCountry")
             data__addressCountry = data["addressCountry"]
@@ -1868,13 +1875,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__addressCountry_one_of_count51 < 2:
                 try:
                     if not isinstance(data__addressCountry, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must be string")
+                        raise No()
                     data__addressCountry_one_of_count51 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressCountry_one_of_count51 < 2:
                 try:
                     if not isinstance(data__addressCountry, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must be object")
+                        raise No()
                     data__addressCountry_is_dict = isinstance(data__addressCountry, dict)
                     if data__addressCountry_is_dict:
                         data__addressCountry_keys = set(data__addressCountry.keys())
@@ -1882,7 +1889,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__addressCountry_key not in []:
                                 data__addressCountry_value = data__addressCountry.get(data__addressCountry_key)
                                 if not isinstance(data__addressCountry_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry.{data__addressCountry_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__addressCountry_len = len(data__addressCountry)
                         if data__addressCountry_len != 0:
                             data__addressCountry_property_names = True
@@ -1890,15 +1897,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__addressCountry_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__addressCountry_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__addressCountry_property_names = False
                             if not data__addressCountry_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must be named by propertyName definition")
+                                raise No()
                     data__addressCountry_one_of_count51 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressCountry_one_of_count51 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountry must be valid exactly by one definition")
+                raise No()
         if "addressCountryCode" in data_keys:
             data_keys.remove("addressCountryCode")
             data__addressCountryCode = data["addressCountryCode"]
@@ -1906,13 +1913,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__addressCountryCode_one_of_count52 < 2:
                 try:
                     if not isinstance(data__addressCountryCode, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must be string")
+                        raise No()
                     data__addressCountryCode_one_of_count52 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressCountryCode_one_of_count52 < 2:
                 try:
                     if not isinstance(data__addressCountryCode, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must be object")
+                        raise No()
                     data__addressCountryCode_is_dict = isinstance(data__addressCountryCode, dict)
                     if data__addressCountryCode_is_dict:
                         data__addressCountryCode_keys = set(data__addressCountryCode.keys())
@@ -1920,7 +1927,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__addressCountryCode_key not in []:
                                 data__addressCountryCode_value = data__addressCountryCode.get(data__addressCountryCode_key)
                                 if not isinstance(data__addressCountryCode_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode.{data__addressCountryCode_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__addressCountryCode_len = len(data__addressCountryCode)
                         if data__addressCountryCode_len != 0:
                             data__addressCountryCode_property_names = True
@@ -1928,15 +1935,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__addressCountryCode_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__addressCountryCode_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__addressCountryCode_property_names = False
                             if not data__addressCountryCode_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must be named by propertyName definition")
+                                raise No()
                     data__addressCountryCode_one_of_count52 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressCountryCode_one_of_count52 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressCountryCode must be valid exactly by one definition")
+                raise No()
         if "addressRegion" in data_keys:
             data_keys.remove("addressRegion")
             data__addressRegion = data["addressRegion"]
@@ -1944,13 +1951,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__addressRegion_one_of_count53 < 2:
                 try:
                     if not isinstance(data__addressRegion, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must be string")
+                        raise No()
                     data__addressRegion_one_of_count53 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressRegion_one_of_count53 < 2:
                 try:
                     if not isinstance(data__addressRegion, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must be object")
+                        raise No()
                     data__addressRegion_is_dict = isinstance(data__addressRegion, dict)
                     if data__addressRegion_is_dict:
                         data__addressRegion_keys = set(data__addressRegion.keys())
@@ -1958,7 +1965,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__addressRegion_key not in []:
                                 data__addressRegion_value = data__addressRegion.get(data__addressRegion_key)
                                 if not isinstance(data__addressRegion_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion.{data__addressRegion_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__addressRegion_len = len(data__addressRegion)
                         if data__addressRegion_len != 0:
                             data__addressRegion_property_names = True
@@ -1966,15 +1973,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__addressRegion_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__addressRegion_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__addressRegion_property_names = False
                             if not data__addressRegion_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must be named by propertyName definition")
+                                raise No()
                     data__addressRegion_one_of_count53 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressRegion_one_of_count53 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressRegion must be valid exactly by one definition")
+                raise No()
         if "addressLocality" in data_keys:
             data_keys.remove("addressLocality")
             data__addressLocality = data["addressLocality"]
@@ -1982,13 +1989,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__addressLocality_one_of_count54 < 2:
                 try:
                     if not isinstance(data__addressLocality, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must be string")
+                        raise No()
                     data__addressLocality_one_of_count54 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressLocality_one_of_count54 < 2:
                 try:
                     if not isinstance(data__addressLocality, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must be object")
+                        raise No()
                     data__addressLocality_is_dict = isinstance(data__addressLocality, dict)
                     if data__addressLocality_is_dict:
                         data__addressLocality_keys = set(data__addressLocality.keys())
@@ -1996,7 +2003,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__addressLocality_key not in []:
                                 data__addressLocality_value = data__addressLocality.get(data__addressLocality_key)
                                 if not isinstance(data__addressLocality_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality.{data__addressLocality_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__addressLocality_len = len(data__addressLocality)
                         if data__addressLocality_len != 0:
                             data__addressLocality_property_names = True
@@ -2004,15 +2011,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__addressLocality_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__addressLocality_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__addressLocality_property_names = False
                             if not data__addressLocality_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must be named by propertyName definition")
+                                raise No()
                     data__addressLocality_one_of_count54 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__addressLocality_one_of_count54 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".addressLocality must be valid exactly by one definition")
+                raise No()
         if "streetAddress" in data_keys:
             data_keys.remove("streetAddress")
             data__streetAddress = data["streetAddress"]
@@ -2020,13 +2027,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__streetAddress_one_of_count55 < 2:
                 try:
                     if not isinstance(data__streetAddress, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must be string")
+                        raise No()
                     data__streetAddress_one_of_count55 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__streetAddress_one_of_count55 < 2:
                 try:
                     if not isinstance(data__streetAddress, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must be object")
+                        raise No()
                     data__streetAddress_is_dict = isinstance(data__streetAddress, dict)
                     if data__streetAddress_is_dict:
                         data__streetAddress_keys = set(data__streetAddress.keys())
@@ -2034,7 +2041,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__streetAddress_key not in []:
                                 data__streetAddress_value = data__streetAddress.get(data__streetAddress_key)
                                 if not isinstance(data__streetAddress_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress.{data__streetAddress_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__streetAddress_len = len(data__streetAddress)
                         if data__streetAddress_len != 0:
                             data__streetAddress_property_names = True
@@ -2042,15 +2049,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__streetAddress_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__streetAddress_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__streetAddress_property_names = False
                             if not data__streetAddress_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must be named by propertyName definition")
+                                raise No()
                     data__streetAddress_one_of_count55 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__streetAddress_one_of_count55 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".streetAddress must be valid exactly by one definition")
+                raise No()
         if "postOfficeBoxNumber" in data_keys:
             data_keys.remove("postOfficeBoxNumber")
             data__postOfficeBoxNumber = data["postOfficeBoxNumber"]
@@ -2058,13 +2065,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__postOfficeBoxNumber_one_of_count56 < 2:
                 try:
                     if not isinstance(data__postOfficeBoxNumber, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must be string")
+                        raise No()
                     data__postOfficeBoxNumber_one_of_count56 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__postOfficeBoxNumber_one_of_count56 < 2:
                 try:
                     if not isinstance(data__postOfficeBoxNumber, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must be object")
+                        raise No()
                     data__postOfficeBoxNumber_is_dict = isinstance(data__postOfficeBoxNumber, dict)
                     if data__postOfficeBoxNumber_is_dict:
                         data__postOfficeBoxNumber_keys = set(data__postOfficeBoxNumber.keys())
@@ -2072,7 +2079,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__postOfficeBoxNumber_key not in []:
                                 data__postOfficeBoxNumber_value = data__postOfficeBoxNumber.get(data__postOfficeBoxNumber_key)
                                 if not isinstance(data__postOfficeBoxNumber_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber.{data__postOfficeBoxNumber_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__postOfficeBoxNumber_len = len(data__postOfficeBoxNumber)
                         if data__postOfficeBoxNumber_len != 0:
                             data__postOfficeBoxNumber_property_names = True
@@ -2080,15 +2087,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__postOfficeBoxNumber_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__postOfficeBoxNumber_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__postOfficeBoxNumber_property_names = False
                             if not data__postOfficeBoxNumber_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must be named by propertyName definition")
+                                raise No()
                     data__postOfficeBoxNumber_one_of_count56 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__postOfficeBoxNumber_one_of_count56 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".postOfficeBoxNumber must be valid exactly by one definition")
+                raise No()
         if "postalCode" in data_keys:
             data_keys.remove("postalCode")
             data__postalCode = data["postalCode"]
@@ -2096,13 +2103,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__postalCode_one_of_count57 < 2:
                 try:
                     if not isinstance(data__postalCode, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must be string")
+                        raise No()
                     data__postalCode_one_of_count57 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__postalCode_one_of_count57 < 2:
                 try:
                     if not isinstance(data__postalCode, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must be object")
+                        raise No()
                     data__postalCode_is_dict = isinstance(data__postalCode, dict)
                     if data__postalCode_is_dict:
                         data__postalCode_keys = set(data__postalCode.keys())
@@ -2110,7 +2117,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__postalCode_key not in []:
                                 data__postalCode_value = data__postalCode.get(data__postalCode_key)
                                 if not isinstance(data__postalCode_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode.{data__postalCode_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__postalCode_len = len(data__postalCode)
                         if data__postalCode_len != 0:
                             data__postalCode_property_names = True
@@ -2118,29 +2125,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__postalCode_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__postalCode_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__postalCode_property_names = False
                             if not data__postalCode_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must be named by propertyName definition")
+                                raise No()
                     data__postalCode_one_of_count57 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__postalCode_one_of_count57 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".postalCode must be valid exactly by one definition")
+                raise No()
         if "geo" in data_keys:
             data_keys.remove("geo")
             data__geo = data["geo"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_geocoordinates(data__geo, custom_formats, (name_prefix or "data") + ".geo")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_geocoordinates(data__geo, custom_formats)
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_geocoordinates(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type', 'latitude', 'longitude']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -2149,15 +2156,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__type_one_of_count58 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     if not (isinstance(data__type, str) and data__type == 'GeoCoordinates'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['GeoCoordinates']")
+                        raise No()
                     data__type_one_of_count58 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count58 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -2165,9 +2172,9 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if not (isinstance(data__type_value, str) and data__type_value == 'GeoCoordinates'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be one of ['GeoCoordinates']")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -2175,35 +2182,35 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count58 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count58 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "latitude" in data_keys:
             data_keys.remove("latitude")
             data__latitude = data["latitude"]
             if not isinstance(data__latitude, (int, float, Decimal)) or isinstance(data__latitude, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".latitude must be number")
+                raise No()
         if "longitude" in data_keys:
             data_keys.remove("longitude")
             data__longitude = data["longitude"]
             if not isinstance(data__longitude, (int, float, Decimal)) or isinstance(data__longitude, bool):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".longitude must be number")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_image(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -2212,13 +2219,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count59 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count59 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count59 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -2226,7 +2233,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -2234,15 +2241,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count59 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count59 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -2250,15 +2257,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__type_one_of_count60 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     if not (isinstance(data__type, str) and data__type == 'Image'):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Image']")
+                        raise No()
                     data__type_one_of_count60 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count60 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -2266,9 +2273,9 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                                 if not (isinstance(data__type_value, str) and data__type_value == 'Image'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be one of ['Image']")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -2276,15 +2283,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count60 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count60 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "caption" in data_keys:
             data_keys.remove("caption")
             data__caption = data["caption"]
@@ -2292,13 +2299,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__caption_one_of_count61 < 2:
                 try:
                     if not isinstance(data__caption, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must be string")
+                        raise No()
                     data__caption_one_of_count61 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__caption_one_of_count61 < 2:
                 try:
                     if not isinstance(data__caption, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must be object")
+                        raise No()
                     data__caption_is_dict = isinstance(data__caption, dict)
                     if data__caption_is_dict:
                         data__caption_keys = set(data__caption.keys())
@@ -2306,7 +2313,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__caption_key not in []:
                                 data__caption_value = data__caption.get(data__caption_key)
                                 if not isinstance(data__caption_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption.{data__caption_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__caption_len = len(data__caption)
                         if data__caption_len != 0:
                             data__caption_property_names = True
@@ -2314,27 +2321,27 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__caption_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__caption_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__caption_property_names = False
                             if not data__caption_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must be named by propertyName definition")
+                                raise No()
                     data__caption_one_of_count61 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__caption_one_of_count61 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".caption must be valid exactly by one definition")
+                raise No()
         if data_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
+            raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementcredential(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['@context', 'type', 'id', 'name', 'credentialSubject', 'issuer', 'validFrom']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "@context" in data_keys:
             data_keys.remove("@context")
@@ -2342,35 +2349,35 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             data__context_one_of_count62 = 0
             if data__context_one_of_count62 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_context(data__context, custom_formats, (name_prefix or "data") + ".@context")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_context(data__context, custom_formats)
                     data__context_one_of_count62 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__context_one_of_count62 < 2:
                 try:
                     if not isinstance(data__context, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must be array")
+                        raise No()
                     data__context_is_list = isinstance(data__context, (list, tuple))
                     if data__context_is_list:
                         data__context_len = len(data__context)
                         if data__context_len < 2:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must contain at least 2 items")
+                            raise No()
                         if data__context_len > 0:
                             data__context__0 = data__context[0]
                             if not (isinstance(data__context__0, str) and data__context__0 == 'https://www.w3.org/ns/credentials/v2'):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[0] must be one of ['https://www.w3.org/ns/credentials/v2']")
+                                raise No()
                         if data__context_len > 1:
                             data__context__1 = data__context[1]
                             if not isinstance(data__context__1, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[1] must be string")
+                                raise No()
                             if isinstance(data__context__1, str):
                                 if not REGEX_PATTERNS['^https:\\/\\/purl\\.imsglobal\\.org\\/spec\\/ob\\/v3p0\\/context(-3\\.\\d\\.\\d)*\\.json$'].search(data__context__1):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context[1] must match pattern ^https:\\/\\/purl\\.imsglobal\\.org\\/spec\\/ob\\/v3p0\\/context(-3\\.\\d\\.\\d)*\\.json$")
+                                    raise No()
                         for data__context_x, data__context_item in enumerate(data__context[2:], 2):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_context(data__context_item, custom_formats, (name_prefix or "data") + ".@context[{data__context_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_context(data__context_item, custom_formats)
                     data__context_one_of_count62 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__context_one_of_count62 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".@context must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -2381,13 +2388,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                     if data__type_one_of_count64 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count64 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count64 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -2395,7 +2402,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -2403,38 +2410,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count64 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count64 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count63 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count63 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count65 = 0
                             if data__type_item_one_of_count65 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count65 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count65 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -2442,7 +2449,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -2450,44 +2457,44 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count65 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count65 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'VerifiableCredential'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['VerifiableCredential']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count66 = 0
                             if data__type_item_one_of_count66 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count66 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count66 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -2495,7 +2502,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -2503,29 +2510,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count66 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count66 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'EndorsementCredential'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['EndorsementCredential']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count63 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count63 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "id" in data_keys:
             data_keys.remove("id")
             data__id = data["id"]
@@ -2533,13 +2540,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count67 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count67 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count67 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -2547,7 +2554,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -2555,15 +2562,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count67 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count67 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -2571,13 +2578,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__name_one_of_count68 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count68 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count68 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -2585,7 +2592,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -2593,15 +2600,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count68 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count68 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -2609,13 +2616,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__description_one_of_count69 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count69 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count69 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -2623,7 +2630,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -2631,144 +2638,144 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count69 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count69 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "credentialSubject" in data_keys:
             data_keys.remove("credentialSubject")
             data__credentialSubject = data["credentialSubject"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementsubject(data__credentialSubject, custom_formats, (name_prefix or "data") + ".credentialSubject")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementsubject(data__credentialSubject, custom_formats)
         if "awardedDate" in data_keys:
             data_keys.remove("awardedDate")
             data__awardedDate = data["awardedDate"]
             if not isinstance(data__awardedDate, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".awardedDate must be string")
+                raise No()
         if "issuer" in data_keys:
             data_keys.remove("issuer")
             data__issuer = data["issuer"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profileref(data__issuer, custom_formats, (name_prefix or "data") + ".issuer")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profileref(data__issuer, custom_formats)
         if "validFrom" in data_keys:
             data_keys.remove("validFrom")
             data__validFrom = data["validFrom"]
             if not isinstance(data__validFrom, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".validFrom must be string")
+                raise No()
         if "validUntil" in data_keys:
             data_keys.remove("validUntil")
             data__validUntil = data["validUntil"]
             if not isinstance(data__validUntil, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".validUntil must be string")
+                raise No()
         if "proof" in data_keys:
             data_keys.remove("proof")
             data__proof = data["proof"]
             data__proof_one_of_count70 = 0
             if data__proof_one_of_count70 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_proof(data__proof, custom_formats, (name_prefix or "data") + ".proof")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_proof(data__proof, custom_formats)
                     data__proof_one_of_count70 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proof_one_of_count70 < 2:
                 try:
                     if not isinstance(data__proof, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proof must be array")
+                        raise No()
                     data__proof_is_list = isinstance(data__proof, (list, tuple))
                     if data__proof_is_list:
                         data__proof_len = len(data__proof)
                         for data__proof_x, data__proof_item in enumerate(data__proof):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_proof(data__proof_item, custom_formats, (name_prefix or "data") + ".proof[{data__proof_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_proof(data__proof_item, custom_formats)
                     data__proof_one_of_count70 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proof_one_of_count70 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proof must be valid exactly by one definition")
+                raise No()
         if "credentialSchema" in data_keys:
             data_keys.remove("credentialSchema")
             data__credentialSchema = data["credentialSchema"]
             data__credentialSchema_one_of_count71 = 0
             if data__credentialSchema_one_of_count71 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_credentialschema(data__credentialSchema, custom_formats, (name_prefix or "data") + ".credentialSchema")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_credentialschema(data__credentialSchema, custom_formats)
                     data__credentialSchema_one_of_count71 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__credentialSchema_one_of_count71 < 2:
                 try:
                     if not isinstance(data__credentialSchema, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".credentialSchema must be array")
+                        raise No()
                     data__credentialSchema_is_list = isinstance(data__credentialSchema, (list, tuple))
                     if data__credentialSchema_is_list:
                         data__credentialSchema_len = len(data__credentialSchema)
                         for data__credentialSchema_x, data__credentialSchema_item in enumerate(data__credentialSchema):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_credentialschema(data__credentialSchema_item, custom_formats, (name_prefix or "data") + ".credentialSchema[{data__credentialSchema_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_credentialschema(data__credentialSchema_item, custom_formats)
                     data__credentialSchema_one_of_count71 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__credentialSchema_one_of_count71 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".credentialSchema must be valid exactly by one definition")
+                raise No()
         if "credentialStatus" in data_keys:
             data_keys.remove("credentialStatus")
             data__credentialStatus = data["credentialStatus"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_credentialstatus(data__credentialStatus, custom_formats, (name_prefix or "data") + ".credentialStatus")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_credentialstatus(data__credentialStatus, custom_formats)
         if "refreshService" in data_keys:
             data_keys.remove("refreshService")
             data__refreshService = data["refreshService"]
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_refreshservice(data__refreshService, custom_formats, (name_prefix or "data") + ".refreshService")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_refreshservice(data__refreshService, custom_formats)
         if "termsOfUse" in data_keys:
             data_keys.remove("termsOfUse")
             data__termsOfUse = data["termsOfUse"]
             data__termsOfUse_one_of_count72 = 0
             if data__termsOfUse_one_of_count72 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_termsofuse(data__termsOfUse, custom_formats, (name_prefix or "data") + ".termsOfUse")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_termsofuse(data__termsOfUse, custom_formats)
                     data__termsOfUse_one_of_count72 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__termsOfUse_one_of_count72 < 2:
                 try:
                     if not isinstance(data__termsOfUse, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".termsOfUse must be array")
+                        raise No()
                     data__termsOfUse_is_list = isinstance(data__termsOfUse, (list, tuple))
                     if data__termsOfUse_is_list:
                         data__termsOfUse_len = len(data__termsOfUse)
                         for data__termsOfUse_x, data__termsOfUse_item in enumerate(data__termsOfUse):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_termsofuse(data__termsOfUse_item, custom_formats, (name_prefix or "data") + ".termsOfUse[{data__termsOfUse_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_termsofuse(data__termsOfUse_item, custom_formats)
                     data__termsOfUse_one_of_count72 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__termsOfUse_one_of_count72 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".termsOfUse must be valid exactly by one definition")
+                raise No()
         if "evidence" in data_keys:
             data_keys.remove("evidence")
             data__evidence = data["evidence"]
             data__evidence_one_of_count73 = 0
             if data__evidence_one_of_count73 < 2:
                 try:
-                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_evidence(data__evidence, custom_formats, (name_prefix or "data") + ".evidence")
+                    validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_evidence(data__evidence, custom_formats)
                     data__evidence_one_of_count73 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__evidence_one_of_count73 < 2:
                 try:
                     if not isinstance(data__evidence, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".evidence must be array")
+                        raise No()
                     data__evidence_is_list = isinstance(data__evidence, (list, tuple))
                     if data__evidence_is_list:
                         data__evidence_len = len(data__evidence)
                         for data__evidence_x, data__evidence_item in enumerate(data__evidence):
-                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_evidence(data__evidence_item, custom_formats, (name_prefix or "data") + ".evidence[{data__evidence_x}]".format(**locals()))
+                            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_evidence(data__evidence_item, custom_formats)
                     data__evidence_one_of_count73 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__evidence_one_of_count73 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".evidence must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_evidence(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -2777,13 +2784,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count74 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count74 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count74 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -2791,7 +2798,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -2799,15 +2806,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count74 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count74 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -2818,13 +2825,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                     if data__type_one_of_count76 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count76 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count76 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -2832,7 +2839,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -2840,38 +2847,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count76 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count76 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count75 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count75 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count77 = 0
                             if data__type_item_one_of_count77 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count77 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count77 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -2879,7 +2886,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -2887,29 +2894,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count77 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count77 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'Evidence'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['Evidence']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count75 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count75 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "narrative" in data_keys:
             data_keys.remove("narrative")
             data__narrative = data["narrative"]
@@ -2917,13 +2924,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__narrative_one_of_count78 < 2:
                 try:
                     if not isinstance(data__narrative, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be string")
+                        raise No()
                     data__narrative_one_of_count78 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__narrative_one_of_count78 < 2:
                 try:
                     if not isinstance(data__narrative, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be object")
+                        raise No()
                     data__narrative_is_dict = isinstance(data__narrative, dict)
                     if data__narrative_is_dict:
                         data__narrative_keys = set(data__narrative.keys())
@@ -2931,7 +2938,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__narrative_key not in []:
                                 data__narrative_value = data__narrative.get(data__narrative_key)
                                 if not isinstance(data__narrative_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative.{data__narrative_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__narrative_len = len(data__narrative)
                         if data__narrative_len != 0:
                             data__narrative_property_names = True
@@ -2939,15 +2946,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__narrative_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__narrative_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__narrative_property_names = False
                             if not data__narrative_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be named by propertyName definition")
+                                raise No()
                     data__narrative_one_of_count78 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__narrative_one_of_count78 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".narrative must be valid exactly by one definition")
+                raise No()
         if "name" in data_keys:
             data_keys.remove("name")
             data__name = data["name"]
@@ -2955,13 +2962,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__name_one_of_count79 < 2:
                 try:
                     if not isinstance(data__name, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be string")
+                        raise No()
                     data__name_one_of_count79 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count79 < 2:
                 try:
                     if not isinstance(data__name, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be object")
+                        raise No()
                     data__name_is_dict = isinstance(data__name, dict)
                     if data__name_is_dict:
                         data__name_keys = set(data__name.keys())
@@ -2969,7 +2976,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__name_key not in []:
                                 data__name_value = data__name.get(data__name_key)
                                 if not isinstance(data__name_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".name.{data__name_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__name_len = len(data__name)
                         if data__name_len != 0:
                             data__name_property_names = True
@@ -2977,15 +2984,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__name_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__name_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__name_property_names = False
                             if not data__name_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be named by propertyName definition")
+                                raise No()
                     data__name_one_of_count79 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__name_one_of_count79 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".name must be valid exactly by one definition")
+                raise No()
         if "description" in data_keys:
             data_keys.remove("description")
             data__description = data["description"]
@@ -2993,13 +3000,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__description_one_of_count80 < 2:
                 try:
                     if not isinstance(data__description, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be string")
+                        raise No()
                     data__description_one_of_count80 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count80 < 2:
                 try:
                     if not isinstance(data__description, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be object")
+                        raise No()
                     data__description_is_dict = isinstance(data__description, dict)
                     if data__description_is_dict:
                         data__description_keys = set(data__description.keys())
@@ -3007,7 +3014,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__description_key not in []:
                                 data__description_value = data__description.get(data__description_key)
                                 if not isinstance(data__description_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".description.{data__description_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__description_len = len(data__description)
                         if data__description_len != 0:
                             data__description_property_names = True
@@ -3015,15 +3022,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__description_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__description_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__description_property_names = False
                             if not data__description_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be named by propertyName definition")
+                                raise No()
                     data__description_one_of_count80 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__description_one_of_count80 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".description must be valid exactly by one definition")
+                raise No()
         if "genre" in data_keys:
             data_keys.remove("genre")
             data__genre = data["genre"]
@@ -3031,13 +3038,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__genre_one_of_count81 < 2:
                 try:
                     if not isinstance(data__genre, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must be string")
+                        raise No()
                     data__genre_one_of_count81 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__genre_one_of_count81 < 2:
                 try:
                     if not isinstance(data__genre, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must be object")
+                        raise No()
                     data__genre_is_dict = isinstance(data__genre, dict)
                     if data__genre_is_dict:
                         data__genre_keys = set(data__genre.keys())
@@ -3045,7 +3052,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__genre_key not in []:
                                 data__genre_value = data__genre.get(data__genre_key)
                                 if not isinstance(data__genre_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre.{data__genre_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__genre_len = len(data__genre)
                         if data__genre_len != 0:
                             data__genre_property_names = True
@@ -3053,15 +3060,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__genre_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__genre_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__genre_property_names = False
                             if not data__genre_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must be named by propertyName definition")
+                                raise No()
                     data__genre_one_of_count81 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__genre_one_of_count81 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".genre must be valid exactly by one definition")
+                raise No()
         if "audience" in data_keys:
             data_keys.remove("audience")
             data__audience = data["audience"]
@@ -3069,13 +3076,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__audience_one_of_count82 < 2:
                 try:
                     if not isinstance(data__audience, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must be string")
+                        raise No()
                     data__audience_one_of_count82 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__audience_one_of_count82 < 2:
                 try:
                     if not isinstance(data__audience, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must be object")
+                        raise No()
                     data__audience_is_dict = isinstance(data__audience, dict)
                     if data__audience_is_dict:
                         data__audience_keys = set(data__audience.keys())
@@ -3083,7 +3090,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__audience_key not in []:
                                 data__audience_value = data__audience.get(data__audience_key)
                                 if not isinstance(data__audience_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience.{data__audience_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__audience_len = len(data__audience)
                         if data__audience_len != 0:
                             data__audience_property_names = True
@@ -3091,25 +3098,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__audience_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__audience_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__audience_property_names = False
                             if not data__audience_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must be named by propertyName definition")
+                                raise No()
                     data__audience_one_of_count82 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__audience_one_of_count82 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".audience must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_termsofuse(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -3118,13 +3125,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count83 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count83 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count83 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -3132,7 +3139,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -3140,15 +3147,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count83 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count83 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -3156,13 +3163,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__type_one_of_count84 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count84 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count84 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -3170,7 +3177,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -3178,25 +3185,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count84 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count84 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_refreshservice(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -3205,13 +3212,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count85 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count85 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count85 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -3219,7 +3226,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -3227,15 +3234,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count85 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count85 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -3243,13 +3250,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__type_one_of_count86 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count86 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count86 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -3257,7 +3264,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -3265,25 +3272,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count86 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count86 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_credentialstatus(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -3292,13 +3299,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count87 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count87 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count87 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -3306,7 +3313,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -3314,15 +3321,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count87 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count87 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -3330,13 +3337,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__type_one_of_count88 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count88 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count88 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -3344,7 +3351,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -3352,25 +3359,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count88 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count88 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_credentialschema(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -3379,13 +3386,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count89 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count89 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count89 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -3393,7 +3400,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -3401,15 +3408,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count89 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count89 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -3417,13 +3424,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__type_one_of_count90 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count90 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count90 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -3431,7 +3438,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -3439,25 +3446,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count90 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count90 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_proof(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "type" in data_keys:
             data_keys.remove("type")
@@ -3466,13 +3473,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__type_one_of_count91 < 2:
                 try:
                     if not isinstance(data__type, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                        raise No()
                     data__type_one_of_count91 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count91 < 2:
                 try:
                     if not isinstance(data__type, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                        raise No()
                     data__type_is_dict = isinstance(data__type, dict)
                     if data__type_is_dict:
                         data__type_keys = set(data__type.keys())
@@ -3480,7 +3487,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__type_key not in []:
                                 data__type_value = data__type.get(data__type_key)
                                 if not isinstance(data__type_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__type_len = len(data__type)
                         if data__type_len != 0:
                             data__type_property_names = True
@@ -3488,20 +3495,20 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__type_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__type_property_names = False
                             if not data__type_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                raise No()
                     data__type_one_of_count91 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count91 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "created" in data_keys:
             data_keys.remove("created")
             data__created = data["created"]
             if not isinstance(data__created, (str)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".created must be string")
+                raise No()
         if "cryptosuite" in data_keys:
             data_keys.remove("cryptosuite")
             data__cryptosuite = data["cryptosuite"]
@@ -3509,13 +3516,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__cryptosuite_one_of_count92 < 2:
                 try:
                     if not isinstance(data__cryptosuite, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must be string")
+                        raise No()
                     data__cryptosuite_one_of_count92 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__cryptosuite_one_of_count92 < 2:
                 try:
                     if not isinstance(data__cryptosuite, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must be object")
+                        raise No()
                     data__cryptosuite_is_dict = isinstance(data__cryptosuite, dict)
                     if data__cryptosuite_is_dict:
                         data__cryptosuite_keys = set(data__cryptosuite.keys())
@@ -3523,7 +3530,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__cryptosuite_key not in []:
                                 data__cryptosuite_value = data__cryptosuite.get(data__cryptosuite_key)
                                 if not isinstance(data__cryptosuite_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite.{data__cryptosuite_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__cryptosuite_len = len(data__cryptosuite)
                         if data__cryptosuite_len != 0:
                             data__cryptosuite_property_names = True
@@ -3531,15 +3538,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__cryptosuite_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__cryptosuite_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__cryptosuite_property_names = False
                             if not data__cryptosuite_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must be named by propertyName definition")
+                                raise No()
                     data__cryptosuite_one_of_count92 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__cryptosuite_one_of_count92 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cryptosuite must be valid exactly by one definition")
+                raise No()
         if "challenge" in data_keys:
             data_keys.remove("challenge")
             data__challenge = data["challenge"]
@@ -3547,13 +3554,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__challenge_one_of_count93 < 2:
                 try:
                     if not isinstance(data__challenge, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must be string")
+                        raise No()
                     data__challenge_one_of_count93 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__challenge_one_of_count93 < 2:
                 try:
                     if not isinstance(data__challenge, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must be object")
+                        raise No()
                     data__challenge_is_dict = isinstance(data__challenge, dict)
                     if data__challenge_is_dict:
                         data__challenge_keys = set(data__challenge.keys())
@@ -3561,7 +3568,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__challenge_key not in []:
                                 data__challenge_value = data__challenge.get(data__challenge_key)
                                 if not isinstance(data__challenge_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge.{data__challenge_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__challenge_len = len(data__challenge)
                         if data__challenge_len != 0:
                             data__challenge_property_names = True
@@ -3569,15 +3576,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__challenge_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__challenge_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__challenge_property_names = False
                             if not data__challenge_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must be named by propertyName definition")
+                                raise No()
                     data__challenge_one_of_count93 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__challenge_one_of_count93 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".challenge must be valid exactly by one definition")
+                raise No()
         if "domain" in data_keys:
             data_keys.remove("domain")
             data__domain = data["domain"]
@@ -3585,13 +3592,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__domain_one_of_count94 < 2:
                 try:
                     if not isinstance(data__domain, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must be string")
+                        raise No()
                     data__domain_one_of_count94 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__domain_one_of_count94 < 2:
                 try:
                     if not isinstance(data__domain, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must be object")
+                        raise No()
                     data__domain_is_dict = isinstance(data__domain, dict)
                     if data__domain_is_dict:
                         data__domain_keys = set(data__domain.keys())
@@ -3599,7 +3606,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__domain_key not in []:
                                 data__domain_value = data__domain.get(data__domain_key)
                                 if not isinstance(data__domain_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain.{data__domain_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__domain_len = len(data__domain)
                         if data__domain_len != 0:
                             data__domain_property_names = True
@@ -3607,15 +3614,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__domain_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__domain_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__domain_property_names = False
                             if not data__domain_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must be named by propertyName definition")
+                                raise No()
                     data__domain_one_of_count94 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__domain_one_of_count94 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".domain must be valid exactly by one definition")
+                raise No()
         if "nonce" in data_keys:
             data_keys.remove("nonce")
             data__nonce = data["nonce"]
@@ -3623,13 +3630,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__nonce_one_of_count95 < 2:
                 try:
                     if not isinstance(data__nonce, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must be string")
+                        raise No()
                     data__nonce_one_of_count95 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__nonce_one_of_count95 < 2:
                 try:
                     if not isinstance(data__nonce, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must be object")
+                        raise No()
                     data__nonce_is_dict = isinstance(data__nonce, dict)
                     if data__nonce_is_dict:
                         data__nonce_keys = set(data__nonce.keys())
@@ -3637,7 +3644,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__nonce_key not in []:
                                 data__nonce_value = data__nonce.get(data__nonce_key)
                                 if not isinstance(data__nonce_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce.{data__nonce_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__nonce_len = len(data__nonce)
                         if data__nonce_len != 0:
                             data__nonce_property_names = True
@@ -3645,15 +3652,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__nonce_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__nonce_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__nonce_property_names = False
                             if not data__nonce_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must be named by propertyName definition")
+                                raise No()
                     data__nonce_one_of_count95 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__nonce_one_of_count95 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".nonce must be valid exactly by one definition")
+                raise No()
         if "proofPurpose" in data_keys:
             data_keys.remove("proofPurpose")
             data__proofPurpose = data["proofPurpose"]
@@ -3661,13 +3668,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__proofPurpose_one_of_count96 < 2:
                 try:
                     if not isinstance(data__proofPurpose, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must be string")
+                        raise No()
                     data__proofPurpose_one_of_count96 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proofPurpose_one_of_count96 < 2:
                 try:
                     if not isinstance(data__proofPurpose, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must be object")
+                        raise No()
                     data__proofPurpose_is_dict = isinstance(data__proofPurpose, dict)
                     if data__proofPurpose_is_dict:
                         data__proofPurpose_keys = set(data__proofPurpose.keys())
@@ -3675,7 +3682,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__proofPurpose_key not in []:
                                 data__proofPurpose_value = data__proofPurpose.get(data__proofPurpose_key)
                                 if not isinstance(data__proofPurpose_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose.{data__proofPurpose_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__proofPurpose_len = len(data__proofPurpose)
                         if data__proofPurpose_len != 0:
                             data__proofPurpose_property_names = True
@@ -3683,15 +3690,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__proofPurpose_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__proofPurpose_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__proofPurpose_property_names = False
                             if not data__proofPurpose_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must be named by propertyName definition")
+                                raise No()
                     data__proofPurpose_one_of_count96 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proofPurpose_one_of_count96 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofPurpose must be valid exactly by one definition")
+                raise No()
         if "proofValue" in data_keys:
             data_keys.remove("proofValue")
             data__proofValue = data["proofValue"]
@@ -3699,13 +3706,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__proofValue_one_of_count97 < 2:
                 try:
                     if not isinstance(data__proofValue, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must be string")
+                        raise No()
                     data__proofValue_one_of_count97 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proofValue_one_of_count97 < 2:
                 try:
                     if not isinstance(data__proofValue, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must be object")
+                        raise No()
                     data__proofValue_is_dict = isinstance(data__proofValue, dict)
                     if data__proofValue_is_dict:
                         data__proofValue_keys = set(data__proofValue.keys())
@@ -3713,7 +3720,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__proofValue_key not in []:
                                 data__proofValue_value = data__proofValue.get(data__proofValue_key)
                                 if not isinstance(data__proofValue_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue.{data__proofValue_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__proofValue_len = len(data__proofValue)
                         if data__proofValue_len != 0:
                             data__proofValue_property_names = True
@@ -3721,15 +3728,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__proofValue_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__proofValue_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__proofValue_property_names = False
                             if not data__proofValue_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must be named by propertyName definition")
+                                raise No()
                     data__proofValue_one_of_count97 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__proofValue_one_of_count97 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".proofValue must be valid exactly by one definition")
+                raise No()
         if "verificationMethod" in data_keys:
             data_keys.remove("verificationMethod")
             data__verificationMethod = data["verificationMethod"]
@@ -3737,13 +3744,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__verificationMethod_one_of_count98 < 2:
                 try:
                     if not isinstance(data__verificationMethod, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must be string")
+                        raise No()
                     data__verificationMethod_one_of_count98 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__verificationMethod_one_of_count98 < 2:
                 try:
                     if not isinstance(data__verificationMethod, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must be object")
+                        raise No()
                     data__verificationMethod_is_dict = isinstance(data__verificationMethod, dict)
                     if data__verificationMethod_is_dict:
                         data__verificationMethod_keys = set(data__verificationMethod.keys())
@@ -3751,7 +3758,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__verificationMethod_key not in []:
                                 data__verificationMethod_value = data__verificationMethod.get(data__verificationMethod_key)
                                 if not isinstance(data__verificationMethod_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod.{data__verificationMethod_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__verificationMethod_len = len(data__verificationMethod)
                         if data__verificationMethod_len != 0:
                             data__verificationMethod_property_names = True
@@ -3759,22 +3766,22 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__verificationMethod_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__verificationMethod_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__verificationMethod_property_names = False
                             if not data__verificationMethod_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must be named by propertyName definition")
+                                raise No()
                     data__verificationMethod_one_of_count98 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__verificationMethod_one_of_count98 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".verificationMethod must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profileref(data, custom_formats={}, name_prefix=None):
     data_any_of_count99 = 0
     if not data_any_of_count99:
         try:
-            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profile(data, custom_formats, (name_prefix or "data") + "")
+            validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_profile(data, custom_formats)
             data_any_of_count99 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count99:
@@ -3783,13 +3790,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data_one_of_count100 < 2:
                 try:
                     if not isinstance(data, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string")
+                        raise No()
                     data_one_of_count100 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data_one_of_count100 < 2:
                 try:
                     if not isinstance(data, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+                        raise No()
                     data_is_dict = isinstance(data, dict)
                     if data_is_dict:
                         data_keys = set(data.keys())
@@ -3797,7 +3804,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data_key not in []:
                                 data_value = data.get(data_key)
                                 if not isinstance(data_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".{data_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data_len = len(data)
                         if data_len != 0:
                             data_property_names = True
@@ -3805,29 +3812,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data_property_names = False
                             if not data_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be named by propertyName definition")
+                                raise No()
                     data_one_of_count100 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data_one_of_count100 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be valid exactly by one definition")
+                raise No()
             data_any_of_count99 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count99:
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " cannot be validated by any definition")
+        raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_endorsementsubject(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+        raise No()
     data_is_dict = isinstance(data, dict)
     if data_is_dict:
         data__missing_keys = set(['id', 'type']) - data.keys()
         if data__missing_keys:
-            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain ")
+            raise No()
         data_keys = set(data.keys())
         if "id" in data_keys:
             data_keys.remove("id")
@@ -3836,13 +3843,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__id_one_of_count101 < 2:
                 try:
                     if not isinstance(data__id, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be string")
+                        raise No()
                     data__id_one_of_count101 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count101 < 2:
                 try:
                     if not isinstance(data__id, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be object")
+                        raise No()
                     data__id_is_dict = isinstance(data__id, dict)
                     if data__id_is_dict:
                         data__id_keys = set(data__id.keys())
@@ -3850,7 +3857,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__id_key not in []:
                                 data__id_value = data__id.get(data__id_key)
                                 if not isinstance(data__id_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".id.{data__id_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__id_len = len(data__id)
                         if data__id_len != 0:
                             data__id_property_names = True
@@ -3858,15 +3865,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__id_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__id_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__id_property_names = False
                             if not data__id_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be named by propertyName definition")
+                                raise No()
                     data__id_one_of_count101 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__id_one_of_count101 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".id must be valid exactly by one definition")
+                raise No()
         if "type" in data_keys:
             data_keys.remove("type")
             data__type = data["type"]
@@ -3877,13 +3884,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                     if data__type_one_of_count103 < 2:
                         try:
                             if not isinstance(data__type, (str)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be string")
+                                raise No()
                             data__type_one_of_count103 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count103 < 2:
                         try:
                             if not isinstance(data__type, (dict)):
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be object")
+                                raise No()
                             data__type_is_dict = isinstance(data__type, dict)
                             if data__type_is_dict:
                                 data__type_keys = set(data__type.keys())
@@ -3891,7 +3898,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                     if data__type_key not in []:
                                         data__type_value = data__type.get(data__type_key)
                                         if not isinstance(data__type_value, (str)):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type.{data__type_key}".format(**locals()) + " must be string")
+                                            raise No()
                                 data__type_len = len(data__type)
                                 if data__type_len != 0:
                                     data__type_property_names = True
@@ -3899,38 +3906,38 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                         try:
                                             if isinstance(data__type_key, str):
                                                 if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_key):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                    raise No()
                                         except (JsonSchemaValueException, JsonSchemaValuesException):
                                             data__type_property_names = False
                                     if not data__type_property_names:
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be named by propertyName definition")
+                                        raise No()
                             data__type_one_of_count103 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__type_one_of_count103 != 1:
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                        raise No()
                     data__type_one_of_count102 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count102 < 2:
                 try:
                     if not isinstance(data__type, (list, tuple)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be array")
+                        raise No()
                     data__type_is_list = isinstance(data__type, (list, tuple))
                     if data__type_is_list:
                         data__type_len = len(data__type)
                         if data__type_len < 1:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain at least 1 items")
+                            raise No()
                         for data__type_x, data__type_item in enumerate(data__type):
                             data__type_item_one_of_count104 = 0
                             if data__type_item_one_of_count104 < 2:
                                 try:
                                     if not isinstance(data__type_item, (str)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be string")
+                                        raise No()
                                     data__type_item_one_of_count104 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count104 < 2:
                                 try:
                                     if not isinstance(data__type_item, (dict)):
-                                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be object")
+                                        raise No()
                                     data__type_item_is_dict = isinstance(data__type_item, dict)
                                     if data__type_item_is_dict:
                                         data__type_item_keys = set(data__type_item.keys())
@@ -3938,7 +3945,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                             if data__type_item_key not in []:
                                                 data__type_item_value = data__type_item.get(data__type_item_key)
                                                 if not isinstance(data__type_item_value, (str)):
-                                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}].{data__type_item_key}".format(**locals()) + " must be string")
+                                                    raise No()
                                         data__type_item_len = len(data__type_item)
                                         if data__type_item_len != 0:
                                             data__type_item_property_names = True
@@ -3946,29 +3953,29 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                                 try:
                                                     if isinstance(data__type_item_key, str):
                                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__type_item_key):
-                                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                                            raise No()
                                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                                     data__type_item_property_names = False
                                             if not data__type_item_property_names:
-                                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be named by propertyName definition")
+                                                raise No()
                                     data__type_item_one_of_count104 += 1
                                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
                             if data__type_item_one_of_count104 != 1:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type[{data__type_x}]".format(**locals()) + " must be valid exactly by one definition")
+                                raise No()
                         data__type_contains = False
                         for data__type_key in data__type:
                             try:
                                 if not (isinstance(data__type_key, str) and data__type_key == 'EndorsementSubject'):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be one of ['EndorsementSubject']")
+                                    raise No()
                                 data__type_contains = True
                                 break
                             except (JsonSchemaValueException, JsonSchemaValuesException): pass
                         if not data__type_contains:
-                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must contain one of contains definition")
+                            raise No()
                     data__type_one_of_count102 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__type_one_of_count102 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".type must be valid exactly by one definition")
+                raise No()
         if "endorsementComment" in data_keys:
             data_keys.remove("endorsementComment")
             data__endorsementComment = data["endorsementComment"]
@@ -3976,13 +3983,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data__endorsementComment_one_of_count105 < 2:
                 try:
                     if not isinstance(data__endorsementComment, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must be string")
+                        raise No()
                     data__endorsementComment_one_of_count105 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementComment_one_of_count105 < 2:
                 try:
                     if not isinstance(data__endorsementComment, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must be object")
+                        raise No()
                     data__endorsementComment_is_dict = isinstance(data__endorsementComment, dict)
                     if data__endorsementComment_is_dict:
                         data__endorsementComment_keys = set(data__endorsementComment.keys())
@@ -3990,7 +3997,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data__endorsementComment_key not in []:
                                 data__endorsementComment_value = data__endorsementComment.get(data__endorsementComment_key)
                                 if not isinstance(data__endorsementComment_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment.{data__endorsementComment_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data__endorsementComment_len = len(data__endorsementComment)
                         if data__endorsementComment_len != 0:
                             data__endorsementComment_property_names = True
@@ -3998,15 +4005,15 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data__endorsementComment_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data__endorsementComment_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data__endorsementComment_property_names = False
                             if not data__endorsementComment_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must be named by propertyName definition")
+                                raise No()
                     data__endorsementComment_one_of_count105 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__endorsementComment_one_of_count105 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + ".endorsementComment must be valid exactly by one definition")
+                raise No()
     return data
 
 def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json___defs_context(data, custom_formats={}, name_prefix=None):
@@ -4017,13 +4024,13 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
             if data_one_of_count107 < 2:
                 try:
                     if not isinstance(data, (str)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be string")
+                        raise No()
                     data_one_of_count107 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data_one_of_count107 < 2:
                 try:
                     if not isinstance(data, (dict)):
-                        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+                        raise No()
                     data_is_dict = isinstance(data, dict)
                     if data_is_dict:
                         data_keys = set(data.keys())
@@ -4031,7 +4038,7 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                             if data_key not in []:
                                 data_value = data.get(data_key)
                                 if not isinstance(data_value, (str)):
-                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".{data_key}".format(**locals()) + " must be string")
+                                    raise No()
                         data_len = len(data)
                         if data_len != 0:
                             data_property_names = True
@@ -4039,25 +4046,25 @@ def validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile
                                 try:
                                     if isinstance(data_key, str):
                                         if not REGEX_PATTERNS['^[a-z]{2}(-[A-Z]{2})?$'].search(data_key):
-                                            raise JsonSchemaValueException("" + (name_prefix or "data") + " must match pattern ^[a-z]{2}(-[A-Z]{2})?$")
+                                            raise No()
                                 except (JsonSchemaValueException, JsonSchemaValuesException):
                                     data_property_names = False
                             if not data_property_names:
-                                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be named by propertyName definition")
+                                raise No()
                     data_one_of_count107 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data_one_of_count107 != 1:
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be valid exactly by one definition")
+                raise No()
             data_any_of_count106 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count106:
         try:
             if not isinstance(data, (dict)):
-                raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object")
+                raise No()
             data_any_of_count106 += 1
         except (JsonSchemaValueException, JsonSchemaValuesException): pass
     if not data_any_of_count106:
-        raise JsonSchemaValueException("" + (name_prefix or "data") + " cannot be validated by any definition")
+        raise No()
     return data
 
 check = validate_https___purl_imsglobal_org_spec_ob_v3p0_schema_json_ob_v3p0_profile_schema_json
