@@ -56,14 +56,15 @@ JUDGED_TYPES = frozenset({
     "BitstringStatusListCredential", "StatusList2021Credential", "1EdTechRevocationList",
 })
 
+_OB_CREDENTIALS = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
+
 # Values that are credentials or proofs in their own right (named graphs, or signed apart).
 _OWN_GRAPH = frozenset({"verifiableCredential", "proof", "endorsement"})
 
-# Properties a check or the report's summary reads as one value, where a list of one is a
-# re-spelling of that value (several may be legitimate: VC 2.0 subjects, names in several
-# languages; a transcript's subject, of the type named here, lists its achievements).
-ONE_OBJECT = {"credentialSubject": None, "achievement": "ClrSubject", "name": None, "description": None,
-              "narrative": None, "criteria": None, "creditsAvailable": None}
+# Objects the checks read as one, where a list of one is a re-spelling of that object
+# (VC 2.0 allows a set of subjects; a transcript's subject, of the type named here, lists
+# its achievements). Texts shown in the summary take a list of one as its item instead.
+ONE_OBJECT = {"credentialSubject": None, "achievement": "ClrSubject"}
 
 _KEYWORD_ALIASES = frozenset({("id", "@id"), ("type", "@type")})
 
@@ -215,6 +216,14 @@ def _fingerprint(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
+def _one_object_here(key: str, node: dict[str, Any]) -> bool:
+    """Whether ``node`` reads ``key`` as one object (see ``ONE_OBJECT``)."""
+    names = _type_names(node)
+    if key == "credentialSubject":  # VC 2.0 allows a set of subjects; an Open Badge has one
+        return not names.isdisjoint(_OB_CREDENTIALS)
+    return ONE_OBJECT[key] not in names
+
+
 def _type_names(node: dict[str, Any]) -> set[str]:
     types = node.get("type")
     return {types} if isinstance(types, str) else {t for t in types if isinstance(t, str)} \
@@ -304,7 +313,7 @@ def check_shape(document: Any, *, max_depth: int, max_context_entries: int, max_
                     if len(item) > max_list_items:
                         raise too_many_items(len(item), _where(path + (key,)))
                     if problem is None and (key in SINGLE_VALUED or (
-                            len(item) == 1 and key in ONE_OBJECT and ONE_OBJECT[key] not in _type_names(value))):
+                            len(item) == 1 and key in ONE_OBJECT and _one_object_here(key, value))):
                         problem = respelled(key, _where(path + (key,)), "as a list, but it takes one value")
                 pending.append((item, path + (key,), described))
         else:  # a list

@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 
+def _only(value: Any) -> Any:
+    """A list of one read as its item: the same value, spelled as a list."""
+    return value[0] if isinstance(value, list) and len(value) == 1 else value
+
+
 def _text(value: Any, limit: int = 2000) -> str | None:
+    value = _only(value)
     if isinstance(value, dict):  # a language map or an object with a name
         value = value.get("name") or value.get("@value") or next(iter(value.values()), None)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -18,6 +24,7 @@ def _text(value: Any, limit: int = 2000) -> str | None:
 
 
 def _number(value: Any) -> float | None:
+    value = _only(value)
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
@@ -46,9 +53,9 @@ def summarize(credential: dict[str, Any]) -> dict[str, Any]:
     issuer = issuer if isinstance(issuer, dict) else {"id": issuer}
     subject = _first(credential.get("credentialSubject"))
     subject = subject if isinstance(subject, dict) else {}
-    achievement = subject.get("achievement")
+    achievement = _only(subject.get("achievement"))
     achievement = achievement if isinstance(achievement, dict) else {}
-    criteria = achievement.get("criteria")
+    criteria = _only(achievement.get("criteria"))
     summary = {
         "id": _text(credential.get("id"), 500),
         "name": _text(credential.get("name"), 500) or _text(achievement.get("name"), 500),
