@@ -52,9 +52,28 @@ def decode_status_list(encoded: str, *, max_bytes: int = MAX_LIST_BYTES) -> byte
     without ``=`` padding. Raises ``InputTooLarge`` (``INPUT_TOO_LARGE``) when
     the decompressed list would exceed ``max_bytes``, and ``InputError``
     (``STATUS_LIST_INVALID``) for anything that is not base64url-encoded GZIP.
+    The last few small lists decoded are remembered (a server checks the same
+    few lists for every credential it verifies; the bytes are immutable).
     """
     if not isinstance(encoded, str) or not encoded:
         raise _invalid("The status list's encodedList is missing or not a string.")
+    key = (encoded, max_bytes)
+    bits = _DECODED.get(key)
+    if bits is None:
+        bits = _decode(encoded, max_bytes)
+        if len(encoded) <= _REMEMBER_ENCODED and len(bits) <= _REMEMBER_BITS:
+            if len(_DECODED) >= _REMEMBER_LISTS:
+                _DECODED.clear()
+            _DECODED[key] = bits
+    return bits
+
+
+# decode_status_list's memory: at most 8 lists of at most 64 KiB encoded and 1 MiB decoded.
+_DECODED: dict[tuple[str, int], bytes] = {}
+_REMEMBER_LISTS, _REMEMBER_ENCODED, _REMEMBER_BITS = 8, 64 * 1024, 1024 * 1024
+
+
+def _decode(encoded: str, max_bytes: int) -> bytes:
     text = encoded.strip()
     # A GZIP stream always starts with 1f 8b, i.e. "H4s" in base64: a leading
     # "u" can only be the multibase prefix, never part of a legacy value.

@@ -99,3 +99,16 @@ def test_bit_is_set_outside_the_list_is_status_entry_invalid(index):
     with pytest.raises(InputError) as raised:
         bit_is_set(bytes(16_384), index)
     assert raised.value.code is Code.STATUS_ENTRY_INVALID
+
+
+def test_remembered_lists_are_per_value_and_refusals_are_never_remembered():
+    """decode_status_list remembers recent small lists: each value still decodes to its own bits."""
+    plain = bytes(MIN_LIST_SIZE // 8)
+    revoked = set_bit(plain, 7, True)
+    for _ in range(3):
+        assert decode_status_list(encode_status_list(plain)) == plain
+        assert decode_status_list(encode_status_list(revoked)) == revoked
+    with pytest.raises(InputError):
+        decode_status_list("u!!not base64")
+    with pytest.raises(InputError):
+        decode_status_list("u!!not base64")
