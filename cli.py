@@ -107,9 +107,20 @@ def say(text: str, *, err: bool = False) -> None:
     click.echo(escape_controls(text), err=err)
 
 
+# Characters JSON leaves raw that a terminal acts on (DEL and C1 controls such as CSI, line
+# separators, bidi controls): written as \u escapes, which parse to the very same JSON.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_text(data: Any) -> str:
+    """Pretty JSON, exact, in which nothing can drive a terminal."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(data: Any) -> None:
     """Machine output: pretty JSON on stdout."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_text(data))
 
 
 @click.group(cls=_Group)
@@ -195,7 +206,7 @@ def sign(file: Path, key_file: Path, fmt: str, created: str | None, verification
     result = sign_credential(credential, key, fmt=fmt, loader=offline_loader(),
                              created=parse_now(created),
                              verification_method=verification_method)
-    click.echo(result if isinstance(result, str) else json.dumps(result, indent=2, ensure_ascii=False))
+    click.echo(result if isinstance(result, str) else json_text(result))
 
 
 def _home(ctx: click.Context) -> Path:
@@ -484,7 +495,7 @@ def extract(image: Path) -> None:
     extracted = extract_source(image.read_bytes(), limits=Limits())
     if extracted.container not in ("png", "svg"):
         raise InputError(Code.USAGE, f"{image} is not a baked PNG or SVG image.")
-    click.echo(extracted.jwt if extracted.jwt else json.dumps(extracted.credential, indent=2, ensure_ascii=False))
+    click.echo(extracted.jwt if extracted.jwt else json_text(extracted.credential))
 
 
 @main.command()

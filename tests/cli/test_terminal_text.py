@@ -81,3 +81,18 @@ def test_error_line_escapes_what_it_quotes(source):
     assert result.exit_code == 2
     _assert_no_raw_controls(result.stderr)
     assert len(result.stderr.splitlines()) == 1 and "\\x1b[" in result.stderr
+
+
+def test_json_output_is_exact_yet_holds_no_raw_bidi_or_c1_controls(home):
+    """JSON escapes C0 itself; C1 (a lone CSI, \\x9b), line separators and bidi controls are written as
+    \\u escapes too, which parse back to the very same text."""
+    result = _run(home, "verify", "--offline", "--documents", home / "out" / "status", "--now", NOW, "--json",
+                  _issued_json(home))
+    assert "\u202e" not in result.stdout and "\\u202e" in result.stdout
+    (baked,) = (p for p in _issued_json(home).parent.glob("*.png") if not p.name.endswith("-qr.png"))
+    extracted = _run(home, "extract", baked).stdout
+    assert "\u202e" not in extracted
+    assert json.loads(extracted)["credentialSubject"]["achievement"]["name"] == FAKE
+    from cli import json_text
+    text = json_text({"name": "a\x9b31mb\u2028c\u2066d"})
+    assert not any(ch in text for ch in "\x9b\u2028\u2066") and json.loads(text) == {"name": "a\x9b31mb\u2028c\u2066d"}
