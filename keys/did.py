@@ -30,6 +30,7 @@ import base58
 
 from errors import Code, CredentialError, InputError
 from keys.ed25519 import PublicKey
+from keys.json_text import find_lone_surrogate
 from keys.jwk import EcPublicKey, JwsPublicKey, public_key_from_jwk, public_key_from_multikey
 from keys.multikey import decode_multikey, is_multikey
 
@@ -319,6 +320,9 @@ def _fetch_document(url: str, fetch: Fetch) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise CredentialError(Code.KEY_UNRESOLVABLE, f"The document at {url} is not a JSON object.",
                               url=url)
+    if find_lone_surrogate(document) is not None:
+        raise CredentialError(Code.KEY_UNRESOLVABLE, f"The document at {url} holds an unpaired surrogate: "
+                              "it is not valid Unicode text.", url=url)
     return document
 
 

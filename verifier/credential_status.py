@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from errors import BadgesmithError, Code, CredentialError, UpstreamError
+from keys.json_text import find_lone_surrogate
 from keys.vc_jwt import decode_jwt, extract_credential
 from verifier.proofs import check_data_integrity, check_jwt, issuer_id
 from verifier.sources import sniff
@@ -99,6 +100,9 @@ def _parse_json(data: bytes, url: str) -> dict[str, Any]:
                               f"The status list at {url} is not JSON.") from exc
     if not isinstance(document, dict):
         raise CredentialError(Code.STATUS_LIST_INVALID, f"The status list at {url} is not a JSON object.")
+    if find_lone_surrogate(document) is not None:
+        raise CredentialError(Code.STATUS_LIST_INVALID,
+                              f"The status list at {url} holds an unpaired surrogate: it is not valid Unicode text.")
     return document
 
 

@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any
 
 from errors import Code, ConfigError
+from keys.json_text import refuse_lone_surrogates
 from verifier import safe_toml
 
 __all__ = ["TrustList", "load_trust_list"]
@@ -111,7 +112,9 @@ def _parse_toml(path: Path, text: str) -> Any:
 
 def _parse_json(path: Path, text: str) -> Any:
     try:
-        return json.loads(text)
+        value = json.loads(text)
+        refuse_lone_surrogates(text, value, what=f"The trust list {path}")
+        return value
     except RecursionError:
         raise ConfigError(Code.JSON_MALFORMED, f"The trust list {path} is nested too deeply to be a trust list.",
                           path=str(path)) from None

@@ -198,3 +198,40 @@ def test_vc_api_verify_presentation_with_an_unpaired_surrogate_is_400(client, wi
             f'"type": ["VerifiablePresentation"], "verifiableCredential": [{credential}]}}}}')
     response = client.post("/presentations/verify", data=body, content_type="application/json")
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "JSON_MALFORMED"
+
+
+# -- documents fetched or configured beside the credential ----------------------------------------
+
+def test_a_status_list_or_did_document_with_an_unpaired_surrogate_fails_its_check_not_the_process(
+        storytime, issuer_key):
+    """Fetched documents are read by their own checks: a clear failed check, never a crash later."""
+    from verifier.fetch import DictFetch
+
+    from issuer.badge.status import status_entry
+
+    url = "https://badges.example.org/status/revocation/1"
+    credential = storytime()
+    credential["credentialStatus"] = status_entry(url, 5, "revocation")
+    signed = json.dumps(sign_credential(credential, issuer_key, loader=offline_loader(), created=NOW)).encode()
+    broken_list = b'{"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "' + url.encode() + \
+        b'", "name": "\\ud800"}'
+    report = Verifier(loader=offline_loader(), fetch=DictFetch({url: broken_list}), now=NOW).verify_bytes(signed)
+    assert report.check("status").code == "STATUS_LIST_INVALID" and "surrogate" in report.check("status").message
+    report.to_text().encode("utf-8")  # printable: the message does not carry the surrogate
+
+    from keys.did import resolve_verification_method
+    did_web = "https://badges.example.org/.well-known/did.json"
+    with pytest.raises(InputError) as refused:
+        resolve_verification_method("did:web:badges.example.org#key-1",
+                                    fetch=DictFetch({did_web: b'{"id": "did:web:badges.example.org\\udfff"}'}))
+    assert refused.value.code is Code.KEY_UNRESOLVABLE and "surrogate" in refused.value.message
+
+
+def test_a_trust_list_with_an_unpaired_surrogate_is_json_malformed(tmp_path):
+    from verifier.trust import load_trust_list
+
+    path = tmp_path / "trust.json"
+    path.write_text('{"did:key:z6Mk": "Lakeshore \\ud800"}', "utf-8")
+    with pytest.raises(Exception) as refused:
+        load_trust_list(path)
+    assert refused.value.code is Code.JSON_MALFORMED and "surrogate" in refused.value.message
