@@ -232,6 +232,12 @@ class _Resolver(ContextResolver):
         return super()._cache_resolved_context(key, resolved, tag or "static")
 
 
+class _BoundedIris(_BoundedCache):
+    """``_expand_iri`` results: many small entries (terms, types and IRI values per context)."""
+
+    limit = 20_000
+
+
 class LoaderState:
     """What is cached per document loader: resolved contexts, pyld options.
 
@@ -241,7 +247,7 @@ class LoaderState:
     thread-safe); the fast path takes it only when it misses its memos.
     """
 
-    __slots__ = ("loader", "resolved", "pinned", "processed", "options", "processor", "fast", "lock")
+    __slots__ = ("loader", "resolved", "pinned", "processed", "iris", "options", "processor", "fast", "lock")
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
@@ -249,6 +255,7 @@ class LoaderState:
         self.resolved: _BoundedCache = _BoundedCache()
         self.pinned = _PinnedKeys()
         self.processed: _BoundedCache = _BoundedCache()  # see _SafeModeProcessor._process_context
+        self.iris: _BoundedIris = _BoundedIris()  # see _SafeModeProcessor._expand_iri
         self.processor = JsonLdProcessor()
         # base None: relative IRIs stay relative (and are then refused)
         # instead of being resolved against pyld's made-up example.org base.
@@ -276,12 +283,31 @@ class _SafeModeProcessor(JsonLdProcessor):
     every key, type and IRI value written as the pinned contexts write it.
     """
 
-    def __init__(self, pinned: PinnedTerms | None = None, processed: dict[Any, Any] | None = None) -> None:
+    def __init__(self, pinned: PinnedTerms | None = None, processed: dict[Any, Any] | None = None,
+                 iris: dict[Any, Any] | None = None) -> None:
         super().__init__()
         self._paths: dict[int, tuple[Any, ...]] | None = None
         self._stack: list[tuple[Any, ...]] = []
         self._pinned = pinned
         self._processed = processed
+        self._iris = iris
+
+    def _expand_iri(self, active_ctx, value, base=None, vocab=False, local_ctx=None, defined=None):
+        """pyld's, remembered per loader for finished active contexts (named by their ``_uuid``).
+
+        While a context is being built, pyld passes ``local_ctx``/``defined`` (and
+        the context may still change): those calls are never remembered. A finished
+        context never changes, so the result depends only on the key below.
+        """
+        if (self._iris is None or local_ctx is not None or defined is not None or type(value) is not str
+                or "_uuid" not in active_ctx):
+            return super()._expand_iri(active_ctx, value, base, vocab, local_ctx, defined)
+        key = (active_ctx["_uuid"], value, vocab, base)
+        try:
+            return self._iris[key]
+        except KeyError:
+            iri = self._iris[key] = super()._expand_iri(active_ctx, value, base, vocab)
+            return iri
 
     def _process_context(self, active_ctx, local_ctx, options, override_protected=False,
                          propagate=True, validate_scoped=True, cycles=None):
@@ -471,7 +497,7 @@ def quads_via_pyld(document: dict[str, Any], state: LoaderState, pinned: PinnedT
     With ``pinned``, the spelling rule applies too. Raises pyld's
     ``JsonLdError`` (the caller maps it) or our CredentialError.
     """
-    processor = _SafeModeProcessor(pinned, state.processed)
+    processor = _SafeModeProcessor(pinned, state.processed, state.iris)
     with state.lock:
         dataset = processor.to_rdf(document, state.call_options())
     quads: list[Quad] = []
