@@ -1,8 +1,10 @@
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# npm ci writes node_modules/.package-lock.json last: it stands for "the harness is installed".
-ORACLE := tests/interop/node_modules/.package-lock.json
+# The npm packages the tests run (the interop harness, the ECDSA fixtures): every package-lock.json
+# under tests/. npm ci writes node_modules/.package-lock.json last: it stands for "installed".
+NPM_LOCKS := $(wildcard tests/*/package-lock.json tests/*/*/package-lock.json)
+NPM_INSTALLED := $(NPM_LOCKS:%/package-lock.json=%/node_modules/.package-lock.json)
 AXE_VERSION := 4.10.3
 AXE := .axe/node_modules/axe-core/axe.min.js
 
@@ -18,15 +20,15 @@ $(STAMP): pyproject.toml
 # interop harness (Digital Bazaar's libraries from npm), Debian's chromium, axe-core. A step
 # that cannot run here (no node, not root) says so, and the tests that need it skip, listed by
 # the last line of the run.
-test-tools: $(STAMP) $(ORACLE) chromium $(AXE)
+test-tools: $(STAMP) $(NPM_INSTALLED) chromium $(AXE)
 
 test: test-tools
 	$(PY) -m pytest -q
 
-$(ORACLE): tests/interop/package.json tests/interop/package-lock.json
+%/node_modules/.package-lock.json: %/package.json %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-	  cd tests/interop && npm ci --silent --no-audit --no-fund; \
-	else echo "note: npm is not installed, so the interop (oracle) tests will skip"; fi
+	  cd $* && npm ci --silent --no-audit --no-fund; \
+	else echo "note: npm is not installed, so the tests that need $* will skip"; fi
 
 $(AXE):
 	@if command -v npm >/dev/null 2>&1; then \
@@ -66,4 +68,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/records.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info tests/interop/node_modules
+	rm -rf $(VENV) build *.egg-info $(NPM_LOCKS:%/package-lock.json=%/node_modules)

@@ -156,7 +156,7 @@ class TestErrors:
         assert codes == [200, 200, 429]
         response = client.post("/api/verify", json=make_credential())
         assert response.get_json()["error"]["code"] == "RATE_LIMITED"
-        assert 1 <= int(response.headers["Retry-After"]) <= 30
+        assert 1 <= int(response.headers["Retry-After"]) <= 60  # the window ends a minute after the first request
 
     def test_rate_limit_is_per_client_address(self, app_config, make_credential):
         client = create_app({**app_config, "RATE_LIMIT": "1/minute"}).test_client()
