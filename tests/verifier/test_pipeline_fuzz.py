@@ -18,6 +18,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.verifier.respellings import respell
+
 from errors import BadgesmithError
 from issuer.badge.credential import Award, Recipient, build_credential
 from issuer.badge.recipient import identity_object
@@ -182,7 +184,6 @@ def test_any_presentation_structure_gets_a_report_never_a_crash(data):
 @given(st.sampled_from(SEEDS), st.data())
 def test_respelled_seeds_get_a_report_and_never_pass_a_check_the_original_failed(seed, data):
     """Re-spellings of every seed (ours, the spec's, the real world's): a report, never a crash, never better."""
-    from tests.verifier.test_respelling import respell
 
     respelled = json.loads(json.dumps(seed))
     for _ in range(data.draw(st.integers(1, 3))):

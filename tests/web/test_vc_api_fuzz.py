@@ -18,6 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.verifier.respellings import respell
+
 from app import create_app
 from issuer.web.clients import Clients
 from tests.verifier.test_pipeline_fuzz import _values as json_values, mutate
@@ -167,7 +169,6 @@ def test_respelled_credentials_are_refused_or_judged_as_signed(api, data):
     a re-spelled credential sent to be issued is a 4xx with a code, never signed."""
     from keys.rdfc import canonicalize
     from schemas.loader import offline_loader
-    from tests.verifier.test_respelling import respell
 
     client, auth, signed, _ = api
     original = client.post("/credentials/verify", json={"verifiableCredential": signed})
