@@ -187,26 +187,36 @@ def verify(source: str, as_json: bool, offline: bool, documents: Path | None, no
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Ed25519 private key (PKCS#8 PEM).")
+              help="Private key (PKCS#8 PEM): Ed25519; RSA or P-256 for RS256/ES256 VC-JWTs.")
 @click.option("--format", "fmt", type=click.Choice(["di", "jwt", "ed25519-2020"]), default="di",
               show_default=True, help="eddsa-rdfc-2022 Data Integrity proof, VC-JWT, or legacy suite.")
+@click.option("--alg", type=click.Choice(["EdDSA", "RS256", "ES256"]),
+              help="With --format jwt: the JWS algorithm, which must be the key's (default: the key's).")
 @click.option("--created", help="Fixed proof creation time (ISO), for reproducible output.")
 @click.option("--verification-method", help="Verification method URL (default: the key's did:key).")
 @click.option("--passphrase-env", help="Environment variable holding the key's passphrase.")
-def sign(file: Path, key_file: Path, fmt: str, created: str | None, verification_method: str | None,
-         passphrase_env: str | None) -> None:
+def sign(file: Path, key_file: Path, fmt: str, alg: str | None, created: str | None,
+         verification_method: str | None, passphrase_env: str | None) -> None:
     """Sign an unsigned credential JSON and print it (JSON, or the compact JWT)."""
     from issuer.badge.sign import sign_credential
-    from keys.ed25519 import KeyPair
+    from keys.jws_keys import jwt_algorithm, load_signing_key
     from schemas.loader import offline_loader
     from verifier.sources import Limits, parse_json
 
+    if alg is not None and fmt != "jwt":
+        raise InputError(Code.USAGE, "--alg chooses a VC-JWT algorithm: use it with --format jwt.")
     credential = parse_json(file.read_bytes(), limits=Limits())
-    key = KeyPair.from_pem(key_file.read_bytes(), _passphrase(passphrase_env))
+    key = load_signing_key(key_file.read_bytes(), _passphrase(passphrase_env))
+    if alg is not None and jwt_algorithm(key) != alg:
+        raise InputError(Code.KEY_INVALID, f"--alg {alg} needs a {_KEY_TYPES[alg]} key, and {key_file} holds a "
+                         f"{_KEY_TYPES[jwt_algorithm(key)]} key ({jwt_algorithm(key)}).")
     result = sign_credential(credential, key, fmt=fmt, loader=offline_loader(),
                              created=parse_now(created),
                              verification_method=verification_method)
     click.echo(result if isinstance(result, str) else json_text(result))
+
+
+_KEY_TYPES = {"EdDSA": "Ed25519", "RS256": "RSA", "ES256": "P-256"}
 
 
 def _home(ctx: click.Context) -> Path:
@@ -230,28 +240,41 @@ def _issuer(ctx: click.Context, db: str | None = None):
 @click.option("--email", help="Contact e-mail published in the issuer profile.")
 @click.option("--did-web", help="Use did:web:HOST[:PATH] as the issuer id (the web app serves its DID document).")
 @click.option("--db", help="Database URL (default: a SQLite file in the instance folder).")
+@click.option("--jwt-alg", type=click.Choice(["EdDSA", "RS256", "ES256"]), default="EdDSA", show_default=True,
+              help="Algorithm of issued VC-JWTs; RS256/ES256 make an RSA-2048/P-256 key too (needs --did-web).")
 @click.pass_context
-def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None, db: str | None) -> None:
+def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None, db: str | None,
+         jwt_alg: str) -> None:
     """Create an instance folder: settings, a new Ed25519 key, the database."""
     from issuer.instance.folder import init_instance
+    from issuer.instance.jwt_keys import add_jwt_key
+    from issuer.instance.settings import load_settings
     from issuer.awarding.issuing import Issuer
     from keys.ed25519 import KeyPair
     from keys.keystore import save_key
 
+    if jwt_alg != "EdDSA" and not did_web:
+        raise InputError(Code.USAGE, f"--jwt-alg {jwt_alg} needs --did-web: a did:key issuer names only its Ed25519 "
+                         "key, and the RSA/P-256 key is published in the did:web DID document.")
     settings = init_instance(_home(ctx), name=name, url=url, email=email, did_web=did_web, database_url=db)
     save_key(settings.keys_dir, settings.key_id, KeyPair.generate(), passphrase=_passphrase(None))
-    issuer = Issuer.open(settings.home)
+    if jwt_alg != "EdDSA":
+        add_jwt_key(settings, jwt_alg, passphrase=_passphrase(None), make_default=True)
+        settings = load_settings(settings.home)
+    issuer = Issuer.open(settings.home, passphrase=_passphrase(None))
     ctx.call_on_close(issuer.close)
     say(f"Created the Badgesmith instance in {settings.home}")
     say(f"  issuer:   {issuer.did}")
     say(f"  key:      {settings.keys_dir / settings.key_id}.pem (mode 0600)")
+    for key_id in settings.jwt_keys:
+        say(f"  JWT key:  {settings.keys_dir / key_id}.pem ({settings.jwt_alg}, mode 0600)")
     say(f"  database: {settings.database_url}")
     click.echo("Next: badgesmith achievement add FILE.toml   (examples: templates/achievements/)")
 
 
 @main.group()
 def keys() -> None:
-    """List or rotate the instance's signing keys."""
+    """List, add or rotate the instance's signing keys."""
 
 
 @keys.command("list")
@@ -270,6 +293,23 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
         mark = "*" if row["current"] else " "
         state = f"retired {row['retired'][:10]}" if row["retired"] else "active"
         say(f"{mark} {row['key_id']:<10} {row['public_key']}  {state}")
+
+
+@keys.command("add")
+@click.option("--alg", required=True, type=click.Choice(["RS256", "ES256"]),
+              help="RS256 (an RSA-2048 key) or ES256 (a P-256 key), for VC-JWTs.")
+@click.option("--default", "make_default", is_flag=True, help="Also make it the alg of issued VC-JWTs (jwt_alg).")
+@click.pass_context
+def keys_add(ctx: click.Context, alg: str, make_default: bool) -> None:
+    """Add an RSA or P-256 key for VC-JWTs; the did:web DID document publishes it as a JsonWebKey."""
+    from issuer.instance.jwt_keys import add_jwt_key
+    from issuer.instance.settings import load_settings
+
+    settings = load_settings(_home(ctx))
+    key_id = add_jwt_key(settings, alg, passphrase=_passphrase(None), make_default=make_default)
+    default = " and made it the VC-JWT default (jwt_alg)" if make_default else ""
+    say(f"Added {alg} key {key_id} ({settings.keys_dir / key_id}.pem){default}; did:web:{settings.did_web}'s DID "
+        "document lists it.")
 
 
 @keys.command("rotate")

@@ -36,6 +36,7 @@ from keys.multikey import decode_multikey, is_multikey
 
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
+JWK_CONTEXT = "https://w3id.org/security/jwk/v1"
 MAX_DOCUMENT_BYTES = 256 * 1024
 MAX_URL_CHARS = 2048
 RELATIONSHIPS = ("authentication", "assertionMethod", "keyAgreement",
@@ -83,11 +84,13 @@ def did_key_document(public_key: PublicKey) -> dict[str, Any]:
     return document
 
 
-def did_web_document(did: str, keys: list[tuple[str, PublicKey]], *,
+def did_web_document(did: str, keys: list[tuple[str, JwsPublicKey]], *,
                      controller: str | None = None) -> dict[str, Any]:
     """The did:web DID document of an issuer with one or more keys.
 
-    ``keys`` pairs a fragment (``"key-1"``) with a public key. Every key is
+    ``keys`` pairs a fragment (``"key-1"``) with a public key: Ed25519 keys are
+    published as ``Multikey``, RSA and P-256 keys (RS256/ES256 VC-JWTs) as
+    ``JsonWebKey`` with a ``publicKeyJwk``. Every key is
     listed under ``verificationMethod`` and ``assertionMethod``: after a
     rotation the retired keys stay listed so that credentials they signed keep
     verifying; remove a key only to repudiate what it signed.
@@ -104,9 +107,15 @@ def did_web_document(did: str, keys: list[tuple[str, PublicKey]], *,
         if fragment in seen:
             raise InputError(Code.DID_INVALID, f"The key id {fragment!r} is listed twice.")
         seen.add(fragment)
-        methods.append({"id": f"{did}#{fragment}", "type": "Multikey", "controller": did,
-                        "publicKeyMultibase": public_key.to_multikey()})
-    document: dict[str, Any] = {"@context": [DID_CONTEXT, MULTIKEY_CONTEXT], "id": did}
+        if isinstance(public_key, PublicKey):
+            methods.append({"id": f"{did}#{fragment}", "type": "Multikey", "controller": did,
+                            "publicKeyMultibase": public_key.to_multikey()})
+        else:
+            methods.append({"id": f"{did}#{fragment}", "type": "JsonWebKey", "controller": did,
+                            "publicKeyJwk": public_key.to_jwk()})
+    contexts = [DID_CONTEXT, MULTIKEY_CONTEXT] + (
+        [JWK_CONTEXT] if any(m["type"] == "JsonWebKey" for m in methods) else [])
+    document: dict[str, Any] = {"@context": contexts, "id": did}
     if controller is not None:
         document["controller"] = controller
     document["verificationMethod"] = methods
@@ -396,6 +405,7 @@ def _is_base58(value: str) -> bool:
 
 __all__ = [
     "DID_CONTEXT",
+    "JWK_CONTEXT",
     "MULTIKEY_CONTEXT",
     "VerificationMethod",
     "did_key_document",

@@ -19,9 +19,11 @@ import re
 import stat
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 from errors import Code, ConfigError, Conflict, InputError, NotFound
 from keys.ed25519 import KeyPair
+from keys.jws_keys import SigningKey, load_signing_key
 
 SUFFIX = ".pem"
 MAX_KEY_FILE_BYTES = 64 * 1024
@@ -37,7 +39,7 @@ def key_path(directory: str | os.PathLike[str], name: str) -> Path:
     return Path(directory) / f"{name}{SUFFIX}"
 
 
-def save_key(directory: str | os.PathLike[str], name: str, key: KeyPair, *,
+def save_key(directory: str | os.PathLike[str], name: str, key: KeyPair | SigningKey, *,
              passphrase: str | bytes | None = None) -> Path:
     """Write ``key`` as ``<directory>/<name>.pem`` (mode 0600, atomic); return the path.
 
@@ -69,12 +71,25 @@ def save_key(directory: str | os.PathLike[str], name: str, key: KeyPair, *,
 
 def load_key(directory: str | os.PathLike[str], name: str, *,
              passphrase: str | bytes | None = None) -> KeyPair:
-    """The key saved as ``name``.
+    """The Ed25519 key saved as ``name``.
 
     ``NotFound(KEY_NOT_FOUND)`` when there is no such file; ``ConfigError``
     with ``KEY_LOCKED`` (passphrase missing or wrong) or ``KEY_INVALID`` (not
     a usable Ed25519 key, or readable by other users) otherwise.
     """
+    return _load(directory, name, lambda data: KeyPair.from_pem(data, passphrase))
+
+
+def load_jwt_key(directory: str | os.PathLike[str], name: str, *,
+                 passphrase: str | bytes | None = None) -> SigningKey:
+    """The key saved as ``name`` for signing VC-JWTs: Ed25519, RSA (RS256) or P-256 (ES256).
+
+    Errors as ``load_key``.
+    """
+    return _load(directory, name, lambda data: load_signing_key(data, passphrase))
+
+
+def _load(directory: str | os.PathLike[str], name: str, parse: Callable[[bytes], Any]) -> Any:
     path = key_path(directory, name)
     try:
         with open(path, "rb") as handle:
@@ -94,7 +109,7 @@ def load_key(directory: str | os.PathLike[str], name: str, *,
         raise ConfigError(Code.KEY_INVALID, f"The key file {path} is too large to be a key.",
                           file=str(path))
     try:
-        return KeyPair.from_pem(data, passphrase)
+        return parse(data)
     except InputError as exc:
         # Same code, but now it is the instance's key that is unusable; name the
         # file, never the content.
@@ -121,4 +136,4 @@ def _sync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-__all__ = ["key_path", "list_keys", "load_key", "save_key"]
+__all__ = ["key_path", "list_keys", "load_jwt_key", "load_key", "save_key"]

@@ -1,10 +1,11 @@
 """VC-JWT: the OB 3.0 JSON Web Token proof format (OB §8.2, RFC 7515 compact JWS).
 
-Signing (Badgesmith's keys are Ed25519): header ``{alg: "EdDSA", kid, typ}``,
+Signing: header ``{alg, kid, typ}`` with ``alg`` the key's (EdDSA for Ed25519,
+RS256 for RSA, ES256 for P-256; ``keys.jws_keys``),
 payload = the credential itself plus ``iss`` (issuer id), ``jti`` (credential
 id), ``sub`` (subject id, when there is one), ``nbf`` (``validFrom``), ``exp``
-(``validUntil``, when set) and optionally ``iat``. Ed25519 is deterministic,
-so the same input gives the same token.
+(``validUntil``, when set) and optionally ``iat``. Ed25519 and RSA PKCS#1 v1.5
+are deterministic, so the same input gives the same token; ECDSA is not.
 
 Verifying is strict where it protects the reader and lenient where issuers
 differ harmlessly:
@@ -33,9 +34,9 @@ from typing import Any, Callable, NamedTuple
 
 from errors import Code, CredentialError, InputError, InputTooLarge
 from keys.did import VerificationMethod, parse_did_key
-from keys.ed25519 import KeyPair
 from keys.json_text import refuse_lone_surrogates
-from keys.jwk import JwsPublicKey, algorithms_for, public_key_from_jwk
+from keys.jwk import JwsPublicKey, RsaPublicKey, algorithms_for, public_key_from_jwk
+from keys.jws_keys import SigningKey, jwt_algorithm
 from keys.multikey import b64url_decode, b64url_encode
 
 ALGORITHMS = ("EdDSA", "Ed25519", "RS256", "ES256")
@@ -83,9 +84,10 @@ def _mismatch(message: str) -> CredentialError:
 
 # -- signing ---------------------------------------------------------------------
 
-def sign_jwt(credential: dict[str, Any], key: KeyPair, *, verification_method: str,
+def sign_jwt(credential: dict[str, Any], key: SigningKey, *, verification_method: str,
              typ: str = "JWT", now: datetime | None = None) -> str:
-    """The credential as a compact JWS signed with EdDSA (OB §8.2.4).
+    """The credential as a compact JWS signed with ``key``'s algorithm (OB §8.2.4):
+    EdDSA (Ed25519), RS256 (RSA) or ES256 (P-256).
 
     ``now``, when given, becomes the ``iat`` claim. The credential needs an
     ``id``, an issuer id and a ``validFrom`` with a time zone (the required
@@ -98,6 +100,9 @@ def sign_jwt(credential: dict[str, Any], key: KeyPair, *, verification_method: s
         raise InputError(Code.SCHEMA_INVALID,
                          "A VC-JWT needs the credential's id and issuer id (its jti and iss claims).")
     if verification_method.startswith("did:key:"):
+        if isinstance(key.public_key, RsaPublicKey):
+            raise InputError(Code.KEY_INVALID, "did:key cannot carry an RSA key: an RS256 VC-JWT needs a "
+                                               "did:web (or https) verification method that publishes it.")
         if parse_did_key(verification_method.split("#", 1)[0]) != key.public_key:
             raise InputError(Code.KEY_INVALID, "The verification method names another key than "
                                                "the one signing.")
@@ -111,7 +116,7 @@ def sign_jwt(credential: dict[str, Any], key: KeyPair, *, verification_method: s
         payload["exp"] = _numeric_date(credential["validUntil"], "validUntil", strict=True)
     if now is not None:
         payload["iat"] = int(now.timestamp())
-    header = {"alg": "EdDSA", "kid": verification_method, "typ": typ}
+    header = {"alg": jwt_algorithm(key), "kid": verification_method, "typ": typ}
     signing_input = f"{_segment(header)}.{_segment(payload)}"
     return f"{signing_input}.{b64url_encode(key.sign(signing_input.encode('ascii')))}"
 

@@ -21,12 +21,14 @@ from issuer.badge.credential import new_credential_id
 from issuer.badge.recipient import identity_object, lookup_key, new_salt, normalise_email
 from issuer.badge.sign import sign_credential
 from issuer.badge.status import build_status_list_credential
+from issuer.instance.jwt_keys import jwt_signing_key, load_jwt_keys
 from issuer.instance.settings import load_settings, Settings
 from issuer.instance.urls import achievement_url, credential_url, image_url, issuer_did, verification_method_id
 from issuer.store.models import CredentialRecord, Issued, NewCredential, StatusListRecord
 from issuer.store.registry import Registry
 from keys.did import did_web_document
 from keys.ed25519 import KeyPair, PublicKey
+from keys.jws_keys import SigningKey
 from keys.keystore import load_key
 from schemas.loader import offline_loader
 
@@ -79,8 +81,10 @@ class Issuer:
 
     def __init__(self, *, settings: Settings, key: KeyPair, registry: Registry,
                  now: Callable[[], datetime] = _utcnow, loader: Any = None,
-                 new_id: Callable[[], str] = new_credential_id, actor: str = "badgesmith") -> None:
+                 new_id: Callable[[], str] = new_credential_id, actor: str = "badgesmith",
+                 jwt_keys: dict[str, SigningKey] | None = None) -> None:
         self.settings, self.key, self.registry = settings, key, registry
+        self.jwt_keys = jwt_keys or {}  # RS256/ES256 keys ([keys] jwt), published beside the Ed25519 ones
         self.now, self.new_id, self.actor = now, new_id, actor
         self.loader = loader or offline_loader()
         self.did = issuer_did(settings, key.public_key.to_multikey())
@@ -98,6 +102,7 @@ class Issuer:
         """The issuer of the instance in ``home`` (its key, its registry, migrated if needed)."""
         settings = load_settings(home)
         key = load_key(settings.keys_dir, settings.key_id, passphrase=passphrase)
+        options.setdefault("jwt_keys", load_jwt_keys(settings, passphrase=passphrase))
         registry = Registry.from_url(database_url or settings.database_url)
         if migrate:
             registry.migrate()
@@ -110,7 +115,7 @@ class Issuer:
         return issuer_profile(self.settings, self.did)
 
     def public_keys(self) -> list[tuple[str, PublicKey]]:
-        """Every key this issuer ever signed with (current and retired), by key id."""
+        """Every Ed25519 key this issuer ever signed with (current and retired), by key id."""
         return [(k.key_id, PublicKey.from_multikey(k.public_multikey))
                 for k in self.registry.list_keys(self.issuer_id)]
 
@@ -125,7 +130,8 @@ class Issuer:
         """The did:web DID document listing every key (rotation keeps old keys), or None for did:key."""
         if self.settings.did_method != "web":
             return None
-        return did_web_document(self.did, self.public_keys())
+        return did_web_document(self.did, [*self.public_keys(),
+                                           *((key_id, key.public_key) for key_id, key in self.jwt_keys.items())])
 
     # -- achievements ----------------------------------------------------------------------
 
@@ -157,8 +163,9 @@ class Issuer:
 
     def signer(self) -> AwardSigner:
         """What signing an award needs, without the database (for this process or a worker)."""
+        jwt_key = jwt_signing_key(self.settings, self.jwt_keys)
         return AwardSigner(self.settings, self.key, self.did, self.verification_method, self.did_document(),
-                           self.loader)
+                           self.loader, jwt_key=None if jwt_key is None else (f"{self.did}#{jwt_key[0]}", jwt_key[1]))
 
     def build(self, slug: str, request: IssueRequest, *, credential_id: str, status: Iterable[dict],
               salt: str, definition: dict[str, Any] | None = None) -> dict[str, Any]:

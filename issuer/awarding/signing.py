@@ -22,6 +22,7 @@ from issuer.badge.sign import sign_credential
 from issuer.instance.settings import Settings
 from keys.did import did_web_url
 from keys.ed25519 import KeyPair
+from keys.jws_keys import SigningKey
 from verifier.fetch import DictFetch
 from verifier.pipeline import Verifier, VerifyOptions, credential_from_jwt_payload
 from verifier.report import FAILED, Check
@@ -88,6 +89,8 @@ class AwardSigner:
     verification_method: str
     did_document: dict[str, Any] | None
     loader: Any
+    # (verification method, key) that signs VC-JWTs when [defaults] jwt_alg is RS256/ES256; None: the Ed25519 key
+    jwt_key: tuple[str, SigningKey] | None = None
 
     @property
     def profile(self) -> dict[str, Any]:
@@ -110,8 +113,10 @@ class AwardSigner:
              status: Iterable[dict], fmt: str, now: datetime) -> str:
         """Build, sign and self-check one award; the signed text (JSON or a compact JWT)."""
         unsigned = self.build(definition, request, credential_id=credential_id, status=status, salt=salt, now=now)
-        signed = sign_credential(unsigned, self.key, fmt=fmt, loader=self.loader, created=now,
-                                 verification_method=self.verification_method)
+        method, key = (self.jwt_key if fmt == "jwt" and self.jwt_key is not None
+                       else (self.verification_method, self.key))
+        signed = sign_credential(unsigned, key, fmt=fmt, loader=self.loader, created=now,
+                                 verification_method=method)
         failures = self_check_failures(signed, loader=self.loader, did=self.did, did_document=self.did_document,
                                        now=now)
         if failures:

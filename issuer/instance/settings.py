@@ -22,6 +22,7 @@ from issuer.instance.checks import (Invalid, check_choice, check_database_url, c
                                     check_email, check_folder, check_host, check_key_id, check_port, check_size, check_text,
                                     check_url, check_variable)
 from issuer.instance.files import write_file_atomic
+from keys.jws_keys import JWT_ALGORITHMS
 from verifier import safe_toml
 from verifier.status import MIN_LIST_SIZE
 
@@ -35,9 +36,9 @@ SMTP_PASSWORD_VARIABLE = "BADGESMITH_SMTP_PASSWORD"
 
 _TABLES = {
     "issuer": ("name", "url", "email", "did_method", "did_web"),
-    "keys": ("current",),
+    "keys": ("current", "jwt"),
     "database": ("url",),
-    "defaults": ("format", "status_list_size"),
+    "defaults": ("format", "status_list_size", "jwt_alg"),
     "paths": ("keys", "achievements", "out"),
     # The relay for renewal notices; the password is never here, only the name of its variable.
     "smtp": ("host", "port", "security", "username", "password_env"),
@@ -84,6 +85,8 @@ class Settings:
     lookup_secret: bytes = field(repr=False)  # HMAC key for recipient lookup; never printed
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     brand: Brand | None = None  # None: the issuer's name and e-mail, the default colour, no logo
+    jwt_alg: str = "EdDSA"  # the alg of the VC-JWTs it issues: EdDSA (the Ed25519 key), RS256 or ES256
+    jwt_keys: tuple[str, ...] = ()  # RSA/P-256 keys in keys/, all published in the did:web document
 
     @property
     def public_brand(self) -> Brand:
@@ -153,6 +156,14 @@ def _brand_settings(src: TomlSource, home: Path, name: str, email: str | None) -
     )
 
 
+def _check_jwt_keys(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise Invalid("jwt must be a list of key ids, e.g. [\"rs256-1\"]")
+    return tuple(check_key_id(item) for item in value)
+
+
 def load_settings(home: str | os.PathLike[str]) -> Settings:
     """Read ``<home>/badgesmith.toml`` and ``keys/lookup.secret``.
 
@@ -185,6 +196,12 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
     if did_method == "key" and did_web is not None:
         raise src.error(("issuer", "did_web"), "did_web is set but did_method is \"key\": set did_method = "
                         "\"web\" or remove did_web.")
+    jwt_alg = _value(src, "defaults", "jwt_alg", lambda v: check_choice(v or "EdDSA", "jwt_alg", JWT_ALGORITHMS))
+    if jwt_alg != "EdDSA" and did_method != "web":
+        raise src.error(("defaults", "jwt_alg"), f"jwt_alg is \"{jwt_alg}\" but the issuer is a did:key, which "
+                        "names only its Ed25519 key: RS256 and ES256 VC-JWTs need did_method = \"web\" (its DID "
+                        "document publishes the key), or set jwt_alg = \"EdDSA\".")
+    jwt_keys = _value(src, "keys", "jwt", _check_jwt_keys)
     email = src.data["issuer"].get("email")
     dirs = {key: (home / _value(src, "paths", key, lambda v, k=key: check_folder(v or k, k))).resolve()
             for key in _TABLES["paths"]}
@@ -208,6 +225,8 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
         lookup_secret=_read_secret(dirs["keys"] / SECRET_FILE),
         smtp=_smtp_settings(src),
         brand=_brand_settings(src, home, name, email),
+        jwt_alg=jwt_alg,
+        jwt_keys=jwt_keys,
     )
 
 
@@ -242,6 +261,9 @@ def render_settings(settings: Settings) -> str:
         "",
         "[keys]",
         f"current = {q(settings.key_id)}",
+        "# RSA (RS256) and P-256 (ES256) keys for VC-JWTs, added by `badgesmith keys add --alg`; every one",
+        "# listed is published in the did:web DID document (keep old ones so what they signed verifies).",
+        (f"jwt = [{', '.join(q(k) for k in settings.jwt_keys)}]" if settings.jwt_keys else "# jwt = [\"rs256-1\"]"),
         "",
         "[database]",
         "# Default: the SQLite file badgesmith.sqlite3 in this folder. For several servers:",
@@ -254,6 +276,8 @@ def render_settings(settings: Settings) -> str:
         "[defaults]",
         "# \"di\" (Data Integrity proof, eddsa-rdfc-2022) or \"jwt\" (VC-JWT).",
         f"format = {q(settings.default_format)}",
+        "# The alg of issued VC-JWTs: \"EdDSA\" (the Ed25519 key), \"RS256\" or \"ES256\" (need did:web).",
+        f"jwt_alg = {q(settings.jwt_alg)}",
         f"status_list_size = {settings.status_list_size}",
         "",
         "[paths]",
@@ -289,24 +313,51 @@ def set_current_key(home: Path, key_id: str) -> None:
     rotation must not rewrite it from what Badgesmith happens to model, so the
     edit goes through tomlkit, which keeps comments, order and spacing.
     """
+    def edit(document: Any) -> None:
+        _table(document, "keys")["current"] = key_id
+
+    fix = f"edit [keys] current there to {key_id!r}"
+    text = _edit_settings(home, edit, fix)
+    if safe_toml.loads(text).get("keys", {}).get("current") != key_id:  # never write a file that says otherwise
+        raise ConfigError(Code.CONFIG_INVALID, f"Cannot record the new key in {home / SETTINGS_FILE}: {fix}.",
+                          path=str(home / SETTINGS_FILE))
+    write_file_atomic(home / SETTINGS_FILE, text.encode("utf-8"))
+
+
+def record_jwt_key(home: Path, key_id: str, *, default_alg: str | None = None) -> None:
+    """Add ``key_id`` to ``[keys] jwt`` (and set ``[defaults] jwt_alg`` to ``default_alg``), changing
+    nothing else in ``badgesmith.toml`` (tomlkit, as ``set_current_key``). The caller checks that the
+    issuer is a did:web (``issuer.instance.jwt_keys.add_jwt_key``)."""
+    def edit(document: Any) -> None:
+        table = _table(document, "keys")
+        listed = [str(k) for k in table.get("jwt", [])]
+        table["jwt"] = listed + ([key_id] if key_id not in listed else [])
+        if default_alg is not None:
+            _table(document, "defaults")["jwt_alg"] = default_alg
+
+    text = _edit_settings(home, edit, f"add {key_id!r} to [keys] jwt there")
+    write_file_atomic(home / SETTINGS_FILE, text.encode("utf-8"))
+
+
+def _table(document: Any, name: str) -> Any:
+    if document.get(name) is None:
+        document[name] = tomlkit.table()
+    return document[name]
+
+
+def _edit_settings(home: Path, edit: Any, fix: str) -> str:
+    """``badgesmith.toml``'s text after ``edit(document)`` through tomlkit (comments and layout kept)."""
     path = home / SETTINGS_FILE
     text = safe_toml.read_limited(path, MAX_SETTINGS_BYTES).decode("utf-8")
     try:
         document = tomlkit.parse(text)
-        table = document.get("keys")
-        if table is None:
-            document["keys"] = table = tomlkit.table()
-        table["current"] = key_id
-        text = tomlkit.dumps(document)
+        edit(document)
+        return tomlkit.dumps(document)
     except (TOMLKitError, TypeError, AttributeError) as exc:  # e.g. `keys` that is not a table
-        raise ConfigError(Code.CONFIG_INVALID, f"Cannot record the new key in {path}: edit [keys] current there "
-                          f"to {key_id!r}.", path=str(path)) from exc
-    if safe_toml.loads(text).get("keys", {}).get("current") != key_id:  # never write a file that says otherwise
-        raise ConfigError(Code.CONFIG_INVALID, f"Cannot record the new key in {path}: edit [keys] current there "
-                          f"to {key_id!r}.", path=str(path))
-    write_file_atomic(path, text.encode("utf-8"))
+        raise ConfigError(Code.CONFIG_INVALID, f"Cannot record the new key in {path}: {fix}.",
+                          path=str(path)) from exc
 
 
 __all__ = ["DATABASE_FILE", "HOME_VARIABLE", "MAX_SETTINGS_BYTES", "SECRET_FILE", "SETTINGS_FILE",
            "SMTP_PASSWORD_VARIABLE", "SMTP_SECURITY", "Settings", "SmtpSettings", "load_settings", "render_settings",
-           "save_settings", "set_current_key"]
+           "record_jwt_key", "save_settings", "set_current_key"]

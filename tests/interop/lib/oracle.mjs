@@ -216,15 +216,18 @@ async function verifyJwt(token, {documentLoader, now, requireStatus}) {
   } catch{
     return fail('The JWT header or payload is not base64url JSON.');
   }
-  if(!['EdDSA', 'Ed25519'].includes(header.alg)) {
-    return fail(`The JWS algorithm "${header.alg}" is refused (Ed25519 only).`);
+  // EdDSA, and the two OB 3.0 §8.2 / 1EdTech validator algorithms; jose pins the key to the alg.
+  const ALGS = ['EdDSA', 'Ed25519', 'RS256', 'ES256'];
+  if(!ALGS.includes(header.alg)) {
+    return fail(`The JWS algorithm "${header.alg}" is refused (EdDSA, RS256 or ES256 only).`);
   }
   let payload;
   let key;
   try {
     key = await jwtKey(header, issuerId(claimed?.vc ?? claimed ?? {}), documentLoader);
-    const {payload: bytes} = await jose.compactVerify(token, await jose.importJWK(key.jwk, 'EdDSA'),
-      {algorithms: ['EdDSA', 'Ed25519']});
+    const alg = header.alg === 'Ed25519' ? 'EdDSA' : header.alg;
+    const {payload: bytes} = await jose.compactVerify(token, await jose.importJWK(key.jwk, alg),
+      {algorithms: ALGS});
     payload = JSON.parse(new TextDecoder().decode(bytes));
   } catch(e) {
     return fail(...messages(e));
