@@ -9,8 +9,11 @@ re-hashing credentials.
 
 The page (``issuer.web.learner_pages``, ``/learners/<token>``) lists the learner's
 current credentials grouped by pathway (with progress from
-``issuer.awarding.pathways.progress``) and then by achievement, the CEUs per year, a
-link to each badge page, and a download of the signed CLR 2.0 transcript.
+``issuer.awarding.pathways.progress``) and then by achievement, their active
+certifications with the expiry, the CEUs per year, and the credentials no longer
+in force (revoked, suspended, expired, not yet valid) unless a current one of the
+same achievement replaced them (a renewal, a correction). The signed form of the
+record is the CLR 2.0 transcript the page links to; the page itself is not signed.
 It is private by design: ``no-store``, ``noindex``, and no referrer, since
 the token is in the URL.
 """
@@ -127,6 +130,12 @@ class Entry:
     issued_on: date
     valid_until: datetime | None
     format: str
+    slug: str | None  # the achievement (its image); None for a VC API credential
+    record: CredentialRecord = field(repr=False, compare=False)
+
+    @property
+    def is_certification(self) -> bool:
+        return self.kind == "Certification"
 
 
 @dataclass(slots=True)
@@ -148,6 +157,8 @@ class LearnerView:
     count: int
     transcript: bool  # at least one credential a transcript can embed
     as_of: date
+    certifications: tuple[Entry, ...] = ()  # current certifications, soonest expiry first
+    inactive: tuple[Entry, ...] = ()  # not in force and not replaced by a current one, newest first
 
     @property
     def ceus_total(self) -> float:
@@ -157,13 +168,15 @@ class LearnerView:
 def _entry(record: CredentialRecord, obs: dict[str, dict[str, Any]]) -> Entry:
     ob = obs.get(record.achievement, {})
     return Entry(record.id, record.id.removeprefix("urn:uuid:"), ob.get("name") or record.achievement,
-                 ob.get("achievementType"), record.credits, record.issued_on, record.valid_until, record.format)
+                 ob.get("achievementType"), record.credits, record.issued_on, record.valid_until, record.format,
+                 record.achievement, record)
 
 
 def learner_view(issuer: Issuer, key: str) -> LearnerView:
-    """The learner's current credentials, grouped by pathway and then by achievement."""
+    """The learner's current credentials, grouped by pathway and then by achievement; then the others."""
     now = issuer.now()
-    records = [r for r in issuer.registry.find_credentials(issuer.issuer_id, lookup_key=key) if is_current(r, now)]
+    every = issuer.registry.find_credentials(issuer.issuer_id, lookup_key=key)
+    records = [r for r in every if is_current(r, now)]
     obs = {r.slug: r.definition.get("ob", {}) for r in issuer.registry.list_achievements(issuer.issuer_id)}
     entries = {r.id: _entry(r, obs) for r in records}
     groups: list[Group] = []
@@ -183,9 +196,23 @@ def learner_view(issuer: Issuer, key: str) -> LearnerView:
             entry = entries[record.id]
             by_achievement.setdefault(record.achievement, Group(entry.name)).entries.append(entry)
     groups.extend(sorted(by_achievement.values(), key=lambda g: g.title.lower()))
-    name = next((r.recipient_name for r in reversed(records) if r.recipient_name), None)
+    name = next((r.recipient_name for r in reversed(records or every) if r.recipient_name), None)
+    certifications = sorted((entries[r.id] for r in records if entries[r.id].is_certification),
+                            key=lambda e: (e.valid_until is None, e.valid_until or now, e.name.lower()))
     return LearnerView(name, tuple(groups), ceus_by_year(records), len(records),
-                       any(r.format == "di" for r in records), now.date())
+                       any(r.format == "di" for r in records), now.date(), tuple(certifications),
+                       _inactive(every, records, obs))
+
+
+def _inactive(every: list[CredentialRecord], current: list[CredentialRecord],
+              obs: dict[str, dict[str, Any]]) -> tuple[Entry, ...]:
+    """The newest not-current credential of each achievement the learner holds no current credential of."""
+    held = {r.achievement for r in current}
+    newest: dict[str, CredentialRecord] = {}
+    for record in every:  # oldest first: a later one of the same achievement wins
+        if record.achievement is not None and record.achievement not in held:
+            newest[record.achievement] = record
+    return tuple(_entry(r, obs) for r in sorted(newest.values(), key=lambda r: (r.issued_on, r.id), reverse=True))
 
 
 __all__ = ["Entry", "Group", "LearnerView", "active_link", "create_link", "hash_token", "learner_page_url",

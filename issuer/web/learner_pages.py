@@ -1,18 +1,25 @@
 """The learner's page, ``/learners/<token>``, and its transcript download (blueprint ``bp``).
 
-What the page shows is ``issuer.records.learners.learner_view``; it is private
+What the page shows is ``issuer.records.learners.learner_view``; each badge's
+state (``issuer.web.badge_state``) and LinkedIn link (``issuer.web.pages.linkedin_url``)
+are the badge page's own. The page is not signed: it links to the signed CLR
+transcript, and says so. It is private
 by design: ``no-store``, ``noindex``, and no referrer, since the token is in
 the URL. Unknown and revoked tokens both answer 404.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 
 from issuer.awarding.issuing import Issuer
-from issuer.records.learners import active_link, learner_view
+from issuer.records.learners import Entry, LearnerView, active_link, learner_page_url, learner_view
 from issuer.records.transcript import issue_transcript, transcript_json
 from issuer.store.models import LearnerLinkRecord
+from issuer.web.badge_state import BadgeState, badge_state
+from issuer.web.pages import linkedin_url
 
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                    "X-Robots-Tag": "noindex, nofollow"}
@@ -47,8 +54,38 @@ def learner_page(token: str) -> Response:
     issuer, link = _link_or_404(token)
     view = learner_view(issuer, link.lookup_key)
     html = render_template("learners/page.html", view=view, token=token, issuer_name=issuer.settings.name,
+                           page_url=learner_page_url(issuer, token), states=_states(issuer, view),
+                           linkedin=_linkedin(issuer, view),
                            transcript_url=url_for("learners.learner_transcript", token=token))
     return _private(Response(html))
+
+
+def _entries(view: LearnerView) -> list[Entry]:
+    return [entry for group in view.groups for entry in group.entries] + list(view.inactive)
+
+
+def _states(issuer: Issuer, view: LearnerView) -> dict[str, BadgeState]:
+    """Each badge's state in the badge page's words (the inactive ones with the date and reason)."""
+    now = issuer.now()
+    return {entry.id: badge_state(entry.record, now, issuer.registry) for entry in _entries(view)}
+
+
+def _linkedin(issuer: Issuer, view: LearnerView) -> dict[str, str]:
+    """LinkedIn's add-to-profile link of each current badge, as its badge page makes it."""
+    organization = issuer.settings.public_brand.linkedin_organization_id
+    links = {}
+    for group in view.groups:
+        for entry in group.entries:
+            record = entry.record
+            summary: dict[str, Any] = {"name": entry.name, "issuer": {"name": issuer.settings.name},
+                                       "validFrom": _iso(record.valid_from),
+                                       "validUntil": _iso(record.valid_until) if record.valid_until else None}
+            links[entry.id] = linkedin_url(summary, issuer.credential_page(entry.id), entry.id, organization)
+    return links
+
+
+def _iso(moment: Any) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @bp.get("/learners/<token>/transcript.json")

@@ -222,8 +222,9 @@ def build_state_site(home: Path, base_url: str) -> dict[str, str]:
     """A demo instance with a badge in every state; returns page URLs by state name.
 
     active course and certification (Jane Doe, Sam Lee), revoked (Alex Kim, demo), suspended (with a
-    reason), expired (a certification awarded four years ago, valid for three), a long name, Jane Doe's
-    learner page and the verify page.
+    reason), expired (a certification awarded four years ago, valid for three), a long name, the learner
+    pages of Jane Doe (current badges, a pathway), Robin Ellis (expired) and Pat Morgan (suspended), and the
+    verify page.
     """
     from datetime import date
 
@@ -247,8 +248,11 @@ def build_state_site(home: Path, base_url: str) -> dict[str, str]:
         long_name = issue_single(issuer, "annual-conference-2025", IssueRequest(
             email="maximiliana.wolfeschlegelsteinhausen@example.org",
             name="Maximiliana Wolfeschlegelsteinhausen-Bergerdorff", date=today))
-        learner = learner_page_url(issuer, create_link(issuer, "jane.doe@example.org")[0])
+        learner = {name: learner_page_url(issuer, create_link(issuer, email)[0])
+                   for name, email in (("learner", "jane.doe@example.org"),
+                                       ("learner-expired", "robin.ellis@example.org"),
+                                       ("learner-suspended", "pat.morgan@example.org"))}
     finally:
         issuer.close()
     return {**demo.pages, "suspended": suspended.page_url, "expired": expired.page_url,
-            "attendance": long_name.page_url, "learner": learner}
+            "attendance": long_name.page_url, **learner}

@@ -1,4 +1,9 @@
-"""The learner page in real headless Chromium: credentials, pathway progress, CEUs; a revoked link is gone."""
+"""The learner page in real headless Chromium: badges with their images, pathway progress bars, CEUs,
+certifications, badges no longer in force, the print view; a revoked link is gone.
+
+Each state is screenshot at 1280 px and 390 px and scanned by axe-core, as the other pages are
+(``_check`` of test_public_face_browser.py; ``make screenshots`` writes them to screenshots/).
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,14 @@ from werkzeug.serving import make_server
 from app import create_app
 from issuer.records import learners
 
+from .test_public_face_browser import WIDTHS, _check, shots  # noqa: F401 (shots: the fixture)
+
 pytestmark = pytest.mark.browser
 
 _spec = importlib.util.spec_from_file_location("learner_fixtures", Path(__file__).with_name("test_learner_pages.py"))
 _fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fixtures)  # the same instance as the Flask-client tests
-JANE = _fixtures.JANE
+JANE, ROBIN = _fixtures.JANE, _fixtures.ROBIN
 
 
 def _free_port() -> int:
@@ -57,20 +64,60 @@ def test_learner_page_lists_credentials_and_pathway_progress(tab, learner_site):
     response = tab.goto(learners.learner_page_url(issuer, token))
     assert response.status == 200
     assert tab.locator("h1").inner_text().strip() == "Jane Doe"
-    assert "3 current credentials" in tab.locator("#learner-summary").inner_text()
+    assert "4 current credentials" in tab.locator("#learner-summary").inner_text()
     pathway = tab.locator(".group--pathway")
     assert "Youth Services Certificate" in pathway.locator("h2").inner_text()
     bar = pathway.locator("progress")
     assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("2.0", "4.0")
     assert tab.get_by_text("2 of 4 requirements met").is_visible()
-    names = tab.locator(".credential-item__name").all_inner_texts()
+    names = tab.locator(".group:not(.group--inactive) .credential-item__name").all_inner_texts()
     assert {"Inclusive Teen Programming", "Early Literacy Programming", "Storytime for Early Literacy"} <= set(names)
-    assert "Family Engagement in Libraries" not in names  # revoked
+    assert "Family Engagement in Libraries" not in names  # revoked: below, under "No longer in force"
+    revoked = tab.locator("#inactive .credential-item--revoked")
+    assert "Revoked" in revoked.locator(".badge-state").inner_text()
+    assert "grayscale" in revoked.locator("img").evaluate("e => getComputedStyle(e).filter")
+    assert revoked.locator(".share-linkedin").count() == 0
+    images = tab.locator(".credential-item__image")
+    tab.wait_for_load_state("load")
+    assert images.count() == 6 and all(images.nth(i).evaluate("e => e.complete && e.naturalWidth > 0")
+                                       for i in range(images.count())), "this site's badge images load"
+    assert tab.locator(".group:not(.group--inactive) .share-linkedin").count() == 4
     assert tab.locator("#ceus tbody tr").count() >= 1
     # each credential links to its badge page
     tab.locator(".credential-item__name", has_text="Inclusive Teen Programming").click()
     tab.wait_for_url(f"{base}/credentials/{ids['teen'].removeprefix('urn:uuid:')}")
     assert tab.locator("#badge-title").inner_text().strip() == "Inclusive Teen Programming"
+
+
+@pytest.fixture(params=list(WIDTHS))
+def sized_tab(request, browser):
+    context = browser.new_context(viewport=WIDTHS[request.param], is_mobile=request.param == "phone",
+                                  bypass_csp=True)  # only so that the axe script can be injected
+    page = context.new_page()
+    page.width_name = request.param  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+@pytest.mark.parametrize("email, name", [(JANE, "learner-pathway"), (ROBIN, "learner-expired-only")])
+def test_learner_page_states_pass_the_scan(sized_tab, learner_site, shots, email, name):
+    _, issuer, _ = learner_site
+    sized_tab.goto(learners.learner_page_url(issuer, learners.create_link(issuer, email)[0]))
+    sized_tab.wait_for_load_state("load")
+    _check(sized_tab, shots, name)
+
+
+def test_print_view_hides_the_controls_and_keeps_the_record(tab, learner_site):
+    _, issuer, _ = learner_site
+    token, _ = learners.create_link(issuer, JANE)
+    tab.goto(learners.learner_page_url(issuer, token))
+    tab.emulate_media(media="print")
+    for hidden in (".site-header", ".learner-share", ".share-linkedin"):
+        assert not tab.locator(hidden).first.is_visible(), hidden
+    for shown in ("#learner-title", "#ceus", "#certifications", ".group--pathway progress", "#inactive",
+                  "#transcript-download"):  # the signed record's address stays on paper
+        assert tab.locator(shown).first.is_visible(), shown
+    assert tab.pdf(format="A4")[:4] == b"%PDF"  # prints
 
 
 def test_transcript_downloads_from_the_learner_page(tab, learner_site):

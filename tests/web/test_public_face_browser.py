@@ -159,9 +159,21 @@ def test_verify_result_for_a_forged_badge(tab, site, shots):
     assert "rgb(12, 90, 39)" not in colors, "no success green among the claims"
 
 
-def test_learner_page(tab, site, shots):
-    tab.goto(site["learner"])
-    _check(tab, shots, "learner")
+@pytest.mark.parametrize("state", ["learner", "learner-expired", "learner-suspended"])
+def test_learner_page(tab, site, shots, state):
+    tab.goto(site[state])
+    _check(tab, shots, state)
+    assert tab.locator(".brand__name").inner_text() == "Lakeshore Library Association"
+    assert "Lakeshore Library Association" in tab.locator(".learner-hero").inner_text()
+    if state == "learner":  # the pathway progress bars: test_learner_pages_browser.py (learner-pathway-*.png)
+        assert tab.locator(".share-linkedin").first.is_visible()
+        tab.emulate_media(media="print")
+        _check(tab, shots, "learner-print")
+        assert not tab.locator(".learner-share").is_visible()
+    else:
+        item = tab.locator(f"#inactive .credential-item--{state.removeprefix('learner-')}")
+        assert item.is_visible() and item.locator(".share-linkedin").count() == 0
+        assert "grayscale" in item.locator("img").evaluate("e => getComputedStyle(e).filter")
 
 
 def test_issuer_and_error_pages(tab, site, shots):
