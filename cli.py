@@ -323,6 +323,25 @@ def keys_rotate(ctx: click.Context) -> None:
     say(f"New signing key {new_id}; earlier keys stay published in {issuer.did}'s DID document.")
 
 
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["di", "jwt"]), default="di", show_default=True,
+              help="Data Integrity proof (eddsa-rdfc-2022) or VC-JWT (the jwt_alg key).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def endorse(ctx: click.Context, file: Path, fmt: str, as_json: bool) -> None:
+    """Issue an EndorsementCredential about an achievement or issuer, from a TOML file."""
+    from issuer.awarding.endorsing import endorse as endorse_file
+
+    done = endorse_file(_issuer(ctx), file, fmt=fmt)
+    if as_json:
+        print_json({"id": done.id, "file": str(done.file), "achievement": done.achievement})
+        return
+    say(f"Issued endorsement {done.id}: {done.file}")
+    if done.achievement:
+        say(f"  shown on the page of your achievement {done.achievement}")
+
+
 @main.group()
 def achievement() -> None:
     """Define what the division awards (courses, certifications, micro-credentials)."""

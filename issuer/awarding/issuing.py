@@ -148,6 +148,9 @@ class Issuer:
             "renewal": None if achievement.renewal is None else _plain(achievement.renewal),
             "images": images,
         }
+        previous = self.registry.get_achievement(self.issuer_id, achievement.id)
+        if previous is not None and previous.definition.get("endorsements"):
+            definition["endorsements"] = previous.definition["endorsements"]  # `endorse` stored them; keep them
         self.registry.put_achievement(self.issuer_id, achievement.id, definition)
         return achievement
 

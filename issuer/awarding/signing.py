@@ -113,6 +113,13 @@ class AwardSigner:
              status: Iterable[dict], fmt: str, now: datetime) -> str:
         """Build, sign and self-check one award; the signed text (JSON or a compact JWT)."""
         unsigned = self.build(definition, request, credential_id=credential_id, status=status, salt=salt, now=now)
+        return self.sign_checked(unsigned, fmt=fmt, now=now)
+
+    def sign_checked(self, unsigned: dict[str, Any], *, fmt: str, now: datetime) -> str:
+        """Sign any credential of this issuer (an award, an endorsement) and self-check it; the signed text.
+
+        A VC-JWT is signed with the ``jwt_alg`` key when there is one, everything else with the Ed25519 key.
+        """
         method, key = (self.jwt_key if fmt == "jwt" and self.jwt_key is not None
                        else (self.verification_method, self.key))
         signed = sign_credential(unsigned, key, fmt=fmt, loader=self.loader, created=now,

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from errors import Code, NotFound
 from issuer.awarding.documents import signed_status_list
+from issuer.awarding.endorsing import endorsement_summaries, stored_endorsements
 from issuer.awarding.issuing import Issuer
 from issuer.awarding.outputs import achievement_image, file_stem
 from issuer.badge.bake import bake_png
@@ -232,10 +233,13 @@ def achievement(slug: str) -> Any:
     """An Achievement as published (JSON-LD), or its HTML page."""
     definition = _issuer().achievement(slug)
     document = {"@context": OB_CONTEXTS, **definition["ob"]}
+    endorsements = [e for e in stored_endorsements(definition) if isinstance(e, dict)]  # `badgesmith endorse`
+    if endorsements:
+        document["endorsement"] = endorsements
     if _wants_json() or not request.accept_mimetypes.accept_html:
         return _jsonld(document)
     return render_template("issuer/achievement.html", achievement=definition["ob"], slug=slug,
-                           issuer=_issuer().profile())
+                           issuer=_issuer().profile(), endorsements=endorsement_summaries(definition))
 
 
 @bp.get("/achievements/<slug>/image")
