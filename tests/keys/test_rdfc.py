@@ -18,7 +18,7 @@ from pyld import jsonld
 from errors import Code, CredentialError, InputTooLarge
 from keys import _rdfc_fast, _rdfc_pyld, rdfc
 from keys.rdfc import DEFAULT_LIMITS, Limits, canonicalize
-from schemas.loader import offline_loader
+from schemas.loader import OfflineLoader, offline_loader, pinned_contexts
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 SPEC = SHARED / "spec"
@@ -528,6 +528,10 @@ inline_context = st.fixed_dictionaries({}, optional={
     "rank": st.sampled_from([{"@id": VOCAB + "rank", "@type": "http://www.w3.org/2001/XMLSchema#integer"},
                              VOCAB + "rank"]),
     "mentor": st.just({"@id": VOCAB + "mentor", "@type": "@id"}),
+    # one string, a term under @vocab coercion and a (relative) IRI under @id coercion
+    "Thing": st.just(VOCAB + "Thing"),
+    "kind": st.just({"@id": VOCAB + "kind", "@type": "@vocab"}),
+    "link": st.just({"@id": VOCAB + "link", "@type": "@id"}),
     "@language": st.sampled_from(["en", "fr-CA"]),
     "name": st.just("https://schema.org/name"),  # an inline alias for a pinned term: JSON_RESPELLED
 })
@@ -550,7 +554,9 @@ def credential_off_the_fast_path(draw):
             subject["@context"] = context
     extras = draw(st.fixed_dictionaries({}, optional={
         "nickname": st.one_of(text, tagged), "title": st.one_of(language_map, text, tagged),
-        "rank": st.one_of(st.integers(0, 99), text), "mentor": iri}))
+        "rank": st.one_of(st.integers(0, 99), text), "mentor": iri,
+        "kind": st.sampled_from(["Thing", "Achievement", VOCAB + "Other"]),
+        "link": st.sampled_from(["Thing", "Achievement", "https://example.edu/a"])}))
     subject.update(extras)
     achievement = subject["achievement"]
     if draw(st.booleans()):
@@ -619,3 +625,19 @@ def test_cached_contexts_never_leak_between_documents_that_define_a_term_differe
                 documents.append(document)
     for document in documents:
         assert canonicalize(copy.deepcopy(document), loader=loader) == plain_pyld(document, loader)
+
+
+def test_a_term_expanded_with_vocab_is_not_reused_where_it_is_an_iri(loader):
+    """The pyld path remembers expanded IRIs per context: in one node, the same string is a term where
+    @vocab applies and a relative IRI where it does not, which safe mode refuses."""
+    document = base_credential()
+    document["@context"] = [*document["@context"], {
+        "Thing": VOCAB + "Thing", "kind": {"@id": VOCAB + "kind", "@type": "@vocab"},
+        "link": {"@id": VOCAB + "link", "@type": "@id"}}]
+    document["credentialSubject"]["kind"] = "Thing"
+    assert canonicalize(copy.deepcopy(document), loader=loader) == plain_pyld(document, loader)
+    document["credentialSubject"]["link"] = "Thing"  # after 'kind' (keys are read in order)
+    fresh = OfflineLoader(pinned_contexts())  # a loader that remembers nothing yet
+    remembered = _outcome(lambda: canonicalize(copy.deepcopy(document), loader=loader))
+    assert remembered == _outcome(lambda: canonicalize(copy.deepcopy(document), loader=fresh))
+    assert remembered == ("error", Code.JSONLD_INVALID)
