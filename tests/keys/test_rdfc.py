@@ -641,3 +641,22 @@ def test_a_term_expanded_with_vocab_is_not_reused_where_it_is_an_iri(loader):
     remembered = _outcome(lambda: canonicalize(copy.deepcopy(document), loader=loader))
     assert remembered == _outcome(lambda: canonicalize(copy.deepcopy(document), loader=fresh))
     assert remembered == ("error", Code.JSONLD_INVALID)
+
+
+def test_one_context_as_a_type_scoped_and_as_an_embedded_context_keeps_its_propagation(loader):
+    """The same context, embedded in one node (it reaches the nodes inside) and scoped to a type on its
+    sibling (it does not), applied to the same active context: each keeps its own reach."""
+    scoped = {"detail": VOCAB + "detail"}
+    document = base_credential()
+    document["@context"] = [*document["@context"], {
+        "Note": {"@id": VOCAB + "Note", "@context": scoped}, "inner": VOCAB + "inner"}]
+    document["credentialSubject"]["inner"] = [
+        {"@context": dict(scoped), "inner": {"detail": "reached"}},
+        {"type": "Note", "inner": {"detail": "not reached: undefined here"}},
+    ]
+    fresh = OfflineLoader(pinned_contexts())
+    outcome = _outcome(lambda: canonicalize(copy.deepcopy(document), loader=loader))
+    assert outcome == _outcome(lambda: canonicalize(copy.deepcopy(document), loader=fresh))
+    assert outcome == ("error", Code.UNDEFINED_TERM)
+    del document["credentialSubject"]["inner"][1]["inner"]
+    assert canonicalize(copy.deepcopy(document), loader=loader, spelling=False) == plain_pyld(document, loader)
