@@ -56,7 +56,7 @@ screenshots: $(STAMP) chromium $(AXE)
 	  tests/web/test_learner_pages_browser.py
 	@echo "Screenshots of every page state: screenshots/"
 
-bench: $(STAMP)
+bench: $(STAMP) tests/interop/node_modules/.package-lock.json
 	$(PY) benchmarks/sign_verify.py 2000
 	$(PY) benchmarks/compare.py 300 3
 	$(PY) benchmarks/cli_verify.py 20
