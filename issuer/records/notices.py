@@ -104,12 +104,17 @@ def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime)
     """The reminder for one learner about one or more of their certifications (plain text, UTF-8)."""
     settings = issuer.settings
     _require_sender(issuer)
+    # What the public sees is the association's brand; the envelope sender stays the instance's address.
+    brand = settings.public_brand
+    contact = brand.contact_email or settings.email
     first = rows[0]
     message = EmailMessage()
-    message["From"] = Address(settings.name, addr_spec=settings.email)
+    message["From"] = Address(brand.name, addr_spec=settings.email)
+    if contact != settings.email:
+        message["Reply-To"] = contact
     message["To"] = Address(first.recipient_name or "", addr_spec=first.recipient_email)
     message["Subject"] = (_subject(first) if len(rows) == 1
-                          else f"Renewal reminders for your {len(rows)} certifications from {settings.name}")
+                          else f"Renewal reminders for your {len(rows)} certifications from {brand.name}")
     message["Date"] = format_datetime(now)
     message["Message-ID"] = _message_id(settings.email, rows)
     # Automatic mail: no out-of-office replies (RFC 3834).
@@ -118,15 +123,15 @@ def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime)
     body = [greeting, ""]
     for row in rows:
         body += [" ".join(_paragraph(row)), "", "Your badge:", issuer.credential_page(row.credential_id), ""]
-    body += [f"Questions? Write to {settings.email}.", "", settings.name, settings.url, ""]
+    body += [f"Questions? Write to {contact}.", "", brand.name, settings.url, ""]
     # Wrapped for plain-text readers; ASCII travels as 7bit (a badge URL may pass 78 characters, far below
     # RFC 5322's 998), so a saved .eml reads as it will be shown. Other text needs quoted-printable.
     text = "\n".join(textwrap.fill(line, 72, break_long_words=False, break_on_hyphens=False) for line in body)
     message.set_content(text, cte="7bit" if text.isascii() else "quoted-printable")
     # The same words as HTML for clients that show it; quoted-printable keeps its lines short.
     html = template_environment().get_template("notices/renewal.html").render(
-        subject=message["Subject"], greeting=greeting, issuer_name=settings.name, email=settings.email,
-        url=settings.url, items=[_html_item(issuer, row) for row in rows])
+        subject=message["Subject"], greeting=greeting, issuer_name=brand.name, email=contact,
+        url=settings.url, color=brand.primary_color, items=[_html_item(issuer, row) for row in rows])
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message
 

@@ -331,3 +331,20 @@ def _assert_nowhere(password: str, error: BaseException, caplog) -> None:
     texts = [str(error), repr(error), "".join(traceback.format_exception(error)), repr(getattr(error, "details", "")),
              caplog.text, *(repr(r.args) for r in caplog.records)]
     assert not [text for text in texts if password in text]
+
+
+def test_notices_speak_in_the_associations_brand(issuer, due, tmp_path):
+    """With a [brand] table the learner hears from the association: its name, contact address and colour."""
+    from issuer.instance.brand import Brand
+
+    issuer.settings = replace(issuer.settings, brand=Brand(
+        name="Lakeshore Continuing Education", contact_email="help@lakeshore.example", primary_color="#7a1f5c"))
+    run = write_notices(issuer, due, tmp_path / "notices")
+    message = BytesParser(policy=default).parsebytes(run.sent[0].path.read_bytes())
+    assert message["From"].addresses[0].display_name == "Lakeshore Continuing Education"
+    assert message["From"].addresses[0].addr_spec == "ce@lakeshore.example"  # the sender stays the instance's
+    assert message["Reply-To"] == "help@lakeshore.example"
+    text = message.get_body(("plain",)).get_content()
+    assert "Write to help@lakeshore.example." in text and "Lakeshore Continuing Education" in text
+    html = message.get_body(("html",)).get_content()
+    assert "color:#7a1f5c" in html and "Lakeshore Continuing Education" in html
