@@ -45,7 +45,8 @@ def _field(credential: dict[str, Any], names: tuple[str, ...]) -> tuple[str | No
 
 
 def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+    # The one date format people read everywhere ("6 December 2026"); ISO stays in machine fields.
+    return f"{moment.day} {moment:%B %Y}, {moment:%H:%M} UTC"
 
 
 def check_window(credential: dict[str, Any], now: datetime) -> WindowProblem | None:

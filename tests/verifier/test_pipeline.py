@@ -134,6 +134,8 @@ def test_validity_window_has_five_minutes_of_skew(key):
     late = _credential(key, valid_until=NOW - timedelta(minutes=6))
     report = _verify(late, {LIST: _list(key)})
     assert report.check("validity").code == "EXPIRED" and "expired on" in report.check("validity").message
+    assert "expired on 23 November 2026, 11:54 UTC" in report.check("validity").message  # people's date format
+    assert report.to_dict()["credential"]["validUntil"] == "2026-11-23T11:54:00Z"  # ISO for machines
 
 
 def test_report_summary_names_issuer_achievement_and_credits(key):
