@@ -394,6 +394,8 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="CSV with a header row: email (required), name, credits, date, evidence, did, organization.")
 @click.option("--skip-invalid", is_flag=True, help="With --roster: issue the valid rows even if some are bad.")
+@click.option("--correct", is_flag=True, help="With --roster: re-issue rows that differ from what was issued "
+              "(the old credential is revoked as superseded).")
 @click.option("--format", "fmt", type=click.Choice(["di", "jwt"]), help="Proof format (default from settings).")
 @click.option("--suspendable", is_flag=True,
               help="Add a suspension status entry (allows suspend/reinstate; see README on the schema).")
@@ -401,7 +403,8 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.pass_context
 def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str | None, did: str | None,
           credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
-          roster: Path | None, skip_invalid: bool, fmt: str | None, suspendable: bool, as_json: bool) -> None:
+          roster: Path | None, skip_invalid: bool, correct: bool, fmt: str | None, suspendable: bool,
+          as_json: bool) -> None:
     """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv)."""
     from issuer.awarding.awards import award_one, issue_roster
 
@@ -425,15 +428,23 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
             say(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
             say(f"  page:  {award.page_url}")
         return
-    summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, fmt=fmt,
+    summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, correct=correct, fmt=fmt,
                            suspension=suspendable, progress=sys.stderr.isatty())
     if as_json:
         print_json(summary.to_dict())
         return
     for problem in summary.skipped:
         say(f"  skipped {problem}", err=True)
+    for plan in summary.changed:
+        say(f"  line {plan.row.line}, {plan.row.email}: differs from {plan.existing.id} "
+            f"({'; '.join(plan.differences)})", err=True)
     say(f"Issued {summary.created} new credential(s), {summary.existing} already issued, "
                f"{len(summary.skipped)} invalid row(s) skipped.")
+    if summary.corrected:
+        say(f"Corrected {summary.corrected} credential(s): re-issued, the superseded ones revoked.")
+    if summary.changed:
+        say(f"{len(summary.changed)} row(s) differ from what was issued and were not re-issued: pass --correct "
+            "to re-issue them.")
     if summary.pathway_awards:
         say(f"Pathways completed: {len(summary.pathway_awards)} certificate(s) awarded "
                    f"({', '.join(sorted({a.record.achievement for a in summary.pathway_awards}))}).")

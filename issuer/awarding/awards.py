@@ -1,26 +1,34 @@
 """Awarding as a division does it: one person or a whole roster, with the files to hand out.
 
-Rosters are validated in full before anything is signed; the loop is
-idempotent (the registry's unique award key), so an interrupted or repeated
-run resumes where it stopped and never issues the same person the same
-achievement twice for the same date.
+Rosters are validated in full before anything is signed. Each row is then
+planned against the registry's awards (one per person and award key:
+``issuer.awarding.issuing.award_key``): new, already issued, or changed (the
+row states other data than the credential issued for it). New rows are issued
+idempotently, so an interrupted or repeated run resumes where it stopped,
+whatever changed in the clock; changed rows are reported, and re-issued only
+with ``correct=True`` (the old credential revoked as superseded).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.awarding.issuing import IssueRequest, Issuer, award_key
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files
 from issuer.awarding.pathways import award_pathways, award_pathways_many
-from issuer.awarding.roster import check_award, read_roster, write_summary_csv
+from issuer.awarding.roster import RosterRow, check_award, read_roster, write_summary_csv
 from issuer.awarding.status_changes import publish_status_lists
 from issuer.badge.achievement import Achievement
+from issuer.badge.recipient import lookup_key
 from issuer.store.models import CredentialRecord
+
+NEW, EXISTING, CHANGED, CORRECTED = "new", "already issued", "changed", "corrected"
+SUMMARY_COLUMNS = ("line", "email", "name", "credential_id", "page_url", "status", "differences", "files")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,19 +48,38 @@ class Awarded:
                 "pathway_awards": [p.to_dict() for p in self.pathways]}
 
 
+@dataclass(frozen=True, slots=True)
+class RowPlan:
+    """What a roster row is against the registry: ``new``, ``already issued`` or ``changed`` (the row
+    states other data than the credential issued for this award; ``differences`` say what)."""
+
+    row: RosterRow
+    state: str
+    existing: CredentialRecord | None = None
+    differences: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.row.line, "email": self.row.email, "state": self.state,
+                "credential_id": self.existing.id if self.existing else None,
+                "differences": list(self.differences)}
+
+
 @dataclass(slots=True)
 class RosterSummary:
     """What a roster run did."""
 
     created: int = 0
     existing: int = 0
+    corrected: int = 0
     skipped: list[str] = field(default_factory=list)
+    changed: list[RowPlan] = field(default_factory=list)  # differences not re-issued (no ``correct``)
     summary_csv: Path | None = None
     awarded: list[Awarded] = field(default_factory=list)
     pathway_awards: list[Awarded] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"created": self.created, "existing": self.existing, "skipped": self.skipped,
+        return {"created": self.created, "existing": self.existing, "corrected": self.corrected,
+                "skipped": self.skipped, "changed": [p.to_dict() for p in self.changed],
                 "summary": str(self.summary_csv) if self.summary_csv else None,
                 "credentials": [a.to_dict() for a in self.awarded],
                 "pathway_awards": [a.to_dict() for a in self.pathway_awards]}
@@ -98,7 +125,7 @@ def _shape(slug: str, definition: dict[str, Any]) -> Achievement:
     ob = definition["ob"]
     return Achievement(id=slug, name=ob["name"], description=ob.get("description", ""), criteria="",
                        achievement_type=ob.get("achievementType", "Achievement"),
-                       credits_available=ob.get("creditsAvailable"))
+                       credits_available=ob.get("creditsAvailable"), repeatable=bool(definition.get("repeatable")))
 
 
 def checked_request(issuer: Issuer, slug: str, values: Mapping[str, str | None], *,
@@ -116,29 +143,108 @@ def award_one(issuer: Issuer, slug: str, values: Mapping[str, str | None], *, fm
     return issue_single(issuer, slug, checked_request(issuer, slug, values, fmt=fmt), suspension=suspension)
 
 
-def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False,
+def plan_roster(issuer: Issuer, slug: str, rows: list[RosterRow], *,
+                definition: dict[str, Any] | None = None) -> list[RowPlan]:
+    """Each valid row against the registry (one query per 500 people; nothing is signed)."""
+    definition = definition or issuer.achievement(slug)
+    today = issuer.now().date()
+    keys = [(lookup_key(row.email, issuer.settings.lookup_secret), award_key(definition, IssueRequest.from_row(row),
+                                                                              today)) for row in rows]
+    found = issuer.registry.find_awards(issuer.issuer_id, slug, keys)
+    plans = []
+    for row, key in zip(rows, keys):
+        existing = found.get(key)
+        if existing is None:
+            plans.append(RowPlan(row, NEW))
+            continue
+        differences = _differences(row, existing, definition)
+        plans.append(RowPlan(row, CHANGED if differences else EXISTING, existing, differences))
+    return plans
+
+
+def _differences(row: RosterRow, record: CredentialRecord, definition: dict[str, Any]) -> tuple[str, ...]:
+    """What the row states that the issued credential does not (an empty cell states nothing)."""
+    stored = {"date": record.issued_on, "credits": record.credits, "name": record.recipient_name,
+              "did": record.recipient_did, "organization": record.organization}
+    given = row.given()
+    if "evidence" in given:
+        stored["evidence"] = _stored_evidence(record)
+    changes = []
+    for name, value in given.items():
+        before = stored.get(name)
+        same = (before is not None and abs(float(before) - value) < 1e-9) if name == "credits" else before == value
+        if not same:
+            shown = value.isoformat() if name == "date" else f"{value:g}" if name == "credits" else value
+            was = before.isoformat() if name == "date" and before else f"{before:g}" if (
+                name == "credits" and before is not None) else before or "(none)"
+            changes.append(f"{name}: {was} -> {shown}")
+    return tuple(changes)
+
+
+def _stored_evidence(record: CredentialRecord) -> str | None:
+    """The evidence URL the issued credential names (its first Evidence with an https id)."""
+    try:
+        if record.format == "jwt":
+            from keys.vc_jwt import decode_jwt
+            from verifier.pipeline import credential_from_jwt_payload
+
+            credential = credential_from_jwt_payload(decode_jwt(record.credential)[1])
+        else:
+            credential = json.loads(record.credential)
+    except (ValueError, KeyError, TypeError):
+        return None
+    items = credential.get("evidence") or []
+    for item in items if isinstance(items, list) else [items]:
+        if isinstance(item, dict) and str(item.get("id", "")).startswith("https://"):
+            return item["id"]
+    return None
+
+
+def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False, correct: bool = False,
                  fmt: str | None = None, suspension: bool = False, progress: bool = False) -> RosterSummary:
-    """Validate every row, then issue the valid ones (idempotently) and write a summary CSV."""
+    """Validate every row, plan them against the registry, then issue the new ones (idempotently),
+    re-issue the changed ones when ``correct`` (else report them), and write a summary CSV."""
     definition = issuer.achievement(slug)
     parsed = read_roster(roster, achievement=_shape(slug, definition), today=issuer.now().date())
     if parsed.errors and not skip_invalid:
         raise parsed.to_error(f"The roster {roster.name}")
     summary = RosterSummary(skipped=[str(e) for e in parsed.errors])
+    plans = plan_roster(issuer, slug, parsed.rows, definition=definition)
     rows = []
-    for row, awarded in _issue_rows(issuer, slug, definition, parsed.rows, fmt, suspension, progress):
+
+    def note(row: RosterRow, awarded: Awarded, status: str, differences: tuple[str, ...] = ()) -> None:
         summary.awarded.append(awarded)
+        rows.append({"line": row.line, "email": row.email, "name": row.name or "",
+                     "credential_id": awarded.record.id, "page_url": awarded.page_url, "status": status,
+                     "differences": "; ".join(differences),
+                     "files": " ".join(str(p) for p in awarded.files.as_list())})
+
+    to_issue = [p.row for p in plans if p.state in (NEW, EXISTING)]
+    for row, awarded in _issue_rows(issuer, slug, definition, to_issue, fmt, suspension, progress):
         if awarded.created:
             summary.created += 1
         else:
             summary.existing += 1
-        rows.append({"line": row.line, "email": row.email, "name": row.name or "", "credential_id": awarded.record.id,
-                     "page_url": awarded.page_url, "status": "issued" if awarded.created else "already issued",
-                     "files": " ".join(str(p) for p in awarded.files.as_list())})
+        note(row, awarded, NEW if awarded.created else EXISTING)
+    for plan in (p for p in plans if p.state == CHANGED):
+        if not correct:
+            summary.changed.append(plan)
+            rows.append({"line": plan.row.line, "email": plan.row.email, "name": plan.row.name or "",
+                         "credential_id": plan.existing.id, "page_url": issuer.credential_page(plan.existing.id),
+                         "status": "changed (not re-issued without --correct)",
+                         "differences": "; ".join(plan.differences), "files": ""})
+            continue
+        issued = issuer.reissue(plan.existing, IssueRequest.from_row(plan.row, fmt), definition=definition)
+        summary.corrected += 1
+        note(plan.row, Awarded(issued.record, True, *_files(issuer, issued.record, refresh=True,
+                                                             definition=definition)), CORRECTED,
+             plan.differences)
+    rows.sort(key=lambda r: r["line"])
     # After the rows, for everyone on it: a re-run or a resumed run evaluates them again (idempotent).
     summary.pathway_awards.extend(_with_files(issuer, award_pathways_many(issuer, [r.email for r in parsed.rows])))
     summary.summary_csv = issuer.settings.out_dir / slug / f"{roster.stem}-summary.csv"
     summary.summary_csv.parent.mkdir(parents=True, exist_ok=True)
-    write_summary_csv(summary.summary_csv, rows)
+    write_summary_csv(summary.summary_csv, rows, SUMMARY_COLUMNS)
     publish_status_lists(issuer)
     return summary
 
@@ -243,4 +349,5 @@ def _exit_with_parent(lifeline) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-__all__ = ["Awarded", "RosterSummary", "award_one", "checked_request", "issue_roster", "issue_single"]
+__all__ = ["Awarded", "CHANGED", "CORRECTED", "EXISTING", "NEW", "RosterSummary", "RowPlan", "award_one",
+           "checked_request", "issue_roster", "issue_single", "plan_roster"]

@@ -54,11 +54,27 @@ class IssueRequest:
     # Whole OB Evidence objects beside the ``evidence`` URL (a renewal names the
     # previous certification and the CEUs it counted).
     evidence_items: tuple[dict[str, Any], ...] = ()
+    session: str | None = None  # a repeatable achievement's session (else its date tells awards apart)
+    renews: str | None = None  # the certification this one renews: its cycle is a new award
 
     @classmethod
     def from_row(cls, row: RosterRow, fmt: str | None = None) -> IssueRequest:
         return cls(email=row.email, name=row.name, did=row.did, credits=row.credits, date=row.date,
-                   evidence=row.evidence, organization=row.organization, format=fmt)
+                   evidence=row.evidence, organization=row.organization, format=fmt, session=row.session)
+
+
+def award_key(definition: dict[str, Any], request: IssueRequest, today: date) -> str:
+    """What makes an award one award (README "One award per person").
+
+    ``once`` by default: a person holds an achievement once, whatever the date
+    or credits. A renewal is a new cycle (``renews:<previous id>``). An
+    achievement declared ``repeatable`` is held once per session, or per date.
+    """
+    if request.renews:
+        return f"renews:{request.renews}"
+    if definition.get("repeatable"):
+        return f"session:{request.session}" if request.session else f"date:{(request.date or today).isoformat()}"
+    return "once"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +162,7 @@ class Issuer:
                                     image_url(self.settings, achievement.id)),
             "valid_for": achievement.valid_for,
             "renewal": None if achievement.renewal is None else _plain(achievement.renewal),
+            "repeatable": achievement.repeatable,
             "images": images,
         }
         previous = self.registry.get_achievement(self.issuer_id, achievement.id)
@@ -216,6 +233,19 @@ class Issuer:
                                          status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
                                          actor=self.actor, now=now)
 
+    def reissue(self, previous: CredentialRecord, request: IssueRequest, *,
+                definition: dict[str, Any] | None = None) -> Issued:
+        """A correction: a new credential for the same award with ``request``'s data; ``previous`` is
+        revoked with the reason "superseded by <new id>" in the same transaction."""
+        definition = definition or self.achievement(previous.achievement)
+        new, task = self._prepare(previous.achievement, request, suspension=previous.suspension_list_id is not None,
+                                  definition=definition)
+        signer = self.signer()
+        return self.registry.supersede(self.issuer_id, previous.id, new,
+                                       lambda entries: task.sign(signer, entries, self.now()),
+                                       status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
+                                       actor=self.actor, now=self.now())
+
     def _prepare(self, slug: str, request: IssueRequest, *, suspension: bool,
                  definition: dict[str, Any]) -> tuple[NewCredential, _Pending]:
         """The registry row to store, and what signing it takes once its status slots are known."""
@@ -233,7 +263,8 @@ class Issuer:
             valid_from=terms.valid_from, format=fmt,
             recipient_name=request.name, recipient_email=email, recipient_did=request.did,
             organization=request.organization,
-            credits=terms.credits, valid_until=terms.valid_until, suspension=suspension)
+            credits=terms.credits, valid_until=terms.valid_until, suspension=suspension,
+            award_key=award_key(definition, request, terms.awarded))
         return new, _Pending(definition, request, credential_id, salt, fmt)
 
     # -- status --------------------------------------------------------------------------------
@@ -272,4 +303,4 @@ def _plain(value: Any) -> dict[str, Any]:
     return {name: getattr(value, name) for name in value.__slots__}
 
 
-__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE"]
+__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE", "award_key"]

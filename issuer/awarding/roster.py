@@ -28,7 +28,7 @@ from issuer.badge.achievement import Achievement
 from issuer.badge.recipient import normalise_email
 from issuer.instance.files import write_file_atomic
 
-COLUMNS = ("email", "name", "credits", "date", "evidence", "did", "organization")
+COLUMNS = ("email", "name", "credits", "date", "evidence", "did", "organization", "session")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$|^\.\d+$")
@@ -44,7 +44,7 @@ class RosterLimits:
     max_rows: int = 100_000
     max_field_chars: Mapping[str, int] = field(default_factory=lambda: {
         "email": 254, "name": 200, "credits": 20, "date": 10, "evidence": 2000, "did": 2000,
-        "organization": 200})
+        "organization": 200, "session": 200})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,15 @@ class RosterRow:
     evidence: str | None
     did: str | None
     organization: str | None
+    session: str | None = None
+    dated: bool = True  # False: the date cell was empty and ``date`` is the day of the run
+
+    def given(self) -> dict[str, Any]:
+        """The award's data as the row states it (an empty cell states nothing), to compare with what
+        was issued: a row without a date resumed after midnight is still the same award."""
+        values = {"date": self.date if self.dated else None, "credits": self.credits, "name": self.name,
+                  "evidence": self.evidence, "did": self.did, "organization": self.organization}
+        return {name: value for name, value in values.items() if value is not None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +219,8 @@ def _row(line: int, values: dict[str, str], achievement: Achievement, today: dat
     if errors or email is None or awarded is None:
         return None, errors
     return RosterRow(line=line, email=email, name=values.get("name") or None, credits=credits, date=awarded,
-                     evidence=evidence, did=did, organization=values.get("organization") or None), []
+                     evidence=evidence, did=did, organization=values.get("organization") or None,
+                     session=values.get("session") or None, dated=bool(values.get("date"))), []
 
 
 def check_award(values: Mapping[str, str | None], *, achievement: Achievement, today: date) -> RosterRow:
@@ -234,7 +244,8 @@ def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: 
     """Read and validate every row of a roster CSV (a path or the file's bytes).
 
     Returns the valid rows and one ``RowError`` per problem (line 1 = header);
-    a repeated (email, date) pair is an error on its later line. Raises
+    a person's second row (per date or session for a repeatable achievement) is an error
+    on its later line. Raises
     ROSTER_INVALID / CSV_MALFORMED for a missing or bad header or unreadable
     CSV, INPUT_TOO_LARGE over ``limits``.
     """
@@ -243,7 +254,7 @@ def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: 
                         strict=True)
     rows: list[RosterRow] = []
     errors: list[RowError] = []
-    seen: dict[tuple[str, date], int] = {}
+    seen: dict[tuple[str, Any], int] = {}
     names: list[str] | None = None
     previous_end, count = 0, 0
     try:
@@ -265,9 +276,11 @@ def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: 
             row, problems = _row(line, values, achievement, today, limits)
             errors.extend(problems)
             if row is not None:
-                key = (row.email, row.date)
+                # One award per person (per session or date when the achievement is repeatable).
+                key = (row.email, (row.session or row.date) if achievement.repeatable else None)
                 if key in seen:
-                    errors.append(RowError(line, "email", f"{row.email} already has a row for {row.date} "
+                    what = f" for {key[1]}" if key[1] else ""
+                    errors.append(RowError(line, "email", f"{row.email} already has a row{what} "
                                            f"(line {seen[key]})."))
                     continue
                 seen[key] = line

@@ -46,7 +46,8 @@ _DURATION = re.compile(r"^\s*(\d{1,5})\s*([ymwd])\s*$", re.IGNORECASE)
 _DURATION_MAX_DAYS = 100 * 366  # nothing sensible is valid for longer than a century
 
 _TOP_KEYS = ("id", "name", "description", "criteria", "achievement_type", "credits_available",
-             "field_of_study", "human_code", "tags", "alignment", "image", "valid_for", "renewal")
+             "field_of_study", "human_code", "tags", "alignment", "image", "valid_for", "renewal",
+             "repeatable")
 _REQUIRED = ("id", "name", "description", "criteria", "achievement_type")
 _ALIGNMENT_KEYS = ("target_name", "target_url", "target_description", "target_code",
                    "target_framework", "target_type")
@@ -293,6 +294,7 @@ class Achievement:
     image: Path | None = None
     valid_for: str | None = None
     renewal: Renewal | None = None
+    repeatable: bool = False  # earned again and again (a series): one award per date or session
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -495,7 +497,14 @@ def achievement_from_source(src: TomlSource) -> Achievement:
         field_of_study=texts["field_of_study"], human_code=texts["human_code"],
         tags=_tags(src, data.get("tags"), ("tags",)), alignment=_alignment(src, data.get("alignment")),
         image=_image(src, data.get("image")), valid_for=read_duration(src, data.get("valid_for"), ("valid_for",)),
-        renewal=_renewal(src, data.get("renewal")), source=src.path)
+        renewal=_renewal(src, data.get("renewal")), repeatable=_flag(src, data, "repeatable"), source=src.path)
+
+
+def _flag(src: TomlSource, data: dict[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise src.error((key,), f"{key} must be true or false.")
+    return value
 
 
 def load_achievement(path: str | Path) -> Achievement:

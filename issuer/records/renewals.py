@@ -332,7 +332,7 @@ def _issue_renewal(issuer: Issuer, row: RenewalRow, record: CredentialRecord, de
     start = max(row.expires.date(), now.date())
     request = IssueRequest(email=record.recipient_email, name=record.recipient_name, did=record.recipient_did,
                            date=start, organization=record.organization, format=record.format,
-                           evidence_items=_evidence(issuer, row, definitions))
+                           evidence_items=_evidence(issuer, row, definitions), renews=record.id)
     awarded = issue_single(issuer, row.achievement, request, suspension=record.suspension_list_id is not None)
     if awarded.created:
         issuer.registry.add_event(

@@ -153,8 +153,10 @@ class StatusAllocationRow(Base):
 class CredentialRow(Base):
     __tablename__ = "credentials"
     __table_args__ = (
-        # The roster idempotency key: one award per person, achievement and date.
-        UniqueConstraint("issuer_id", "achievement", "lookup_key", "issued_on"),
+        # One award per person: the award key is "once", "renews:<previous id>" (a certification's
+        # cycle) or "date:…"/"session:…" (a repeatable achievement). A superseded credential gives its
+        # key up (NULL never collides), so a correction can take it in the same transaction.
+        UniqueConstraint("issuer_id", "achievement", "lookup_key", "award_key"),
         ForeignKeyConstraint(
             ["issuer_id", "achievement"],
             ["achievements.issuer_id", "achievements.slug"],
@@ -188,6 +190,8 @@ class CredentialRow(Base):
     suspension_index: Mapped[int | None] = mapped_column(Integer)
     credential: Mapped[str] = mapped_column(Text)  # the signed JSON or compact JWT
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    award_key: Mapped[str | None] = mapped_column(String(300))  # NULL: superseded, or no achievement
+    superseded_by: Mapped[str | None] = mapped_column(String(200))  # the correction that replaced it
 
 
 class EventRow(Base):
@@ -249,8 +253,9 @@ class NewCredential:
     """What the caller knows before signing; the registry adds the status slots.
 
     ``lookup_key`` is the HMAC of the normalised e-mail (computed by the
-    caller); with ``issuer_id``, ``achievement`` and ``issued_on`` it is the
-    idempotency key. ``suspension`` asks for a suspension slot as well.
+    caller); with ``issuer_id``, ``achievement`` and ``award_key`` it is the
+    idempotency key (``key``: the award key, or ``date:<issued_on>`` when the
+    caller names none). ``suspension`` asks for a suspension slot as well.
     """
 
     id: str
@@ -267,6 +272,12 @@ class NewCredential:
     credits: float | None = None
     valid_until: datetime | None = None
     suspension: bool = False
+    award_key: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The award key stored with the credential (one award per person and key)."""
+        return self.award_key or f"date:{self.issued_on.isoformat()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +303,8 @@ class CredentialRecord(_FromRow):
     suspension_index: int | None
     credential: str
     created_at: datetime
+    award_key: str | None = None
+    superseded_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -301,9 +301,9 @@ class Registry:
         try:
             with self.session() as s:
                 todo: list[tuple[int, NewCredential, list[tuple[int, StatusEntry]]]] = []
-                seen: set[tuple[str, str, date]] = set()
+                seen: set[tuple[str, str, str]] = set()
                 for position, new in enumerate(news):
-                    key = (new.achievement, new.lookup_key, new.issued_on)
+                    key = (new.achievement, new.lookup_key, new.key)
                     existing = s.scalar(_idempotency_query(issuer_id, new))
                     if existing is not None or key in seen:
                         if existing is None:
@@ -419,29 +419,63 @@ class Registry:
         if action not in _ACTIONS:
             raise InputError(Code.STATUS_CHANGE_INVALID,
                              f"Unknown status action {action!r}; use revoke, suspend or reinstate.")
-        allowed, new_status, purpose, value = _ACTIONS[action]
         now = now or utcnow()
         with self.session() as s:
             # Lock the row so two servers revoking at once cannot both pass the check.
             row = s.get(CredentialRow, credential_id, with_for_update=True)
             if row is None or issuer_id not in (None, row.issuer_id):
                 raise NotFound(Code.CREDENTIAL_NOT_FOUND, f"No credential {credential_id} is stored here.")
-            if row.status not in allowed:
-                raise Conflict(Code.STATUS_CHANGE_INVALID,
-                               f"Cannot {action} a credential that is {row.status}.", status=row.status)
-            list_id, index = ((row.status_list_id, row.status_index) if purpose == "revocation"
-                              else (row.suspension_list_id, row.suspension_index))
-            if list_id is None or index is None:
-                raise Conflict(Code.STATUS_CHANGE_INVALID,
-                               f"Cannot {action} this credential: it was issued without a {purpose} entry.")
-            lst = s.get(StatusListRow, list_id, with_for_update=True)  # read-modify-write of the bits
-            lst.bits = set_bit(lst.bits, index, value)
-            lst.version += 1
-            lst.updated_at = now
-            row.status = new_status
-            s.add(EventRow(issuer_id=row.issuer_id, credential_id=row.id, kind=_EVENT_KIND[action],
-                           actor=actor, reason=reason, at=now, details={"list": lst.url, "index": index}))
+            _change_status(s, row, action, actor=actor, reason=reason, now=now)
             return CredentialRecord.from_row(row)
+
+    def find_awards(self, issuer_id: int, achievement: str,
+                    keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], CredentialRecord]:
+        """The stored award for each (lookup key, award key) of ``achievement`` that has one (rosters:
+        one query per 500 people, not one per row)."""
+        people = sorted({lookup for lookup, _ in keys})
+        wanted = set(keys)
+        found: dict[tuple[str, str], CredentialRecord] = {}
+        with self.session(write=False) as s:
+            for start in range(0, len(people), 500):
+                query = select(CredentialRow).where(
+                    CredentialRow.issuer_id == issuer_id, CredentialRow.achievement == achievement,
+                    CredentialRow.lookup_key.in_(people[start:start + 500]), CredentialRow.award_key.is_not(None))
+                for row in s.scalars(query):
+                    if (row.lookup_key, row.award_key) in wanted:
+                        found[(row.lookup_key, row.award_key)] = CredentialRecord.from_row(row)
+        return found
+
+    def supersede(self, issuer_id: int, previous_id: str, new: NewCredential, sign: Sign, *, status_url: str,
+                  actor: str = "badgesmith", now: datetime | None = None) -> Issued:
+        """A correction, in one transaction: ``new`` takes the award key of ``previous_id``, which is
+        revoked with the reason "superseded by <new id>". The event log keeps both.
+
+        Refused (``STATUS_CHANGE_INVALID``) when the previous credential is no
+        longer the current award (already superseded or revoked).
+        """
+        now = now or utcnow()
+        with self.session() as s:
+            old = s.get(CredentialRow, previous_id, with_for_update=True)
+            if old is None or old.issuer_id != issuer_id:
+                raise NotFound(Code.CREDENTIAL_NOT_FOUND, f"No credential {previous_id} is stored here.")
+            if old.award_key is None or old.status == "revoked":
+                raise Conflict(Code.STATUS_CHANGE_INVALID, f"{previous_id} is not a current award (it is "
+                               f"{'superseded' if old.superseded_by else old.status}); nothing was re-issued.")
+            if (old.achievement, old.lookup_key, old.award_key) != (new.achievement, new.lookup_key, new.key):
+                raise Conflict(Code.STATUS_CHANGE_INVALID, f"{new.id} is not the same award as {previous_id}.")
+            old.award_key, old.superseded_by = None, new.id
+            s.flush()  # the key is free before the correction claims it
+            purposes = ["revocation", "suspension"] if new.suspension else ["revocation"]
+            slots = [self._allocate(s, issuer_id, p, new.id, status_url, now) for p in purposes]
+            values = _credential_values(issuer_id, new, slots, sign(tuple(entry for _, entry in slots)), now)
+            if not _insert_ignore(s, CredentialRow, values):
+                raise Conflict(Code.DATABASE_ERROR, f"A credential with id {new.id} already exists; nothing "
+                               "was re-issued.")
+            s.add(EventRow(issuer_id=issuer_id, credential_id=new.id, kind="issued", actor=actor, at=now,
+                           details={"achievement": new.achievement, "supersedes": previous_id}))
+            s.flush()
+            _change_status(s, old, "revoke", actor=actor, reason=f"superseded by {new.id}", now=now)
+            return Issued(CredentialRecord.from_row(CredentialRow(**values)), created=True)
 
     def add_event(self, issuer_id: int, kind: str, *, actor: str, credential_id: str | None = None,
                   reason: str | None = None, details: dict[str, Any] | None = None,
@@ -657,6 +691,27 @@ def _database_error(exc: SQLAlchemyError) -> BadgesmithError:
                        f"The database could not be used ({cause}); check the database URL and server.")
 
 
+def _change_status(s: Session, row: CredentialRow, action: str, *, actor: str, reason: str | None,
+                   now: datetime) -> None:
+    """Flip the list bit of ``row`` for ``action`` and append the event (inside the caller's transaction)."""
+    allowed, new_status, purpose, value = _ACTIONS[action]
+    if row.status not in allowed:
+        raise Conflict(Code.STATUS_CHANGE_INVALID,
+                       f"Cannot {action} a credential that is {row.status}.", status=row.status)
+    list_id, index = ((row.status_list_id, row.status_index) if purpose == "revocation"
+                      else (row.suspension_list_id, row.suspension_index))
+    if list_id is None or index is None:
+        raise Conflict(Code.STATUS_CHANGE_INVALID,
+                       f"Cannot {action} this credential: it was issued without a {purpose} entry.")
+    lst = s.get(StatusListRow, list_id, with_for_update=True)  # read-modify-write of the bits
+    lst.bits = set_bit(lst.bits, index, value)
+    lst.version += 1
+    lst.updated_at = now
+    row.status = new_status
+    s.add(EventRow(issuer_id=row.issuer_id, credential_id=row.id, kind=_EVENT_KIND[action],
+                   actor=actor, reason=reason, at=now, details={"list": lst.url, "index": index}))
+
+
 def _first_line(exc: BaseException) -> str:
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return text[:200].rstrip(".")
@@ -669,7 +724,7 @@ def _achievement_query(issuer_id: int, slug: str) -> Any:
 def _idempotency_query(issuer_id: int, new: NewCredential) -> Any:
     return select(CredentialRow).where(
         CredentialRow.issuer_id == issuer_id, CredentialRow.achievement == new.achievement,
-        CredentialRow.lookup_key == new.lookup_key, CredentialRow.issued_on == new.issued_on)
+        CredentialRow.lookup_key == new.lookup_key, CredentialRow.award_key == new.key)
 
 
 def _credential_filters(issuer_id: int, achievement: str | None, lookup_key: str | None,
@@ -699,7 +754,8 @@ def _credential_values(issuer_id: int, new: NewCredential, slots: list[tuple[int
         valid_from=new.valid_from, valid_until=new.valid_until, format=new.format, status="active",
         status_list_id=revocation_list, status_index=revocation.index if revocation else None,
         suspension_list_id=suspension_list, suspension_index=suspension.index if suspension else None,
-        credential=text, created_at=now,
+        credential=text, created_at=now, award_key=new.key if new.achievement is not None else None,
+        superseded_by=None,
     )
 
 

@@ -239,18 +239,20 @@ def test_list_json_filters_by_email_and_achievement(cli):
 
 def test_report_sums_ceus_per_achievement_and_learner_in_csv_and_json(cli):
     cli("issue", COURSE, "--email", "ana@example.org", "--name", "Ana", "--date", "2026-10-01")
-    cli("issue", COURSE, "--email", "ana@example.org", "--name", "Ana", "--credits", "1", "--date", "2026-10-02")
+    again = cli("issue", COURSE, "--email", "ana@example.org", "--name", "Ana", "--credits", "1",
+                "--date", "2026-10-02")
+    assert again.stdout.startswith("Already issued (nothing new)")  # one award per person
     bo = _issue(cli, "bo@example.org", "--name", "Bo", "--credits", "0.5", "--date", "2026-09-30")
     data = cli.json("report", "--format", "json", "--since", "2026-10-01")
     assert data["by_achievement"] == [{"achievement": COURSE, "name": "Storytime for Early Literacy",
-                                       "credentials": 2, "ceus": 2.5}]
-    assert [(r["name"], r["credentials"], r["ceus"]) for r in data["by_learner"]] == [("Ana", 2, 2.5)]
+                                       "credentials": 1, "ceus": 1.5}]
+    assert [(r["name"], r["credentials"], r["ceus"]) for r in data["by_learner"]] == [("Ana", 1, 1.5)]
     rows = list(csv.reader(io.StringIO(cli("report", "--format", "csv").stdout)))
     assert rows[0] == ["group", "key", "name", "credentials", "ceus"]
-    assert rows[1] == ["achievement", COURSE, "Storytime for Early Literacy", "3", "3.0"]
-    assert sorted((r[2], r[4]) for r in rows[2:]) == [("Ana", "2.5"), ("Bo", "0.5")]
+    assert rows[1] == ["achievement", COURSE, "Storytime for Early Literacy", "2", "2.0"]
+    assert sorted((r[2], r[4]) for r in rows[2:]) == [("Ana", "1.5"), ("Bo", "0.5")]
     cli("revoke", bo["id"], "--reason", "error")
-    assert cli.json("report", "--format", "json")["by_achievement"][0]["ceus"] == 2.5
+    assert cli.json("report", "--format", "json")["by_achievement"][0]["ceus"] == 1.5
     assert "Per achievement:" in cli("report").stdout
 
 

@@ -38,8 +38,9 @@ class Cli:
 def cli(tmp_path: Path) -> Cli:
     cli = Cli(tmp_path / "instance")
     cli("init", "--name", "Lakeshore Library Association", "--url", "https://badges.lakeshore.example")
-    for toml in [ACHIEVEMENTS / "ceu-course.toml", ACHIEVEMENTS / "micro-credential.toml",
-                 *sorted((PATHWAYS / "achievements").glob("*.toml"))]:
+    course = tmp_path / "ceu-course.toml"  # a series: given twice to one learner below
+    course.write_text("repeatable = true\n" + (ACHIEVEMENTS / "ceu-course.toml").read_text("utf-8"), "utf-8")
+    for toml in [course, ACHIEVEMENTS / "micro-credential.toml", *sorted((PATHWAYS / "achievements").glob("*.toml"))]:
         cli("achievement", "add", toml)
     return cli
 

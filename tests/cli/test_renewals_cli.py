@@ -45,7 +45,11 @@ def home(tmp_path: Path) -> Path:
     run(home, "init", "--name", "Lakeshore Library Association", "--url", "https://badges.lakeshore.example",
         "--email", "ce@lakeshore.example")
     for name in ("certification.toml", "micro-credential.toml", "ceu-course.toml"):
-        run(home, "achievement", "add", EXAMPLES / name)
+        source = EXAMPLES / name
+        if name != "certification.toml":  # earned again below, so declared repeatable
+            source = tmp_path / name
+            source.write_text("repeatable = true\n" + (EXAMPLES / name).read_text("utf-8"), "utf-8")
+        run(home, "achievement", "add", source)
     today = date.today()
     awarded = date(today.year - 3, today.month, min(today.day, 28)) + timedelta(days=60)
     run(home, "issue", CERTIFICATION, "--email", "jane@example.org", "--name", "Jane Doe", "--date", awarded)

@@ -26,6 +26,9 @@ ROSTER_DATE = "2026-10-01"
 BAD_LINES = {10: "email", 50: "credits", 90: "date", 130: "email"}  # 130 repeats line 2
 
 
+CONFERENCE = "annual-conference-2025"  # 12 CEUs
+
+
 def _roster_text(rows: int = 200, *, bad: bool = True) -> str:
     """``rows`` attendees of the 1.5-CEU course; with ``bad``, the four bad rows of BAD_LINES."""
     lines = ["email,name,credits,date,organization"]
@@ -247,9 +250,9 @@ def test_roster_skip_invalid_issues_the_good_rows_and_a_second_run_issues_nothin
     with summary.summary_csv.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert summary.summary_csv == issuer.settings.out_dir / COURSE / "attendees-summary.csv"
-    assert list(rows[0]) == ["line", "email", "name", "credential_id", "page_url", "status", "files"]
+    assert list(rows[0]) == ["line", "email", "name", "credential_id", "page_url", "status", "differences", "files"]
     assert [int(r["line"]) for r in rows] == [n for n in range(2, 202) if n not in BAD_LINES]
-    assert {r["status"] for r in rows} == {"issued"}
+    assert {r["status"] for r in rows} == {"new"}
     assert {r["credential_id"] for r in rows} == {r.id for r in stored}
     assert all(Path(f).exists() for r in rows for f in r["files"].split(" "))
 
@@ -274,7 +277,7 @@ def test_interrupted_roster_resumes_without_issuing_any_row_twice(make_issuer, d
     assert len(_badges(issuer)) == 200  # the first 50 got their files on the resumed run
     with summary.summary_csv.open(encoding="utf-8-sig", newline="") as handle:
         statuses = [r["status"] for r in csv.DictReader(handle)]
-    assert statuses == ["already issued"] * 50 + ["issued"] * 150
+    assert statuses == ["already issued"] * 50 + ["new"] * 150
 
 
 def _course_shape(issuer):
@@ -289,16 +292,19 @@ def test_credential_rows_and_credit_report_sum_ceus_and_leave_out_revoked(make_i
     issuer = make_issuer()
     a = issue_single(issuer, COURSE, IssueRequest(email="ana@example.org", name="Ana", credits=1.5,
                                                   date=date(2026, 10, 1)))
-    issue_single(issuer, COURSE, IssueRequest(email="ana@example.org", name="Ana", credits=1,
-                                              date=date(2026, 10, 2)))
+    again = issue_single(issuer, COURSE, IssueRequest(email="ana@example.org", name="Ana", credits=1,
+                                                      date=date(2026, 10, 2)))
+    issue_single(issuer, CONFERENCE, IssueRequest(email="ana@example.org", name="Ana", credits=1,
+                                                  date=date(2026, 10, 2)))
     b = issue_single(issuer, COURSE, IssueRequest(email="bo@example.org", name="Bo", credits=1.5,
                                                   date=date(2026, 10, 2)))
     change_status(issuer, b.record.id, "revoke", reason="r")
+    assert not again.created and again.record.id == a.record.id  # one award per person, whatever the date
     rows = credential_rows(issuer, email="ANA@example.org")
     assert [r["credits"] for r in rows] == [1.5, 1] and {r["status"] for r in rows} == {"active"}
     assert rows[0]["page"] == a.page_url
     report = credit_report(issuer, since=date(2026, 10, 1), until=date(2026, 10, 31))
-    assert report["by_achievement"] == [{"achievement": COURSE, "name": "Storytime for Early Literacy",
-                                         "credentials": 2, "ceus": 2.5}]
+    assert sorted((r["achievement"], r["credentials"], r["ceus"]) for r in report["by_achievement"]) == [
+        (CONFERENCE, 1, 1), (COURSE, 1, 1.5)]
     assert [(r["name"], r["ceus"]) for r in report["by_learner"]] == [("Ana", 2.5)]
     assert credit_report(issuer, since=date(2026, 10, 2), until=None)["by_achievement"][0]["ceus"] == 1

@@ -22,6 +22,7 @@ from issuer.awarding.pathway_rules import AllOf, Credits, Earn, Held, Listing, N
 from issuer.awarding.pathway_store import PathwayStore
 from issuer.awarding.pathways import (add_pathway, audit_pathways, award_due, award_pathways, awards_due, list_pathways,
                              progress)
+from tests.issuer.series import make_repeatable
 
 ROOT = Path(__file__).resolve().parents[2]
 PATHWAYS = ROOT / "templates" / "pathways"
@@ -38,7 +39,7 @@ def _with_pathway(issuer: Issuer) -> Issuer:
     for toml in sorted((PATHWAYS / "achievements").glob("*.toml")):
         issuer.add_achievement(toml)
     add_pathway(issuer, EXAMPLE)
-    return issuer
+    return make_repeatable(issuer, "storytime-early-literacy")  # given twice below: a series
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ def test_issuing_the_last_component_awards_the_certificate_once(make_issuer, db_
 
 
 def test_a_pathway_defined_after_people_completed_it_is_awarded_by_the_catch_up(make_issuer, db_url):
-    issuer = make_issuer(db_url)
+    issuer = make_repeatable(make_issuer(db_url), "storytime-early-literacy")
     for toml in sorted((PATHWAYS / "achievements").glob("*.toml")):
         issuer.add_achievement(toml)
     for slug, day in [*BEFORE_LAST, LAST]:
@@ -391,7 +392,7 @@ def _race_award(home: str, url: str, barrier, results) -> None:
 
 def test_two_processes_evaluating_the_same_learners_at_once_award_once(make_issuer, db_url):
     """The pathway is added after the learners completed it: both processes find it complete and claim it."""
-    issuer = make_issuer(db_url)
+    issuer = make_repeatable(make_issuer(db_url), "storytime-early-literacy")
     for toml in sorted((PATHWAYS / "achievements").glob("*.toml")):
         issuer.add_achievement(toml)
     for email in RACERS:

@@ -30,11 +30,13 @@ description = "Continuing education for librarians."
 criteria = "Attend the whole course."
 credits_available = {credits}
 tags = {tags}
+repeatable = true
 """
 
 
 def add_courses(issuer, tmp_path: Path) -> None:
-    """Three courses beside the examples: 14 and 2 youth-services CEUs, and 10 that do not count."""
+    """Three courses beside the examples: 14 and 2 youth-services CEUs, and 10 that do not count (repeatable:
+    a learner attends the institute every year)."""
     for slug, name, credits, tags in ((INSTITUTE, "Youth Services Institute", 14, '["youth-services"]'),
                                       (WORKSHOP, "Youth Services Workshop", 2, '["youth-services", "webinar"]'),
                                       (CATALOGUING, "Cataloguing Basics", 10, '["cataloguing"]')):

@@ -20,6 +20,7 @@ from issuer.awarding.issuing import IssueRequest
 from issuer.records.reports import NO_ORGANIZATION, coordinator_report
 
 from issuer.awarding.pathways import add_pathway
+from tests.issuer.series import make_repeatable
 
 ROOT = Path(__file__).resolve().parents[2]
 PATHWAYS = ROOT / "templates" / "pathways"
@@ -33,7 +34,7 @@ def _with_pathway(issuer):
     for toml in sorted((PATHWAYS / "achievements").glob("*.toml")):
         issuer.add_achievement(toml)
     add_pathway(issuer, PATHWAYS / "youth-services.toml")
-    return issuer
+    return make_repeatable(issuer, "storytime-early-literacy")  # given twice below: a series
 
 CERTIFICATION = "certified-youth-services-librarian"  # valid_for 3y, with a renewal rule
 SINCE, UNTIL = date(2026, 1, 1), date(2026, 11, 23)

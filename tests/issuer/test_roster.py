@@ -1,6 +1,7 @@
 """issuer.awarding.roster: every row validated with its line number before anything is issued; safe summaries."""
 
 import csv
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -35,7 +36,7 @@ def test_valid_roster_reads_every_column(tmp_path):
                   evidence="https://lla.example/rec/1",
                   did="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", organization="Lakeshore PL"),
         RosterRow(line=3, email="bo@example.org", name=None, credits=None, date=TODAY, evidence=None, did=None,
-                  organization=None),
+                  organization=None, dated=False),
     ]
 
 
@@ -142,10 +143,12 @@ def test_value_under_an_unnamed_header_column_is_an_error_but_empty_ones_are_fin
     assert [r.line for r in roster.rows] == [2] and _lines(roster) == [3]
 
 
-def test_same_email_on_different_dates_is_fine(tmp_path):
-    roster = _roster(tmp_path, "email,date\na@example.org,2025-10-01\nA@example.org,2025-10-02\n"
-                               "a@example.org,2025-10-01\n")
-    assert [r.line for r in roster.rows] == [2, 3] and _lines(roster) == [4]
+def test_same_email_twice_is_a_bad_row_unless_the_achievement_is_repeatable(tmp_path):
+    text = "email,date\na@example.org,2025-10-01\nA@example.org,2025-10-02\na@example.org,2025-10-01\n"
+    roster = _roster(tmp_path, text)
+    assert [r.line for r in roster.rows] == [2] and _lines(roster) == [3, 4]
+    series = _roster(tmp_path, text, achievement=replace(COURSE, repeatable=True))
+    assert [r.line for r in series.rows] == [2, 3] and _lines(series) == [4]
 
 
 def test_field_length_cap_is_a_row_error(tmp_path):

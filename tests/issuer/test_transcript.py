@@ -30,6 +30,7 @@ from keys.data_integrity import hash_data, without_proof
 from keys.ed25519 import KeyPair
 from keys.rdfc import DEFAULT_LIMITS, canonicalize
 from schemas.loader import offline_loader
+from tests.issuer.series import make_repeatable
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec"
 VECTOR = SPEC / "examples" / "clr-v2p0-impl-guide-vector"
@@ -117,7 +118,7 @@ def test_transcript_leaves_out_revoked_and_expired_credentials_and_says_partial(
 
 
 def test_transcript_period_filters_by_award_date(make_issuer):
-    issuer = make_issuer()
+    issuer = make_repeatable(make_issuer(), COURSE)
     _award(issuer, COURSE, date(2024, 5, 1))
     middle = _award(issuer, COURSE, date(2025, 5, 1))
     _award(issuer, COURSE, date(2026, 5, 1))
@@ -167,7 +168,7 @@ def test_pathway_components_become_associations_to_the_award(make_issuer):
 
 
 def test_ceus_by_year_sums_per_calendar_year(make_issuer):
-    issuer = make_issuer()
+    issuer = make_repeatable(make_issuer(), COURSE)
     for day, credits in ((date(2025, 1, 5), 1.0), (date(2025, 12, 31), 0.5), (date(2026, 1, 1), 1.5)):
         _award(issuer, COURSE, day, credits=credits)
     records = issuer.registry.find_credentials(issuer.issuer_id)
@@ -190,7 +191,7 @@ def test_html_transcript_lists_the_credentials_and_carries_the_signed_json(make_
 
 @pytest.fixture
 def fifty(make_issuer):
-    issuer = make_issuer()
+    issuer = make_repeatable(make_issuer(), COURSE, CERTIFICATION, "inclusive-teen-programming")
     slugs = [COURSE, CERTIFICATION, "inclusive-teen-programming"]
     for i in range(50):
         issuer.issue(slugs[i % 3], IssueRequest(email=JANE, name="Jane Doe", date=date(2026, 1, 1) + timedelta(days=i)))
