@@ -31,6 +31,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except BadgesmithError as error:
             say(f"error [{error.code.value}]: {error.message}", err=True)
+            for row in error.details.get("errors", ()):  # a roster's bad rows, each with its reason
+                say(f"  line {row['line']}, {row['field']}: {row['message']}", err=True)
             ctx.exit(EXIT_ERROR)
         except click.exceptions.Exit:
             raise
@@ -396,6 +398,8 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.option("--skip-invalid", is_flag=True, help="With --roster: issue the valid rows even if some are bad.")
 @click.option("--correct", is_flag=True, help="With --roster: re-issue rows that differ from what was issued "
               "(the old credential is revoked as superseded).")
+@click.option("--dry-run", is_flag=True, help="With --roster: check every row and count what would be issued; "
+              "issue nothing (exit 1 when a row is bad).")
 @click.option("--format", "fmt", type=click.Choice(["di", "jwt"]), help="Proof format (default from settings).")
 @click.option("--suspendable", is_flag=True,
               help="Add a suspension status entry (allows suspend/reinstate; see README on the schema).")
@@ -403,10 +407,10 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.pass_context
 def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str | None, did: str | None,
           credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
-          roster: Path | None, skip_invalid: bool, correct: bool, fmt: str | None, suspendable: bool,
-          as_json: bool) -> None:
+          roster: Path | None, skip_invalid: bool, correct: bool, dry_run: bool, fmt: str | None,
+          suspendable: bool, as_json: bool) -> None:
     """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv)."""
-    from issuer.awarding.awards import award_one, issue_roster
+    from issuer.awarding.awards import award_one, check_roster, issue_roster
 
     if (email is None) == (roster is None):
         raise InputError(Code.USAGE, "Give either --email for one person or --roster FILE.csv for many.")
@@ -427,6 +431,9 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         for award in result.pathways:  # pathways this credential completed (awarded once)
             say(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
             say(f"  page:  {award.page_url}")
+        return
+    if dry_run:
+        _print_roster_check(check_roster(issuer, achievement_id, roster, correct=correct), as_json)
         return
     summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, correct=correct, fmt=fmt,
                            suspension=suspendable, progress=sys.stderr.isatty())
@@ -449,6 +456,25 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         say(f"Pathways completed: {len(summary.pathway_awards)} certificate(s) awarded "
                    f"({', '.join(sorted({a.record.achievement for a in summary.pathway_awards}))}).")
     say(f"  summary: {summary.summary_csv}")
+
+
+def _print_roster_check(check: Any, as_json: bool) -> None:
+    """``issue --roster --dry-run``: the bad rows with their reasons and the counts; exit 1 if a row is bad."""
+    if as_json:
+        print_json(check.to_dict())
+    else:
+        for row in check.errors:
+            say(f"  line {row.line}, {row.field}: {row.message}")
+        for plan in (p for p in check.plans if p.differences):
+            say(f"  line {plan.row.line}, {plan.row.email}: differs from {plan.existing.id} "
+                f"({'; '.join(plan.differences)})")
+        data = check.to_dict()
+        changed = (f"{data['corrected']} to correct" if check.correct else
+                   f"{data['changed']} changed (re-issued only with --correct)")
+        say(f"Dry run of {check.roster}: {data['new']} new, {data['already_issued']} already issued, {changed}, "
+            f"{data['invalid_rows']} invalid row(s). Nothing was issued.")
+    if not check.is_valid:
+        sys.exit(EXIT_NOT_VERIFIED)
 
 
 def _status_command(action: str, help_text: str):

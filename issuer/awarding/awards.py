@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from errors import BadgesmithError
 from issuer.awarding.issuing import IssueRequest, Issuer, award_key
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files
 from issuer.awarding.pathways import award_pathways, award_pathways_many
-from issuer.awarding.roster import RosterRow, check_award, read_roster, write_summary_csv
+from issuer.awarding.roster import RosterRow, RowError, check_award, read_roster, write_summary_csv
 from issuer.awarding.status_changes import publish_status_lists
 from issuer.badge.achievement import Achievement
 from issuer.badge.recipient import lookup_key
@@ -200,6 +201,42 @@ def _stored_evidence(record: CredentialRecord) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class RosterCheck:
+    """A dry run (``issue --roster FILE --dry-run``): every bad row with its reason, and what the valid rows
+    would be. The rows are checked by the same ``read_roster`` a real run uses, whose evidence and DID rules
+    are the self-check's (``verifier.data_model.is_url``), so a row that passes here does not fail at signing."""
+
+    roster: str
+    errors: tuple[RowError, ...]
+    plans: tuple[RowPlan, ...]
+    correct: bool = False
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors
+
+    def count(self, state: str) -> int:
+        return sum(1 for p in self.plans if p.state == state)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"roster": self.roster, "valid": self.is_valid, "new": self.count(NEW),
+                "already_issued": self.count(EXISTING),
+                "corrected" if self.correct else "changed": self.count(CHANGED),
+                "invalid_rows": len({e.line for e in self.errors}),
+                "errors": [{"line": e.line, "field": e.field, "code": e.code.value, "message": e.message}
+                           for e in self.errors],
+                "changed_rows": [p.to_dict() for p in self.plans if p.state == CHANGED]}
+
+
+def check_roster(issuer: Issuer, slug: str, roster: Path, *, correct: bool = False) -> RosterCheck:
+    """Check every row and plan it against the registry; nothing is signed or stored."""
+    definition = issuer.achievement(slug)
+    parsed = read_roster(roster, achievement=_shape(slug, definition), today=issuer.now().date())
+    return RosterCheck(roster.name, tuple(parsed.errors),
+                       tuple(plan_roster(issuer, slug, parsed.rows, definition=definition)), correct)
+
+
 def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False, correct: bool = False,
                  fmt: str | None = None, suspension: bool = False, progress: bool = False) -> RosterSummary:
     """Validate every row, plan them against the registry, then issue the new ones (idempotently),
@@ -220,12 +257,15 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
                      "files": " ".join(str(p) for p in awarded.files.as_list())})
 
     to_issue = [p.row for p in plans if p.state in (NEW, EXISTING)]
-    for row, awarded in _issue_rows(issuer, slug, definition, to_issue, fmt, suspension, progress):
-        if awarded.created:
-            summary.created += 1
-        else:
-            summary.existing += 1
-        note(row, awarded, NEW if awarded.created else EXISTING)
+    try:
+        for row, awarded in _issue_rows(issuer, slug, definition, to_issue, fmt, suspension, progress):
+            if awarded.created:
+                summary.created += 1
+            else:
+                summary.existing += 1
+            note(row, awarded, NEW if awarded.created else EXISTING)
+    except BadgesmithError as exc:
+        raise _stopped(issuer, slug, definition, plans, exc) from exc
     for plan in (p for p in plans if p.state == CHANGED):
         if not correct:
             summary.changed.append(plan)
@@ -247,6 +287,19 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
     write_summary_csv(summary.summary_csv, rows, SUMMARY_COLUMNS)
     publish_status_lists(issuer)
     return summary
+
+
+def _stopped(issuer: Issuer, slug: str, definition: dict[str, Any], plans: list[RowPlan],
+             exc: BadgesmithError) -> BadgesmithError:
+    """The error of a run that stopped part-way, saying what it did store (finished batches stay)."""
+    new = [p.row for p in plans if p.state == NEW]
+    stored = sum(1 for p in plan_roster(issuer, slug, new, definition=definition) if p.state != NEW)
+    lines = exc.details.get("lines")
+    where = f" in the rows on lines {lines[0]}-{lines[1]}" if lines else ""
+    message = (f"The roster run stopped{where}: {exc.message.rstrip('.')}. {stored} of its {len(new)} new "
+               f"credential(s) were stored before that and stay issued; {len(new) - stored} were not. Fix the "
+               "row and run the same command again: it resumes after the stored ones.")
+    return type(exc)(exc.code, message, **{**exc.details, "stored": stored, "not_stored": len(new) - stored})
 
 
 # Below this many new credentials, starting worker processes costs more than it saves.
@@ -273,8 +326,12 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
 
     def start(batch: list) -> None:
         requests = [IssueRequest.from_row(row, fmt) for row in batch]
-        for row, issued in zip(batch, issuer.issue_many(slug, requests, suspension=suspension,
-                                                        definition=definition)):
+        try:
+            issued_batch = issuer.issue_many(slug, requests, suspension=suspension, definition=definition)
+        except BadgesmithError as exc:  # the batch rolled back: say which rows it held
+            exc.details.setdefault("lines", [batch[0].line, batch[-1].line])
+            raise
+        for row, issued in zip(batch, issued_batch):
             page = issuer.credential_page(issued.record.id)
             if issued.created and pool is not None:
                 files = pool.submit(write_credential_files, issuer.settings, definition, issued.record, page,
@@ -349,5 +406,5 @@ def _exit_with_parent(lifeline) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-__all__ = ["Awarded", "CHANGED", "CORRECTED", "EXISTING", "NEW", "RosterSummary", "RowPlan", "award_one",
-           "checked_request", "issue_roster", "issue_single", "plan_roster"]
+__all__ = ["Awarded", "CHANGED", "CORRECTED", "EXISTING", "NEW", "RosterCheck", "RosterSummary", "RowPlan",
+           "award_one", "check_roster", "checked_request", "issue_roster", "issue_single", "plan_roster"]

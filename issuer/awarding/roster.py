@@ -27,6 +27,7 @@ from errors import Code, InputError, InputTooLarge
 from issuer.badge.achievement import Achievement
 from issuer.badge.recipient import normalise_email
 from issuer.instance.files import write_file_atomic
+from verifier.data_model import is_url
 
 COLUMNS = ("email", "name", "credits", "date", "evidence", "did", "organization", "session")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -213,8 +214,12 @@ def _row(line: int, values: dict[str, str], achievement: Achievement, today: dat
         if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in evidence):
             errors.append(RowError(line, "evidence", f"{evidence[:80]!r} is not a web address starting with "
                                    "https://."))
+        elif not is_url(evidence):  # the rule the self-check after signing applies (verifier.data_model)
+            errors.append(RowError(line, "evidence", f"{evidence[:80]!r} holds a character a web address cannot "
+                                   "(one of \" < > { } | \\ ^ `): percent-encode it, as a browser's address bar "
+                                   "does."))
     did = values.get("did") or None
-    if did and not _DID.match(did):
+    if did and not (_DID.match(did) and is_url(did)):
         errors.append(RowError(line, "did", f"{did[:80]!r} is not a DID like did:key:z6Mk…."))
     if errors or email is None or awarded is None:
         return None, errors

@@ -129,7 +129,7 @@ class AwardSigner:
         if failures:
             raise ConfigError(Code.SELF_CHECK_FAILED,
                               f"The credential Badgesmith just signed does not verify ({failures[0].message}); "
-                              "nothing was stored.")
+                              "it was not stored.")
         return signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
 
 

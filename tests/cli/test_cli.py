@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "templates" / "achievements"
 COURSE = "storytime-early-literacy"
 ERROR_LINE = re.compile(r"^error \[[A-Z][A-Z0-9_]+\]: \S.*$")
+ROW_LINE = re.compile(r"^  line \d+, [a-z_-]+: \S.*$")
 
 
 class Cli:
@@ -45,9 +46,11 @@ class Cli:
 
 
 def assert_one_error_line(result, code: str | None = None) -> None:
-    """Exactly one ``error [CODE]: sentence`` line on stderr, no traceback, nothing on stdout."""
+    """Exactly one ``error [CODE]: sentence`` line on stderr (then, for a roster, its bad rows as
+    ``  line N, field: reason``), no traceback, nothing on stdout."""
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and ERROR_LINE.match(lines[0]), result.stderr
+    assert lines and ERROR_LINE.match(lines[0]), result.stderr
+    assert all(ROW_LINE.match(line) for line in lines[1:]), result.stderr
     assert "Traceback" not in result.output
     if code is not None:
         assert lines[0].startswith(f"error [{code}]: "), lines[0]
@@ -194,10 +197,31 @@ def test_issue_roster_with_bad_rows_is_refused_then_skipped(cli, tmp_path):
     result = cli("issue", COURSE, "--roster", roster, code=2)
     assert_one_error_line(result, "ROSTER_INVALID")
     assert "(line 3, 4)" in result.stderr
+    assert result.stderr.splitlines()[1:] == [  # every bad row with its reason, without --skip-invalid
+        "  line 3, email: 'not-an-email' is not a usable e-mail address: it needs exactly one @.",
+        "  line 4, credits: 9 credits exceed the 1.5 available for 'storytime-early-literacy' (CREDITS_EXCEEDED)."]
     assert cli.json("list", "--json") == []
     skipped = cli("issue", COURSE, "--roster", roster, "--skip-invalid")
     assert "Issued 1 new credential(s), 0 already issued, 2 invalid row(s) skipped." in skipped.stdout
     assert "skipped line 3, email" in skipped.stderr and "skipped line 4, credits" in skipped.stderr
+
+
+def test_issue_roster_dry_run_checks_counts_and_exits_1_on_a_bad_row(cli, tmp_path):
+    roster = tmp_path / "attendees.csv"
+    roster.write_text("email,date\nana@example.org,2026-10-01\nbo@example.org,2026-10-01\n", "utf-8")
+    cli("issue", COURSE, "--roster", roster)
+    roster.write_text("email,date,evidence\nana@example.org,2026-10-01,\nbo@example.org,2026-10-02,\n"
+                      "cy@example.org,,\ndi@example.org,,https://lla.example/a\"b\n", "utf-8")
+    out = cli("issue", COURSE, "--roster", roster, "--dry-run", code=1).stdout
+    assert "  line 5, evidence: " in out and "  line 3, bo@example.org: differs from urn:uuid:" in out
+    assert out.endswith("Dry run of attendees.csv: 1 new, 1 already issued, 1 changed (re-issued only with "
+                        "--correct), 1 invalid row(s). Nothing was issued.\n")
+    data = json.loads(cli("issue", COURSE, "--roster", roster, "--dry-run", "--json", code=1).stdout)
+    assert (data["valid"], data["new"], data["already_issued"], data["changed"]) == (False, 1, 1, 1)
+    assert [(e["line"], e["field"]) for e in data["errors"]] == [(5, "evidence")]
+    assert len(cli.json("list", "--json")) == 2  # nothing issued
+    roster.write_text("email\ncy@example.org\n", "utf-8")
+    assert cli.json("issue", COURSE, "--roster", roster, "--dry-run", "--json")["valid"] is True
 
 
 def test_revoke_suspend_reinstate_and_invalid_transitions(cli):
