@@ -92,12 +92,15 @@ def test_the_digital_bazaar_oracle_verifies_the_token_with_jose(issued, oracle, 
 
 
 @pytest.fixture(scope="session")
-def openbadgeslib_python(request) -> str:
-    """A Python with openbadgeslib 4.6.3: $BADGESMITH_OPENBADGESLIB_PYTHON, or a venv made once in pytest's cache."""
+def openbadgeslib_python(request, tmp_path_factory) -> str:
+    """A Python with openbadgeslib 4.6.3: $BADGESMITH_OPENBADGESLIB_PYTHON, or a venv made once in pytest's cache
+    (or for this run, when the cache plugin is off: ``-p no:cacheprovider``)."""
     configured = os.environ.get("BADGESMITH_OPENBADGESLIB_PYTHON")
     if configured:
         return configured
-    venv = request.config.cache.mkdir("openbadgeslib-4.6.3-venv")
+    cache = getattr(request.config, "cache", None)
+    venv = (cache.mkdir("openbadgeslib-4.6.3-venv") if cache is not None
+            else tmp_path_factory.mktemp("openbadgeslib-4.6.3-venv"))
     python = venv / "bin" / "python"
     marker = venv / "installed"
     if not marker.exists():
