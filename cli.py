@@ -398,6 +398,10 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.option("--skip-invalid", is_flag=True, help="With --roster: issue the valid rows even if some are bad.")
 @click.option("--correct", is_flag=True, help="With --roster: re-issue rows that differ from what was issued "
               "(the old credential is revoked as superseded).")
+@click.option("--map", "mappings", multiple=True, metavar='"HEADER=FIELD"',
+              help="With --roster: read the column HEADER as FIELD (email, name, credits, date, …); repeatable.")
+@click.option("--strict", is_flag=True, help="With --roster: refuse columns Badgesmith does not read "
+              "(by default they are ignored with a notice).")
 @click.option("--dry-run", is_flag=True, help="With --roster: check every row and count what would be issued; "
               "issue nothing (exit 1 when a row is bad).")
 @click.option("--format", "fmt", type=click.Choice(["di", "jwt"]), help="Proof format (default from settings).")
@@ -407,10 +411,11 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.pass_context
 def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str | None, did: str | None,
           credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
-          roster: Path | None, skip_invalid: bool, correct: bool, dry_run: bool, fmt: str | None,
-          suspendable: bool, as_json: bool) -> None:
+          roster: Path | None, skip_invalid: bool, correct: bool, mappings: tuple[str, ...], strict: bool,
+          dry_run: bool, fmt: str | None, suspendable: bool, as_json: bool) -> None:
     """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv)."""
     from issuer.awarding.awards import award_one, check_roster, issue_roster
+    from issuer.awarding.roster_columns import parse_mapping
 
     if (email is None) == (roster is None):
         raise InputError(Code.USAGE, "Give either --email for one person or --roster FILE.csv for many.")
@@ -432,14 +437,17 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
             say(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
             say(f"  page:  {award.page_url}")
         return
+    columns = parse_mapping(mappings)
     if dry_run:
-        _print_roster_check(check_roster(issuer, achievement_id, roster, correct=correct), as_json)
+        _print_roster_check(check_roster(issuer, achievement_id, roster, correct=correct, columns=columns,
+                                         strict=strict), as_json)
         return
     summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, correct=correct, fmt=fmt,
-                           suspension=suspendable, progress=sys.stderr.isatty())
+                           suspension=suspendable, progress=sys.stderr.isatty(), columns=columns, strict=strict)
     if as_json:
         print_json(summary.to_dict())
         return
+    _say_ignored(summary.ignored)
     for problem in summary.skipped:
         say(f"  skipped {problem}", err=True)
     for plan in summary.changed:
@@ -458,11 +466,20 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
     say(f"  summary: {summary.summary_csv}")
 
 
+def _say_ignored(ignored: tuple[str, ...]) -> None:
+    """One line naming the roster columns that were not read (a few of them)."""
+    if ignored:
+        more = f" and {len(ignored) - 5} more" if len(ignored) > 5 else ""
+        say(f"notice: ignored column(s) {', '.join(repr(h) for h in ignored[:5])}{more} (map one with --map "
+            "\"Header=field\"; --strict refuses them).", err=True)
+
+
 def _print_roster_check(check: Any, as_json: bool) -> None:
     """``issue --roster --dry-run``: the bad rows with their reasons and the counts; exit 1 if a row is bad."""
     if as_json:
         print_json(check.to_dict())
     else:
+        _say_ignored(check.ignored)
         for row in check.errors:
             say(f"  line {row.line}, {row.field}: {row.message}")
         for plan in (p for p in check.plans if p.differences):

@@ -22,7 +22,8 @@ from errors import BadgesmithError
 from issuer.awarding.issuing import IssueRequest, Issuer, award_key
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files
 from issuer.awarding.pathways import award_pathways, award_pathways_many
-from issuer.awarding.roster import RosterRow, RowError, check_award, read_roster, write_summary_csv
+from issuer.awarding.roster import Roster, RosterRow, RowError, check_award, read_roster, write_summary_csv
+from issuer.awarding.roster_columns import check_mapping
 from issuer.awarding.status_changes import publish_status_lists
 from issuer.badge.achievement import Achievement
 from issuer.badge.recipient import lookup_key
@@ -74,6 +75,7 @@ class RosterSummary:
     corrected: int = 0
     skipped: list[str] = field(default_factory=list)
     changed: list[RowPlan] = field(default_factory=list)  # differences not re-issued (no ``correct``)
+    ignored: tuple[str, ...] = ()  # headers of the columns not read
     summary_csv: Path | None = None
     awarded: list[Awarded] = field(default_factory=list)
     pathway_awards: list[Awarded] = field(default_factory=list)
@@ -81,6 +83,7 @@ class RosterSummary:
     def to_dict(self) -> dict[str, Any]:
         return {"created": self.created, "existing": self.existing, "corrected": self.corrected,
                 "skipped": self.skipped, "changed": [p.to_dict() for p in self.changed],
+                "ignored_columns": list(self.ignored),
                 "summary": str(self.summary_csv) if self.summary_csv else None,
                 "credentials": [a.to_dict() for a in self.awarded],
                 "pathway_awards": [a.to_dict() for a in self.pathway_awards]}
@@ -211,6 +214,7 @@ class RosterCheck:
     errors: tuple[RowError, ...]
     plans: tuple[RowPlan, ...]
     correct: bool = False
+    ignored: tuple[str, ...] = ()  # headers of the columns not read
 
     @property
     def is_valid(self) -> bool:
@@ -226,26 +230,40 @@ class RosterCheck:
                 "invalid_rows": len({e.line for e in self.errors}),
                 "errors": [{"line": e.line, "field": e.field, "code": e.code.value, "message": e.message}
                            for e in self.errors],
-                "changed_rows": [p.to_dict() for p in self.plans if p.state == CHANGED]}
+                "changed_rows": [p.to_dict() for p in self.plans if p.state == CHANGED],
+                "ignored_columns": list(self.ignored)}
 
 
-def check_roster(issuer: Issuer, slug: str, roster: Path, *, correct: bool = False) -> RosterCheck:
+def check_roster(issuer: Issuer, slug: str, roster: Path, *, correct: bool = False,
+                 columns: Mapping[str, str] | None = None, strict: bool = False) -> RosterCheck:
     """Check every row and plan it against the registry; nothing is signed or stored."""
     definition = issuer.achievement(slug)
-    parsed = read_roster(roster, achievement=_shape(slug, definition), today=issuer.now().date())
+    parsed = _read(issuer, slug, definition, roster, columns, strict)
     return RosterCheck(roster.name, tuple(parsed.errors),
-                       tuple(plan_roster(issuer, slug, parsed.rows, definition=definition)), correct)
+                       tuple(plan_roster(issuer, slug, parsed.rows, definition=definition)), correct,
+                       parsed.ignored)
+
+
+def _read(issuer: Issuer, slug: str, definition: dict[str, Any], roster: Path,
+          columns: Mapping[str, str] | None, strict: bool) -> Roster:
+    """The roster read with the instance's [roster.columns] and then ``columns`` (``--map``, which wins)."""
+    mapping = {**check_mapping(dict(issuer.settings.roster_columns), where="[roster.columns] in badgesmith.toml:",
+                                 settings=True),
+               **(columns or {})}
+    return read_roster(roster, achievement=_shape(slug, definition), today=issuer.now().date(), columns=mapping,
+                       strict=strict)
 
 
 def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False, correct: bool = False,
-                 fmt: str | None = None, suspension: bool = False, progress: bool = False) -> RosterSummary:
+                 fmt: str | None = None, suspension: bool = False, progress: bool = False,
+                 columns: Mapping[str, str] | None = None, strict: bool = False) -> RosterSummary:
     """Validate every row, plan them against the registry, then issue the new ones (idempotently),
     re-issue the changed ones when ``correct`` (else report them), and write a summary CSV."""
     definition = issuer.achievement(slug)
-    parsed = read_roster(roster, achievement=_shape(slug, definition), today=issuer.now().date())
+    parsed = _read(issuer, slug, definition, roster, columns, strict)
     if parsed.errors and not skip_invalid:
         raise parsed.to_error(f"The roster {roster.name}")
-    summary = RosterSummary(skipped=[str(e) for e in parsed.errors])
+    summary = RosterSummary(skipped=[str(e) for e in parsed.errors], ignored=parsed.ignored)
     plans = plan_roster(issuer, slug, parsed.rows, definition=definition)
     rows = []
 

@@ -1,8 +1,9 @@
 """Rosters: read and validate an attendee CSV in full before anything is issued; write summaries.
 
-A roster is a CSV with a header row (line 1). ``email`` is required; ``name``,
-``credits``, ``date``, ``evidence``, ``did`` and ``organization`` are optional.
-Header names are case-insensitive; a UTF-8 BOM (Excel's "CSV UTF-8") and
+A roster is a CSV with a header row (title rows above it are skipped). ``email`` is
+required; ``name``, ``credits``, ``date``, ``evidence``, ``did``, ``organization`` and
+``session`` are optional; the usual export spellings of them are recognised
+(``issuer.awarding.roster_columns``). Header names are case-insensitive; a UTF-8 BOM (Excel's "CSV UTF-8") and
 ``;`` or tab separators (European Excel) are accepted. Every row is checked and
 every problem is reported with its line number, so a coordinator fixes the
 file once instead of once per error.
@@ -11,11 +12,9 @@ file once instead of once per error.
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from errors import Code, InputError, InputTooLarge
+from issuer.awarding.roster_columns import Header, map_header
 from issuer.badge.achievement import Achievement
 from issuer.badge.recipient import normalise_email
 from issuer.instance.files import write_file_atomic
@@ -32,6 +32,8 @@ from verifier.data_model import is_url
 COLUMNS = ("email", "name", "credits", "date", "evidence", "did", "organization", "session")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
+_HEADER_SEARCH_LINES = 20
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$|^\.\d+$")
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -45,7 +47,7 @@ class RosterLimits:
     max_rows: int = 100_000
     max_field_chars: Mapping[str, int] = field(default_factory=lambda: {
         "email": 254, "name": 200, "credits": 20, "date": 10, "evidence": 2000, "did": 2000,
-        "organization": 200, "session": 200})
+        "organization": 200, "session": 200, "first_name": 100, "last_name": 100})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ class Roster:
 
     rows: list[RosterRow]
     errors: list[RowError]
+    ignored: tuple[str, ...] = ()  # headers of columns that were not read
+    header_line: int = 1
 
     @property
     def is_valid(self) -> bool:
@@ -126,37 +130,19 @@ def _text(source: str | Path | bytes, limits: RosterLimits) -> str:
                          "\"CSV UTF-8\".", line=line) from exc
 
 
-def _delimiter(first_line: str) -> str:
-    # European Excel writes ";" and some exports use tabs; the header tells which.
-    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+def _delimiter(head: str) -> str:
+    # European Excel writes ";" and some exports use tabs; the first lines tell which (a title row may
+    # have none).
+    counts = {d: head.count(d) for d in (",", ";", "\t")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
-
-
-def _header(cells: list[str]) -> list[str]:
-    names = [cell.strip().lstrip("\ufeff").strip().lower() for cell in cells]
-    if "email" not in names:
-        raise InputError(Code.ROSTER_INVALID, "The roster's first line must be a header with an 'email' "
-                         "column (and optionally " + ", ".join(COLUMNS[1:]) + ").", line=1, field="email")
-    unknown = [n for n in names if n and n not in COLUMNS]
-    if unknown:
-        # Name a few, shortened: a hostile header must not make a megabyte of error message.
-        hints = [f"{n[:40]!r}" + (f" (did you mean {close[0]!r}?)" if (close := difflib.get_close_matches(
-            n[:40], COLUMNS, n=1, cutoff=0.6)) else "") for n in unknown[:5]]
-        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        raise InputError(Code.ROSTER_INVALID, f"The roster header has unknown column(s) {', '.join(hints)}{more}: "
-                         "allowed are " + ", ".join(COLUMNS) + ".", line=1, field=unknown[0][:40])
-    counts = Counter(n for n in names if n)
-    repeated = sorted(n for n, count in counts.items() if count > 1)
-    if repeated:
-        raise InputError(Code.ROSTER_INVALID, f"The roster header repeats column(s) {', '.join(repeated)}.",
-                         line=1, field=repeated[0])
-    return names
 
 
 def _credits(text: str, achievement: Achievement) -> tuple[float | None, RowError | None]:
     if not text:
         return None, None
+    if _DECIMAL_COMMA.match(text):  # European spreadsheets write 1,5 (never a thousands separator here)
+        text = text.replace(",", ".")
     if not _NUMBER.match(text) or not math.isfinite(float(text)):
         return None, RowError(0, "credits", f"{text!r} is not a number of credits like 1.5.")
     value, available = float(text), achievement.credits_available
@@ -245,39 +231,48 @@ def check_award(values: Mapping[str, str | None], *, achievement: Achievement, t
 
 
 def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: date,
-                limits: RosterLimits = RosterLimits()) -> Roster:
+                limits: RosterLimits = RosterLimits(), columns: Mapping[str, str] | None = None,
+                strict: bool = False) -> Roster:
     """Read and validate every row of a roster CSV (a path or the file's bytes).
 
-    Returns the valid rows and one ``RowError`` per problem (line 1 = header);
+    The header is the first line (of the first 20: title rows above it are
+    skipped) with an e-mail column; ``columns`` maps headers to fields
+    (``roster_columns.parse_mapping``) before the usual spellings are tried;
+    other columns are ignored and listed in ``Roster.ignored``, or refused
+    when ``strict``. Returns the valid rows and one ``RowError`` per problem (line numbers are the file's);
     a person's second row (per date or session for a repeatable achievement) is an error
     on its later line. Raises
     ROSTER_INVALID / CSV_MALFORMED for a missing or bad header or unreadable
     CSV, INPUT_TOO_LARGE over ``limits``.
     """
     text = _text(source, limits)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.split("\n", 1)[0]),
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter("\n".join(text.split("\n", 20)[:20])),
                         strict=True)
     rows: list[RosterRow] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, Any], int] = {}
-    names: list[str] | None = None
+    header: Header | None = None
     previous_end, count = 0, 0
     try:
         for cells in reader:
             line, previous_end = previous_end + 1, reader.line_num  # a quoted cell may span lines
-            if names is None:
-                names = _header(cells)
-                continue
+            if header is None:
+                header = map_header(cells, line, columns=columns, strict=strict)
+                if header is None and line >= _HEADER_SEARCH_LINES:
+                    break
+                continue  # a title row above the header, or the header itself
             if not any(cell.strip() for cell in cells):
                 continue  # blank lines are harmless
             count += 1
             if count > limits.max_rows:
                 raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The roster has more than {limits.max_rows} rows: "
                                     "split it into several files.", limit=limits.max_rows)
-            if any(cell.strip() for i, cell in enumerate(cells) if i >= len(names) or not names[i]):
+            fields = header.fields
+            if any(cell.strip() for i, cell in enumerate(cells) if i >= len(fields) or fields[i] == ""):
                 errors.append(RowError(line, "-", "has a value in a column without a header name."))
                 continue
-            values = {n: cells[i].strip() if i < len(cells) else "" for i, n in enumerate(names) if n}
+            values = {f: cells[i].strip() if i < len(cells) else "" for i, f in enumerate(fields) if f}
+            _join_name(values)
             row, problems = _row(line, values, achievement, today, limits)
             errors.extend(problems)
             if row is not None:
@@ -293,9 +288,20 @@ def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: 
     except csv.Error as exc:
         raise InputError(Code.CSV_MALFORMED, f"The roster is not valid CSV at line {reader.line_num} ({exc}): "
                          "check the quotes on that line.", line=reader.line_num) from exc
-    if names is None:
+    if previous_end == 0:
         raise InputError(Code.ROSTER_INVALID, "The roster is empty: it needs a header line with 'email'.", line=1)
-    return Roster(rows=rows, errors=errors)
+    if header is None:
+        raise InputError(Code.ROSTER_INVALID, "The roster has no header line with an e-mail column (looked at "
+                         f"its first {_HEADER_SEARCH_LINES} lines): name the column 'email' or 'Email Address', or "
+                         "map yours with --map \"Your Header=email\".", line=1, field="email")
+    return Roster(rows=rows, errors=errors, ignored=header.ignored, header_line=header.line)
+
+
+def _join_name(values: dict[str, str]) -> None:
+    """First Name + Last Name -> name, when the roster has no name column (an export's usual split)."""
+    first, last = values.pop("first_name", ""), values.pop("last_name", "")
+    if "name" not in values and (first or last):
+        values["name"] = " ".join(part for part in (first, last) if part)
 
 
 def _neutralise(value: Any) -> Any:

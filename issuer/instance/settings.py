@@ -46,6 +46,8 @@ _TABLES = {
     "web": ("rate_limit", "rate_limit_storage", "max_content_length", "trust", "documents", "offline", "proxy_count"),
     # What the public sees: name, logo, colour, contact, footer links (issuer/instance/brand.py).
     "brand": _brand.KEYS,
+    # A division's usual roster headers: [roster.columns] "Email Address" = "email" (issuer/awarding/roster_columns.py).
+    "roster": ("columns",),
 }
 
 
@@ -87,6 +89,7 @@ class Settings:
     brand: Brand | None = None  # None: the issuer's name and e-mail, the default colour, no logo
     jwt_alg: str = "EdDSA"  # the alg of the VC-JWTs it issues: EdDSA (the Ed25519 key), RS256 or ES256
     jwt_keys: tuple[str, ...] = ()  # RSA/P-256 keys in keys/, all published in the did:web document
+    roster_columns: tuple[tuple[str, str], ...] = ()  # [roster.columns]: (header, field), checked when a roster is read
 
     @property
     def public_brand(self) -> Brand:
@@ -227,7 +230,17 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
         brand=_brand_settings(src, home, name, email),
         jwt_alg=jwt_alg,
         jwt_keys=jwt_keys,
+        roster_columns=_roster_columns(src),
     )
+
+
+def _roster_columns(src: TomlSource) -> tuple[tuple[str, str], ...]:
+    table = src.data.get("roster", {}).get("columns", {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) and len(k) <= 200 and len(v) <= 40
+                                              for k, v in table.items()):
+        raise src.error(("roster", "columns"), "[roster.columns] must map column headers to field names, like "
+                        f"\"Email Address\" = \"email\"; fix it in {src.path}.")
+    return tuple(table.items())
 
 
 def _toml_string(value: str) -> str:

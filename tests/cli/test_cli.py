@@ -224,6 +224,18 @@ def test_issue_roster_dry_run_checks_counts_and_exits_1_on_a_bad_row(cli, tmp_pa
     assert cli.json("issue", COURSE, "--roster", roster, "--dry-run", "--json")["valid"] is True
 
 
+def test_issue_roster_export_notices_ignored_columns_maps_and_strict_refuses(cli, tmp_path):
+    roster = tmp_path / "export.csv"
+    roster.write_text("Order #,Email Address,Full Name,Contact Hours\n7,ana@example.org,Ana Lima,1\n", "utf-8")
+    result = cli("issue", COURSE, "--roster", roster, "--dry-run")
+    assert result.stderr == ("notice: ignored column(s) 'Order #', 'Contact Hours' (map one with --map "
+                             "\"Header=field\"; --strict refuses them).\n")
+    assert assert_one_error_line(cli("issue", COURSE, "--roster", roster, "--strict", code=2), "ROSTER_INVALID") is None
+    data = cli.json("issue", COURSE, "--roster", roster, "--map", "Contact Hours=credits", "--json")
+    assert data["created"] == 1 and data["ignored_columns"] == ["Order #"]
+    assert cli.json("list", "--json")[0]["credits"] == 1
+
+
 def test_revoke_suspend_reinstate_and_invalid_transitions(cli):
     plain = _issue(cli, "ana@example.org")["id"]
     suspendable = _issue(cli, "bo@example.org", "--suspendable")["id"]
