@@ -350,13 +350,13 @@ def achievement() -> None:
 
 
 @achievement.command("add")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace achievements that exist (issued credentials keep theirs).")
 @click.pass_context
-def achievement_add(ctx: click.Context, file: Path) -> None:
-    """Add or replace an achievement from a TOML definition."""
-    issuer = _issuer(ctx)
-    added = issuer.add_achievement(file)
-    say(f"Added achievement {added.id}: {added.name} ({added.achievement_type})")
+def achievement_add(ctx: click.Context, files: tuple[Path, ...], replace: bool) -> None:
+    """Add achievements from TOML definitions (an existing id is refused unless --replace)."""
+    for added in _issuer(ctx).add_achievements(files, replace=replace):
+        say(f"Added achievement {added.id}: {added.name} ({added.achievement_type})")
 
 
 @achievement.command("list")
@@ -402,6 +402,8 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
               help="With --roster: read the column HEADER as FIELD (email, name, credits, date, …); repeatable.")
 @click.option("--strict", is_flag=True, help="With --roster: refuse columns Badgesmith does not read "
               "(by default they are ignored with a notice).")
+@click.option("--allow-expired", is_flag=True, help="Issue a certification even if its date makes it already "
+              "expired.")
 @click.option("--dry-run", is_flag=True, help="With --roster: check every row and count what would be issued; "
               "issue nothing (exit 1 when a row is bad).")
 @click.option("--format", "fmt", type=click.Choice(["di", "jwt"]), help="Proof format (default from settings).")
@@ -412,7 +414,7 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str | None, did: str | None,
           credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
           roster: Path | None, skip_invalid: bool, correct: bool, mappings: tuple[str, ...], strict: bool,
-          dry_run: bool, fmt: str | None, suspendable: bool, as_json: bool) -> None:
+          allow_expired: bool, dry_run: bool, fmt: str | None, suspendable: bool, as_json: bool) -> None:
     """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv)."""
     from issuer.awarding.awards import award_one, check_roster, issue_roster
     from issuer.awarding.roster_columns import parse_mapping
@@ -424,7 +426,7 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         result = award_one(issuer, achievement_id, {
             "email": email, "name": name, "did": did, "credits": None if credits is None else f"{credits:g}",
             "date": awarded.date().isoformat() if awarded else None, "evidence": evidence,
-            "organization": organization}, fmt=fmt, suspension=suspendable)
+            "organization": organization}, fmt=fmt, suspension=suspendable, allow_expired=allow_expired)
         if as_json:
             print_json(result.to_dict())
             return
@@ -436,14 +438,18 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         for award in result.pathways:  # pathways this credential completed (awarded once)
             say(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
             say(f"  page:  {award.page_url}")
+        until = result.record.valid_until
+        if until is not None and (until - issuer.now()).days < 30:
+            say(f"warning: this credential expires on {until.date().isoformat()}, within 30 days.", err=True)
         return
     columns = parse_mapping(mappings)
     if dry_run:
         _print_roster_check(check_roster(issuer, achievement_id, roster, correct=correct, columns=columns,
-                                         strict=strict), as_json)
+                                         strict=strict, allow_expired=allow_expired), as_json)
         return
     summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, correct=correct, fmt=fmt,
-                           suspension=suspendable, progress=sys.stderr.isatty(), columns=columns, strict=strict)
+                           suspension=suspendable, progress=sys.stderr.isatty(), columns=columns, strict=strict,
+                           allow_expired=allow_expired)
     if as_json:
         print_json(summary.to_dict())
         return

@@ -129,22 +129,25 @@ def _shape(slug: str, definition: dict[str, Any]) -> Achievement:
     ob = definition["ob"]
     return Achievement(id=slug, name=ob["name"], description=ob.get("description", ""), criteria="",
                        achievement_type=ob.get("achievementType", "Achievement"),
-                       credits_available=ob.get("creditsAvailable"), repeatable=bool(definition.get("repeatable")))
+                       credits_available=ob.get("creditsAvailable"), repeatable=bool(definition.get("repeatable")),
+                       valid_for=definition.get("valid_for"))
 
 
 def checked_request(issuer: Issuer, slug: str, values: Mapping[str, str | None], *,
-                    fmt: str | None = None) -> IssueRequest:
+                    fmt: str | None = None, allow_expired: bool = False) -> IssueRequest:
     """An award typed by staff (``badgesmith issue --email …``), checked exactly as a roster row is:
     a date not in the future, an https evidence URL, a DID, lengths, credits within what is offered."""
-    row = check_award(values, achievement=_shape(slug, issuer.achievement(slug)), today=issuer.now().date())
+    row = check_award(values, achievement=_shape(slug, issuer.achievement(slug)), today=issuer.now().date(),
+                      allow_expired=allow_expired)
     return IssueRequest.from_row(row, fmt)
 
 
 def award_one(issuer: Issuer, slug: str, values: Mapping[str, str | None], *, fmt: str | None = None,
-              suspension: bool = False) -> Awarded:
+              suspension: bool = False, allow_expired: bool = False) -> Awarded:
     """``badgesmith issue --email …``: check the typed award as a roster row (``checked_request``), then
     ``issue_single``."""
-    return issue_single(issuer, slug, checked_request(issuer, slug, values, fmt=fmt), suspension=suspension)
+    return issue_single(issuer, slug, checked_request(issuer, slug, values, fmt=fmt, allow_expired=allow_expired),
+                        suspension=suspension)
 
 
 def plan_roster(issuer: Issuer, slug: str, rows: list[RosterRow], *,
@@ -235,32 +238,34 @@ class RosterCheck:
 
 
 def check_roster(issuer: Issuer, slug: str, roster: Path, *, correct: bool = False,
-                 columns: Mapping[str, str] | None = None, strict: bool = False) -> RosterCheck:
+                 columns: Mapping[str, str] | None = None, strict: bool = False,
+                 allow_expired: bool = False) -> RosterCheck:
     """Check every row and plan it against the registry; nothing is signed or stored."""
     definition = issuer.achievement(slug)
-    parsed = _read(issuer, slug, definition, roster, columns, strict)
+    parsed = _read(issuer, slug, definition, roster, columns, strict, allow_expired)
     return RosterCheck(roster.name, tuple(parsed.errors),
                        tuple(plan_roster(issuer, slug, parsed.rows, definition=definition)), correct,
                        parsed.ignored)
 
 
 def _read(issuer: Issuer, slug: str, definition: dict[str, Any], roster: Path,
-          columns: Mapping[str, str] | None, strict: bool) -> Roster:
+          columns: Mapping[str, str] | None, strict: bool, allow_expired: bool) -> Roster:
     """The roster read with the instance's [roster.columns] and then ``columns`` (``--map``, which wins)."""
     mapping = {**check_mapping(dict(issuer.settings.roster_columns), where="[roster.columns] in badgesmith.toml:",
                                  settings=True),
                **(columns or {})}
     return read_roster(roster, achievement=_shape(slug, definition), today=issuer.now().date(), columns=mapping,
-                       strict=strict)
+                       strict=strict, allow_expired=allow_expired)
 
 
 def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False, correct: bool = False,
                  fmt: str | None = None, suspension: bool = False, progress: bool = False,
-                 columns: Mapping[str, str] | None = None, strict: bool = False) -> RosterSummary:
+                 columns: Mapping[str, str] | None = None, strict: bool = False,
+                 allow_expired: bool = False) -> RosterSummary:
     """Validate every row, plan them against the registry, then issue the new ones (idempotently),
     re-issue the changed ones when ``correct`` (else report them), and write a summary CSV."""
     definition = issuer.achievement(slug)
-    parsed = _read(issuer, slug, definition, roster, columns, strict)
+    parsed = _read(issuer, slug, definition, roster, columns, strict, allow_expired)
     if parsed.errors and not skip_invalid:
         raise parsed.to_error(f"The roster {roster.name}")
     summary = RosterSummary(skipped=[str(e) for e in parsed.errors], ignored=parsed.ignored)

@@ -44,7 +44,7 @@ def run_demo(home: Path, *, base_url: str, echo: Callable[[str], None] = print) 
     issuer = Issuer.open(home)
     try:
         for example in sorted(EXAMPLES.glob("*.toml")):
-            issuer.add_achievement(example)
+            issuer.add_achievement(example, replace=True)
         today = date.today()
         course = issue_single(issuer, "storytime-early-literacy",
                               IssueRequest(email="jane.doe@example.org", name="Jane Doe", credits=1.5, date=today))

@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from errors import Code, NotFound
+from errors import Code, Conflict, NotFound
 from issuer.awarding.roster import RosterRow
 from issuer.awarding.signing import AwardSigner, award_terms, issuer_profile
 from issuer.badge.achievement import Achievement, load_achievement
@@ -151,11 +151,32 @@ class Issuer:
 
     # -- achievements ----------------------------------------------------------------------
 
-    def add_achievement(self, path: Path) -> Achievement:
-        """Load an achievement TOML, store its definition and its image (or rendered badge art)."""
+    def add_achievements(self, paths: Sequence[Path], *, replace: bool = False) -> list[Achievement]:
+        """``achievement add FILE…``: every file is read and checked, and no id may exist already (unless
+        ``replace``), before any is stored. Replacing never changes credentials already issued."""
+        loaded = [load_achievement(path) for path in paths]
+        ids = [a.id for a in loaded]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise Conflict(Code.ACHIEVEMENT_EXISTS, f"Several of these files define the achievement "
+                           f"{repeated[0]!r}: add one of them.", id=repeated[0])
+        if not replace:
+            existing = [i for i in ids if self.registry.get_achievement(self.issuer_id, i) is not None]
+            if existing:
+                raise Conflict(Code.ACHIEVEMENT_EXISTS, f"The achievement {existing[0]!r} already exists"
+                               + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")
+                               + ": nothing was added. Pass --replace to replace its definition (credentials "
+                               "already issued keep theirs), or give the new one another id.", ids=existing)
+        return [self._store_achievement(achievement) for achievement in loaded]
+
+    def add_achievement(self, path: Path, *, replace: bool = False) -> Achievement:
+        """Load an achievement TOML, store its definition and its image (or rendered badge art);
+        ACHIEVEMENT_EXISTS when its id is taken, unless ``replace``."""
+        return self.add_achievements([path], replace=replace)[0]
+
+    def _store_achievement(self, achievement: Achievement) -> Achievement:
         from issuer.awarding.outputs import store_achievement_files
 
-        achievement = load_achievement(path)
         images = store_achievement_files(self.settings, achievement)
         definition = {
             "ob": achievement.to_ob(achievement_url(self.settings, achievement.id),

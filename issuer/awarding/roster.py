@@ -170,7 +170,7 @@ def _date(text: str, today: date) -> tuple[date | None, str | None]:
 
 
 def _row(line: int, values: dict[str, str], achievement: Achievement, today: date,
-         limits: RosterLimits) -> tuple[RosterRow | None, list[RowError]]:
+         limits: RosterLimits, allow_expired: bool = False) -> tuple[RosterRow | None, list[RowError]]:
     errors: list[RowError] = []
     for column, text in values.items():
         limit = limits.max_field_chars.get(column, 2000)
@@ -194,6 +194,11 @@ def _row(line: int, values: dict[str, str], achievement: Achievement, today: dat
     awarded, message = _date(values.get("date", ""), today)
     if message:
         errors.append(RowError(line, "date", message))
+    elif achievement.valid_for and not allow_expired and achievement.valid_until(awarded) <= today:
+        errors.append(RowError(line, "date", f"awarded on {awarded.isoformat()}, {achievement.id!r} (valid for "
+                               f"{achievement.valid_for}) expired on {achievement.valid_until(awarded).isoformat()}: "
+                               "it would be issued already expired; pass --allow-expired to issue it anyway.",
+                               Code.ALREADY_EXPIRED))
     evidence = values.get("evidence") or None
     if evidence:
         parts = urlsplit(evidence)
@@ -214,7 +219,8 @@ def _row(line: int, values: dict[str, str], achievement: Achievement, today: dat
                      session=values.get("session") or None, dated=bool(values.get("date"))), []
 
 
-def check_award(values: Mapping[str, str | None], *, achievement: Achievement, today: date) -> RosterRow:
+def check_award(values: Mapping[str, str | None], *, achievement: Achievement, today: date,
+                allow_expired: bool = False) -> RosterRow:
     """One award typed on the command line, checked exactly as a roster row is.
 
     ``values`` uses the roster's column names (email, name, credits, date,
@@ -222,7 +228,8 @@ def check_award(values: Mapping[str, str | None], *, achievement: Achievement, t
     or ``CREDITS_EXCEEDED`` where a roster row says so, ``USAGE`` otherwise,
     naming the option (``--evidence: …``).
     """
-    row, errors = _row(0, {k: (v or "").strip() for k, v in values.items()}, achievement, today, RosterLimits())
+    row, errors = _row(0, {k: (v or "").strip() for k, v in values.items()}, achievement, today, RosterLimits(),
+                       allow_expired)
     if row is None:
         first = errors[0]
         code = Code.USAGE if first.code is Code.ROSTER_INVALID else first.code
@@ -232,7 +239,7 @@ def check_award(values: Mapping[str, str | None], *, achievement: Achievement, t
 
 def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: date,
                 limits: RosterLimits = RosterLimits(), columns: Mapping[str, str] | None = None,
-                strict: bool = False) -> Roster:
+                strict: bool = False, allow_expired: bool = False) -> Roster:
     """Read and validate every row of a roster CSV (a path or the file's bytes).
 
     The header is the first line (of the first 20: title rows above it are
@@ -273,7 +280,7 @@ def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: 
                 continue
             values = {f: cells[i].strip() if i < len(cells) else "" for i, f in enumerate(fields) if f}
             _join_name(values)
-            row, problems = _row(line, values, achievement, today, limits)
+            row, problems = _row(line, values, achievement, today, limits, allow_expired)
             errors.extend(problems)
             if row is not None:
                 # One award per person (per session or date when the achievement is repeatable).

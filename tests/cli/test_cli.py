@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -107,6 +108,27 @@ def test_keys_rotate_on_did_web_adds_a_key_and_retires_the_old_one(tmp_path):
     rows = cli.json("keys", "list", "--json")
     assert [(r["key_id"], r["current"], r["retired"] is None) for r in rows] == [
         ("key-1", False, False), ("key-2", True, True)]
+
+
+def test_achievement_add_refuses_an_existing_id_unless_replace_and_takes_several_files(cli):
+    assert_one_error_line(cli("achievement", "add", EXAMPLES / "ceu-course.toml", code=2), "ACHIEVEMENT_EXISTS")
+    out = cli("achievement", "add", EXAMPLES / "ceu-course.toml", EXAMPLES / "micro-credential.toml",
+              "--replace").stdout
+    assert out.splitlines() == ["Added achievement storytime-early-literacy: Storytime for Early Literacy (Course)",
+                                "Added achievement inclusive-teen-programming: Inclusive Teen Programming "
+                                "(MicroCredential)"]
+
+
+def test_issue_refuses_an_already_expired_certification_and_warns_near_expiry(cli):
+    cli("achievement", "add", EXAMPLES / "certification.toml")
+    cert = "certified-youth-services-librarian"
+    long_ago = (date.today().replace(day=1) - timedelta(days=4 * 365)).isoformat()
+    assert_one_error_line(cli("issue", cert, "--email", "a@example.org", "--date", long_ago, code=2),
+                          "ALREADY_EXPIRED")
+    cli("issue", cert, "--email", "a@example.org", "--date", long_ago, "--allow-expired")
+    soon = (date.today() - timedelta(days=3 * 365 - 20)).isoformat()
+    warned = cli("issue", cert, "--email", "b@example.org", "--date", soon)
+    assert "warning: this credential expires on" in warned.stderr
 
 
 def test_achievement_add_list_show(cli):

@@ -62,7 +62,7 @@ def make_issuer(tmp_path: Path) -> Iterator[Callable[..., Issuer]]:
         issuer = Issuer.open(home, database_url=database_url, now=lambda: now)
         opened.append(issuer)
         for example in sorted(EXAMPLES.glob("*.toml")):
-            issuer.add_achievement(example)
+            issuer.add_achievement(example, replace=True)  # reopened: again
         return issuer
 
     yield make

@@ -66,7 +66,7 @@ def test_an_endorsement_of_our_own_achievement_is_shown_on_its_page(cli, tmp_pat
                            'name = "CE committee review"\ncomment = "Reviewed by the CE committee."\n')
     done = cli.json("endorse", path, "--json")
     assert done["achievement"] == COURSE
-    cli("achievement", "add", ROOT / "templates" / "achievements" / "ceu-course.toml")  # re-adding keeps it
+    cli("achievement", "add", ROOT / "templates" / "achievements" / "ceu-course.toml", "--replace")  # keeps it
     client = create_app({"HOME": str(cli.home), "TESTING": True}).test_client()
     page = client.get(f"/achievements/{COURSE}", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "Endorsements" in page and "Reviewed by the CE committee." in page and done["id"] in page

@@ -140,7 +140,7 @@ def test_too_many_embedded_credentials_fail_without_being_checked():
 
 
 def test_embedded_vc_jwt_is_verified_as_a_jwt(issuer, transcript):
-    jwt = issue_single(issuer, "storytime-early-literacy",
+    jwt = issue_single(issuer, "annual-conference-2025",  # one she does not hold yet: one award per person
                        IssueRequest(email=JANE, name="Jane Doe", date=date(2026, 7, 1), format="jwt")).record.credential
     document = copy.deepcopy(transcript)
     document["credentialSubject"]["verifiableCredential"].append(jwt)
