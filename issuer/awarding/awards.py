@@ -29,7 +29,7 @@ from issuer.badge.achievement import Achievement
 from issuer.badge.recipient import lookup_key
 from issuer.store.models import CredentialRecord
 
-NEW, EXISTING, CHANGED, CORRECTED = "new", "already issued", "changed", "corrected"
+NEW, EXISTING, CHANGED, CORRECTED, SKIPPED = "new", "already issued", "changed", "corrected", "skipped"
 SUMMARY_COLUMNS = ("line", "email", "name", "credential_id", "page_url", "status", "differences", "files")
 
 
@@ -302,14 +302,37 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
         note(plan.row, Awarded(issued.record, True, *_files(issuer, issued.record, refresh=True,
                                                              definition=definition)), CORRECTED,
              plan.differences)
+    for line, problems in _by_line(parsed.errors).items():  # --skip-invalid: the rows left out, and why
+        rows.append({"line": line, "email": "", "name": "", "credential_id": "", "page_url": "", "status": SKIPPED,
+                     "differences": "; ".join(f"{e.field}: {e.message}" for e in problems), "files": ""})
     rows.sort(key=lambda r: r["line"])
     # After the rows, for everyone on it: a re-run or a resumed run evaluates them again (idempotent).
     summary.pathway_awards.extend(_with_files(issuer, award_pathways_many(issuer, [r.email for r in parsed.rows])))
-    summary.summary_csv = issuer.settings.out_dir / slug / f"{roster.stem}-summary.csv"
-    summary.summary_csv.parent.mkdir(parents=True, exist_ok=True)
+    summary.summary_csv = _new_summary_path(issuer.settings.out_dir / slug, roster.stem, issuer.now())
     write_summary_csv(summary.summary_csv, rows, SUMMARY_COLUMNS)
     publish_status_lists(issuer)
     return summary
+
+
+def _by_line(errors: list[RowError]) -> dict[int, list[RowError]]:
+    grouped: dict[int, list[RowError]] = {}
+    for error in errors:
+        grouped.setdefault(error.line, []).append(error)
+    return grouped
+
+
+def _new_summary_path(folder: Path, stem: str, now: Any) -> Path:
+    """``<roster>-summary-<UTC time>.csv``, claimed with an exclusive create so no run overwrites another's."""
+    folder.mkdir(parents=True, exist_ok=True)
+    base = f"{stem}-summary-{now.strftime('%Y%m%dT%H%M%SZ')}"
+    for n in range(1, 1000):
+        path = folder / (f"{base}.csv" if n == 1 else f"{base}-{n}.csv")
+        try:
+            with path.open("x"):
+                return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{folder / base}.csv")
 
 
 def _stopped(issuer: Issuer, slug: str, definition: dict[str, Any], plans: list[RowPlan],

@@ -210,7 +210,9 @@ def test_issue_roster_then_again_issues_nothing_new(cli, tmp_path):
     assert "Issued 2 new credential(s), 0 already issued, 0 invalid row(s) skipped." in out
     again = cli.json("issue", COURSE, "--roster", roster, "--json")
     assert (again["created"], again["existing"], again["skipped"]) == (0, 2, [])
-    assert Path(again["summary"]).name == "attendees-summary.csv"
+    first = Path(out.split("summary: ")[1].strip())
+    assert Path(again["summary"]).name.startswith("attendees-summary-") and Path(again["summary"]) != first
+    assert first.exists()  # an earlier run's summary is never overwritten
 
 
 def test_issue_roster_with_bad_rows_is_refused_then_skipped(cli, tmp_path):

@@ -29,6 +29,11 @@ BAD_LINES = {10: "email", 50: "credits", 90: "date", 130: "email"}  # 130 repeat
 CONFERENCE = "annual-conference-2025"  # 12 CEUs
 
 
+def rows_all(path):
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def _roster_text(rows: int = 200, *, bad: bool = True) -> str:
     """``rows`` attendees of the 1.5-CEU course; with ``bad``, the four bad rows of BAD_LINES."""
     lines = ["email,name,credits,date,organization"]
@@ -249,7 +254,9 @@ def test_roster_skip_invalid_issues_the_good_rows_and_a_second_run_issues_nothin
 
     with summary.summary_csv.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert summary.summary_csv == issuer.settings.out_dir / COURSE / "attendees-summary.csv"
+    assert summary.summary_csv == issuer.settings.out_dir / COURSE / "attendees-summary-20261123T120000Z.csv"
+    assert {r["status"] for r in rows_all(summary.summary_csv) if r["line"] in map(str, BAD_LINES)} == {"skipped"}
+    rows = [r for r in rows if r["status"] != "skipped"]
     assert list(rows[0]) == ["line", "email", "name", "credential_id", "page_url", "status", "differences", "files"]
     assert [int(r["line"]) for r in rows] == [n for n in range(2, 202) if n not in BAD_LINES]
     assert {r["status"] for r in rows} == {"new"}
@@ -260,8 +267,9 @@ def test_roster_skip_invalid_issues_the_good_rows_and_a_second_run_issues_nothin
     assert (again.created, again.existing) == (0, 196)
     assert len(issuer.registry.find_credentials(issuer.issuer_id)) == 196
     assert [a.record.id for a in again.awarded] == [a.record.id for a in summary.awarded]
-    with again.summary_csv.open(encoding="utf-8-sig", newline="") as handle:
-        assert {r["status"] for r in csv.DictReader(handle)} == {"already issued"}
+    assert again.summary_csv != summary.summary_csv and summary.summary_csv.exists()  # never overwritten
+    assert again.summary_csv.name == "attendees-summary-20261123T120000Z-2.csv"
+    assert {r["status"] for r in rows_all(again.summary_csv)} == {"already issued", "skipped"}
 
 
 def test_interrupted_roster_resumes_without_issuing_any_row_twice(make_issuer, db_url, tmp_path, now):
