@@ -380,7 +380,14 @@ class Registry:
                            .where(*mine, StatusListRow.is_full.is_(False)).order_by(StatusListRow.seq).limit(1))
             if row is not None:
                 return row
-            seq = (s.scalar(select(func.max(StatusListRow.seq)).where(*mine)) or 0) + 1
+            # Read the newest list as a row, not max(seq) alone: a concurrent server may have committed its
+            # first list since the select above (READ COMMITTED), and then that list is the one to use, not
+            # a reason to open a second.
+            top = s.scalar(select(StatusListRow).options(defer(StatusListRow.bits))
+                           .where(*mine).order_by(StatusListRow.seq.desc()).limit(1))
+            if top is not None and not top.is_full:
+                return top
+            seq = (top.seq if top is not None else 0) + 1
             url = status_url.format(purpose=purpose, seq=seq)
             _insert_ignore(s, StatusListRow, dict(
                 issuer_id=issuer_id, purpose=purpose, seq=seq, url=url, size=self._list_size,
