@@ -11,6 +11,7 @@ from issuer.awarding.awards import issue_single
 from issuer.instance.folder import init_instance
 from issuer.awarding.issuing import IssueRequest, Issuer
 from issuer.awarding.pathways import add_pathway
+from tests.issuer.series import make_repeatable
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
 
@@ -34,6 +35,7 @@ def test_pathway_award_verifies_in_the_oracle_and_names_its_components(oracle, t
                      *sorted((PATHWAYS / "achievements").glob("*.toml"))]:
             issuer.add_achievement(toml)
         add_pathway(issuer, PATHWAYS / "youth-services.toml")
+        make_repeatable(issuer, "storytime-early-literacy")  # two sessions of the course add up CEUs
         given = [issue_single(issuer, slug, IssueRequest(email="ana@example.org", name="Ana Lima", date=day))
                  for slug, day in COMPONENTS]
     finally:

@@ -12,6 +12,7 @@ from issuer.awarding.issuing import IssueRequest, Issuer
 from issuer.records.renewals import renew
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
+from tests.issuer.series import make_repeatable
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "templates" / "achievements"
@@ -28,6 +29,7 @@ def test_renewed_certification_verifies_in_the_oracle(oracle, tmp_path):
         for name in ("certification.toml", "micro-credential.toml"):
             issuer.add_achievement(EXAMPLES / name)
         email = "jane@example.org"
+        make_repeatable(issuer, "inclusive-teen-programming")  # one course, several sessions: CEUs add up
         previous = issuer.issue("certified-youth-services-librarian",
                                 IssueRequest(email=email, name="Jane Doe", date=date(2024, 1, 22))).record
         for month in range(1, 9):  # 8 x 4 CEUs of youth-services micro-credentials

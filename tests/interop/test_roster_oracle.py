@@ -73,7 +73,9 @@ def test_roster_of_200_verifies_in_the_pipeline_and_the_oracle_and_revocation_sh
     roster.write_text(_roster(200, bad=True), "utf-8")
 
     refused = instance.run("issue", COURSE, "--roster", str(roster), code=2)
-    assert refused.stderr.startswith("error [ROSTER_INVALID]: ") and len(refused.stderr.splitlines()) == 1
+    first, *rows = refused.stderr.splitlines()  # one error line, then one line per bad row with its reason
+    assert first.startswith("error [ROSTER_INVALID]: ") and len(rows) == 4
+    assert all(row.startswith("  line ") for row in rows)
     assert "(line 10, 50, 90, 130)" in refused.stderr
     assert not (instance.home / "out" / COURSE).exists()
 
