@@ -43,7 +43,8 @@ _TABLES = {
     # The relay for renewal notices; the password is never here, only the name of its variable.
     "smtp": ("host", "port", "security", "username", "password_env"),
     # Read by app.py (web settings); listed here so a typo is still caught.
-    "web": ("rate_limit", "rate_limit_storage", "max_content_length", "trust", "documents", "offline", "proxy_count"),
+    "web": ("rate_limit", "rate_limit_storage", "token_rate_limit", "token_client_rate_limit", "max_content_length",
+            "trust", "documents", "offline", "proxy_count"),
     # What the public sees: name, logo, colour, contact, footer links (issuer/instance/brand.py).
     "brand": _brand.KEYS,
     # A division's usual roster headers: [roster.columns] "Email Address" = "email" (issuer/awarding/roster_columns.py).

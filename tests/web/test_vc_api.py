@@ -700,3 +700,19 @@ def test_openapi_describes_the_vc_api(client):
                  "/credentials/verify", "/presentations/verify", "/oauth/token"):
         assert path in paths, path
     assert paths["/credentials/issue"]["post"]["security"] == [{"oauth2": ["issue"]}]
+
+
+def test_token_rate_limits_are_read_from_the_web_table(home):
+    """The README's [web] token_rate_limit / token_client_rate_limit settings are accepted and used."""
+    settings = home / "badgesmith.toml"
+    settings.write_text(settings.read_text("utf-8") + '\n[web]\ntoken_rate_limit = "5/minute"\n'
+                        'token_client_rate_limit = "3/minute"\n', "utf-8")
+    app = create_app({"HOME": str(home), "TESTING": True, "RATE_LIMIT": "off", "RATE_LIMIT_STORAGE": "memory://"})
+    try:
+        client = app.test_client()
+        answers = [_ask(client, "a-client-id", address=f"198.51.100.{n}").status_code for n in range(4)]
+        assert answers == [401] * 3 + [429]  # the client id's budget: 3 a minute
+        by_address, by_client = app.extensions["badgesmith.token_limiters"]
+        assert (by_address.rate, by_client.rate) == (Rate(5, 60.0), Rate(3, 60.0))
+    finally:
+        app.extensions["badgesmith"].issuer.close()
