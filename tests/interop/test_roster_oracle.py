@@ -124,5 +124,5 @@ def test_suspendable_roster_suspend_and_reinstate_flip_the_oracle_and_the_status
     report = instance.verify(png)
     assert report.check("status").outcome == "passed"
     # `verified` itself also needs the verifier to accept two status entries: see
-    # tests/issuer/test_awarding.py::test_suspendable_credential_verifies_before_suspension_and_after_reinstatement
+    # tests/issuer/awarding/test_awarding.py::test_suspendable_credential_verifies_before_suspension_and_after_reinstatement
     assert [c.check for c in report.checks if c.outcome == "failed"] in ([], ["schema"])

@@ -15,7 +15,7 @@ import pytest
 from app import create_app
 from tests.cli.test_cli import Cli, assert_one_error_line
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 COURSE = "storytime-early-literacy"
 BASE = "https://badges.lakeshore.example"
 OTHER = "https://badges.other.example/achievements/storytime"

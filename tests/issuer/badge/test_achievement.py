@@ -14,7 +14,7 @@ from issuer.badge.achievement import (
 )
 from issuer.badge.art import render_badge_png
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STRICT_SCHEMA = ROOT.parent / "shared/spec/schemas/ob-v3p0/json/ob_v3p0_achievementcredential_schema.json"
 EXAMPLES = sorted((ROOT / "templates/achievements").glob("*.toml"))
 PNG = render_badge_png("Storytime", "Course", "1.5 CEUs")  # a real PNG: images are checked by baking them

@@ -10,7 +10,7 @@ import pytest
 from errors import Code, Conflict, InputError
 from issuer.awarding.awards import award_one, check_roster, issue_roster
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "templates" / "achievements"
 COURSE = "storytime-early-literacy"
 CERTIFICATION = "certified-youth-services-librarian"  # valid_for = "3y"; the clock is 2026-11-23

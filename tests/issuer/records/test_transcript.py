@@ -32,10 +32,10 @@ from keys.rdfc import DEFAULT_LIMITS, canonicalize
 from schemas.loader import offline_loader
 from tests.issuer.series import make_repeatable
 
-SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec"
+SPEC = Path(__file__).resolve().parents[4] / "shared" / "spec"
 VECTOR = SPEC / "examples" / "clr-v2p0-impl-guide-vector"
 CLR_SCHEMA = SPEC / "schemas" / "clr-v2p0" / "json-ld" / "clr_v2p0_clrcredential_schema.json"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PATHWAYS = ROOT / "templates" / "pathways"
 COURSE = "storytime-early-literacy"
 CERTIFICATION = "certified-youth-services-librarian"

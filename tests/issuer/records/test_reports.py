@@ -22,7 +22,7 @@ from issuer.records.reports import NO_ORGANIZATION, coordinator_report
 from issuer.awarding.pathways import add_pathway
 from tests.issuer.series import make_repeatable
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PATHWAYS = ROOT / "templates" / "pathways"
 # The Youth Services Certificate components, as in test_pathways.py: 1.5 + 1.5 + 4 + 2 + 2 = 11 CEUs.
 BEFORE_LAST = [("storytime-early-literacy", date(2026, 9, 1)), ("storytime-early-literacy", date(2026, 10, 1)),

@@ -15,7 +15,7 @@ from verifier.sources import Limits, extract
 from verifier.unbake import SVG_NAMESPACE, is_credential_chunk, iter_chunks, parse_itxt, unbake_png, unbake_svg
 
 LIMITS = Limits()
-REAL = Path(__file__).resolve().parents[3] / "shared" / "real-world" / "credentials" / "1edtech-validator"
+REAL = Path(__file__).resolve().parents[4] / "shared" / "real-world" / "credentials" / "1edtech-validator"
 CREDENTIAL = {"@context": ["https://www.w3.org/ns/credentials/v2"], "name": "Zoë & <Co> ]]> badge",
               "credits": 1.5}
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJ2YyI6e319.c2lnbmF0dXJl"

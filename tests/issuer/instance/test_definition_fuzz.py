@@ -23,7 +23,7 @@ from issuer.instance.folder import init_instance
 from issuer.instance.settings import load_settings
 from issuer.awarding.pathway_definition import load_pathway
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 ACHIEVEMENTS = sorted((ROOT / "templates" / "achievements").glob("*.toml")) + sorted(
     (ROOT / "templates" / "pathways" / "achievements").glob("*.toml"))
 PATHWAY = ROOT / "templates" / "pathways" / "youth-services.toml"

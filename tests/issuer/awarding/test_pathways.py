@@ -24,7 +24,7 @@ from issuer.awarding.pathways import (add_pathway, audit_pathways, award_due, aw
                              progress)
 from tests.issuer.series import make_repeatable
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PATHWAYS = ROOT / "templates" / "pathways"
 EXAMPLE = PATHWAYS / "youth-services.toml"
 CERTIFICATE = "youth-services-certificate"

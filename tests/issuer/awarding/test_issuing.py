@@ -18,7 +18,7 @@ from schemas.loader import offline_loader
 from verifier.fetch import DictFetch, Offline
 from verifier.pipeline import Verifier, credential_from_jwt_payload
 
-STRICT_SCHEMA = (Path(__file__).resolve().parents[3]
+STRICT_SCHEMA = (Path(__file__).resolve().parents[4]
                  / "shared/spec/schemas/ob-v3p0/json/ob_v3p0_achievementcredential_schema.json")
 COURSE = "storytime-early-literacy"
 CERTIFICATION = "certified-youth-services-librarian"

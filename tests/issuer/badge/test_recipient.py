@@ -13,7 +13,7 @@ from errors import Code, InputError
 from issuer.badge.recipient import hash_identity, identity_object, lookup_key, new_salt, normalise_email
 from verifier.recipient import matches_identity
 
-STRICT_SCHEMA = (Path(__file__).resolve().parents[3]
+STRICT_SCHEMA = (Path(__file__).resolve().parents[4]
                  / "shared/spec/schemas/ob-v3p0/json/ob_v3p0_achievementcredential_schema.json")
 
 
