@@ -693,8 +693,7 @@ def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
 def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notices: Path | None,
              smtp: str | None, smtp_user: str | None, smtp_security: str | None) -> None:
     """Certification holders due for renewal: CEUs earned this cycle against the rule, and their state."""
-    from issuer.records.notices import parse_smtp_address, send_notices, smtp_relay, write_notices
-    from issuer.records.renewals import renewals_due
+    from issuer.records.notices import parse_smtp_address, renewals_with_notices
 
     # A usage mistake stops before any work; the relay's settings are checked before anything is written.
     if smtp is None and (smtp_user is not None or smtp_security is not None):
@@ -703,16 +702,9 @@ def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notic
         parse_smtp_address(smtp)
     if smtp_user is not None and not smtp_user.strip():
         raise InputError(Code.USAGE, "--smtp-user must not be empty.")
-    issuer = _issuer(ctx)
-    relay = None if smtp is None else smtp_relay(issuer.settings.smtp, address=smtp or None, username=smtp_user,
-                                                 security=smtp_security)
-    rows = renewals_due(issuer, due_within=due_within)
-    runs = []
-    if notices is not None:
-        runs.append(write_notices(issuer, rows, notices))
-    if relay is not None:
-        runs.append(send_notices(issuer, rows, host=relay.host, port=relay.port, security=relay.security,
-                                 username=relay.username, password=relay.password))
+    report = renewals_with_notices(_issuer(ctx), due_within=due_within, notices=notices, smtp=smtp,
+                                   smtp_user=smtp_user, smtp_security=smtp_security)
+    rows, runs, relay = report.rows, report.runs, report.relay
     if as_json or fmt == "json":
         print_json({"due_within": due_within, "renewals": [r.to_dict() for r in rows],
                     "notices": [run.to_dict() for run in runs]})

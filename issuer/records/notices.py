@@ -44,7 +44,7 @@ from issuer.awarding.issuing import Issuer
 from issuer.instance.files import write_file_atomic
 from issuer.instance.files import check_output_file
 from issuer.instance.settings import SMTP_SECURITY, SmtpSettings
-from issuer.records.renewals import ELIGIBLE, LAPSED, RenewalRow
+from issuer.records.renewals import ELIGIBLE, LAPSED, RenewalRow, renewals_due
 from issuer.store.models import RenewalNoticeRow
 from templates import template_environment
 
@@ -432,5 +432,35 @@ def _reason(exc: BaseException, password: str | None = None) -> str:
     return text[:200]
 
 
-__all__ = ["FILE", "Notice", "NoticeRun", "SMTP_CHANNEL", "SMTP_TIMEOUT", "SmtpRelay", "compose_notice",
-           "parse_smtp_address", "send_notices", "smtp_relay", "write_notices"]
+@dataclass(frozen=True, slots=True)
+class RenewalsReport:
+    """What ``badgesmith renewals`` shows: the rows due, and what became of the notices."""
+
+    rows: list[RenewalRow]
+    runs: list[NoticeRun]
+    relay: SmtpRelay | None = None
+
+
+def renewals_with_notices(issuer: Issuer, *, due_within: str, notices: Path | None = None,
+                          smtp: str | None = None, smtp_user: str | None = None,
+                          smtp_security: str | None = None) -> RenewalsReport:
+    """The renewals due within ``due_within``, with reminder files written to ``notices`` and/or sent
+    through the relay (``smtp``: ``HOST:PORT``, or ``""`` for the ``[smtp]`` table; ``None``: not sent).
+
+    The relay's settings (and its password) are worked out before anything is written.
+    """
+    relay = None if smtp is None else smtp_relay(issuer.settings.smtp, address=smtp or None, username=smtp_user,
+                                                 security=smtp_security)
+    rows = renewals_due(issuer, due_within=due_within)
+    runs = []
+    if notices is not None:
+        runs.append(write_notices(issuer, rows, notices))
+    if relay is not None:
+        runs.append(send_notices(issuer, rows, host=relay.host, port=relay.port, security=relay.security,
+                                 username=relay.username, password=relay.password))
+    return RenewalsReport(rows=rows, runs=runs, relay=relay)
+
+
+__all__ = ["FILE", "Notice", "NoticeRun", "RenewalsReport", "SMTP_CHANNEL", "SMTP_TIMEOUT", "SmtpRelay",
+           "compose_notice", "parse_smtp_address", "renewals_with_notices", "send_notices", "smtp_relay",
+           "write_notices"]
