@@ -248,23 +248,12 @@ def _issuer(ctx: click.Context, db: str | None = None):
 def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None, db: str | None,
          jwt_alg: str) -> None:
     """Create an instance folder: settings, a new Ed25519 key, the database."""
-    from issuer.instance.folder import init_instance
-    from issuer.instance.jwt_keys import add_jwt_key
-    from issuer.instance.settings import load_settings
-    from issuer.awarding.issuing import Issuer
-    from keys.ed25519 import KeyPair
-    from keys.keystore import save_key
+    from issuer.awarding.issuing import create_instance
 
-    if jwt_alg != "EdDSA" and not did_web:
-        raise InputError(Code.USAGE, f"--jwt-alg {jwt_alg} needs --did-web: a did:key issuer names only its Ed25519 "
-                         "key, and the RSA/P-256 key is published in the did:web DID document.")
-    settings = init_instance(_home(ctx), name=name, url=url, email=email, did_web=did_web, database_url=db)
-    save_key(settings.keys_dir, settings.key_id, KeyPair.generate(), passphrase=_passphrase(None))
-    if jwt_alg != "EdDSA":
-        add_jwt_key(settings, jwt_alg, passphrase=_passphrase(None), make_default=True)
-        settings = load_settings(settings.home)
-    issuer = Issuer.open(settings.home, passphrase=_passphrase(None))
+    issuer = create_instance(_home(ctx), name=name, url=url, email=email, did_web=did_web, database_url=db,
+                             jwt_alg=jwt_alg, passphrase=_passphrase(None))
     ctx.call_on_close(issuer.close)
+    settings = issuer.settings
     say(f"Created the Badgesmith instance in {settings.home}")
     say(f"  issuer:   {issuer.did}")
     say(f"  key:      {settings.keys_dir / settings.key_id}.pem (mode 0600)")

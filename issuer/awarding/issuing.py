@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from errors import Code, Conflict, NotFound
+from errors import Code, Conflict, InputError, NotFound
 from issuer.awarding.roster import RosterRow
 from issuer.awarding.signing import AwardSigner, award_terms, issuer_profile
 from issuer.badge.achievement import Achievement, load_achievement
@@ -313,6 +313,25 @@ class Issuer:
 
     def close(self) -> None:
         self.registry.dispose()
+
+
+def create_instance(home: Path, *, name: str, url: str, email: str | None = None, did_web: str | None = None,
+                    database_url: str | None = None, jwt_alg: str = "EdDSA",
+                    passphrase: str | None = None) -> Issuer:
+    """``badgesmith init``: the instance folder, a new Ed25519 key (and an RSA/P-256 JWT key for
+    ``jwt_alg`` RS256/ES256, did:web only), the migrated database; returns the open issuer."""
+    from issuer.instance.folder import init_instance
+    from issuer.instance.jwt_keys import add_jwt_key
+    from keys.keystore import save_key
+
+    if jwt_alg != "EdDSA" and not did_web:
+        raise InputError(Code.USAGE, f"--jwt-alg {jwt_alg} needs --did-web: a did:key issuer names only its Ed25519 "
+                         "key, and the RSA/P-256 key is published in the did:web DID document.")
+    settings = init_instance(home, name=name, url=url, email=email, did_web=did_web, database_url=database_url)
+    save_key(settings.keys_dir, settings.key_id, KeyPair.generate(), passphrase=passphrase)
+    if jwt_alg != "EdDSA":
+        add_jwt_key(settings, jwt_alg, passphrase=passphrase, make_default=True)
+    return Issuer.open(settings.home, passphrase=passphrase)
 
 
 def _normalise_id(credential_id: str) -> str:
