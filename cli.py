@@ -273,10 +273,9 @@ def keys() -> None:
 @click.pass_context
 def keys_list(ctx: click.Context, as_json: bool) -> None:
     """Every signing key the instance has used; the current one is marked."""
-    issuer = _issuer(ctx)
-    rows = [{"key_id": k.key_id, "public_key": k.public_multikey, "created": k.created_at.isoformat(),
-             "retired": k.retired_at.isoformat() if k.retired_at else None,
-             "current": k.key_id == issuer.settings.key_id} for k in issuer.registry.list_keys(issuer.issuer_id)]
+    from issuer.awarding.rotation import key_rows
+
+    rows = key_rows(_issuer(ctx))
     if as_json:
         print_json(rows)
         return

@@ -10,6 +10,7 @@ still verifies.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from errors import Code, Conflict
 from issuer.awarding.issuing import Issuer
@@ -42,4 +43,11 @@ def rotate_key(issuer: Issuer, *, passphrase: str | None = None) -> str:
     return key_id
 
 
-__all__ = ["next_key_id", "rotate_key"]
+def key_rows(issuer: Issuer) -> list[dict[str, Any]]:
+    """Every signing key the instance has used (oldest first), its public Multikey, dates, and which is current."""
+    return [{"key_id": k.key_id, "public_key": k.public_multikey, "created": k.created_at.isoformat(),
+             "retired": k.retired_at.isoformat() if k.retired_at else None,
+             "current": k.key_id == issuer.settings.key_id} for k in issuer.registry.list_keys(issuer.issuer_id)]
+
+
+__all__ = ["key_rows", "next_key_id", "rotate_key"]
