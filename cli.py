@@ -109,15 +109,11 @@ def say(text: str, *, err: bool = False) -> None:
     click.echo(escape_controls(text), err=err)
 
 
-# Characters JSON leaves raw that a terminal acts on (DEL and C1 controls such as CSI, line
-# separators, bidi controls): written as \u escapes, which parse to the very same JSON.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def json_text(data: Any) -> str:
     """Pretty JSON, exact, in which nothing can drive a terminal."""
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    from verifier.report import escape_json_controls
+
+    return escape_json_controls(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def print_json(data: Any) -> None:

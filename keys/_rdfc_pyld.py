@@ -51,7 +51,7 @@ from pyld.jsonld import (
 from keys._rdfc_escape import escape_literal as escape
 
 from errors import Code, CredentialError
-from keys._rdfc_spelling import PinnedTerms, respelled
+from keys._rdfc_spelling import PinnedTerms, format_path, respelled
 
 _get_value = JsonLdProcessor.get_context_value
 _VALUE_KEYWORDS = frozenset({"@value", "@language", "@direction", "@type", "@index"})
@@ -60,17 +60,6 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 Quad = tuple[str, str, str, "str | None"]
-
-
-def format_path(parts: tuple[Any, ...] | list[Any]) -> str:
-    """``("credentialSubject", "identifier", 0, "foo")`` → ``credentialSubject.identifier[0].foo``."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
 
 
 def undefined_term(term: str, path: str) -> CredentialError:
@@ -440,8 +429,6 @@ class _SafeModeProcessor(JsonLdProcessor):
                     raise respelled(key, where, "a reverse property (the node is described from the outside)")
                 if "@nest" in mapping:
                     raise respelled(key, where, "a nested property (@nest)")
-                if is_value and iri in _VALUE_KEYWORDS:
-                    raise respelled(key, where, f"an alias of the keyword {iri}")
             self._check_name(active_ctx, key, iri, where)
             value = element[key]
             if iri == "@type" and not is_value:

@@ -203,10 +203,14 @@ def pinned_terms(loader: Callable[..., Any], urls: tuple[str, ...]) -> PinnedTer
 
 # -- the shape checks (no context needed) -------------------------------------------------------
 
-def _where(path: tuple[Any, ...]) -> str:
+def format_path(parts: tuple[Any, ...] | list[Any]) -> str:
+    """``("credentialSubject", "identifier", 0, "foo")`` → ``credentialSubject.identifier[0].foo``."""
     out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out or "(top level)"
 
 
@@ -251,12 +255,12 @@ def _one_description(node_id: str, first: tuple[dict[str, Any], tuple[Any, ...]]
     if not judged:
         return
     if len(judged) == 2:
-        raise respelled(node_id, _where(other[1]), f"describing a node that {_where(first[1])} describes "
+        raise respelled(node_id, format_path(other[1]), f"describing a node that {format_path(first[1])} describes "
                         "differently (a credential or status entry is described in one place)")
     extra = other if judged[0] is first else first
     node, path = extra
     if any(k not in ("id", "type", "@context") for k in node) or _type_names(node) & JUDGED_TYPES:
-        raise respelled(node_id, _where(path), f"adding to the description of {_where(judged[0][1])} from "
+        raise respelled(node_id, format_path(path), f"adding to the description of {format_path(judged[0][1])} from "
                         "another place (a credential or status entry is described in one place)")
 
 
@@ -311,14 +315,14 @@ def check_shape(document: Any, *, max_depth: int, max_context_entries: int, max_
                     continue
                 if isinstance(item, list):
                     if len(item) > max_list_items:
-                        raise too_many_items(len(item), _where(path + (key,)))
+                        raise too_many_items(len(item), format_path(path + (key,)))
                     if problem is None and (key in SINGLE_VALUED or (
                             len(item) == 1 and key in ONE_OBJECT and _one_object_here(key, value))):
-                        problem = respelled(key, _where(path + (key,)), "as a list, but it takes one value")
+                        problem = respelled(key, format_path(path + (key,)), "as a list, but it takes one value")
                 pending.append((item, path + (key,), described))
         else:  # a list
             if len(value) > max_list_items:
-                raise too_many_items(len(value), _where(path))
+                raise too_many_items(len(value), format_path(path))
             if len(value) > 1 and problem is None:
                 seen: set[Any] = set()
                 for i, item in enumerate(value):
@@ -333,7 +337,7 @@ def check_shape(document: Any, *, max_depth: int, max_context_entries: int, max_
                         mark = _fingerprint(item)
                     if mark in seen:
                         problem = respelled(str(item)[:80] if not isinstance(item, (dict, list))
-                                            else "a repeated item", _where(path + (i,)),
+                                            else "a repeated item", format_path(path + (i,)),
                                             "a second time in the same list")
                         break
                     seen.add(mark)
@@ -344,4 +348,4 @@ def check_shape(document: Any, *, max_depth: int, max_context_entries: int, max_
     return tuple(urls)
 
 
-__all__ = ["PinnedTerms", "SINGLE_VALUED", "check_shape", "pinned_terms", "respelled"]
+__all__ = ["PinnedTerms", "SINGLE_VALUED", "check_shape", "format_path", "pinned_terms", "respelled"]

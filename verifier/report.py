@@ -20,7 +20,10 @@ PASSED, FAILED, SKIPPED, WARNING = "passed", "failed", "skipped", "warning"
 # rewrites the line, ESC starts colour and cursor sequences), DEL, C1 controls (U+009B is
 # a CSI to some terminals), the Unicode line separators, and the bidi controls that show
 # text in another order than it is written (U+202E, U+2066–U+2069, and the marks).
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Beyond C0, which JSON escapes itself, the rest is also escaped in JSON output (as \u).
+_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROLS = re.compile(f"[\x00-\x1f{_BEYOND_C0}]")
+_JSON_UNSAFE = re.compile(f"[{_BEYOND_C0}]")
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -38,6 +41,11 @@ def escape_controls(text: str) -> str:
     check, or reverse what follows. JSON output is never escaped this way.
     """
     return _CONTROLS.sub(_escape, text) if _CONTROLS.search(text) else text
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON ``text`` with what a terminal acts on written as ``\\u`` escapes: the same JSON once parsed."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,4 +157,5 @@ class Report:
         return "\n".join(lines)
 
 
-__all__ = ["CHECK_ORDER", "Check", "FAILED", "PASSED", "Report", "SKIPPED", "WARNING", "escape_controls"]
+__all__ = ["CHECK_ORDER", "Check", "FAILED", "PASSED", "Report", "SKIPPED", "WARNING", "escape_controls",
+           "escape_json_controls"]
