@@ -14,7 +14,8 @@ put in the credential is replaced by an entry the issuer allocates (its
 otherwise): a caller can neither reuse another credential's list and index
 nor issue a credential its issuer cannot revoke. A status entry the issuer
 cannot replace (``credentialStatus`` spelled as an IRI or through an alias)
-is refused with ``STATUS_ENTRY_NOT_ALLOWED``.
+is refused by canonicalization's spelling rule (``JSON_RESPELLED``) when it
+is signed, and the transaction that allocated its entry stores nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from issuer.badge.sign import sign_credential
 from issuer.badge.status import PURPOSES, Purpose, StatusEntry
 from issuer.store.models import CredentialRecord, NewCredential
 from keys.data_integrity import format_created
-from keys.rdfc import canonicalize
 from verifier.data_model import VC_V1, InvalidCredential, as_list, check_data_model, contexts_of
 from verifier.related_resources import require_matching_related_resources
 from verifier.validity import parse_datetime
@@ -43,7 +43,6 @@ PROOF_FORMATS = ("di", "ed25519-2020")
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
 STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"  # the Bitstring terms, for VC 1.1 credentials
-_STATUS_PREDICATE = "<https://www.w3.org/2018/credentials#credentialStatus>"  # VC 1.1 and 2.0 alike
 MAX_ID_LENGTH = 200  # the registry's key
 
 
@@ -74,20 +73,6 @@ def status_purposes(credential: dict[str, Any], option: str | None) -> list[Purp
         bitstring = isinstance(entry, dict) and entry.get("type") == STATUS_ENTRY_TYPE
         wanted.append(status_purpose_option(entry) if bitstring else "revocation")
     return list(dict.fromkeys(wanted))  # type: ignore[arg-type]
-
-
-def refuse_hidden_status(credential: dict[str, Any], *, loader: Any) -> None:
-    """``STATUS_ENTRY_NOT_ALLOWED`` when the credential, without its plain ``credentialStatus``, still has one.
-
-    The proof signs the RDF graph, so ``credentialStatus`` spelled as an IRI or
-    through an alias is a status entry all the same: one the issuer did not choose.
-    """
-    subject = f"<{credential.get('id')}> {_STATUS_PREDICATE} "
-    if any(line.startswith(subject) for line in canonicalize(credential, loader=loader).splitlines()):
-        raise InvalidCredential(Code.STATUS_ENTRY_NOT_ALLOWED,
-                                "The credential carries a status entry under another spelling of credentialStatus; "
-                                "the issuer allocates status entries itself: leave it out, or send "
-                                "options.credentialStatus.", rule="credentialStatus")
 
 
 def prepare_credential(issuer: Issuer, credential: Any, *, fmt: str, now: datetime) -> dict[str, Any]:
@@ -133,7 +118,6 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
     prepared = prepare_credential(issuer, credential, fmt=fmt, now=now)
     purposes = status_purposes(prepared, status_purpose)
     prepared.pop("credentialStatus", None)
-    refuse_hidden_status(prepared, loader=issuer.loader)
     if purposes and contexts_of(prepared)[:1] == [VC_V1] and STATUS_CONTEXT not in contexts_of(prepared):
         prepared["@context"] = contexts_of(prepared) + [STATUS_CONTEXT]
     if fetch is not None and "relatedResource" in prepared:
@@ -202,4 +186,4 @@ def update_status(issuer: Issuer, credential_id: str, action: str, *, actor: str
 
 
 __all__ = ["DATA_INTEGRITY_CONTEXT", "PROOF_FORMATS", "STATUS_CONTEXT", "find_credential", "issue_document",
-           "prepare_credential", "refuse_hidden_status", "status_purpose_option", "status_purposes", "update_status"]
+           "prepare_credential", "status_purpose_option", "status_purposes", "update_status"]
