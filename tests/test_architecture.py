@@ -1,5 +1,5 @@
 """The import directions of DESIGN.md hold: cli/app → issuer → verifier → keys, schemas → errors;
-and inside issuer/, its subpackages import one way: web → records → awarding → instance, store → badge."""
+and inside issuer/, its subpackages import one way: web → association → records → awarding → instance, store → badge."""
 
 import ast
 from pathlib import Path
@@ -23,7 +23,8 @@ ISSUER_ALLOWED = {
     "store": {"badge"},
     "awarding": {"badge", "instance", "store"},
     "records": {"badge", "instance", "store", "awarding"},
-    "web": {"badge", "instance", "store", "awarding", "records"},
+    "association": {"badge", "instance", "store", "awarding", "records"},
+    "web": {"badge", "instance", "store", "awarding", "records", "association"},
 }
 
 
