@@ -240,14 +240,25 @@ def _issuer(ctx: click.Context, db: str | None = None):
 @click.option("--db", help="Database URL (default: a SQLite file in the instance folder).")
 @click.option("--jwt-alg", type=click.Choice(["EdDSA", "RS256", "ES256"]), default="EdDSA", show_default=True,
               help="Algorithm of issued VC-JWTs; RS256/ES256 make an RSA-2048/P-256 key too (needs --did-web).")
+@click.option("--association", "association", metavar="DIR_OR_URL",
+              help="Make this instance a division of the association in DIR (its folder) or at URL (its database).")
+@click.option("--lookup-secret", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --association URL: a copy of the association's keys/lookup.secret.")
 @click.pass_context
 def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None, db: str | None,
-         jwt_alg: str) -> None:
+         jwt_alg: str, association: str | None, lookup_secret: Path | None) -> None:
     """Create an instance folder: settings, a new Ed25519 key, the database."""
     from issuer.awarding.issuing import create_instance
+    from issuer.association.setup import create_division
+    from issuer.instance.settings import read_lookup_secret
 
-    issuer = create_instance(_home(ctx), name=name, url=url, email=email, did_web=did_web, database_url=db,
-                             jwt_alg=jwt_alg, passphrase=_passphrase(None))
+    options = dict(name=name, url=url, email=email, did_web=did_web, database_url=db, jwt_alg=jwt_alg,
+                   passphrase=_passphrase(None))
+    if association:
+        issuer = create_division(_home(ctx), association=association, **options,
+                                 lookup_secret=read_lookup_secret(lookup_secret) if lookup_secret else None)
+    else:
+        issuer = create_instance(_home(ctx), **options)
     ctx.call_on_close(issuer.close)
     settings = issuer.settings
     say(f"Created the Badgesmith instance in {settings.home}")
@@ -257,6 +268,37 @@ def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: st
         say(f"  JWT key:  {settings.keys_dir / key_id}.pem ({settings.jwt_alg}, mode 0600)")
     say(f"  database: {settings.database_url}")
     click.echo("Next: badgesmith achievement add FILE.toml   (examples: templates/achievements/)")
+
+
+@main.group()
+def association() -> None:
+    """An association of several divisions: set it up, and what spans its divisions."""
+
+
+@association.command("init")
+@click.option("--name", required=True, help="The association's name, as members will see it.")
+@click.option("--url", required=True, help="Public base URL of the association's site (https://…).")
+@click.option("--email", help="Contact e-mail published in the association's profile.")
+@click.option("--did-web", help="Use did:web:HOST[:PATH] as the association's id.")
+@click.option("--db", envvar="DATABASE_URL", help="Database URL its divisions share (default: a SQLite file "
+              "in the folder; or $DATABASE_URL).")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def association_init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None,
+                     db: str | None, directory: Path | None) -> None:
+    """Create the association's folder: its profile, key, lookup secret and the divisions' database."""
+    from issuer.association.setup import create_association
+
+    home = directory.expanduser().absolute() if directory else _home(ctx)
+    created = create_association(home, name=name, url=url, email=email, did_web=did_web, database_url=db,
+                                 passphrase=_passphrase(None))
+    ctx.call_on_close(created.close)
+    settings = created.issuer.settings
+    say(f"Created the association {created.name} in {settings.home}")
+    say(f"  association: {created.did}")
+    say(f"  key:         {settings.keys_dir / settings.key_id}.pem (mode 0600)")
+    say(f"  database:    {settings.database_url}")
+    click.echo(f"Next: badgesmith --home DIVISION init --name \"…\" --url https://… --association {settings.home}")
 
 
 @main.group()

@@ -22,7 +22,7 @@ from issuer.badge.recipient import identity_object, lookup_key, new_salt, normal
 from issuer.badge.sign import sign_credential
 from issuer.badge.status import build_status_list_credential
 from issuer.instance.jwt_keys import jwt_signing_key, load_jwt_keys
-from issuer.instance.settings import load_settings, Settings
+from issuer.instance.settings import AssociationSettings, load_settings, Settings
 from issuer.instance.urls import achievement_url, credential_url, image_url, issuer_did, verification_method_id
 from issuer.store.models import CredentialRecord, Issued, NewCredential, StatusListRecord
 from issuer.store.registry import Registry
@@ -105,12 +105,26 @@ class Issuer:
         self.loader = loader or offline_loader()
         self.did = issuer_did(settings, key.public_key.to_multikey())
         self.verification_method = verification_method_id(settings, key.public_key.to_multikey())
+        self._refuse_a_key_of_another_issuer()
+        link = settings.association
         record = registry.ensure_issuer(self.did, name=settings.name, url=settings.url, email=settings.email,
-                                       profile=self.profile())
+                                       profile=self.profile(), brand=public_brand(settings),
+                                       kind="association" if link and link.role == "association" else "issuer",
+                                       association_did=link.did if link and link.role == "division" else None)
         self.issuer_id = record.id
         if not any(k.key_id == settings.key_id for k in registry.list_keys(self.issuer_id)):
             registry.add_key(self.issuer_id, settings.key_id, key.public_key.to_multikey(),
                              file=f"{settings.key_id}.pem", now=now())
+
+    def _refuse_a_key_of_another_issuer(self) -> None:
+        """Divisions share one database: a key recorded there for another issuer (another division's, or
+        the association's) never signs for this one, whatever the settings say (README "Who can issue")."""
+        holders = [r for r in self.registry.key_holders(self.key.public_key.to_multikey()) if r.did != self.did]
+        if holders:
+            raise Conflict(Code.KEY_OF_ANOTHER_ISSUER, f"The signing key {self.settings.key_id!r} belongs to "
+                           f"{holders[0].name} ({holders[0].did}), not to {self.settings.name}: each division "
+                           "signs only with its own key. Restore this instance's own key in keys/.",
+                           issuer=holders[0].did)
 
     @classmethod
     def open(cls, home: Path, *, passphrase: str | None = None, database_url: str | None = None,
@@ -315,11 +329,21 @@ class Issuer:
         self.registry.dispose()
 
 
+def public_brand(settings: Settings) -> dict[str, Any]:
+    """What an association's pages show of this issuer: its brand's name, colour, contact and logo URL."""
+    brand = settings.public_brand
+    return {"name": brand.name, "primary_color": brand.primary_color, "contact_email": brand.contact_email,
+            "logo": f"{settings.url}/brand/logo" if brand.logo is not None else None}
+
+
 def create_instance(home: Path, *, name: str, url: str, email: str | None = None, did_web: str | None = None,
                     database_url: str | None = None, jwt_alg: str = "EdDSA",
-                    passphrase: str | None = None) -> Issuer:
+                    passphrase: str | None = None, association: AssociationSettings | None = None,
+                    lookup_secret: bytes | None = None) -> Issuer:
     """``badgesmith init``: the instance folder, a new Ed25519 key (and an RSA/P-256 JWT key for
-    ``jwt_alg`` RS256/ES256, did:web only), the migrated database; returns the open issuer."""
+    ``jwt_alg`` RS256/ES256, did:web only), the migrated database; returns the open issuer.
+    ``association`` and ``lookup_secret`` make it an association or one of its divisions
+    (``issuer.association.setup``)."""
     from issuer.instance.folder import init_instance
     from issuer.instance.jwt_keys import add_jwt_key
     from keys.keystore import save_key
@@ -327,7 +351,8 @@ def create_instance(home: Path, *, name: str, url: str, email: str | None = None
     if jwt_alg != "EdDSA" and not did_web:
         raise InputError(Code.USAGE, f"--jwt-alg {jwt_alg} needs --did-web: a did:key issuer names only its Ed25519 "
                          "key, and the RSA/P-256 key is published in the did:web DID document.")
-    settings = init_instance(home, name=name, url=url, email=email, did_web=did_web, database_url=database_url)
+    settings = init_instance(home, name=name, url=url, email=email, did_web=did_web, database_url=database_url,
+                             association=association, lookup_secret=lookup_secret)
     save_key(settings.keys_dir, settings.key_id, KeyPair.generate(), passphrase=passphrase)
     if jwt_alg != "EdDSA":
         add_jwt_key(settings, jwt_alg, passphrase=passphrase, make_default=True)
@@ -343,4 +368,4 @@ def _plain(value: Any) -> dict[str, Any]:
     return {name: getattr(value, name) for name in value.__slots__}
 
 
-__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE", "award_key"]
+__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE", "award_key", "public_brand"]

@@ -59,6 +59,10 @@ def issuer_profile(settings: Settings, did: str) -> dict[str, Any]:
     profile: dict[str, Any] = {"id": did, "type": ["Profile"], "name": settings.name, "url": settings.url}
     if settings.email:
         profile["email"] = settings.email
+    link = settings.association
+    if link is not None and link.role == "division":
+        # OB 3.0 Profile.parentOrg: every credential of a division names the association it belongs to.
+        profile["parentOrg"] = {"id": link.did, "type": ["Profile"], "name": link.name, "url": link.url}
     return profile
 
 

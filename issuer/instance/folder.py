@@ -25,7 +25,7 @@ from errors import Code, ConfigError, Conflict, InputError
 from issuer.instance.checks import (Invalid, check_database_url, check_did_web, check_email, check_key_id,
                                     check_text, check_url)
 from issuer.instance.files import write_file_atomic
-from issuer.instance.settings import (DATABASE_FILE, HOME_VARIABLE, SECRET_FILE, SETTINGS_FILE, Settings,
+from issuer.instance.settings import (DATABASE_FILE, AssociationSettings, HOME_VARIABLE, SECRET_FILE, SETTINGS_FILE, Settings,
                                       load_settings, save_settings)
 from verifier.status import MIN_LIST_SIZE
 
@@ -46,13 +46,15 @@ def _arg(option: str, check: Any, *args: Any) -> Any:
 
 def init_instance(home: str | os.PathLike[str], *, name: str, url: str, email: str | None = None,
                   did_web: str | None = None, database_url: str | None = None,
-                  key_id: str = "key-1") -> Settings:
+                  key_id: str = "key-1", association: AssociationSettings | None = None,
+                  lookup_secret: bytes | None = None) -> Settings:
     """Create the instance folder and return its settings; the caller then generates key ``key_id``.
 
     Creates ``badgesmith.toml`` (last, atomically: it marks a finished init),
     ``keys/`` (0700) with ``lookup.secret`` (32 random bytes, hex, 0600; an
     existing one from an interrupted init is kept), ``achievements/`` and
-    ``out/``. Conflict INSTANCE_EXISTS if ``badgesmith.toml`` exists;
+    ``out/``. A division of an association (``association``) is given the association's
+    ``lookup_secret`` instead, so one e-mail is one learner across divisions. Conflict INSTANCE_EXISTS if ``badgesmith.toml`` exists;
     InputError CONFIG_INVALID naming the option for a bad value.
     """
     home = Path(home).expanduser().absolute()
@@ -67,7 +69,7 @@ def init_instance(home: str | os.PathLike[str], *, name: str, url: str, email: s
         database_url=_arg("--db", check_database_url, database_url or f"sqlite:///{home / DATABASE_FILE}", home),
         key_id=_arg("--key-id", check_key_id, key_id), default_format="di", status_list_size=MIN_LIST_SIZE,
         keys_dir=home / "keys", achievements_dir=home / "achievements", out_dir=home / "out",
-        lookup_secret=b"")
+        lookup_secret=b"", association=association)
     try:
         home.mkdir(parents=True, exist_ok=True)
         settings.keys_dir.mkdir(mode=0o700, exist_ok=True)
@@ -75,7 +77,9 @@ def init_instance(home: str | os.PathLike[str], *, name: str, url: str, email: s
         settings.achievements_dir.mkdir(exist_ok=True)
         settings.out_dir.mkdir(exist_ok=True)
         secret = settings.keys_dir / SECRET_FILE
-        if not secret.exists():
+        if lookup_secret is not None:
+            write_file_atomic(secret, lookup_secret.hex().encode("ascii") + b"\n", mode=0o600)
+        elif not secret.exists():
             write_file_atomic(secret, secrets.token_hex(32).encode("ascii") + b"\n", mode=0o600)
         save_settings(settings)
     except OSError as exc:

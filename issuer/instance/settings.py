@@ -44,12 +44,18 @@ _TABLES = {
     "smtp": ("host", "port", "security", "username", "password_env"),
     # Read by app.py (web settings); listed here so a typo is still caught.
     "web": ("rate_limit", "rate_limit_storage", "token_rate_limit", "token_client_rate_limit", "max_content_length",
-            "trust", "documents", "offline", "proxy_count"),
+            "trust", "documents", "offline", "proxy_count", "claim_rate_limit"),
+    # Wallet offers (issue 20, issuer/awarding/claims.py): how long a claim link or QR code lives.
+    "wallet": ("offer_minutes",),
     # What the public sees: name, logo, colour, contact, footer links (issuer/instance/brand.py).
     "brand": _brand.KEYS,
     # A division's usual roster headers: [roster.columns] "Email Address" = "email" (issuer/awarding/roster_columns.py).
-    "roster": ("columns",),
+    "roster": ("columns", "date_order"),
+    # issue 18: this instance is an association ("role" = "association"), or a division of one (its DID,
+    # name and URL, which every Profile of the division names as parentOrg).
+    "association": ("role", "did", "name", "url"),
 }
+ASSOCIATION_ROLES = ("association", "division")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +72,17 @@ class SmtpSettings:
     security: str | None = None  # "starttls", "tls" or "none"
     username: str | None = None
     password_env: str = SMTP_PASSWORD_VARIABLE
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationSettings:
+    """The ``[association]`` table: ``role`` "association" (this instance is the association), or
+    "division" with the association's DID, name and URL (written by ``badgesmith init --association``)."""
+
+    role: str
+    did: str | None = None
+    name: str | None = None
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +108,9 @@ class Settings:
     jwt_alg: str = "EdDSA"  # the alg of the VC-JWTs it issues: EdDSA (the Ed25519 key), RS256 or ES256
     jwt_keys: tuple[str, ...] = ()  # RSA/P-256 keys in keys/, all published in the did:web document
     roster_columns: tuple[tuple[str, str], ...] = ()  # [roster.columns]: (header, field), checked when a roster is read
+    roster_date_order: str | None = None  # [roster] date_order: "MDY" or "DMY" for 12/06/2026 (roster_dates.py)
+    offer_minutes: int = 10  # [wallet] offer_minutes: the life of a wallet offer (a QR code, a claim link)
+    association: AssociationSettings | None = None  # [association]: None for an instance on its own
 
     @property
     def public_brand(self) -> Brand:
@@ -98,7 +118,8 @@ class Settings:
         return self.brand or Brand(name=self.name, contact_email=self.email)
 
 
-def _read_secret(path: Path) -> bytes:
+def read_lookup_secret(path: Path) -> bytes:
+    """The recipient lookup secret in ``path`` (hex text, at least 32 bytes): ConfigError CONFIG_INVALID otherwise."""
     try:
         text = path.read_text("ascii").strip()
         secret = bytes.fromhex(text)
@@ -226,13 +247,42 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
         status_list_size=_value(src, "defaults", "status_list_size",
                                 lambda v: check_size(MIN_LIST_SIZE if v is None else v)),
         keys_dir=dirs["keys"], achievements_dir=dirs["achievements"], out_dir=dirs["out"],
-        lookup_secret=_read_secret(dirs["keys"] / SECRET_FILE),
+        lookup_secret=read_lookup_secret(dirs["keys"] / SECRET_FILE),
         smtp=_smtp_settings(src),
         brand=_brand_settings(src, home, name, email),
         jwt_alg=jwt_alg,
         jwt_keys=jwt_keys,
         roster_columns=_roster_columns(src),
+        roster_date_order=_value(src, "roster", "date_order",
+                                 lambda v: None if v is None else check_choice(v, "date_order", ("MDY", "DMY"))),
+        association=_association_settings(src),
+        offer_minutes=_value(src, "wallet", "offer_minutes", _check_offer_minutes),
     )
+
+
+def _check_offer_minutes(value: Any) -> int:
+    if value is None:
+        return 10
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1440:
+        raise Invalid("offer_minutes must be a whole number of minutes from 1 to 1440 (a day)")
+    return value
+
+
+def _association_settings(src: TomlSource) -> AssociationSettings | None:
+    table = src.data.get("association")
+    if table is None:
+        return None
+    role = _value(src, "association", "role", check_choice, "role", ASSOCIATION_ROLES)
+    if role == "association":
+        return AssociationSettings(role)
+    missing = [key for key in ("did", "name", "url") if not table.get(key)]
+    if missing:
+        raise src.error(("association", missing[0]), f"a division names its association's did, name and url, "
+                        f"and {missing[0]} is missing; fix it in {src.path} (or run `badgesmith init "
+                        "--association` again in a new folder).")
+    return AssociationSettings(role, did=_value(src, "association", "did", check_text, "did", 500),
+                               name=_value(src, "association", "name", check_text, "name"),
+                               url=_value(src, "association", "url", check_url))
 
 
 def _roster_columns(src: TomlSource) -> tuple[tuple[str, str], ...]:
@@ -300,6 +350,15 @@ def render_settings(settings: Settings) -> str:
         f"out = {q(relative(settings.out_dir))}",
         "",
     ]
+    link = settings.association
+    if link is not None:
+        lines += ["[association]",
+                  "# \"association\": this instance is the association its divisions name; \"division\": this",
+                  "# instance is a division of the association below (badgesmith init --association).",
+                  f"role = {q(link.role)}",
+                  *(f"{key} = {q(value)}" for key, value in (("did", link.did), ("name", link.name),
+                                                              ("url", link.url)) if value is not None),
+                  ""]
     smtp = settings.smtp
     if smtp != SmtpSettings():
         lines += [
@@ -372,6 +431,7 @@ def _edit_settings(home: Path, edit: Any, fix: str) -> str:
                           path=str(path)) from exc
 
 
-__all__ = ["DATABASE_FILE", "HOME_VARIABLE", "MAX_SETTINGS_BYTES", "SECRET_FILE", "SETTINGS_FILE",
-           "SMTP_PASSWORD_VARIABLE", "SMTP_SECURITY", "Settings", "SmtpSettings", "load_settings", "render_settings",
+__all__ = ["ASSOCIATION_ROLES", "AssociationSettings", "DATABASE_FILE", "HOME_VARIABLE", "MAX_SETTINGS_BYTES",
+           "SECRET_FILE", "SETTINGS_FILE", "SMTP_PASSWORD_VARIABLE", "SMTP_SECURITY", "Settings", "SmtpSettings",
+           "load_settings", "read_lookup_secret", "render_settings",
            "record_jwt_key", "save_settings", "set_current_key"]

@@ -91,6 +91,13 @@ class IssuerRow(Base):
     profile: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Associations (issue 18, issuer/association/): an association is an issuer of its own (its key signs
+    # association transcripts and pathway awards) with kind "association"; a division names it here.
+    kind: Mapped[str] = mapped_column(String(20), default="issuer", server_default="issuer")
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    # What the public sees of a division (name, colour, contact, logo URL) where the association shows it
+    # (catalog, learner record); the brand lives in each division's badgesmith.toml, copied here on open.
+    brand: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class KeyRow(Base):
@@ -229,6 +236,13 @@ class IssuerRecord(_FromRow):
     url: str
     email: str | None
     profile: dict[str, Any]
+    kind: str = "issuer"  # "association" for an association's own row
+    association_id: int | None = None  # a division's association
+    brand: dict[str, Any] | None = None
+
+    @property
+    def is_association(self) -> bool:
+        return self.kind == "association"
 
 
 @dataclass(frozen=True, slots=True)

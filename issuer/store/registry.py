@@ -166,11 +166,21 @@ class Registry:
     def ensure_issuer(
         self, did: str, *, name: str, url: str, email: str | None = None,
         profile: dict[str, Any] | None = None, now: datetime | None = None,
+        kind: str = "issuer", association_did: str | None = None, brand: dict[str, Any] | None = None,
     ) -> IssuerRecord:
-        """Create the issuer row for ``did`` or update its name, url, email and profile."""
+        """Create the issuer row for ``did`` or update its name, url, email, profile, kind, association
+        (a division's: NotFound ASSOCIATION_NOT_FOUND when ``association_did`` is no association here)
+        and brand."""
         now = now or utcnow()
-        values = dict(name=name, url=url, email=email, profile=profile or {})
+        values = dict(name=name, url=url, email=email, profile=profile or {}, kind=kind, brand=brand)
         with self.session() as s:
+            if association_did is not None:
+                values["association_id"] = s.scalar(select(IssuerRow.id).where(
+                    IssuerRow.did == association_did, IssuerRow.kind == "association"))
+                if values["association_id"] is None:
+                    raise NotFound(Code.ASSOCIATION_NOT_FOUND, f"The association {association_did} is not in "
+                                   "this database: a division uses its association's database ([database] url).",
+                                   did=association_did)
             row = s.scalar(select(IssuerRow).where(IssuerRow.did == did))
             if row is None:
                 # Two instances starting at once may both insert: one wins, both then read it.
@@ -181,6 +191,13 @@ class Registry:
                     setattr(row, key, value)
                 row.updated_at = now
             return IssuerRecord.from_row(row)
+
+    def key_holders(self, public_multikey: str) -> list[IssuerRecord]:
+        """Every issuer that recorded this public key (one, unless a key was copied to another issuer)."""
+        query = (select(IssuerRow).join(KeyRow, KeyRow.issuer_id == IssuerRow.id)
+                 .where(KeyRow.public_multikey == public_multikey).distinct())
+        with self.session(write=False) as s:
+            return [IssuerRecord.from_row(row) for row in s.scalars(query)]
 
     def get_issuer(self, did: str) -> IssuerRecord | None:
         """The issuer with this DID, or None."""
