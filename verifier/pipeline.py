@@ -94,6 +94,17 @@ class _Run:
         self.add(check, FAILED, error.code, error.message)
 
 
+_GOOD_NEWS = {Code.VALIDITY_OK.value, Code.STATUS_OK.value}
+
+
+def _unsigned_good_news(run: _Run, check: str, why: str) -> None:
+    """Turn a passing ``check`` into NOT_CHECKED: on a credential whose signature fails, it read unsigned JSON."""
+    for i, done in enumerate(run.checks):
+        if done.check == check and done.code in _GOOD_NEWS:
+            run.checks[i] = Check(check, SKIPPED, Code.NOT_CHECKED.value,
+                                  f"Not checked: the signature did not verify, so {why}.")
+
+
 def _types(value: Any) -> set[str]:
     if isinstance(value, str):
         return {value}
@@ -305,7 +316,11 @@ class Verifier:
         self._check_status(run, credential)
         proof = next(c for c in run.checks if c.check == "proof")
         if proof.outcome in (FAILED, SKIPPED):
-            # Only a signature that verifies says who issued it; a forged issuer is not "known".
+            # Only a signature that verifies says who issued it and what it says: a forged issuer is
+            # not "known", and forged dates or status entries must not read as "valid"/"not revoked".
+            # Bad news stays (a claimed revocation is worth seeing); good news becomes not checked.
+            _unsigned_good_news(run, "validity", "the dates it shows are only claimed")
+            _unsigned_good_news(run, "status", "its status entry is only claimed")
             run.add("issuer_trust", SKIPPED, Code.NOT_CHECKED,
                     "Not checked: the signature did not verify, so the issuer is only claimed.")
         else:

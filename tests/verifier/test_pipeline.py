@@ -79,6 +79,21 @@ def test_suspended_bit_fails_status_with_its_own_code(key):
     assert report.check("status").code == "SUSPENDED"
 
 
+def test_a_forged_credential_shows_no_good_news_but_keeps_its_bad_news(key):
+    """The signature fails, so "valid dates" and "not revoked" would rest on unsigned JSON: not checked.
+    A claimed revocation still shows (it can only make the verdict worse)."""
+    forged = json.loads(_credential(key, index=5))
+    forged["credentialSubject"]["achievement"]["name"] = "Chief Librarian"
+    data = json.dumps(forged).encode()
+    report = _verify(data, {LIST: _list(key)})
+    assert report.check("proof").outcome == "failed"
+    for check in ("validity", "status", "issuer_trust"):
+        assert (report.check(check).outcome, report.check(check).code) == ("skipped", "NOT_CHECKED"), check
+    assert "only claimed" in report.check("status").message
+    revoked = _verify(data, {LIST: _list(key, set_index=5)})
+    assert revoked.check("status").code == "REVOKED" and not revoked.verified
+
+
 def test_a_status_list_that_is_not_a_credential_cannot_establish_status(key):
     report = _verify(_credential(key), {LIST: json.dumps({"hello": "world"}).encode()})
     assert report.check("status").code == "STATUS_LIST_INVALID" and not report.verified
