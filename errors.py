@@ -146,6 +146,14 @@ class Code(str, Enum):
     # an association and its divisions (issue 18)
     ASSOCIATION_NOT_FOUND = "ASSOCIATION_NOT_FOUND"
     KEY_OF_ANOTHER_ISSUER = "KEY_OF_ANOTHER_ISSUER"
+    # wallets (issue 20): claim offers for the Learner Credential Wallet and OID4VCI
+    OFFER_UNKNOWN = "OFFER_UNKNOWN"
+    OFFER_EXPIRED = "OFFER_EXPIRED"
+    OFFER_USED = "OFFER_USED"
+    TX_CODE_REQUIRED = "TX_CODE_REQUIRED"
+    TX_CODE_WRONG = "TX_CODE_WRONG"
+    AWARD_NOT_CLAIMABLE = "AWARD_NOT_CLAIMABLE"
+    HOLDER_INVALID = "HOLDER_INVALID"
     # web
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"

@@ -562,3 +562,72 @@ class ClientRecord(_FromRow):
 
 __all__ += ["ClientRecord", "ClientRow"]
 # == end of OAuth clients =======================================================================
+
+
+# == Wallet offers and wallet copies (issue 20), owned by issuer/awarding/claims.py =================
+
+
+class WalletOfferRow(Base):
+    """One offer to claim an award into a wallet (VC-API exchange or OID4VCI pre-authorized code).
+
+    Only a SHA-256 of the offer's secret is kept (the secret is the exchange token or the
+    pre-authorized code), and the transaction code only as a hash keyed by that secret, so a copy of
+    the database neither opens an offer nor lets anyone try PINs offline. ``used_at`` is set by the one
+    UPDATE that consumes the offer, which is what makes it single use.
+    """
+
+    __tablename__ = "wallet_offers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)  # the award
+    protocol: Mapped[str] = mapped_column(String(10))  # 'vcapi' | 'oid4vci'
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)  # hex sha256 of the secret
+    tx_code_hash: Mapped[str | None] = mapped_column(String(64))  # hex sha256 of secret + PIN
+    tx_code_failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    copy_id: Mapped[str | None] = mapped_column(String(200))  # the wallet copy it gave
+
+
+class WalletCopyRow(Base):
+    """A credential issued into a wallet: the award again, bound to the holder's DID, with its own
+    status entries. Not a row of ``credentials``, so reports, pathways and transcripts, which read
+    awards, count the award once; revoking or suspending the award flips these entries too
+    (``issuer.store.registry``)."""
+
+    __tablename__ = "wallet_copies"
+    # One copy per award, holder and format: a second claim by the same holder gets the same copy.
+    __table_args__ = (UniqueConstraint("award_id", "holder", "format"),)
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)  # urn:uuid:…
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    award_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"))
+    holder: Mapped[str] = mapped_column(String(1000))  # the DID bound as credentialSubject.id
+    format: Mapped[str] = mapped_column(String(20))  # 'ldp_vc' | 'jwt_vc_json'
+    protocol: Mapped[str] = mapped_column(String(10))  # how it was claimed first
+    status: Mapped[str] = mapped_column(String(20), default="active")  # mirrors the award's
+    status_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id"))
+    status_index: Mapped[int | None] = mapped_column(Integer)
+    suspension_list_id: Mapped[int | None] = mapped_column(ForeignKey("status_lists.id"))
+    suspension_index: Mapped[int | None] = mapped_column(Integer)
+    credential: Mapped[str] = mapped_column(Text)  # the signed JSON or compact JWT
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class WalletCopyRecord(_FromRow):
+    id: str
+    issuer_id: int
+    award_id: str
+    holder: str
+    format: str
+    protocol: str
+    status: str
+    credential: str
+    created_at: datetime
+
+
+__all__ += ["WalletCopyRecord", "WalletCopyRow", "WalletOfferRow"]
+# == end of wallet offers ========================================================================

@@ -38,7 +38,7 @@ from issuer.badge.status import Purpose, StatusEntry, new_bitstring
 from issuer.store.models import (
     AchievementRecord, AchievementRow, AchievementTotal, Base, CredentialRecord, CredentialRow,
     CreditReport, EventRecord, EventRow, IssuerRecord, IssuerRow, Issued, KeyRecord, KeyRow,
-    LearnerTotal, NewCredential, StatusAllocationRow, StatusListRecord, StatusListRow, utcnow,
+    LearnerTotal, NewCredential, StatusAllocationRow, StatusListRecord, StatusListRow, WalletCopyRow, utcnow,
 )
 from verifier.status import MIN_LIST_SIZE, set_bit
 
@@ -727,13 +727,25 @@ def _change_status(s: Session, row: CredentialRow, action: str, *, actor: str, r
     if list_id is None or index is None:
         raise Conflict(Code.STATUS_CHANGE_INVALID,
                        f"Cannot {action} this credential: it was issued without a {purpose} entry.")
+    lst = _flip(s, list_id, index, value, now)
+    row.status = new_status
+    s.add(EventRow(issuer_id=row.issuer_id, credential_id=row.id, kind=_EVENT_KIND[action],
+                   actor=actor, reason=reason, at=now, details={"list": lst.url, "index": index}))
+    # Wallet copies (issue 20) stand or fall with their award, in the same transaction.
+    for copy in s.scalars(select(WalletCopyRow).where(WalletCopyRow.award_id == row.id)):
+        slot = ((copy.status_list_id, copy.status_index) if purpose == "revocation"
+                else (copy.suspension_list_id, copy.suspension_index))
+        if slot[0] is not None and slot[1] is not None:
+            _flip(s, slot[0], slot[1], value, now)
+        copy.status = new_status
+
+
+def _flip(s: Session, list_id: int, index: int, value: bool, now: datetime) -> StatusListRow:
     lst = s.get(StatusListRow, list_id, with_for_update=True)  # read-modify-write of the bits
     lst.bits = set_bit(lst.bits, index, value)
     lst.version += 1
     lst.updated_at = now
-    row.status = new_status
-    s.add(EventRow(issuer_id=row.issuer_id, credential_id=row.id, kind=_EVENT_KIND[action],
-                   actor=actor, reason=reason, at=now, details={"list": lst.url, "index": index}))
+    return lst
 
 
 def _first_line(exc: BaseException) -> str:
