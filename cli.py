@@ -301,6 +301,145 @@ def association_init(ctx: click.Context, name: str, url: str, email: str | None,
     click.echo(f"Next: badgesmith --home DIVISION init --name \"…\" --url https://… --association {settings.home}")
 
 
+def _association(ctx: click.Context):
+    """The association of the instance folder (--home), with its key; closed with the command."""
+    from issuer.association.setup import open_association
+
+    opened = open_association(_home(ctx), passphrase=_passphrase(None))
+    ctx.call_on_close(opened.close)
+    return opened
+
+
+@association.command("learner-link")
+@click.option("--email", required=True, help="The member's e-mail address (the one their badges were sent to).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def association_learner_link(ctx: click.Context, email: str, as_json: bool) -> None:
+    """A link to a member's association record: every division's credentials, CEUs, association pathways."""
+    from issuer.association.learner_record import create_association_link
+    from issuer.records.learners import learner_page_url
+
+    opened = _association(ctx)
+    token, link = create_association_link(opened, email)
+    url = learner_page_url(opened.issuer, token)
+    if as_json:
+        print_json({"id": link.id, "created": link.created_at.isoformat(), "token": token, "url": url})
+        return
+    click.echo("Association record link (shown only now; the association keeps just a hash of it):")
+    say(f"  {url}")
+    say(f"Revoke it with: badgesmith --home {opened.issuer.settings.home} learner-link --email {email} "
+        f"--revoke {token}")
+
+
+@association.command("transcript")
+@click.option("--email", required=True, help="The member's e-mail address.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (replaced only once the transcript is complete).")
+@click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
+@click.pass_context
+def association_transcript(ctx: click.Context, email: str, since: datetime | None, until: datetime | None,
+                           output: Path, as_json: bool) -> None:
+    """Write one CLR 2.0 transcript signed by the association, embedding every division's signed credentials."""
+    from issuer.association.transcript import issue_association_transcript
+    from issuer.instance.files import check_output_file, write_output_file
+    from issuer.records.transcript import transcript_json
+
+    check_output_file(output)
+    result = issue_association_transcript(_association(ctx), email, since=since.date() if since else None,
+                                          until=until.date() if until else None)
+    write_output_file(output, transcript_json(result.document).encode("utf-8"))
+    summary = {"id": result.document["id"], "file": str(output), "credentials": len(result.records),
+               "divisions": len({r.issuer_id for r in result.records}), "left_out": result.left_out,
+               "ceus_by_year": {str(year): total for year, total in result.ceus_by_year}}
+    if as_json:
+        print_json(summary)
+        return
+    say(f"Wrote the association transcript of {result.learner_name or email} to {output}: "
+        f"{summary['credentials']} credential(s) from {summary['divisions']} division(s), {result.ceus_total:g} CEUs.")
+    if result.left_out:
+        say(f"  {result.left_out} other credential(s) left out (revoked, suspended, expired, VC-JWT or outside "
+            "the period): marked partial.")
+
+
+@association.group("pathway")
+def association_pathway() -> None:
+    """Association pathways: requirements from several divisions, awarded by the association."""
+
+
+@association_pathway.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def association_pathway_add(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Add or replace association pathways (TOML; division achievements named by their URL)."""
+    from issuer.association.pathways import add_association_pathway
+
+    opened = _association(ctx)
+    for path in files:
+        pathway = add_association_pathway(opened, path)
+        say(f"Added the association pathway {pathway.id!r} ({pathway.name}), awarding {pathway.awards!r}.")
+
+
+@association_pathway.command("award")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def association_pathway_award(ctx: click.Context, as_json: bool) -> None:
+    """Award every association pathway completed across the divisions and not yet awarded (once each)."""
+    from issuer.association.pathways import award_association_due
+
+    issued = award_association_due(_association(ctx))
+    rows = [{"id": i.record.id, "achievement": i.record.achievement, "name": i.record.recipient_name,
+             "email": i.record.recipient_email} for i in issued]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        say(f"  {row['achievement']}: {row['name'] or row['email']} ({row['id']})")
+    say(f"{len(rows)} association pathway award(s) issued.")
+
+
+def _association(ctx: click.Context):
+    """The association in the instance folder (``--home``), opened once per command."""
+    from issuer.association.setup import open_association
+
+    association = open_association(_home(ctx), passphrase=_passphrase(None), database_url=ctx.obj.get("db"))
+    ctx.call_on_close(association.close)
+    return association
+
+
+@association.command("report")
+@click.option("--by", "group", type=click.Choice(["division", "learner", "organization", "achievement"]),
+              default="division", show_default=True, help="One row per group: learners, completions, CEUs, "
+              "pathway completions, and the divisions they came from.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive; default today).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE (CSV for Excel, or JSON) instead of printing it.")
+@click.pass_context
+def association_report_command(ctx: click.Context, group: str, since: datetime | None, until: datetime | None,
+                               fmt: str, output: Path | None) -> None:
+    """The CE office's report across every division (revoked and superseded credentials left out)."""
+    from issuer.association.report import association_report, report_csv, write_report
+
+    fmt = "json" if ctx.obj.get("json") else fmt
+    data = association_report(_association(ctx), by=group, since=since.date() if since else None,
+                              until=until.date() if until else None)
+    if output is not None:
+        write_report(data, output, "json" if fmt == "json" else "csv")
+        say(f"Wrote the report ({len(data.rows)} rows) to {output}")
+    elif fmt == "json":
+        print_json(data.to_dict())
+    elif fmt == "csv":
+        click.echo(report_csv(data), nl=False)
+    else:
+        say(f"{data.association}, per {group}, {data.since or 'the start'} to {data.until}:")
+        say(f"  {'':<40} {'learners':>8} {'completions':>11} {'CEUs':>9} {'pathways':>8}")
+        for r in (*data.rows, data.totals):
+            say(f"  {r.name[:40]:<40} {r.learners:>8} {r.completions:>11} {r.ceus:>9g} {r.pathway_completions:>8}")
+
+
 @main.group()
 def keys() -> None:
     """List, add or rotate the instance's signing keys."""

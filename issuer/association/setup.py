@@ -128,6 +128,14 @@ def association_of(issuer: Issuer) -> Association:
     return Association(record, issuer.registry, None, issuer.settings.lookup_secret)
 
 
+def association_for(issuer: Issuer) -> Association | None:
+    """The association ``issuer`` is, when its instance is an association's (its site, its pages); else None."""
+    link = issuer.settings.association
+    if link is None or link.role != "association":
+        return None
+    return Association(issuer.registry.get_issuer(issuer.did), issuer.registry, issuer, issuer.settings.lookup_secret)
+
+
 def divisions(association: Association) -> list[Division]:
     """The association's divisions, by name (then id)."""
     query = (select(IssuerRow).where(IssuerRow.association_id == association.id)
@@ -214,5 +222,5 @@ def _association_in(registry: Registry, settings: Any) -> IssuerRecord:
     return record
 
 
-__all__ = ["Association", "Division", "association_of", "association_profile", "create_association",
+__all__ = ["Association", "Division", "association_for", "association_of", "association_profile", "create_association",
            "create_division", "divisions", "is_instance_folder", "open_association"]

@@ -118,13 +118,20 @@ class Issuer:
 
     def _refuse_a_key_of_another_issuer(self) -> None:
         """Divisions share one database: a key recorded there for another issuer (another division's, or
-        the association's) never signs for this one, whatever the settings say (README "Who can issue")."""
-        holders = [r for r in self.registry.key_holders(self.key.public_key.to_multikey()) if r.did != self.did]
-        if holders:
-            raise Conflict(Code.KEY_OF_ANOTHER_ISSUER, f"The signing key {self.settings.key_id!r} belongs to "
-                           f"{holders[0].name} ({holders[0].did}), not to {self.settings.name}: each division "
-                           "signs only with its own key. Restore this instance's own key in keys/.",
-                           issuer=holders[0].did)
+        the association's) never signs for this one, whatever the settings say (README "Who can issue").
+
+        With did:key the DID is the key, so a copied key would claim the other issuer's own row: an
+        association's row for a division, or a division's row from another site (base URL).
+        """
+        role = self.settings.association.role if self.settings.association else None
+        for holder in self.registry.key_holders(self.key.public_key.to_multikey()):
+            if (holder.did != self.did or holder.is_association != (role == "association")
+                    or ((holder.association_id is not None or role == "division")
+                        and holder.url != self.settings.url)):
+                raise Conflict(Code.KEY_OF_ANOTHER_ISSUER, f"The signing key {self.settings.key_id!r} belongs to "
+                               f"{holder.name} ({holder.url}), not to {self.settings.name}: each division signs "
+                               "only with its own key. Restore this instance's own key in keys/.",
+                               issuer=holder.did)
 
     @classmethod
     def open(cls, home: Path, *, passphrase: str | None = None, database_url: str | None = None,

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from errors import Code, NotFound
 from issuer.awarding.issuing import IssueRequest, Issuer
@@ -101,22 +101,32 @@ def _evaluate(pathway: Pathway, held: tuple[Held, ...], catalog: Catalog, today:
                     today=today)
 
 
-def award_pathways(issuer: Issuer, email: str) -> list[Issued]:
+# What a person holds that pathways may count, by lookup key (``with_awards``: their awards too); and a held
+# credential's public page. An instance's own by default; an association's span its divisions
+# (``issuer.association.pathways``).
+ReadLearner = Callable[..., LearnerRecords]
+CredentialPage = Callable[[str], str]
+
+
+def award_pathways(issuer: Issuer, email: str, *, read: ReadLearner | None = None,
+                   page: CredentialPage | None = None) -> list[Issued]:
     """Award every pathway the person at ``email`` has completed and not yet been awarded.
 
     Returns the award credentials this call stored or finished. Safe to
     repeat and to run in several processes at once: the award is claimed
     first (unique per issuer, learner and pathway), and the claim fixes the
     award date and components, so whoever issues it issues the same
-    credential (``Issuer.issue`` is idempotent on that date).
+    credential (``Issuer.issue`` is idempotent on that date). ``read`` and
+    ``page`` widen what counts beyond this instance's credentials (an association's pathways).
     """
     email = normalise_email(email)
     key = lookup_key(email, issuer.settings.lookup_secret)
     store = _store(issuer)
+    read = read or (lambda k, with_awards=True: store.learner(issuer.issuer_id, k, with_awards=with_awards))
     today = issuer.now().date()
     done: list[Issued] = []
     for _ in range(20):  # awards can complete other pathways; no cycles, so this settles quickly
-        records = store.learner(issuer.issuer_id, key, with_awards=False)
+        records = read(key, with_awards=False)
         complete = [(p, o) for p in records.pathways if (o := _evaluate(p, records.held, records.catalog, today)).met]
         if all(p.id in records.awarded for p, _ in complete):
             break  # the common cases: nothing complete, or only what was awarded before; awards never read
@@ -126,7 +136,8 @@ def award_pathways(issuer: Issuer, email: str) -> list[Issued]:
             claim = awards.get(pathway.id)
             if claim is None:
                 claim = store.claim_award(issuer.issuer_id, pathway.id, key, awarded_on=outcome.completed_on,
-                                          components=_components(issuer, outcome, records), now=issuer.now())
+                                          components=_components(page or issuer.credential_page, outcome, records),
+                                          now=issuer.now())
             if claim.credential_id is not None:
                 continue  # awarded before (or by another server meanwhile)
             # Ours, or a claim left pending by a crash: its stored date and components decide the award.
@@ -201,9 +212,9 @@ def award_due(issuer: Issuer) -> list[Issued]:
             for issued in award_pathways(issuer, email)]
 
 
-def _components(issuer: Issuer, outcome: Outcome, records: LearnerRecords) -> list[dict[str, Any]]:
+def _components(page: CredentialPage, outcome: Outcome, records: LearnerRecords) -> list[dict[str, Any]]:
     return [{"id": h.id, "achievement": h.achievement, "name": _name(records.catalog, h.achievement),
-             "issued_on": h.issued_on.isoformat(), "credits": h.credits, "page": issuer.credential_page(h.id)}
+             "issued_on": h.issued_on.isoformat(), "credits": h.credits, "page": page(h.id)}
             for h in outcome_credentials(outcome)]
 
 
@@ -326,14 +337,18 @@ class LearnerProgress:
                 "pathways": [p.to_dict() for p in self.pathways], "expiring": [c.to_dict() for c in self.expiring]}
 
 
-def progress(issuer: Issuer, email: str, *, expiring_days: int = EXPIRING_DAYS) -> LearnerProgress:
+def progress(issuer: Issuer, email: str, *, expiring_days: int = EXPIRING_DAYS, read: ReadLearner | None = None,
+             page: CredentialPage | None = None) -> LearnerProgress:
     """The learner's progress on each pathway (``NotFound`` LEARNER_NOT_FOUND if nothing was ever issued to them).
 
     Revoked and suspended credentials count toward nothing; ``expiring``
     lists active credentials whose validUntil is within ``expiring_days``.
+    ``read`` and ``page`` as for ``award_pathways``.
     """
     email = normalise_email(email)
-    records = _store(issuer).learner(issuer.issuer_id, lookup_key(email, issuer.settings.lookup_secret))
+    key = lookup_key(email, issuer.settings.lookup_secret)
+    records = read(key) if read is not None else _store(issuer).learner(issuer.issuer_id, key)
+    page = page or issuer.credential_page
     if not records.held:
         raise NotFound(Code.LEARNER_NOT_FOUND, f"No credential was ever issued to {email} here: "
                        "check the address (it is the one the badges were sent to).")
@@ -351,18 +366,19 @@ def progress(issuer: Issuer, email: str, *, expiring_days: int = EXPIRING_DAYS) 
             awards_name=_name(catalog, pathway.awards), complete=outcome.met,
             awarded=award is not None and award.credential_id is not None,
             award_credential=award.credential_id if award else None, awarded_on=award.awarded_on if award else None,
-            done=tuple(_counted(issuer, catalog, h) for h in outcome_credentials(outcome)),
+            done=tuple(_counted(page, catalog, h) for h in outcome_credentials(outcome)),
             left=tuple(remaining(outcome, catalog)), ceus_counted=counted, ceus_required=required,
             requirements=_requirement(outcome, catalog)))
     expiring = sorted((h for h in by_id.values() if h.status == "active" and h.valid_until is not None
                        and now <= h.valid_until and (h.valid_until - now).days <= expiring_days),
                       key=lambda h: (h.valid_until, h.id))
-    return LearnerProgress(email, _newest_name(records.held), today, tuple(pathways), tuple(_counted(issuer, catalog, h) for h in expiring))
+    return LearnerProgress(email, _newest_name(records.held), today, tuple(pathways),
+                           tuple(_counted(page, catalog, h) for h in expiring))
 
 
-def _counted(issuer: Issuer, catalog: Catalog, held: Held) -> CountedCredential:
+def _counted(page: CredentialPage, catalog: Catalog, held: Held) -> CountedCredential:
     return CountedCredential(held.id, held.achievement, _name(catalog, held.achievement), held.issued_on,
-                             held.credits, held.valid_until, issuer.credential_page(held.id))
+                             held.credits, held.valid_until, page(held.id))
 
 
 def _requirement(outcome: Outcome, catalog: Catalog) -> RequirementProgress:

@@ -62,9 +62,10 @@ def _learner_key(issuer: Issuer, email: str) -> str:
     return key
 
 
-def create_link(issuer: Issuer, email: str) -> tuple[str, LearnerLinkRecord]:
-    """A new link to the learner's page: ``(token, record)``. The token is not stored: show it once."""
-    key = _learner_key(issuer, email)
+def create_link(issuer: Issuer, email: str, *, key: str | None = None) -> tuple[str, LearnerLinkRecord]:
+    """A new link to the learner's page: ``(token, record)``. The token is not stored: show it once.
+    ``key``: the learner's lookup key when the caller found them (an association, across its divisions)."""
+    key = key or _learner_key(issuer, email)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     with issuer.registry.session() as s:
         row = LearnerLinkRow(issuer_id=issuer.issuer_id, token_hash=hash_token(token), lookup_key=key,
@@ -132,6 +133,10 @@ class Entry:
     format: str
     slug: str | None  # the achievement (its image); None for a VC API credential
     record: CredentialRecord = field(repr=False, compare=False)
+    # On an association's record (issuer.association.learner_record): the division that awarded it, and the
+    # credential's page on that division's site; None for the instance's own credentials.
+    division: str | None = None
+    page: str | None = None
 
     @property
     def is_certification(self) -> bool:

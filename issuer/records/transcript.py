@@ -157,7 +157,7 @@ def _records(issuer: Issuer, key: str, since: date | None, until: date | None,
     return chosen, len(everything) - len(chosen)
 
 
-def _subject(credentials: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def learner_subject(credentials: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The learner as the newest credential names them: its DID, else its (salted, hashed) identifiers."""
     newest = credentials[-1].get("credentialSubject") or {}
     dids = {(c.get("credentialSubject") or {}).get("id") for c in credentials}
@@ -171,16 +171,23 @@ def _subject(credentials: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _pathway_relations(issuer: Issuer, held: set[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(Achievements, Associations) of the pathways this learner has started or finished.
-
-    Each component achievement ``isPartOf`` the achievement its pathway
-    awards; the Achievements include what is still to do (CLR 2.0: the
-    achievements the issuer expects the learner to achieve).
-    """
+    """(Achievements, Associations) of the instance's pathways this learner has started or finished."""
     pathways = list_pathways(issuer)
     if not pathways:
         return [], []
     obs = {r.slug: r.definition["ob"] for r in issuer.registry.list_achievements(issuer.issuer_id)}
+    return pathway_relations(pathways, obs, held)
+
+
+def pathway_relations(pathways: Iterable[Any], obs: dict[str, dict[str, Any]],
+                      held: set[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(Achievements, Associations) of the ``pathways`` a learner holding ``held`` has started or finished.
+
+    ``obs`` maps what requirements name to the OB Achievement. Each component
+    achievement ``isPartOf`` the achievement its pathway awards; the
+    Achievements include what is still to do (CLR 2.0: the achievements the
+    issuer expects the learner to achieve).
+    """
     achievements: dict[str, dict[str, Any]] = {}
     associations: list[dict[str, Any]] = []
     for pathway in pathways:
@@ -219,7 +226,7 @@ def build_transcript(issuer: Issuer, email: str | None = None, *, lookup_key: st
     if since or until:
         period = f" ({since.isoformat() if since else '…'} to {until.isoformat() if until else '…'})"
     document = build_clr(
-        issuer_profile=issuer.profile(), credentials=credentials, subject=_subject(credentials),
+        issuer_profile=issuer.profile(), credentials=credentials, subject=learner_subject(credentials),
         credential_id=issuer.new_id(), valid_from=issuer.now(),
         name=f"Learning record of {name or 'a learner'} from {issuer.settings.name}",
         description=(f"{len(records)} current credential(s) awarded by {issuer.settings.name}{period}. "
@@ -261,4 +268,4 @@ def render_transcript_html(transcript: Transcript, *, issuer: Issuer) -> str:
 
 
 __all__ = ["CONTEXTS", "Transcript", "build_clr", "build_transcript", "ceus_by_year", "describe_ceus",
-           "is_current", "issue_transcript", "render_transcript_html", "sign_transcript", "transcript_json"]
+           "is_current", "issue_transcript", "learner_subject", "pathway_relations", "render_transcript_html", "sign_transcript", "transcript_json"]

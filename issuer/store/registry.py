@@ -194,8 +194,8 @@ class Registry:
 
     def key_holders(self, public_multikey: str) -> list[IssuerRecord]:
         """Every issuer that recorded this public key (one, unless a key was copied to another issuer)."""
-        query = (select(IssuerRow).join(KeyRow, KeyRow.issuer_id == IssuerRow.id)
-                 .where(KeyRow.public_multikey == public_multikey).distinct())
+        query = select(IssuerRow).where(IssuerRow.id.in_(
+            select(KeyRow.issuer_id).where(KeyRow.public_multikey == public_multikey)))
         with self.session(write=False) as s:
             return [IssuerRecord.from_row(row) for row in s.scalars(query)]
 

@@ -14,6 +14,9 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 
+from issuer.association.learner_record import association_view
+from issuer.association.setup import association_for
+from issuer.association.transcript import issue_association_transcript
 from issuer.awarding.issuing import Issuer
 from issuer.records.learners import Entry, LearnerView, active_link, learner_page_url, learner_view
 from issuer.records.transcript import issue_transcript, transcript_json
@@ -52,7 +55,9 @@ def _link_or_404(token: str) -> tuple[Issuer, LearnerLinkRecord]:
 def learner_page(token: str) -> Response:
     """The learner's page: current credentials by pathway and achievement, progress, CEUs per year."""
     issuer, link = _link_or_404(token)
-    view = learner_view(issuer, link.lookup_key)
+    association = association_for(issuer)
+    view = learner_view(issuer, link.lookup_key) if association is None else association_view(association,
+                                                                                                  link.lookup_key)
     html = render_template("learners/page.html", view=view, token=token, issuer_name=issuer.settings.name,
                            page_url=learner_page_url(issuer, token), states=_states(issuer, view),
                            linkedin=_linkedin(issuer, view),
@@ -77,10 +82,11 @@ def _linkedin(issuer: Issuer, view: LearnerView) -> dict[str, str]:
     for group in view.groups:
         for entry in group.entries:
             record = entry.record
-            summary: dict[str, Any] = {"name": entry.name, "issuer": {"name": issuer.settings.name},
+            summary: dict[str, Any] = {"name": entry.name, "issuer": {"name": entry.division or issuer.settings.name},
                                        "validFrom": _iso(record.valid_from),
                                        "validUntil": _iso(record.valid_until) if record.valid_until else None}
-            links[entry.id] = linkedin_url(summary, issuer.credential_page(entry.id), entry.id, organization)
+            links[entry.id] = linkedin_url(summary, entry.page or issuer.credential_page(entry.id), entry.id,
+                                           organization)
     return links
 
 
@@ -92,7 +98,11 @@ def _iso(moment: Any) -> str:
 def learner_transcript(token: str) -> Response:
     """The learner's signed CLR 2.0 transcript, made fresh (current credentials only)."""
     issuer, link = _link_or_404(token)
-    transcript = issue_transcript(issuer, lookup_key=link.lookup_key)
+    association = association_for(issuer)
+    if association is None:
+        transcript = issue_transcript(issuer, lookup_key=link.lookup_key)
+    else:
+        transcript = issue_association_transcript(association, lookup_key=link.lookup_key)
     response = Response(transcript_json(transcript.document), mimetype="application/json")
     stem = f"transcript-{issuer.now().date().isoformat()}.json"
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}"'

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from errors import Code, NotFound
+from issuer.association.setup import association_for, association_profile
 from issuer.awarding.documents import signed_status_list
 from issuer.awarding.endorsing import endorsement_summaries, stored_endorsements
 from issuer.awarding.issuing import Issuer
@@ -221,7 +222,10 @@ def credential_certificate_pdf(credential_uuid: str) -> Response:
 def issuer_profile() -> Any:
     """The issuer's OB 3.0 Profile (JSON-LD; a short HTML page for browsers)."""
     issuer = _issuer()
-    profile = {"@context": OB_CONTEXTS, **issuer.profile()}
+    association = association_for(issuer)
+    # An association's profile lists its divisions (issuer.association.setup.association_profile).
+    profile = {"@context": OB_CONTEXTS,
+               **(issuer.profile() if association is None else association_profile(association))}
     if _wants_json() or not request.accept_mimetypes.accept_html:
         return _jsonld(profile)
     achievements = issuer.registry.list_achievements(issuer.issuer_id)
