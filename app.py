@@ -31,6 +31,7 @@ from verifier.uploads import CappedRequest
 from issuer.instance.settings import MAX_SETTINGS_BYTES
 from issuer.instance.brand import Brand
 from issuer.web.learner_pages import bp as learners_bp
+from issuer.web.oid4vci import bp as oid4vci_bp
 from issuer.web.vc_api import bp as vc_api_bp
 from issuer.web.pages import bp as issuer_bp
 from verifier.vc_api import bp as vc_api_verify_bp
@@ -130,6 +131,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(vc_api_bp)
     app.register_blueprint(vc_api_verify_bp)
     app.register_blueprint(learners_bp)
+    app.register_blueprint(oid4vci_bp)
     app.context_processor(lambda: {"brand": app.extensions["badgesmith"].brand})
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))
     app.after_request(_add_security_headers)

@@ -631,3 +631,23 @@ class WalletCopyRecord(_FromRow):
 
 __all__ += ["WalletCopyRecord", "WalletCopyRow", "WalletOfferRow"]
 # == end of wallet offers ========================================================================
+
+
+# == OID4VCI proof nonces (issue 20), owned by issuer/awarding/oid4vci_proof.py ====================
+
+
+class Oid4vciNonceRow(Base):
+    """A ``c_nonce`` a wallet's proof of possession has used: one row per nonce until it expires.
+
+    Nonces are handed out without a row (they carry their own HMAC and time); the row is written
+    when a proof spends one, so that any worker refuses it a second time. Only a SHA-256 is kept.
+    """
+
+    __tablename__ = "oid4vci_nonces"
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex sha256 of the nonce
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # rows past it are deleted
+
+
+__all__ += ["Oid4vciNonceRow"]
+# == end of OID4VCI proof nonces ===================================================================
