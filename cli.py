@@ -399,15 +399,6 @@ def association_pathway_award(ctx: click.Context, as_json: bool) -> None:
     say(f"{len(rows)} association pathway award(s) issued.")
 
 
-def _association(ctx: click.Context):
-    """The association in the instance folder (``--home``), opened once per command."""
-    from issuer.association.setup import open_association
-
-    association = open_association(_home(ctx), passphrase=_passphrase(None), database_url=ctx.obj.get("db"))
-    ctx.call_on_close(association.close)
-    return association
-
-
 @association.command("report")
 @click.option("--by", "group", type=click.Choice(["division", "learner", "organization", "achievement"]),
               default="division", show_default=True, help="One row per group: learners, completions, CEUs, "

@@ -162,19 +162,24 @@ def evaluate(node: Requirement, held: Iterable[Held], catalog: Catalog, *, today
 
 def _relevant(node: Requirement, held: tuple[Held, ...], catalog: Catalog) -> tuple[Held, ...]:
     """The credentials that can count toward ``node`` at all (fewer windows to try, less to evaluate)."""
-    named = earned_achievements(node)
-    credits = _credit_nodes(node)
-    return tuple(h for h in held if h.achievement in named
-                 or (h.credits > 0 and any(credits_match(c, catalog.get(h.achievement)) for c in credits)))
+    return tuple(h for h in held if counts_toward(node, h.achievement, catalog.get(h.achievement), h.credits))
+
+
+def counts_toward(node: Requirement, achievement: str, listing: Listing | None, credits: float) -> bool:
+    """Whether a credential of ``achievement`` carrying ``credits`` CEUs can count toward ``node`` at all:
+    the tree names it, or its credits match one of the tree's credits requirements."""
+    return achievement in earned_achievements(node) or (
+        credits > 0 and any(credits_match(c, listing) for c in credit_requirements(node)))
 
 
 @lru_cache(maxsize=1024)
-def _credit_nodes(node: Requirement) -> tuple[Credits, ...]:
+def credit_requirements(node: Requirement) -> tuple[Credits, ...]:
+    """Every ``Credits`` node in the tree."""
     if isinstance(node, Credits):
         return (node,)
     if isinstance(node, Earn):
         return ()
-    return tuple(c for item in node.items for c in _credit_nodes(item))
+    return tuple(c for item in node.items for c in credit_requirements(item))
 
 
 def _evaluate(node: Requirement, held: tuple[Held, ...], catalog: Catalog, today: date) -> Outcome:
@@ -321,5 +326,6 @@ def outcome_credentials(outcome: Outcome) -> Sequence[Held]:
 
 
 __all__ = ["AllOf", "Catalog", "Credits", "Earn", "Held", "Listing", "NOf", "Outcome", "Requirement",
-           "credits_counted", "credits_match", "describe", "earned_achievements", "evaluate",
-           "outcome_credentials", "remaining", "requirement_from_dict", "requirement_to_dict"]
+           "counts_toward", "credit_requirements", "credits_counted", "credits_match", "describe",
+           "earned_achievements", "evaluate", "outcome_credentials", "remaining", "requirement_from_dict",
+           "requirement_to_dict"]

@@ -311,7 +311,9 @@ def _join_name(values: dict[str, str]) -> None:
         values["name"] = " ".join(part for part in (first, last) if part)
 
 
-def _neutralise(value: Any) -> Any:
+def spreadsheet_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows instead of running: text starting with = + - @ (or tab / carriage
+    return) gets a leading ``'``; None is empty; numbers stay numbers (every CSV Badgesmith writes)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return "" if value is None else value
@@ -329,11 +331,11 @@ def write_summary_csv(path: str | Path, rows: Iterable[Mapping[str, Any]],
     columns = list(fieldnames) if fieldnames is not None else list(rows[0]) if rows else []
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_neutralise(c) for c in columns])
+    writer.writerow([spreadsheet_cell(c) for c in columns])
     for row in rows:
-        writer.writerow([_neutralise(row.get(c)) for c in columns])
+        writer.writerow([spreadsheet_cell(row.get(c)) for c in columns])
     write_file_atomic(Path(path), buffer.getvalue().encode("utf-8-sig"))
 
 
 __all__ = ["COLUMNS", "Roster", "RosterLimits", "RosterRow", "RowError", "check_award", "read_roster",
-           "write_summary_csv"]
+           "spreadsheet_cell", "write_summary_csv"]

@@ -17,13 +17,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import func, select
 
 from errors import Code, InputError
 from issuer.awarding.issuing import Issuer
+from issuer.awarding.roster import spreadsheet_cell
 from issuer.store.models import CredentialRow, PathwayAwardRow
+from issuer.store.registry import Registry
 
 GROUPS = ("achievement", "learner", "organization", "pathway")
 RENEWALS_AHEAD = timedelta(days=90)
@@ -72,56 +74,111 @@ class CoordinatorReport:
 def coordinator_report(issuer: Issuer, *, by: str, since: date | None = None,
                        until: date | None = None) -> CoordinatorReport:
     """Completions, CEUs, pathway completions and renewals due per ``by`` group (``until`` defaults to today)."""
-    if by not in GROUPS:
-        raise InputError(Code.USAGE, f"--by {by!r} is not one of {', '.join(GROUPS)}.")
-    until = until or issuer.now().date()
-    if since is not None and since > until:
-        raise InputError(Code.USAGE, f"--since {since} is after --until {until}: swap them.")
-    totals: dict[str, dict[str, Any]] = defaultdict(lambda: {"completions": 0, "ceus": 0.0, "pathway": 0,
-                                                             "renewals": 0, "name": None})
+    until = check_period(by, GROUPS, since, until or issuer.now().date())
     names = _names(issuer, by)
-    c = CredentialRow
-    # Credentials issued through the VC API carry no achievement (no CEUs): not part of these reports.
-    period = [c.issuer_id == issuer.issuer_id, c.status != "revoked", c.issued_on <= until,
-              c.achievement.is_not(None)]
-    if since is not None:
-        period.append(c.issued_on >= since)
-    awards = (select(PathwayAwardRow.pathway, PathwayAwardRow.components, c.achievement, c.lookup_key,
-                     c.recipient_email, c.recipient_name, c.organization)
-              .join(c, c.id == PathwayAwardRow.credential_id)
-              # No filter on pathway_awards.issuer_id: the credential's issuer says it (ids are global),
-              # and with one SQLite would walk every award of the issuer for each credential.
-              .where(*period))
-    with issuer.registry.session(write=False) as s:
-        if by != "pathway":
-            column = {"achievement": c.achievement, "learner": c.lookup_key, "organization": c.organization}[by]
-            query = (select(column, func.count(c.id), func.coalesce(func.sum(c.credits), 0),
-                            func.max(c.recipient_email), func.max(c.recipient_name))
-                     .where(*period).group_by(column))
-            for key, count, credits, email, name in s.execute(query):
-                entry = totals[_key(by, key, email)]
-                entry["completions"], entry["ceus"] = count, float(credits)
-                entry["name"] = name if by == "learner" else None
-        for pathway, components, achievement, lookup, email, name, organization in s.execute(awards):
-            key = _key(by, {"pathway": pathway, "achievement": achievement, "learner": lookup,
-                            "organization": organization}[by], email)
-            entry = totals[key]
-            entry["pathway"] += 1
-            if by == "pathway":
-                entry["completions"] += 1
-                entry["ceus"] += sum(float(item.get("credits") or 0) for item in components)
-            elif by == "learner":
-                entry["name"] = entry["name"] or name
+    if by == "pathway":
+        # Completions are the pathway's awards in the period, CEUs those of the components they were made of.
+        totals = tally(issuer.registry, [issuer.issuer_id], [PathwayAwardRow.pathway], since=since, until=until,
+                       credentials=False)
+        for entry in totals.values():
+            entry.completions, entry.ceus = entry.pathway_completions, entry.component_ceus
+    else:
+        column = {"achievement": CredentialRow.achievement, "learner": CredentialRow.lookup_key,
+                  "organization": CredentialRow.organization}[by]
+        totals = tally(issuer.registry, [issuer.issuer_id], [column], since=since, until=until)
+    by_key: dict[str, Tally] = defaultdict(Tally)
+    for (value,), entry in totals.items():
+        by_key[group_key(by, value, entry.email)].add(entry)
     start, end = until + timedelta(days=1), until + RENEWALS_AHEAD
+    renewals: dict[str, int] = defaultdict(int)
     for key in _renewals_due(issuer, by, until):
-        totals[key]["renewals"] += 1
-    rows = tuple(ReportRow(key, entry["name"] or names.get(key, key), entry["completions"], entry["ceus"],
-                           entry["pathway"], entry["renewals"])
-                 for key, entry in sorted(totals.items(), key=lambda item: (item[0] == NO_ORGANIZATION, item[0])))
+        renewals[key] += 1
+    rows = tuple(ReportRow(key, by_key[key].name if by == "learner" and by_key[key].name else names.get(key, key),
+                           by_key[key].completions, by_key[key].ceus, by_key[key].pathway_completions, renewals[key])
+                 for key in sorted({*by_key, *renewals}, key=lambda k: (k == NO_ORGANIZATION, k)))
     return CoordinatorReport(by, since, until, start, end, rows)
 
 
-def _key(by: str, value: str | None, email: str | None) -> str:
+def check_period(by: str, groups: tuple[str, ...], since: date | None, until: date) -> date:
+    """``until`` once ``by`` is one of ``groups`` and the period is not upside down; USAGE otherwise."""
+    if by not in groups:
+        raise InputError(Code.USAGE, f"--by {by!r} is not one of {', '.join(groups)}.")
+    if since is not None and since > until:
+        raise InputError(Code.USAGE, f"--since {since} is after --until {until}: swap them.")
+    return until
+
+
+@dataclass(slots=True)
+class Tally:
+    """One group's running totals while a report is made (``name``/``email``: the learner's, when known)."""
+
+    completions: int = 0
+    ceus: float = 0.0
+    pathway_completions: int = 0
+    component_ceus: float = 0.0  # CEUs of the credentials the group's pathway awards were made of
+    name: str | None = None
+    email: str | None = None
+
+    def add(self, other: Tally) -> None:
+        """Fold ``other`` in (two stored values that a report shows as one group)."""
+        self.completions += other.completions
+        self.ceus += other.ceus
+        self.pathway_completions += other.pathway_completions
+        self.component_ceus += other.component_ceus
+        self.name, self.email = self.name or other.name, self.email or other.email
+
+
+def counted_credentials(issuer_ids: Sequence[int], *, since: date | None, until: date) -> list[Any]:
+    """The filters for what every report counts: credentials these issuers awarded in ``since``..``until``,
+    neither revoked nor superseded by a correction (a correction revokes what it replaces; ``superseded_by``
+    is checked too, so a record can never count twice). Credentials issued through the VC API carry no
+    achievement (no CEUs) and are not part of these reports."""
+    c = CredentialRow
+    issuers = c.issuer_id == issuer_ids[0] if len(issuer_ids) == 1 else c.issuer_id.in_(list(issuer_ids))
+    where = [issuers, c.status != "revoked", c.superseded_by.is_(None), c.issued_on <= until,
+             c.achievement.is_not(None)]
+    if since is not None:
+        where.append(c.issued_on >= since)
+    return where
+
+
+def tally(registry: Registry, issuer_ids: Sequence[int], group: Sequence[Any], *, since: date | None,
+          until: date, credentials: bool = True) -> dict[tuple[Any, ...], Tally]:
+    """Totals per value of the ``group`` columns over ``counted_credentials``, in two grouped queries.
+
+    ``group`` holds ``CredentialRow`` columns (or ``PathwayAwardRow.pathway`` with ``credentials=False``):
+    completions and CEUs come from the credentials, pathway completions from the pathway awards whose
+    credential is counted (grouped by that award credential's columns).
+    """
+    c = CredentialRow
+    where = counted_credentials(issuer_ids, since=since, until=until)
+    totals: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    # No filter on pathway_awards.issuer_id: the credential's issuer says it (ids are global),
+    # and with one SQLite would walk every award of the issuer for each credential.
+    awards = (select(*group, PathwayAwardRow.components, c.recipient_email, c.recipient_name)
+              .join(c, c.id == PathwayAwardRow.credential_id).where(*where))
+    width = len(group)
+    with registry.session(write=False) as s:
+        if credentials:
+            query = (select(*group, func.count(c.id), func.coalesce(func.sum(c.credits), 0),
+                            func.max(c.recipient_email), func.max(c.recipient_name))
+                     .where(*where).group_by(*group))
+            for row in s.execute(query):
+                entry = totals[tuple(row[:width])]
+                entry.completions, entry.ceus = row[width], float(row[width + 1])
+                entry.email, entry.name = row[width + 2], row[width + 3]
+        for row in s.execute(awards):
+            entry = totals[tuple(row[:width])]
+            components, email, name = row[width:]
+            entry.pathway_completions += 1
+            entry.component_ceus += sum(float(item.get("credits") or 0) for item in components)
+            entry.email, entry.name = entry.email or email, entry.name or name
+    return totals
+
+
+def group_key(by: str, value: str | None, email: str | None) -> str:
+    """The key a report shows for a stored group value: the e-mail for a learner (the lookup key when
+    none was recorded), NO_ORGANIZATION for credentials issued without an organisation."""
     if by == "organization":
         return value or NO_ORGANIZATION
     if by == "learner":
@@ -169,11 +226,13 @@ def _renewals_due(issuer: Issuer, by: str, until: date) -> list[str]:
 
 
 def report_csv_rows(report: CoordinatorReport) -> list[list[Any]]:
-    """The report as CSV rows (header first, totals last), for the command line."""
+    """The report as CSV rows (header first, totals last), for the command line; a name or organisation
+    that a spreadsheet would run as a formula is written as text (``spreadsheet_cell``)."""
     header = [report.by, "name", "completions", "ceus", "pathway_completions", "renewals_due"]
     body = [[r.key, r.name, r.completions, round(r.ceus, 3), r.pathway_completions, r.renewals_due]
             for r in (*report.rows, report.totals)]
-    return [header, *body]
+    return [[spreadsheet_cell(cell) for cell in row] for row in (header, *body)]
 
 
-__all__ = ["CoordinatorReport", "GROUPS", "NO_ORGANIZATION", "ReportRow", "coordinator_report", "report_csv_rows"]
+__all__ = ["CoordinatorReport", "GROUPS", "NO_ORGANIZATION", "ReportRow", "Tally", "check_period", "coordinator_report",
+           "counted_credentials", "group_key", "report_csv_rows", "tally"]
