@@ -550,7 +550,11 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.option("--evidence", help="URL of evidence (a recording, a portfolio…).")
 @click.option("--organization", help="Organisation that bought the seat (reports).")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="CSV with a header row: email (required), name, credits, date, evidence, did, organization.")
+              help="CSV or Excel workbook (.xlsx) with a header row: email (required), name, credits, date, "
+              "evidence, did, organization, attended.")
+@click.option("--sheet", help="With an .xlsx --roster: the sheet to read (default: the first).")
+@click.option("--date-order", type=click.Choice(["MDY", "DMY"]), help="With --roster: read 12/06/2026 as "
+              "month/day (MDY) or day/month (DMY) (default: [roster] date_order, else the file's own dates).")
 @click.option("--skip-invalid", is_flag=True, help="With --roster: issue the valid rows even if some are bad.")
 @click.option("--correct", is_flag=True, help="With --roster: re-issue rows that differ from what was issued "
               "(the old credential is revoked as superseded).")
@@ -569,10 +573,11 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.pass_context
 def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str | None, did: str | None,
           credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
-          roster: Path | None, skip_invalid: bool, correct: bool, mappings: tuple[str, ...], strict: bool,
-          allow_expired: bool, dry_run: bool, fmt: str | None, suspendable: bool, as_json: bool) -> None:
-    """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv)."""
-    from issuer.awarding.awards import award_one, check_roster, issue_roster
+          roster: Path | None, sheet: str | None, date_order: str | None, skip_invalid: bool, correct: bool,
+          mappings: tuple[str, ...], strict: bool, allow_expired: bool, dry_run: bool, fmt: str | None,
+          suspendable: bool, as_json: bool) -> None:
+    """Award an achievement to one person (--email) or to a whole roster (--roster FILE.csv|FILE.xlsx)."""
+    from issuer.awarding.awards import RosterOptions, award_one, check_roster, expires_soon, issue_roster
     from issuer.awarding.roster_columns import parse_mapping
 
     if (email is None) == (roster is None):
@@ -594,29 +599,35 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         for award in result.pathways:  # pathways this credential completed (awarded once)
             say(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
             say(f"  page:  {award.page_url}")
-        until = result.record.valid_until
-        if until is not None and (until - issuer.now()).days < 30:
-            say(f"warning: this credential expires on {until.date().isoformat()}, within 30 days.", err=True)
+        if expires_soon(result.record, issuer.now()):
+            say(f"warning: this credential expires on {result.record.valid_until.date().isoformat()}, within 30 "
+                "days.", err=True)
         return
-    columns = parse_mapping(mappings)
+    options = RosterOptions(columns=parse_mapping(mappings), strict=strict, allow_expired=allow_expired,
+                            sheet=sheet, date_order=date_order)
     if dry_run:
-        _print_roster_check(check_roster(issuer, achievement_id, roster, correct=correct, columns=columns,
-                                         strict=strict, allow_expired=allow_expired), as_json)
+        _print_roster_check(check_roster(issuer, achievement_id, roster, correct=correct, options=options), as_json)
         return
     summary = issue_roster(issuer, achievement_id, roster, skip_invalid=skip_invalid, correct=correct, fmt=fmt,
-                           suspension=suspendable, progress=sys.stderr.isatty(), columns=columns, strict=strict,
-                           allow_expired=allow_expired)
+                           suspension=suspendable, progress=sys.stderr.isatty(), options=options)
     if as_json:
         print_json(summary.to_dict())
         return
     _say_ignored(summary.ignored)
     for problem in summary.skipped:
         say(f"  skipped {problem}", err=True)
+    for absent in summary.absent:
+        say(f"  skipped line {absent.line}, {absent.email or '-'}: {absent.reason}", err=True)
+    if summary.expiring:
+        first = min(a.record.valid_until for a in summary.expiring)
+        say(f"warning: {len(summary.expiring)} credential(s) issued now expire within 30 days (the first on "
+            f"{first.date().isoformat()}).", err=True)
     for plan in summary.changed:
         say(f"  line {plan.row.line}, {plan.row.email}: differs from {plan.existing.id} "
             f"({'; '.join(plan.differences)})", err=True)
+    not_attended = f", {len(summary.absent)} not attended (skipped)" if summary.absent else ""
     say(f"Issued {summary.created} new credential(s), {summary.existing} already issued, "
-               f"{len(summary.skipped)} invalid row(s) skipped.")
+        f"{len(summary.skipped)} invalid row(s) skipped{not_attended}.")
     if summary.corrected:
         say(f"Corrected {summary.corrected} credential(s): re-issued, the superseded ones revoked.")
     if summary.changed:
@@ -650,8 +661,9 @@ def _print_roster_check(check: Any, as_json: bool) -> None:
         data = check.to_dict()
         changed = (f"{data['corrected']} to correct" if check.correct else
                    f"{data['changed']} changed (re-issued only with --correct)")
+        absent = f", {data['not_attended']} not attended (would be skipped)" if check.absent else ""
         say(f"Dry run of {check.roster}: {data['new']} new, {data['already_issued']} already issued, {changed}, "
-            f"{data['invalid_rows']} invalid row(s). Nothing was issued.")
+            f"{data['invalid_rows']} invalid row(s){absent}. Nothing was issued.")
     if not check.is_valid:
         sys.exit(EXIT_NOT_VERIFIED)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from errors import BadgesmithError
 from issuer.awarding.issuing import IssueRequest, Issuer, award_key
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files
 from issuer.awarding.pathways import award_pathways, award_pathways_many
-from issuer.awarding.roster import Roster, RosterRow, RowError, check_award, read_roster, write_summary_csv
+from issuer.awarding.roster import Absent, Roster, RosterRow, RowError, check_award, read_roster, write_summary_csv
 from issuer.awarding.roster_columns import check_mapping
 from issuer.awarding.status_changes import publish_status_lists
 from issuer.badge.achievement import Achievement
@@ -30,6 +31,8 @@ from issuer.badge.recipient import lookup_key
 from issuer.store.models import CredentialRecord
 
 NEW, EXISTING, CHANGED, CORRECTED, SKIPPED = "new", "already issued", "changed", "corrected", "skipped"
+# A certification issued now that expires sooner than this gets a warning (issue 16).
+EXPIRY_WARNING = timedelta(days=30)
 SUMMARY_COLUMNS = ("line", "email", "name", "credential_id", "page_url", "status", "differences", "files")
 
 
@@ -76,13 +79,16 @@ class RosterSummary:
     skipped: list[str] = field(default_factory=list)
     changed: list[RowPlan] = field(default_factory=list)  # differences not re-issued (no ``correct``)
     ignored: tuple[str, ...] = ()  # headers of the columns not read
+    absent: tuple[Absent, ...] = ()  # rows marked not attended: skipped, not issued
     summary_csv: Path | None = None
     awarded: list[Awarded] = field(default_factory=list)
     pathway_awards: list[Awarded] = field(default_factory=list)
+    expiring: list[Awarded] = field(default_factory=list)  # issued (or corrected) now, expiring within 30 days
 
     def to_dict(self) -> dict[str, Any]:
-        return {"created": self.created, "existing": self.existing, "corrected": self.corrected,
-                "skipped": self.skipped, "changed": [p.to_dict() for p in self.changed],
+        return {"expiring_soon": [a.record.id for a in self.expiring], "created": self.created, "existing": self.existing, "corrected": self.corrected,
+                "skipped": self.skipped, "not_attended": [a.line for a in self.absent],
+                "changed": [p.to_dict() for p in self.changed],
                 "ignored_columns": list(self.ignored),
                 "summary": str(self.summary_csv) if self.summary_csv else None,
                 "credentials": [a.to_dict() for a in self.awarded],
@@ -104,6 +110,11 @@ def _files(issuer: Issuer, record: CredentialRecord, *, refresh: bool,
         if not all(p.exists() and p.stat().st_size for p in files.as_list()):
             files = write_credential_files(issuer.settings, definition, record, page)
     return page, files
+
+
+def expires_soon(record: CredentialRecord, now: datetime) -> bool:
+    """True when ``record`` has a validUntil less than 30 days after ``now`` (a warning when issuing it)."""
+    return record.valid_until is not None and record.valid_until - now < EXPIRY_WARNING
 
 
 def issue_single(issuer: Issuer, slug: str, request: IssueRequest, *, suspension: bool = False) -> Awarded:
@@ -218,6 +229,7 @@ class RosterCheck:
     plans: tuple[RowPlan, ...]
     correct: bool = False
     ignored: tuple[str, ...] = ()  # headers of the columns not read
+    absent: tuple[Absent, ...] = ()  # rows marked not attended (they would be skipped)
 
     @property
     def is_valid(self) -> bool:
@@ -230,45 +242,57 @@ class RosterCheck:
         return {"roster": self.roster, "valid": self.is_valid, "new": self.count(NEW),
                 "already_issued": self.count(EXISTING),
                 "corrected" if self.correct else "changed": self.count(CHANGED),
-                "invalid_rows": len({e.line for e in self.errors}),
+                "invalid_rows": len({e.line for e in self.errors}), "not_attended": len(self.absent),
                 "errors": [{"line": e.line, "field": e.field, "code": e.code.value, "message": e.message}
                            for e in self.errors],
                 "changed_rows": [p.to_dict() for p in self.plans if p.state == CHANGED],
                 "ignored_columns": list(self.ignored)}
 
 
+@dataclass(frozen=True, slots=True)
+class RosterOptions:
+    """How to read a roster file (the ``issue --roster`` options that are not about issuing)."""
+
+    columns: Mapping[str, str] | None = None  # --map, over [roster.columns]
+    strict: bool = False  # refuse unknown columns
+    allow_expired: bool = False  # issue a certification already expired
+    sheet: str | None = None  # a workbook's sheet (default: the first)
+    date_order: str | None = None  # MDY or DMY (default: [roster] date_order, else the file's own dates)
+
+
 def check_roster(issuer: Issuer, slug: str, roster: Path, *, correct: bool = False,
-                 columns: Mapping[str, str] | None = None, strict: bool = False,
-                 allow_expired: bool = False) -> RosterCheck:
+                 options: RosterOptions = RosterOptions()) -> RosterCheck:
     """Check every row and plan it against the registry; nothing is signed or stored."""
     definition = issuer.achievement(slug)
-    parsed = _read(issuer, slug, definition, roster, columns, strict, allow_expired)
+    parsed = _read(issuer, slug, definition, roster, options)
     return RosterCheck(roster.name, tuple(parsed.errors),
                        tuple(plan_roster(issuer, slug, parsed.rows, definition=definition)), correct,
-                       parsed.ignored)
+                       parsed.ignored, tuple(parsed.absent))
 
 
-def _read(issuer: Issuer, slug: str, definition: dict[str, Any], roster: Path,
-          columns: Mapping[str, str] | None, strict: bool, allow_expired: bool) -> Roster:
-    """The roster read with the instance's [roster.columns] and then ``columns`` (``--map``, which wins)."""
+def _read(issuer: Issuer, slug: str, definition: dict[str, Any], roster: Path, options: RosterOptions) -> Roster:
+    """The roster read with the instance's [roster.columns] and then ``--map`` (which wins), and dates in
+    ``--date-order``, else the instance's [roster] date_order."""
     mapping = {**check_mapping(dict(issuer.settings.roster_columns), where="[roster.columns] in badgesmith.toml:",
                                  settings=True),
-               **(columns or {})}
+               **(options.columns or {})}
     return read_roster(roster, achievement=_shape(slug, definition), today=issuer.now().date(), columns=mapping,
-                       strict=strict, allow_expired=allow_expired)
+                       strict=options.strict, allow_expired=options.allow_expired, sheet=options.sheet,
+                       date_order=options.date_order or issuer.settings.roster_date_order)
 
 
 def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool = False, correct: bool = False,
                  fmt: str | None = None, suspension: bool = False, progress: bool = False,
-                 columns: Mapping[str, str] | None = None, strict: bool = False,
-                 allow_expired: bool = False) -> RosterSummary:
+                 options: RosterOptions = RosterOptions()) -> RosterSummary:
     """Validate every row, plan them against the registry, then issue the new ones (idempotently),
-    re-issue the changed ones when ``correct`` (else report them), and write a summary CSV."""
+    re-issue the changed ones when ``correct`` (else report them), and write a summary CSV. Rows marked
+    not attended are left out and listed as skipped."""
     definition = issuer.achievement(slug)
-    parsed = _read(issuer, slug, definition, roster, columns, strict, allow_expired)
+    parsed = _read(issuer, slug, definition, roster, options)
     if parsed.errors and not skip_invalid:
         raise parsed.to_error(f"The roster {roster.name}")
-    summary = RosterSummary(skipped=[str(e) for e in parsed.errors], ignored=parsed.ignored)
+    summary = RosterSummary(skipped=[str(e) for e in parsed.errors], ignored=parsed.ignored,
+                            absent=tuple(parsed.absent))
     plans = plan_roster(issuer, slug, parsed.rows, definition=definition)
     rows = []
 
@@ -305,7 +329,11 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
     for line, problems in _by_line(parsed.errors).items():  # --skip-invalid: the rows left out, and why
         rows.append({"line": line, "email": "", "name": "", "credential_id": "", "page_url": "", "status": SKIPPED,
                      "differences": "; ".join(f"{e.field}: {e.message}" for e in problems), "files": ""})
+    for absent in parsed.absent:  # marked not attended: never issued
+        rows.append({"line": absent.line, "email": absent.email, "name": absent.name or "", "credential_id": "",
+                     "page_url": "", "status": SKIPPED, "differences": absent.reason, "files": ""})
     rows.sort(key=lambda r: r["line"])
+    summary.expiring = [a for a in summary.awarded if a.created and expires_soon(a.record, issuer.now())]
     # After the rows, for everyone on it: a re-run or a resumed run evaluates them again (idempotent).
     summary.pathway_awards.extend(_with_files(issuer, award_pathways_many(issuer, [r.email for r in parsed.rows])))
     summary.summary_csv = _new_summary_path(issuer.settings.out_dir / slug, roster.stem, issuer.now())
@@ -452,5 +480,6 @@ def _exit_with_parent(lifeline) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-__all__ = ["Awarded", "CHANGED", "CORRECTED", "EXISTING", "NEW", "RosterCheck", "RosterSummary", "RowPlan",
-           "award_one", "check_roster", "checked_request", "issue_roster", "issue_single", "plan_roster"]
+__all__ = ["Awarded", "CHANGED", "CORRECTED", "EXISTING", "NEW", "RosterCheck", "RosterOptions", "RosterSummary",
+           "RowPlan",
+           "award_one", "check_roster", "checked_request", "expires_soon", "issue_roster", "issue_single", "plan_roster"]

@@ -1,9 +1,11 @@
-"""Rosters: read and validate an attendee CSV in full before anything is issued; write summaries.
+"""Rosters: read and validate an attendee list in full before anything is issued; write summaries.
 
-A roster is a CSV with a header row (title rows above it are skipped). ``email`` is
-required; ``name``, ``credits``, ``date``, ``evidence``, ``did``, ``organization`` and
-``session`` are optional; the usual export spellings of them are recognised
-(``issuer.awarding.roster_columns``). Header names are case-insensitive; a UTF-8 BOM (Excel's "CSV UTF-8") and
+A roster is a CSV or an Excel workbook (``issuer.awarding.roster_sheets``) with a
+header row (title rows above it are skipped). ``email`` is
+required; ``name``, ``credits``, ``date``, ``evidence``, ``did``, ``organization``,
+``session`` and ``attended`` are optional; the usual export spellings of them are recognised
+(``issuer.awarding.roster_columns``), and dates as people write them
+(``issuer.awarding.roster_dates``). Header names are case-insensitive; a UTF-8 BOM (Excel's "CSV UTF-8") and
 ``;`` or tab separators (European Excel) are accepted. Every row is checked and
 every problem is reported with its line number, so a coordinator fixes the
 file once instead of once per error.
@@ -23,31 +25,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from errors import Code, InputError, InputTooLarge
-from issuer.awarding.roster_columns import Header, map_header
+from issuer.awarding.roster_columns import Header, map_header, normalise_header
+from issuer.awarding.roster_dates import infer_date_order, parse_roster_date
+from issuer.awarding.roster_sheets import RosterLimits, roster_lines
 from issuer.badge.achievement import Achievement
 from issuer.badge.recipient import normalise_email
 from issuer.instance.files import write_file_atomic
 from verifier.data_model import is_url
 
 COLUMNS = ("email", "name", "credits", "date", "evidence", "did", "organization", "session")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
 _HEADER_SEARCH_LINES = 20
 _DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$|^\.\d+$")
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True, slots=True)
-class RosterLimits:
-    """Caps that keep a mistaken or hostile upload from exhausting memory."""
-
-    max_bytes: int = 20 * 1024 * 1024
-    max_rows: int = 100_000
-    max_field_chars: Mapping[str, int] = field(default_factory=lambda: {
-        "email": 254, "name": 200, "credits": 20, "date": 10, "evidence": 2000, "did": 2000,
-        "organization": 200, "session": 200, "first_name": 100, "last_name": 100})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +79,16 @@ class RowError:
 
 
 @dataclass(frozen=True, slots=True)
+class Absent:
+    """A row the attendance column marks as not attended: left out, neither issued nor an error."""
+
+    line: int
+    email: str
+    name: str | None
+    reason: str  # "not attended (No)", "attendance not marked"
+
+
+@dataclass(frozen=True, slots=True)
 class Roster:
     """The valid rows and the problems; a row with any problem is not in ``rows``."""
 
@@ -94,6 +96,7 @@ class Roster:
     errors: list[RowError]
     ignored: tuple[str, ...] = ()  # headers of columns that were not read
     header_line: int = 1
+    absent: list[Absent] = field(default_factory=list)  # rows marked not attended (skipped)
 
     @property
     def is_valid(self) -> bool:
@@ -108,34 +111,6 @@ class Roster:
                           "was issued: fix them, or pass --skip-invalid to issue the valid rows only.",
                           errors=[{"line": e.line, "field": e.field, "code": e.code.value, "message": e.message}
                                   for e in self.errors])
-
-
-def _text(source: str | Path | bytes, limits: RosterLimits) -> str:
-    if isinstance(source, (bytes, bytearray)):
-        raw = bytes(source)
-    else:
-        try:
-            with Path(source).open("rb") as handle:
-                raw = handle.read(limits.max_bytes + 1)
-        except OSError as exc:
-            raise InputError(Code.CSV_MALFORMED, f"Cannot read the roster {source} ({exc.strerror}).") from exc
-    if len(raw) > limits.max_bytes:
-        raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The roster is larger than {limits.max_bytes} bytes: split it "
-                            "into several files.", limit=limits.max_bytes)
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise InputError(Code.CSV_MALFORMED, f"The roster is not UTF-8 text (line {line}): save it as "
-                         "\"CSV UTF-8\".", line=line) from exc
-
-
-def _delimiter(head: str) -> str:
-    # European Excel writes ";" and some exports use tabs; the first lines tell which (a title row may
-    # have none).
-    counts = {d: head.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
 
 
 def _credits(text: str, achievement: Achievement) -> tuple[float | None, RowError | None]:
@@ -155,22 +130,20 @@ def _credits(text: str, achievement: Achievement) -> tuple[float | None, RowErro
     return value, None
 
 
-def _date(text: str, today: date) -> tuple[date | None, str | None]:
+def _date(text: str, today: date, order: str | None) -> tuple[date | None, str | None]:
     if not text:
         return today, None
-    try:
-        value = date.fromisoformat(text) if _DATE.match(text) else None
-    except ValueError:
-        value = None
-    if value is None:
-        return None, f"{text!r} is not a date written YYYY-MM-DD."
+    value, problem = parse_roster_date(text, order)
+    if problem:
+        return None, problem
     if value > today:
         return None, f"{text} is in the future (today is {today.isoformat()})."
     return value, None
 
 
 def _row(line: int, values: dict[str, str], achievement: Achievement, today: date,
-         limits: RosterLimits, allow_expired: bool = False) -> tuple[RosterRow | None, list[RowError]]:
+         limits: RosterLimits, allow_expired: bool = False,
+         date_order: str | None = None) -> tuple[RosterRow | None, list[RowError]]:
     errors: list[RowError] = []
     for column, text in values.items():
         limit = limits.max_field_chars.get(column, 2000)
@@ -191,7 +164,7 @@ def _row(line: int, values: dict[str, str], achievement: Achievement, today: dat
     credits, problem = _credits(values.get("credits", ""), achievement)
     if problem:
         errors.append(RowError(line, problem.field, problem.message, problem.code))
-    awarded, message = _date(values.get("date", ""), today)
+    awarded, message = _date(values.get("date", ""), today, date_order)
     if message:
         errors.append(RowError(line, "date", message))
     elif achievement.valid_for and not allow_expired and achievement.valid_until(awarded) <= today:
@@ -239,69 +212,100 @@ def check_award(values: Mapping[str, str | None], *, achievement: Achievement, t
 
 def read_roster(source: str | Path | bytes, *, achievement: Achievement, today: date,
                 limits: RosterLimits = RosterLimits(), columns: Mapping[str, str] | None = None,
-                strict: bool = False, allow_expired: bool = False) -> Roster:
-    """Read and validate every row of a roster CSV (a path or the file's bytes).
+                strict: bool = False, allow_expired: bool = False, sheet: str | None = None,
+                date_order: str | None = None) -> Roster:
+    """Read and validate every row of a roster: a CSV or an Excel workbook (a path or the file's bytes).
 
-    The header is the first line (of the first 20: title rows above it are
-    skipped) with an e-mail column; ``columns`` maps headers to fields
-    (``roster_columns.parse_mapping``) before the usual spellings are tried;
-    other columns are ignored and listed in ``Roster.ignored``, or refused
-    when ``strict``. Returns the valid rows and one ``RowError`` per problem (line numbers are the file's);
-    a person's second row (per date or session for a repeatable achievement) is an error
-    on its later line. Raises
-    ROSTER_INVALID / CSV_MALFORMED for a missing or bad header or unreadable
-    CSV, INPUT_TOO_LARGE over ``limits``.
+    A workbook is read from its first worksheet, or ``sheet``
+    (``issuer.awarding.roster_sheets``). The header is the first line (of the
+    first 20: title rows above it are skipped) with an e-mail column;
+    ``columns`` maps headers to fields (``roster_columns.parse_mapping``) before
+    the usual spellings are tried; other columns are ignored and listed in
+    ``Roster.ignored``, or refused when ``strict``. Dates are read in
+    ``date_order`` (MDY or DMY), else in the order the file's own unambiguous
+    dates show (``issuer.awarding.roster_dates``). A row whose attendance column
+    says it was not attended is left out, in ``Roster.absent``. Returns the
+    valid rows and one ``RowError`` per problem (line numbers are the file's
+    lines or the sheet's rows); a person's second row (per date or session for
+    a repeatable achievement) is an error on its later line. Raises
+    ROSTER_INVALID / CSV_MALFORMED / SPREADSHEET_MALFORMED for a missing or bad
+    header or an unreadable file, INPUT_TOO_LARGE over ``limits``.
     """
-    text = _text(source, limits)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter("\n".join(text.split("\n", 20)[:20])),
-                        strict=True)
-    rows: list[RosterRow] = []
-    errors: list[RowError] = []
-    seen: dict[tuple[str, Any], int] = {}
     header: Header | None = None
-    previous_end, count = 0, 0
-    try:
-        for cells in reader:
-            line, previous_end = previous_end + 1, reader.line_num  # a quoted cell may span lines
-            if header is None:
-                header = map_header(cells, line, columns=columns, strict=strict)
-                if header is None and line >= _HEADER_SEARCH_LINES:
-                    break
-                continue  # a title row above the header, or the header itself
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines are harmless
-            count += 1
-            if count > limits.max_rows:
-                raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The roster has more than {limits.max_rows} rows: "
-                                    "split it into several files.", limit=limits.max_rows)
-            fields = header.fields
-            if any(cell.strip() for i, cell in enumerate(cells) if i >= len(fields) or fields[i] == ""):
-                errors.append(RowError(line, "-", "has a value in a column without a header name."))
-                continue
-            values = {f: cells[i].strip() if i < len(cells) else "" for i, f in enumerate(fields) if f}
-            _join_name(values)
-            row, problems = _row(line, values, achievement, today, limits, allow_expired)
-            errors.extend(problems)
-            if row is not None:
-                # One award per person (per session or date when the achievement is repeatable).
-                key = (row.email, (row.session or row.date) if achievement.repeatable else None)
-                if key in seen:
-                    what = f" for {key[1]}" if key[1] else ""
-                    errors.append(RowError(line, "email", f"{row.email} already has a row{what} "
-                                           f"(line {seen[key]})."))
-                    continue
-                seen[key] = line
-                rows.append(row)
-    except csv.Error as exc:
-        raise InputError(Code.CSV_MALFORMED, f"The roster is not valid CSV at line {reader.line_num} ({exc}): "
-                         "check the quotes on that line.", line=reader.line_num) from exc
-    if previous_end == 0:
+    records: list[tuple[int, dict[str, str]]] = []
+    errors: list[RowError] = []
+    empty = True
+    for line, cells in roster_lines(source, limits, sheet=sheet):
+        empty = False
+        if header is None:
+            header = map_header(cells, line, columns=columns, strict=strict)
+            if header is None and line >= _HEADER_SEARCH_LINES:
+                break
+            continue  # a title row above the header, or the header itself
+        if not any(cell.strip() for cell in cells):
+            continue  # blank lines are harmless
+        if len(records) + len(errors) >= limits.max_rows:
+            raise InputTooLarge(Code.INPUT_TOO_LARGE, f"The roster has more than {limits.max_rows} rows: "
+                                "split it into several files.", limit=limits.max_rows)
+        fields = header.fields
+        if any(cell.strip() for i, cell in enumerate(cells) if i >= len(fields) or fields[i] == ""):
+            errors.append(RowError(line, "-", "has a value in a column without a header name."))
+            continue
+        values = {f: cells[i].strip() if i < len(cells) else "" for i, f in enumerate(fields) if f}
+        _join_name(values)
+        records.append((line, values))
+    if empty:
         raise InputError(Code.ROSTER_INVALID, "The roster is empty: it needs a header line with 'email'.", line=1)
     if header is None:
         raise InputError(Code.ROSTER_INVALID, "The roster has no header line with an e-mail column (looked at "
                          f"its first {_HEADER_SEARCH_LINES} lines): name the column 'email' or 'Email Address', or "
                          "map yours with --map \"Your Header=email\".", line=1, field="email")
-    return Roster(rows=rows, errors=errors, ignored=header.ignored, header_line=header.line)
+    order = date_order or infer_date_order(values.get("date", "") for _, values in records)
+    rows: list[RosterRow] = []
+    absent: list[Absent] = []
+    seen: dict[tuple[str, Any], int] = {}
+    for line, values in records:
+        if "attended" in values:
+            answer = values.pop("attended")
+            attended, problem = _attended(answer)
+            if problem:
+                errors.append(RowError(line, "attended", problem))
+                continue
+            if not attended:
+                absent.append(Absent(line, values.get("email", ""), values.get("name") or None,
+                                     f"not attended ({answer[:40]})" if answer else "attendance not marked"))
+                continue
+        row, problems = _row(line, values, achievement, today, limits, allow_expired, order)
+        errors.extend(problems)
+        if row is not None:
+            # One award per person (per session or date when the achievement is repeatable).
+            key = (row.email, (row.session or row.date) if achievement.repeatable else None)
+            if key in seen:
+                what = f" for {key[1]}" if key[1] else ""
+                errors.append(RowError(line, "email", f"{row.email} already has a row{what} "
+                                       f"(line {seen[key]})."))
+                continue
+            seen[key] = line
+            rows.append(row)
+    errors.sort(key=lambda e: e.line)
+    return Roster(rows=rows, errors=errors, ignored=header.ignored, header_line=header.line, absent=absent)
+
+
+# An attendance column's answers (compared lowercased, punctuation as spaces). An empty cell is "not
+# marked": left out with the absent, since CEUs are awarded for attendance someone confirmed.
+_ATTENDED = frozenset({"yes", "y", "true", "1", "x", "attended", "present", "checked in", "\u2713", "\u2714"})
+_NOT_ATTENDED = frozenset({"no", "n", "false", "0", "absent", "not attended", "did not attend", "no show",
+                           "noshow", "not checked in"})
+
+
+def _attended(text: str) -> tuple[bool, str | None]:
+    """(attended, problem) of an attendance cell: Yes / No and their usual spellings; empty is No."""
+    answer = normalise_header(text) or text.strip()
+    if not answer or answer in _NOT_ATTENDED:
+        return False, None
+    if answer in _ATTENDED:
+        return True, None
+    return False, f"{text[:40]!r} is not Yes or No (attended or not)."
 
 
 def _join_name(values: dict[str, str]) -> None:
@@ -337,5 +341,5 @@ def write_summary_csv(path: str | Path, rows: Iterable[Mapping[str, Any]],
     write_file_atomic(Path(path), buffer.getvalue().encode("utf-8-sig"))
 
 
-__all__ = ["COLUMNS", "Roster", "RosterLimits", "RosterRow", "RowError", "check_award", "read_roster",
+__all__ = ["Absent", "COLUMNS", "Roster", "RosterLimits", "RosterRow", "RowError", "check_award", "read_roster",
            "spreadsheet_cell", "write_summary_csv"]

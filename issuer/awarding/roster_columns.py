@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 from errors import Code, ConfigError, InputError
 
-# The roster's fields; first_name and last_name are joined into name when there is no name column.
+# The roster's fields; first_name and last_name are joined into name when there is no name column; attended
+# (Yes/No) leaves out the rows of people who did not attend.
 FIELDS = ("email", "name", "credits", "date", "evidence", "did", "organization", "session", "first_name",
-          "last_name")
+          "last_name", "attended")
 # Header spellings, written as normalise_header leaves them (lowercase words, no punctuation).
 SPELLINGS = {
     "email": ("email", "e mail", "email address", "e mail address", "attendee email", "participant email",
@@ -38,6 +39,8 @@ SPELLINGS = {
     "evidence": ("evidence", "evidence url", "evidence link"),
     "did": ("did", "learner did"),
     "session": ("session", "session name", "session id", "session title"),
+    # Yes/No: a webinar report's "Attended", a registration platform's "Checked In" (issuer.awarding.roster).
+    "attended": ("attended", "attendance", "present", "checked in", "check in", "attended yes no", "did attend"),
 }
 _KNOWN = {spelling: name for name, spellings in SPELLINGS.items() for spelling in spellings}
 _PUNCTUATION = re.compile(r"[^0-9a-z]+")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from errors import Code, Conflict, InputError
-from issuer.awarding.awards import award_one, check_roster, issue_roster
+from issuer.awarding.awards import RosterOptions, award_one, check_roster, issue_roster
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = ROOT / "templates" / "achievements"
@@ -52,6 +52,6 @@ def test_a_certification_that_would_be_issued_expired_is_refused_unless_allowed(
     roster.write_text("email,date\nana@example.org,2023-10-01\nbo@example.org,2024-01-01\n", "utf-8")
     check = check_roster(issuer, CERTIFICATION, roster)
     assert [(e.line, e.code) for e in check.errors] == [(2, Code.ALREADY_EXPIRED)]
-    assert issue_roster(issuer, CERTIFICATION, roster, allow_expired=True).created == 2
+    assert issue_roster(issuer, CERTIFICATION, roster, options=RosterOptions(allow_expired=True)).created == 2
     late = award_one(issuer, CERTIFICATION, {"email": "cy@example.org", "date": "2023-11-23"}, allow_expired=True)
     assert late.record.valid_until.date() == date(2026, 11, 23)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from cli import main
 from errors import Code, Conflict, InputError
-from issuer.awarding.awards import issue_roster, issue_single
+from issuer.awarding.awards import RosterOptions, issue_roster, issue_single
 from issuer.awarding.status_changes import change_status
 from issuer.records.listing import credential_rows, credit_report
 from issuer.awarding.issuing import IssueRequest
@@ -233,7 +233,7 @@ def test_roster_with_an_unknown_column_is_refused_naming_it_when_strict(make_iss
     roster = tmp_path / "typo.csv"
     roster.write_text("email,name,credts\nana@example.org,Ana,1\n", "utf-8")
     with pytest.raises(InputError) as caught:
-        issue_roster(issuer, COURSE, roster, skip_invalid=True, strict=True)
+        issue_roster(issuer, COURSE, roster, skip_invalid=True, options=RosterOptions(strict=True))
     assert caught.value.code == Code.ROSTER_INVALID
     assert "'credts'" in caught.value.message and "credits" in caught.value.message
     assert caught.value.details["line"] == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from errors import Code, ConfigError, InputError
-from issuer.awarding.awards import check_roster, issue_roster
+from issuer.awarding.awards import RosterOptions, check_roster, issue_roster
 from issuer.awarding.roster import read_roster
 from issuer.awarding.roster_columns import normalise_header, parse_mapping
 from issuer.badge.achievement import Achievement
@@ -78,8 +78,8 @@ def test_roster_columns_table_in_settings_and_map_wins(make_issuer, tmp_path):
     roster = tmp_path / "r.csv"
     roster.write_text("Contact,Hours\nana@example.org,1\n", "utf-8")
     with pytest.raises(InputError):  # --map wins over the table: "Hours" read as a date, and 1 is none
-        issue_roster(issuer, COURSE.id, roster, columns=parse_mapping(["Hours=date"]))
-    check = check_roster(issuer, COURSE.id, roster, columns=parse_mapping(["Hours=credits"]))
+        issue_roster(issuer, COURSE.id, roster, options=RosterOptions(columns=parse_mapping(["Hours=date"])))
+    check = check_roster(issuer, COURSE.id, roster, options=RosterOptions(columns=parse_mapping(["Hours=credits"])))
     assert check.is_valid and check.plans[0].row.credits == 1.0
     settings.write_text(settings.read_text("utf-8").replace('"Hours" = "name"', '"Hours" = "hours"'), "utf-8")
     with pytest.raises(ConfigError) as caught:
