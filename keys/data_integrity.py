@@ -91,18 +91,21 @@ def hash_proof_options(document: dict[str, Any], proof_options: dict[str, Any], 
 def hash_data(document: dict[str, Any], proof_options: dict[str, Any], *,
               loader: Callable[..., Any], limits: Limits = DEFAULT_LIMITS,
               canonical_document: str | None = None, previous: list[dict[str, Any]] | None = None,
-              digest: Callable[..., Any] = hashlib.sha256) -> bytes:
+              digest: Callable[..., Any] = hashlib.sha256, proof_hash: bytes | None = None) -> bytes:
     """``hash(canonical proof options) || hash(canonical document)`` (proof first); SHA-256 by default.
 
     ``canonical_document`` lets a caller that already canonicalized the
-    unsecured document (the verifier's context check) skip doing it again.
+    unsecured document (the verifier's context check) skip doing it again,
+    and ``proof_hash`` one that already hashed these very proof options
+    (``hash_proof_options``) under this document's ``@context``.
     ``previous`` are the proofs a chained proof names in ``previousProof``:
     they are part of what it signs (DI 1.0 §4.2, "Add Proof", step 4).
     """
     if previous:
         document = {**without_proof(document), "proof": previous}
         canonical_document = canonicalize(document, loader=loader, limits=limits)
-    proof_hash = hash_proof_options(document, proof_options, loader=loader, limits=limits, digest=digest)
+    if proof_hash is None:
+        proof_hash = hash_proof_options(document, proof_options, loader=loader, limits=limits, digest=digest)
     if canonical_document is None:
         canonical_document = canonicalize(without_proof(document), loader=loader, limits=limits)
     return proof_hash + digest(canonical_document.encode("utf-8")).digest()
@@ -180,11 +183,13 @@ def check_key_type(suite: Suite, public_key: Any, vm_id: str = "") -> None:
 
 def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: PublicKey | EcPublicKey, *,
                  loader: Callable[..., Any], limits: Limits = DEFAULT_LIMITS,
-                 canonical_document: str | None = None, previous: list[dict[str, Any]] | None = None) -> bool:
+                 canonical_document: str | None = None, previous: list[dict[str, Any]] | None = None,
+                 proof_hash: bytes | None = None) -> bool:
     """True when ``proof`` is a valid signature by ``public_key`` over ``document``.
 
     Malformed proofs raise ``CredentialError``; a well-formed proof that does not
     match returns False. ``ecdsa-sd-2023`` proofs go to ``ecdsa_sd_2023.verify``.
+    ``canonical_document`` and ``proof_hash``: see ``hash_data``.
     """
     suite = suite_of(proof)
     if suite is None:
@@ -204,7 +209,7 @@ def verify_proof(document: dict[str, Any], proof: dict[str, Any], public_key: Pu
         signature = decode_proof_value(proof)
     return public_key.verify(signature, hash_data(document, proof, loader=loader, limits=limits,
                                                   canonical_document=canonical_document, previous=previous,
-                                                  digest=hash_for(public_key)))
+                                                  digest=hash_for(public_key), proof_hash=proof_hash))
 
 
 def _contexts(document: dict[str, Any]) -> list[Any]:

@@ -299,6 +299,13 @@ class Verifier:
 
     # -- entry points ------------------------------------------------------------------------
 
+    def check_schema(self, credential: dict[str, Any]) -> Check:
+        """The schema check alone, exactly as ``verify_credential`` runs it (the issuer's self-check
+        runs it on every credential it signs, also those it does not verify in full)."""
+        run = _Run()
+        self._check_schema(run, credential)
+        return run.checks[-1]
+
     def verify_credential(self, credential: dict[str, Any], *, container: str = "json",
                           jwt: str | None = None, email: str | None = None) -> Report:
         """Run every check on an already-read credential."""

@@ -43,13 +43,15 @@ from issuer.badge.credential import new_credential_id
 from issuer.store.models import CredentialRow, EventRow, WalletCopyRecord, WalletCopyRow, WalletOfferRow
 from verifier.pipeline import credential_from_jwt_payload
 
-PROTOCOLS = ("vcapi", "oid4vci")
+# "link": a claim page (e-mails, roster summaries; issuer.awarding.wallet_links) that makes fresh offers.
+PROTOCOLS = ("vcapi", "oid4vci", "link")
 # The OID4VCI names of the two formats; the registry's own names for them.
 FORMATS = {"ldp_vc": "di", "jwt_vc_json": "jwt"}
 SECRET_BYTES = 32
 TX_CODE_DIGITS = 6
 MAX_TX_CODE_FAILURES = 5
 MAX_HOLDER_CHARS = 1000
+UNBOUND = ""  # the holder of a copy no wallet proved a DID for (it names the learner as the award does)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 # did:method:specific-id (DID Core §3.1), without a fragment: the subject is the holder, not one of its keys.
 _DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%_-]*[A-Za-z0-9._%_-]$")
@@ -102,7 +104,7 @@ def create_offer(issuer: Issuer, credential_id: str, *, protocol: str, ttl: time
     not an award (a VC API credential); CREDENTIAL_NOT_FOUND when unknown.
     """
     if protocol not in PROTOCOLS:
-        raise InputError(Code.USAGE, f"Unknown wallet protocol {protocol!r}; use vcapi or oid4vci.")
+        raise InputError(Code.USAGE, f"Unknown wallet protocol {protocol!r}; use vcapi, oid4vci or link.")
     now = now or issuer.now()
     ttl = offer_ttl(issuer) if ttl is None else ttl
     if ttl <= timedelta(0):
@@ -141,17 +143,20 @@ def open_offer(issuer: Issuer, secret: str, *, tx_code: str | None = None, now: 
     return _offer(row, secret)
 
 
-def claim(issuer: Issuer, secret: str, holder_id: str, *, format: str = "ldp_vc", tx_code: str | None = None,
-          now: datetime | None = None, protocol: str | None = None) -> dict[str, Any] | str:
+def claim(issuer: Issuer, secret: str, holder_id: str | None, *, format: str = "ldp_vc",
+          tx_code: str | None = None, now: datetime | None = None, protocol: str | None = None,
+          unbound: bool = False) -> dict[str, Any] | str:
     """Consume the offer and return the wallet copy bound to ``holder_id``: a dict (``ldp_vc``,
     eddsa-rdfc-2022) or a compact VC-JWT (``jwt_vc_json``).
 
     The offer is consumed in the transaction that stores the copy, so a failure
     (a self-check, the database) leaves it usable. ``protocol`` overrides the
-    one recorded with the copy (the offer's by default).
+    one recorded with the copy (the offer's by default). ``unbound=True`` with
+    no holder issues a copy that names the learner as the award does (the VC-API
+    interaction flow, where no holder has proved a DID before the answer).
     """
     return claim_copy(issuer, secret, holder_id, format=format, tx_code=tx_code, now=now,
-                      protocol=protocol).signed
+                      protocol=protocol, unbound=unbound).signed
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +172,17 @@ class Claimed:
         return self.record.credential if self.record.format == "jwt_vc_json" else json.loads(self.record.credential)
 
 
-def claim_copy(issuer: Issuer, secret: str, holder_id: str, *, format: str = "ldp_vc", tx_code: str | None = None,
-               now: datetime | None = None, protocol: str | None = None) -> Claimed:
+def claim_copy(issuer: Issuer, secret: str, holder_id: str | None, *, format: str = "ldp_vc",
+               tx_code: str | None = None, now: datetime | None = None, protocol: str | None = None,
+               unbound: bool = False) -> Claimed:
     """``claim``, returning the stored record (its id, its award) as well."""
     now = now or issuer.now()
     if format not in FORMATS:
         raise InputError(Code.USAGE, f"Unknown credential format {format!r}; use ldp_vc or jwt_vc_json.")
-    holder = check_holder(holder_id)
+    holder = UNBOUND if unbound and holder_id is None else check_holder(holder_id)
     offer = open_offer(issuer, secret, tx_code=tx_code, now=now)
+    if offer.protocol == "link":
+        refuse_unknown_offer()  # a claim page only makes offers; its secret claims nothing
     signer = issuer.signer()
     with issuer.registry.session() as s:
         award = s.get(CredentialRow, offer.credential_id, with_for_update=True)  # a revocation waits for us
@@ -230,7 +238,8 @@ def wallet_copy(award_text: str, award_format: str, *, copy_id: str, holder: str
         credential.pop("proof", None)
     subject = credential["credentialSubject"]
     credential.update(id=copy_id, issuer=profile)
-    credential["credentialSubject"] = {"id": holder, **{k: v for k, v in subject.items() if k != "id"}}
+    if holder != UNBOUND:
+        credential["credentialSubject"] = {"id": holder, **{k: v for k, v in subject.items() if k != "id"}}
     credential["credentialStatus"] = status[0] if len(status) == 1 else status
     return credential
 
@@ -283,14 +292,19 @@ def _check_award(award: CredentialRow | None) -> None:
                        status=state)
 
 
+def refuse_unknown_offer() -> None:
+    """Raise OFFER_UNKNOWN: no offer of the kind asked for has this secret."""
+    raise NotFound(Code.OFFER_UNKNOWN, "There is no such wallet offer here: check the link, or open the "
+                   "learner page again for a new one.")
+
+
 def _offer_row(issuer: Issuer, secret: str) -> WalletOfferRow:
     row = None
     if isinstance(secret, str) and _SECRET.fullmatch(secret):
         with issuer.registry.session(write=False) as s:
             row = s.scalar(select(WalletOfferRow).where(WalletOfferRow.secret_hash == hash_secret(secret)))
     if row is None or row.issuer_id != issuer.issuer_id:
-        raise NotFound(Code.OFFER_UNKNOWN, "There is no such wallet offer here: check the link, or open the "
-                       "learner page again for a new one.")
+        refuse_unknown_offer()
     return row
 
 
@@ -318,4 +332,5 @@ def _offer(row: WalletOfferRow, secret: str) -> Offer:
 
 
 __all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "check_holder", "claim",
-           "claim_copy", "create_offer", "hash_secret", "offer_ttl", "open_offer", "wallet_copies", "wallet_copy"]
+           "claim_copy", "create_offer", "hash_secret", "offer_ttl", "open_offer", "refuse_unknown_offer",
+           "UNBOUND", "wallet_copies", "wallet_copy"]

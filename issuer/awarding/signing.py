@@ -10,19 +10,21 @@ processes on a machine with more cores.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from typing import Any, Iterable, Sequence
 
-from errors import Code, ConfigError, InputError
+from errors import BadgesmithError, Code, ConfigError, InputError
 from issuer.badge.achievement import add_duration
 from issuer.badge.credential import Award, Recipient, build_credential, evidence_for_url
 from issuer.badge.recipient import identity_object
 from issuer.badge.sign import sign_credential
 from issuer.instance.settings import Settings
+from keys.data_integrity import hash_proof_options, verify_proof, without_proof
 from keys.did import did_web_url
 from keys.ed25519 import KeyPair
 from keys.jws_keys import SigningKey
+from keys.rdfc import canonicalize
 from verifier.fetch import DictFetch
 from verifier.pipeline import Verifier, VerifyOptions, credential_from_jwt_payload
 from verifier.report import FAILED, Check
@@ -95,6 +97,8 @@ class AwardSigner:
     loader: Any
     # (verification method, key) that signs VC-JWTs when [defaults] jwt_alg is RS256/ES256; None: the Ed25519 key
     jwt_key: tuple[str, SigningKey] | None = None
+    # credential shapes the whole verifier passed -> the hash of their proof options (see _self_check)
+    _vetted: dict[tuple, bytes] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def profile(self) -> dict[str, Any]:
@@ -128,13 +132,66 @@ class AwardSigner:
                        else (self.verification_method, self.key))
         signed = sign_credential(unsigned, key, fmt=fmt, loader=self.loader, created=now,
                                  verification_method=method)
-        failures = self_check_failures(signed, loader=self.loader, did=self.did, did_document=self.did_document,
-                                       now=now)
+        text = signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
+        failures = self._self_check(text, key, now)
         if failures:
             raise ConfigError(Code.SELF_CHECK_FAILED,
                               f"The credential Badgesmith just signed does not verify ({failures[0].message}); "
                               "it was not stored.")
-        return signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
+        return text
+
+    def _self_check(self, text: str, key: Any, now: datetime) -> list[Check]:
+        """The failed checks of the credential as ``text`` (what is stored, baked and written) reads.
+
+        The first credential of each shape goes through the whole verifier. Later ones of the same
+        shape (same JSON skeleton, contexts, issuer and proof options: a roster batch) are read
+        back from ``text`` and checked for what can differ between them: the schema check, the
+        canonical form re-derived from the text (spelling rule and limits included) and the
+        signature over it, with the key and proof-options hash the full check confirmed.
+        """
+        if not text.startswith("{"):  # a VC-JWT: always the whole verifier
+            return self_check_failures(text, loader=self.loader, did=self.did, did_document=self.did_document,
+                                       now=now)
+        credential = json.loads(text)
+        shape = _shape_of(credential)
+        proof_hash = self._vetted.get(shape)
+        if proof_hash is None:
+            failures = self_check_failures(credential, loader=self.loader, did=self.did,
+                                           did_document=self.did_document, now=now)
+            if not failures and shape is not None:
+                self._vetted[shape] = hash_proof_options(credential, credential["proof"][0], loader=self.loader)
+            return failures
+        verifier = Verifier(loader=self.loader, fetch=DictFetch({}), now=now)
+        failures = [c for c in (verifier.check_schema(credential),) if c.outcome == FAILED]
+        try:
+            if not verify_proof(credential, credential["proof"][0], key.public_key, loader=self.loader,
+                                canonical_document=canonicalize(without_proof(credential), loader=self.loader),
+                                proof_hash=proof_hash):
+                failures.append(Check("proof", FAILED, Code.PROOF_INVALID.value,
+                                      "The signature does not match the credential as it was written."))
+        except BadgesmithError as error:
+            failures.append(Check("proof", FAILED, error.code.value, error.message))
+        return failures
+
+
+def _skeleton(value: Any) -> Any:
+    """The JSON structure of ``value``: keys in order and value types, without the values."""
+    if isinstance(value, dict):
+        return ("{", *((k, _skeleton(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("[", *(_skeleton(v) for v in value))
+    return type(value).__name__
+
+
+def _shape_of(credential: Any) -> tuple | None:
+    """What makes two signed credentials alike for the self-check: the skeleton, and the exact
+    contexts, issuer and proof (but its proofValue); None when there is not exactly one proof."""
+    proofs = credential.get("proof") if isinstance(credential, dict) else None
+    if not isinstance(proofs, list) or len(proofs) != 1 or not isinstance(proofs[0], dict):
+        return None
+    options = {k: v for k, v in proofs[0].items() if k != "proofValue"}
+    return (_skeleton(credential),
+            json.dumps([credential.get("@context"), credential.get("issuer"), options], sort_keys=True))
 
 
 __all__ = ["AwardSigner", "Terms", "award_terms", "issuer_profile", "self_check_failures"]

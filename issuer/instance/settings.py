@@ -46,7 +46,7 @@ _TABLES = {
     "web": ("rate_limit", "rate_limit_storage", "token_rate_limit", "token_client_rate_limit", "max_content_length",
             "trust", "documents", "offline", "proxy_count", "claim_rate_limit"),
     # Wallet offers (issue 20, issuer/awarding/claims.py): how long a claim link or QR code lives.
-    "wallet": ("offer_minutes",),
+    "wallet": ("offer_minutes", "link_days"),
     # What the public sees: name, logo, colour, contact, footer links (issuer/instance/brand.py).
     "brand": _brand.KEYS,
     # A division's usual roster headers: [roster.columns] "Email Address" = "email" (issuer/awarding/roster_columns.py).
@@ -110,6 +110,7 @@ class Settings:
     roster_columns: tuple[tuple[str, str], ...] = ()  # [roster.columns]: (header, field), checked when a roster is read
     roster_date_order: str | None = None  # [roster] date_order: "MDY" or "DMY" for 12/06/2026 (roster_dates.py)
     offer_minutes: int = 10  # [wallet] offer_minutes: the life of a wallet offer (a QR code, a claim link)
+    link_days: int = 30  # [wallet] link_days: the life of a claim page link (e-mails, roster summaries)
     association: AssociationSettings | None = None  # [association]: None for an instance on its own
 
     @property
@@ -257,6 +258,7 @@ def load_settings(home: str | os.PathLike[str]) -> Settings:
                                  lambda v: None if v is None else check_choice(v, "date_order", ("MDY", "DMY"))),
         association=_association_settings(src),
         offer_minutes=_value(src, "wallet", "offer_minutes", _check_offer_minutes),
+        link_days=_value(src, "wallet", "link_days", _check_link_days),
     )
 
 
@@ -265,6 +267,14 @@ def _check_offer_minutes(value: Any) -> int:
         return 10
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1440:
         raise Invalid("offer_minutes must be a whole number of minutes from 1 to 1440 (a day)")
+    return value
+
+
+def _check_link_days(value: Any) -> int:
+    if value is None:
+        return 30
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 365:
+        raise Invalid("link_days must be a whole number of days from 1 to 365")
     return value
 
 

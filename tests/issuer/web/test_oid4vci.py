@@ -1,6 +1,6 @@
 """OpenID for Verifiable Credential Issuance, driven by real wallet-side client libraries over loopback.
 
-Two clients from npm (``oid4vci_client/``) claim badges from the app served by a
+Two clients from npm (``tests/issuer/oid4vci_client/``) claim badges from the app served by a
 threaded werkzeug server on 127.0.0.1: ``@openid4vc/openid4vci`` speaks 1.0 (nonce
 endpoint, ``proofs``), ``@sphereon/oid4vci-client`` draft 15 (a single ``proof``).
 The proof JWTs are signed in node with ``jose`` by keys made there. What the
@@ -39,7 +39,7 @@ from keys.multikey import b64url_encode
 from keys.vc_jwt import decode_jwt
 
 HERE = Path(__file__).resolve().parent
-CLIENT = HERE / "oid4vci_client"
+CLIENT = HERE.parent / "oid4vci_client"
 ROOT = HERE.parents[2]
 INTEROP = ROOT / "tests" / "interop"
 EXAMPLES = ROOT / "templates" / "achievements"
@@ -123,7 +123,7 @@ def site(tmp_path: Path) -> Iterator[Site]:
 def wallet(offer_link: str, *, client: str, configuration: str = LDP_VC, tx_code: str | None = None,
            key: str = "ed25519", binding: str = "did", tamper: str | None = None,
            repeat: bool = False) -> dict[str, Any]:
-    """Run one wallet (``oid4vci_client/wallet.mjs``) against an offer link; its one-line JSON result."""
+    """Run one wallet (``tests/issuer/oid4vci_client/wallet.mjs``) against an offer link; its one-line JSON result."""
     options = {"client": client, "offer": offer_link, "txCode": tx_code, "configuration": configuration,
                "key": key, "binding": binding, "tamper": tamper, "repeat": repeat}
     done = subprocess.run(["node", "wallet.mjs", json.dumps(options)], cwd=CLIENT, capture_output=True,
