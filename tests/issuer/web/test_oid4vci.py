@@ -437,3 +437,38 @@ def test_request_bodies_are_capped(site, client):
     answer = client.post("/oid4vci/token", data="grant_type=" + "x" * (70 * 1024),
                          content_type="application/x-www-form-urlencoded")
     assert answer.status_code == 413 and answer.get_json()["error"] == "invalid_request"
+
+
+def test_an_access_token_dies_with_its_time_and_never_outlives_its_offer(site):
+    from datetime import UTC, datetime
+
+    offer = site.offer(ttl=timedelta(minutes=3))
+    client = create_app({"HOME": None, "ISSUER": site.issuer, "RATE_LIMIT": "off"}).test_client()
+    answer = client.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT,
+                                                 "pre-authorized_code": offer.secret})
+    assert 170 <= answer.get_json()["expires_in"] <= 180  # the offer's three minutes, not the token's ten
+    token = answer.get_json()["access_token"]
+    later = datetime.now(UTC) + timedelta(minutes=4)
+    late = create_app({"HOME": None, "ISSUER": site.issuer, "RATE_LIMIT": "off", "NOW": lambda: later}).test_client()
+    answer = late.post("/oid4vci/credential", json={"credential_configuration_id": LDP_VC},
+                       headers={"Authorization": "Bearer " + token})
+    assert answer.status_code == 401
+    assert (answer.get_json()["error"], answer.get_json()["code"]) == ("invalid_token", "TOKEN_EXPIRED")
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    answer = client.post("/oid4vci/credential", json={"credential_configuration_id": LDP_VC},
+                         headers={"Authorization": "Bearer " + tampered})
+    assert (answer.status_code, answer.get_json()["code"]) == (401, "UNAUTHORIZED")
+
+
+def test_a_nonce_spent_through_one_worker_is_refused_by_another(site):
+    """Two apps (two workers) over one database: a nonce spent through one is refused by the other."""
+    first = create_app({"HOME": None, "ISSUER": site.issuer, "RATE_LIMIT": "off"}).test_client()
+    second = create_app({"HOME": None, "ISSUER": site.issuer, "RATE_LIMIT": "off"}).test_client()
+    key = KeyPair.generate()
+    nonce = first.post("/oid4vci/nonce").get_json()["c_nonce"]
+    jwt = _proof(key, aud=site.base, iat=int(time.time()), nonce=nonce)
+    body = {"credential_configuration_id": JWT_VC_JSON, "proofs": {"jwt": [jwt]}}
+    assert first.post("/oid4vci/credential", json=body,
+                      headers={"Authorization": "Bearer " + _token(first, site)}).status_code == 200
+    answer = second.post("/oid4vci/credential", json=body, headers={"Authorization": "Bearer " + _token(second, site)})
+    assert (answer.status_code, answer.get_json()["error"]) == (400, "invalid_nonce")
