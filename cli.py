@@ -668,16 +668,53 @@ def _print_roster_check(check: Any, as_json: bool) -> None:
         sys.exit(EXIT_NOT_VERIFIED)
 
 
+@main.command()
+@click.argument("credential_id")
+@click.option("--date", "awarded", type=click.DateTime(["%Y-%m-%d"]), help="The corrected award date.")
+@click.option("--credits", help="The corrected CEUs.")
+@click.option("--name", help="The corrected recipient name.")
+@click.option("--evidence", help="The corrected evidence URL (https://…).")
+@click.option("--allow-expired", is_flag=True, help="Re-issue a certification even if its date makes it expired.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def reissue(ctx: click.Context, credential_id: str, awarded: datetime | None, credits: str | None, name: str | None,
+            evidence: str | None, allow_expired: bool, as_json: bool) -> None:
+    """Correct one award: a new credential with the corrected data; the old one is revoked as superseded."""
+    from issuer.awarding.awards import reissue_award
+
+    done = reissue_award(_issuer(ctx), credential_id, {
+        "date": awarded.date().isoformat() if awarded else None, "credits": credits, "name": name,
+        "evidence": evidence}, allow_expired=allow_expired)
+    if as_json:
+        print_json(done.to_dict())
+        return
+    record = done.awarded.record
+    say(f"Re-issued: {record.id} to {record.recipient_name or record.recipient_email} "
+        f"({'; '.join(done.differences)})")
+    say(f"  {done.previous} is revoked: superseded by {record.id}")
+    say(f"  page:  {done.awarded.page_url}")
+    for path in done.awarded.files.as_list():
+        say(f"  file:  {path}")
+
+
 def _status_command(action: str, help_text: str):
-    @main.command(name=action, help=help_text)
-    @click.argument("credential_id")
+    @main.command(name=action, help=help_text + " CREDENTIAL is its id or its badge page URL.")
+    @click.argument("credential")
     @click.option("--reason", required=action != "reinstate", help="Why (recorded in the event log).")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     @click.pass_context
-    def command(ctx: click.Context, credential_id: str, reason: str | None) -> None:
+    def command(ctx: click.Context, credential: str, reason: str | None, as_json: bool) -> None:
         from issuer.awarding.status_changes import change_status
 
-        record, path = change_status(_issuer(ctx), credential_id, action, reason=reason)
-        say(f"{record.id} is now {record.status}; status list re-signed: {path}")
+        done = change_status(_issuer(ctx), credential, action, reason=reason)
+        record = done.record
+        if as_json:
+            print_json({"id": record.id, "status": record.status, "changed": done.changed,
+                        "status_list": str(done.path) if done.path else None})
+        elif done.changed:
+            say(f"{record.id} is now {record.status}; status list re-signed: {done.path}")
+        else:
+            say(f"notice: {record.id} is already {record.status}; nothing changed.", err=True)
 
     return command
 
