@@ -698,23 +698,15 @@ def reissue(ctx: click.Context, credential_id: str, awarded: datetime | None, cr
 
 
 def _status_command(action: str, help_text: str):
-    @main.command(name=action, help=help_text + " CREDENTIAL is its id or its badge page URL.")
-    @click.argument("credential")
+    @main.command(name=action, help=help_text)
+    @click.argument("credential_id")
     @click.option("--reason", required=action != "reinstate", help="Why (recorded in the event log).")
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     @click.pass_context
-    def command(ctx: click.Context, credential: str, reason: str | None, as_json: bool) -> None:
+    def command(ctx: click.Context, credential_id: str, reason: str | None) -> None:
         from issuer.awarding.status_changes import change_status
 
-        done = change_status(_issuer(ctx), credential, action, reason=reason)
-        record = done.record
-        if as_json:
-            print_json({"id": record.id, "status": record.status, "changed": done.changed,
-                        "status_list": str(done.path) if done.path else None})
-        elif done.changed:
-            say(f"{record.id} is now {record.status}; status list re-signed: {done.path}")
-        else:
-            say(f"notice: {record.id} is already {record.status}; nothing changed.", err=True)
+        record, path = change_status(_issuer(ctx), credential_id, action, reason=reason)
+        say(f"{record.id} is now {record.status}; status list re-signed: {path}")
 
     return command
 
