@@ -157,7 +157,8 @@ def read_instance_settings(home: Path) -> dict[str, Any]:
     database = settings.get("database") or settings.get("database_url")
     if isinstance(database, dict):
         database = database.get("url")
-    if isinstance(database, str) and "DATABASE_URL" not in values:
+    # $DATABASE_URL, a deployment's choice, wins over the file (issuer.instance.database: the same order as the CLI).
+    if isinstance(database, str) and "DATABASE_URL" not in values and not os.environ.get("DATABASE_URL"):
         values["DATABASE_URL"] = database
     return values
 
