@@ -346,12 +346,11 @@ def public_brand(settings: Settings) -> dict[str, Any]:
 def create_instance(home: Path, *, name: str, url: str, email: str | None = None, did_web: str | None = None,
                     database_url: str | None = None, jwt_alg: str = "EdDSA",
                     passphrase: str | None = None, association: AssociationSettings | None = None,
-                    lookup_secret: bytes | None = None, open_database: str | None = None) -> Issuer:
+                    lookup_secret: bytes | None = None) -> Issuer:
     """``badgesmith init``: the instance folder, a new Ed25519 key (and an RSA/P-256 JWT key for
     ``jwt_alg`` RS256/ES256, did:web only), the migrated database; returns the open issuer.
     ``association`` and ``lookup_secret`` make it an association or one of its divisions
-    (``issuer.association.setup``). ``open_database`` is a database to use instead of the one
-    written to badgesmith.toml (``$DATABASE_URL``, which is never written there)."""
+    (``issuer.association.setup``)."""
     from issuer.instance.folder import init_instance
     from issuer.instance.jwt_keys import add_jwt_key
     from keys.keystore import save_key
@@ -364,7 +363,7 @@ def create_instance(home: Path, *, name: str, url: str, email: str | None = None
     save_key(settings.keys_dir, settings.key_id, KeyPair.generate(), passphrase=passphrase)
     if jwt_alg != "EdDSA":
         add_jwt_key(settings, jwt_alg, passphrase=passphrase, make_default=True)
-    return Issuer.open(settings.home, passphrase=passphrase, database_url=open_database)
+    return Issuer.open(settings.home, passphrase=passphrase)
 
 
 def _normalise_id(credential_id: str) -> str:
