@@ -32,7 +32,6 @@ from issuer.instance.settings import MAX_SETTINGS_BYTES
 from issuer.instance.brand import Brand
 from issuer.web.learner_pages import bp as learners_bp
 from issuer.web.oid4vci import bp as oid4vci_bp
-from issuer.web.wallet_exchange import bp as wallet_exchange_bp
 from issuer.web.vc_api import bp as vc_api_bp
 from issuer.web.pages import bp as issuer_bp
 from verifier.vc_api import bp as vc_api_verify_bp
@@ -133,7 +132,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(vc_api_verify_bp)
     app.register_blueprint(learners_bp)
     app.register_blueprint(oid4vci_bp)
-    app.register_blueprint(wallet_exchange_bp)
     app.context_processor(lambda: {"brand": app.extensions["badgesmith"].brand})
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))
     app.after_request(_add_security_headers)
@@ -159,7 +157,8 @@ def read_instance_settings(home: Path) -> dict[str, Any]:
     database = settings.get("database") or settings.get("database_url")
     if isinstance(database, dict):
         database = database.get("url")
-    if isinstance(database, str) and "DATABASE_URL" not in values:
+    # $DATABASE_URL, a deployment's choice, wins over the file (issuer.instance.database: the same order as the CLI).
+    if isinstance(database, str) and "DATABASE_URL" not in values and not os.environ.get("DATABASE_URL"):
         values["DATABASE_URL"] = database
     return values
 
@@ -321,7 +320,7 @@ def _add_security_headers(response: Response) -> Response:
 
 def _wants_json() -> bool:
     # The VC API is JSON in and out, whatever a client's Accept header says.
-    if request.path.startswith("/api/") or request.blueprint in ("vc_api", "vc_api_verify", "wallet_exchange"):
+    if request.path.startswith("/api/") or request.blueprint in ("vc_api", "vc_api_verify"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

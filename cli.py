@@ -7,6 +7,7 @@ else is a bug: exit 3, a traceback only with ``--debug``.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -24,40 +25,159 @@ EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_ERROR, EXIT_BUG = 0, 1, 2, 3
 
 
 class _Group(click.Group):
-    """A click group that renders Badgesmith errors once, for every command."""
+    """A click group that renders Badgesmith errors once, for every command.
+
+    The root group also takes the global options (``--home``, ``--db``,
+    ``--debug``, ``--json``) wherever they stand in the command line
+    (``_hoist_global_options``), and leaves quietly when stdout is a closed pipe.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        if parent is not None:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        as_json = "--json" in args  # (the parser consumes its list)
+        try:
+            return super().make_context(info_name, _hoist_global_options(self, list(args)), parent=parent, **extra)
+        except click.UsageError as error:  # a mistake in the global options themselves
+            _usage_error(error, as_json=as_json)
+            raise click.exceptions.Exit(EXIT_ERROR) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BadgesmithError as error:
-            say(f"error [{error.code.value}]: {error.message}", err=True)
-            for row in error.details.get("errors", ()):  # a roster's bad rows, each with its reason
-                say(f"  line {row['line']}, {row['field']}: {row['message']}", err=True)
+            _fail(error.code.value, error.message, error.details, as_json=_json_mode(ctx))
             ctx.exit(EXIT_ERROR)
         except click.exceptions.Exit:
             raise
         except click.UsageError as error:
-            # One line in the house style instead of click's usage block.
-            where = f"badgesmith {error.ctx.command_path.split(' ', 1)[1]}" if error.ctx and " " in \
-                error.ctx.command_path else "badgesmith"
-            say(f"error [{Code.USAGE.value}]: {error.format_message().rstrip('.')} "
-                       f"(see `{where} --help`).", err=True)
+            _usage_error(error, as_json=_json_mode(ctx))
             ctx.exit(EXIT_ERROR)
         except (click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            if ctx.parent is not None or not _stdout_closed():
+                raise  # the root decides; a broken socket elsewhere is a bug like any other
+            _silence_stdout()  # `badgesmith list | head`: the reader has what it wanted
+            ctx.exit(0)
         except Exception:  # a bug: never show a traceback unless asked
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo("error [INTERNAL_ERROR]: Badgesmith hit an unexpected problem; "
-                       "run again with --debug for details and report it.", err=True)
+            _fail(Code.INTERNAL_ERROR.value, "Badgesmith hit an unexpected problem; run again with --debug for "
+                  "details and report it.", {}, as_json=_json_mode(ctx))
             ctx.exit(EXIT_BUG)
 
 
+def _json_mode(ctx: click.Context) -> bool:
+    return bool(ctx.obj and ctx.obj.get("json"))
+
+
+def _fail(code: str, message: str, details: dict[str, Any], *, as_json: bool) -> None:
+    """An error: ``{"code", "message", "details"}`` on stdout under ``--json``, else one line on stderr
+    (then a roster's bad rows, each with its reason). The exit code is the caller's, the same either way."""
+    if as_json:
+        click.echo(json_text({"code": code, "message": message, "details": details}))
+        return
+    say(f"error [{code}]: {message}", err=True)
+    for row in details.get("errors", ()):  # a roster's bad rows, each with its reason
+        say(f"  line {row['line']}, {row['field']}: {row['message']}", err=True)
+
+
+def _usage_error(error: click.UsageError, *, as_json: bool) -> None:
+    # One line in the house style instead of click's usage block.
+    path = error.ctx.command_path if error.ctx else ""
+    where = f"badgesmith {path.split(' ', 1)[1]}" if " " in path else "badgesmith"
+    _fail(Code.USAGE.value, f"{error.format_message().rstrip('.')} (see `{where} --help`).", {}, as_json=as_json)
+
+
+# Options of the whole program that may stand before or after the subcommand (`badgesmith list --home X`
+# is `badgesmith --home X list`): the option name -> whether it takes a value.
+GLOBAL_OPTIONS = {"--home": True, "--db": True, "--debug": False, "--json": False}
+
+
+def _hoist_global_options(root: click.Group, args: list[str]) -> list[str]:
+    """``args`` with the global options moved in front of the subcommand, where the root group parses them.
+
+    The walk follows the command tree, so an option's value is never taken for an option
+    (``--name --json`` names someone "--json"), and stops at ``--``. A subcommand that has an
+    option of the same name keeps it (``init --db``), except ``--json``: that one is global
+    and also reaches the command's own ``--json`` (``_Command.invoke``).
+    """
+    hoisted: list[str] = []
+    rest: list[str] = []
+    command: click.Command = root
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest += args[i:]
+            break
+        name, has_value, _ = token.partition("=")
+        takes_value = GLOBAL_OPTIONS.get(name)
+        if takes_value is not None and (command is root or name == "--json" or name not in _option_names(command)):
+            taken = 1 if has_value or not takes_value else 2
+            if i + taken > len(args):
+                raise click.UsageError(f"Option '{name}' requires an argument.")
+            hoisted += args[i:i + taken]
+            i += taken
+            continue
+        if isinstance(command, click.Group) and not token.startswith("-") and token in command.commands:
+            command = command.commands[token]
+        rest.append(token)
+        i += 1
+        value = _value_kind(command, token) if token.startswith("-") and not has_value else None
+        if i < len(args) and (value == "required" or (value == "optional" and not args[i].startswith("-"))):
+            rest.append(args[i])  # the option's value, whatever it looks like (as click reads it)
+            i += 1
+    return hoisted + rest
+
+
+def _option_names(command: click.Command) -> set[str]:
+    return {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+
+
+def _value_kind(command: click.Command, token: str) -> str | None:
+    """Whether ``token``, an option of ``command``, takes a value: "required", "optional" (``--smtp``
+    alone or ``--smtp HOST``: click takes the next word unless it looks like an option) or None."""
+    for param in command.params:
+        if isinstance(param, click.Option) and token in (*param.opts, *param.secondary_opts):
+            if param.is_flag or param.count:
+                return None
+            return "optional" if getattr(param, "_flag_needs_value", False) else "required"
+    return None
+
+
+def _stdout_closed() -> bool:
+    """True when stdout is a pipe whose reader has gone (``| head``), not some other broken pipe."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+def _silence_stdout() -> None:
+    # Whatever is still buffered would fail again when Python flushes stdout at exit.
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 class _Command(click.Command):
-    """A command whose text arguments must be UTF-8 (``_refuse_undecodable``)."""
+    """A command whose text arguments must be UTF-8 (``_refuse_undecodable``), and whose own ``--json``
+    is on when the global ``--json`` is."""
 
     def invoke(self, ctx: click.Context) -> Any:
         _refuse_undecodable(ctx)
+        if ctx.obj and ctx.obj.get("json"):
+            for param in ctx.command.params:
+                if "--json" in getattr(param, "opts", ()):
+                    ctx.params[param.name] = True
         return super().invoke(ctx)
 
 
@@ -121,17 +241,23 @@ def print_json(data: Any) -> None:
     click.echo(json_text(data))
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Instance folder (default: $BADGESMITH_HOME or the current directory).")
+@click.option("--db", metavar="URL", help="Database for this run (default: $DATABASE_URL, else badgesmith.toml's, "
+              "else the instance's SQLite file).")
+@click.option("--json", "as_json", is_flag=True, help="Machine output: JSON on stdout, errors included "
+              "({\"code\", \"message\", \"details\"}).")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks for unexpected errors.")
-@click.version_option("0.1.0", prog_name="badgesmith")
+@click.version_option(package_name="badgesmith", prog_name="badgesmith")
 @click.pass_context
-def main(ctx: click.Context, home: Path | None, debug: bool) -> None:
-    """Badgesmith: issue and verify Open Badges 3.0 credentials."""
+def main(ctx: click.Context, home: Path | None, db: str | None, as_json: bool, debug: bool) -> None:
+    """Badgesmith: issue and verify Open Badges 3.0 credentials.
+
+    --home, --db, --json and --debug may stand before or after the subcommand.
+    """
     ctx.ensure_object(dict)
-    ctx.obj["home"] = home
-    ctx.obj["debug"] = debug
+    ctx.obj.update(home=home, db=db, json=as_json, debug=debug)
 
 
 @main.command()
@@ -150,20 +276,29 @@ def main(ctx: click.Context, home: Path | None, debug: bool) -> None:
 @click.option("--accept-unbound-keys", is_flag=True,
               help="Warn instead of failing when the key is not published by the issuer "
                    "(https://issuer#z6Mk… fragments, inline JWT keys).")
-def verify(source: str, as_json: bool, offline: bool, documents: Path | None, now: str | None,
+@click.pass_context
+def verify(ctx: click.Context, source: str, as_json: bool, offline: bool, documents: Path | None, now: str | None,
            email: str | None, trust: Path | None, require_trusted: bool,
            allow_unreachable_status: bool, accept_unbound_keys: bool) -> None:
     """Verify a credential: a file (JSON, JWT, PNG, SVG), '-' for stdin, or an https URL.
 
+    Inside an instance (--home or $BADGESMITH_HOME), its own status lists and DID document are
+    read from the instance, so a badge just issued verifies before the site is live.
     Exit 0 verified, 1 not verified, 2 unreadable input or usage error.
     """
     from schemas.loader import offline_loader
-    from verifier.fetch import build_fetch
+    from verifier.fetch import build_fetch, layered
     from verifier.pipeline import VerifyOptions, verify_bytes
     from verifier.sources import Limits, read_source
     from verifier.trust import load_trust_list
 
     fetch = build_fetch(documents=documents, offline=offline)
+    # Only when an instance is named: a plain verification loads no issuer code (tests/cli/test_verify_startup.py).
+    if ctx.obj.get("home") or os.environ.get("BADGESMITH_HOME"):
+        from issuer.awarding.documents import holds_issuer, instance_documents
+
+        if holds_issuer(_home(ctx)):
+            fetch = layered(instance_documents(_issuer(ctx)), fetch)
     limits = Limits()
     if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", source):  # any URL: the fetcher says which schemes it takes
         data = fetch(source)
@@ -179,7 +314,17 @@ def verify(source: str, as_json: bool, offline: bool, documents: Path | None, no
         print_json(report.to_dict())
     else:
         click.echo(report.to_text(colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+    if not allow_unreachable_status and _status_unreachable(report):
+        say("hint: a status list could not be fetched. Give a copy with --documents DIR (an instance's out/status "
+            "folder is one), verify inside the issuing instance (--home or BADGESMITH_HOME), or accept it as a "
+            "warning with --allow-unreachable-status.", err=True)
     sys.exit(EXIT_VERIFIED if report.verified else EXIT_NOT_VERIFIED)
+
+
+def _status_unreachable(report: Any) -> bool:
+    """True when the status check of the credential, or of one inside it, failed for want of its list."""
+    return any(c.code == Code.STATUS_UNREACHABLE.value and c.outcome == "failed" for c in report.checks) or any(
+        _status_unreachable(nested) for _, nested in report.embedded)
 
 
 @main.command()
@@ -223,13 +368,26 @@ def _home(ctx: click.Context) -> Path:
     return find_home(ctx.obj.get("home"))
 
 
-def _issuer(ctx: click.Context, db: str | None = None):
-    """The instance's Issuer (key, registry), opened once per command."""
+def _issuer(ctx: click.Context):
+    """The instance's Issuer (key, registry), opened once per command on the database that
+    ``--db`` > ``$DATABASE_URL`` > badgesmith.toml > the SQLite file names."""
     from issuer.awarding.issuing import Issuer
+    from issuer.instance.database import database_override
 
-    issuer = Issuer.open(_home(ctx), passphrase=_passphrase(None), database_url=db)
+    home = _home(ctx)
+    override = database_override(ctx.obj.get("db"), home)
+    issuer = Issuer.open(home, passphrase=_passphrase(None), database_url=override.url if override else None)
     ctx.call_on_close(issuer.close)
     return issuer
+
+
+def _database_line(issuer, option: str | None = None) -> str:
+    """The database in use, password masked, and where it was chosen."""
+    from issuer.instance.database import database_in_use
+
+    choice = database_in_use(issuer.settings, option)
+    where = {"default": "the instance's SQLite file"}.get(choice.source, f"from {choice.source}")
+    return f"{choice.shown} ({where})"
 
 
 @main.command()
@@ -252,13 +410,17 @@ def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: st
     from issuer.association.setup import create_division
     from issuer.instance.settings import read_lookup_secret
 
+    from issuer.instance.database import database_override
+
+    home, db = _home(ctx), db or ctx.obj.get("db")  # --db is written to badgesmith.toml; $DATABASE_URL never is
     options = dict(name=name, url=url, email=email, did_web=did_web, database_url=db, jwt_alg=jwt_alg,
                    passphrase=_passphrase(None))
     if association:
-        issuer = create_division(_home(ctx), association=association, **options,
+        issuer = create_division(home, association=association, **options,
                                  lookup_secret=read_lookup_secret(lookup_secret) if lookup_secret else None)
     else:
-        issuer = create_instance(_home(ctx), **options)
+        from_env = None if db else database_override(None, home)
+        issuer = create_instance(home, **options, open_database=from_env.url if from_env else None)
     ctx.call_on_close(issuer.close)
     settings = issuer.settings
     say(f"Created the Badgesmith instance in {settings.home}")
@@ -266,8 +428,31 @@ def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: st
     say(f"  key:      {settings.keys_dir / settings.key_id}.pem (mode 0600)")
     for key_id in settings.jwt_keys:
         say(f"  JWT key:  {settings.keys_dir / key_id}.pem ({settings.jwt_alg}, mode 0600)")
-    say(f"  database: {settings.database_url}")
+    say(f"  database: {_database_line(issuer)}")
     click.echo("Next: badgesmith achievement add FILE.toml   (examples: templates/achievements/)")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """The instance at a glance: its name and issuer, the database in use, its keys and credentials."""
+    from issuer.instance.database import database_in_use
+    from issuer.records.listing import CREDENTIAL_STATES, instance_status
+
+    issuer = _issuer(ctx)
+    data = {**instance_status(issuer), "database": database_in_use(issuer.settings, ctx.obj.get("db")).to_dict()}
+    if as_json:
+        print_json(data)
+        return
+    counts = data["credentials"]
+    say(f"{data['name']} ({data['home']})")
+    say(f"  issuer:       {data['issuer']}")
+    say(f"  url:          {data['url']}")
+    say(f"  database:     {_database_line(issuer, ctx.obj.get('db'))}")
+    say(f"  keys:         {data['keys']} ({data['current_key']} current)")
+    say(f"  achievements: {data['achievements']}")
+    say(f"  credentials:  {counts['total']}: " + ", ".join(f"{counts[state]} {state}" for state in CREDENTIAL_STATES))
 
 
 @main.group()
@@ -668,16 +853,53 @@ def _print_roster_check(check: Any, as_json: bool) -> None:
         sys.exit(EXIT_NOT_VERIFIED)
 
 
+@main.command()
+@click.argument("credential_id")
+@click.option("--date", "awarded", type=click.DateTime(["%Y-%m-%d"]), help="The corrected award date.")
+@click.option("--credits", help="The corrected CEUs.")
+@click.option("--name", help="The corrected recipient name.")
+@click.option("--evidence", help="The corrected evidence URL (https://…).")
+@click.option("--allow-expired", is_flag=True, help="Re-issue a certification even if its date makes it expired.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def reissue(ctx: click.Context, credential_id: str, awarded: datetime | None, credits: str | None, name: str | None,
+            evidence: str | None, allow_expired: bool, as_json: bool) -> None:
+    """Correct one award: a new credential with the corrected data; the old one is revoked as superseded."""
+    from issuer.awarding.awards import reissue_award
+
+    done = reissue_award(_issuer(ctx), credential_id, {
+        "date": awarded.date().isoformat() if awarded else None, "credits": credits, "name": name,
+        "evidence": evidence}, allow_expired=allow_expired)
+    if as_json:
+        print_json(done.to_dict())
+        return
+    record = done.awarded.record
+    say(f"Re-issued: {record.id} to {record.recipient_name or record.recipient_email} "
+        f"({'; '.join(done.differences)})")
+    say(f"  {done.previous} is revoked: superseded by {record.id}")
+    say(f"  page:  {done.awarded.page_url}")
+    for path in done.awarded.files.as_list():
+        say(f"  file:  {path}")
+
+
 def _status_command(action: str, help_text: str):
-    @main.command(name=action, help=help_text)
-    @click.argument("credential_id")
+    @main.command(name=action, help=help_text + " CREDENTIAL is its id or its badge page URL.")
+    @click.argument("credential")
     @click.option("--reason", required=action != "reinstate", help="Why (recorded in the event log).")
+    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
     @click.pass_context
-    def command(ctx: click.Context, credential_id: str, reason: str | None) -> None:
+    def command(ctx: click.Context, credential: str, reason: str | None, as_json: bool) -> None:
         from issuer.awarding.status_changes import change_status
 
-        record, path = change_status(_issuer(ctx), credential_id, action, reason=reason)
-        say(f"{record.id} is now {record.status}; status list re-signed: {path}")
+        done = change_status(_issuer(ctx), credential, action, reason=reason)
+        record = done.record
+        if as_json:
+            print_json({"id": record.id, "status": record.status, "changed": done.changed,
+                        "status_list": str(done.path) if done.path else None})
+        elif done.changed:
+            say(f"{record.id} is now {record.status}; status list re-signed: {done.path}")
+        else:
+            say(f"notice: {record.id} is already {record.status}; nothing changed.", err=True)
 
     return command
 
@@ -690,19 +912,25 @@ _status_command("reinstate", "Lift a suspension.")
 @main.command(name="list")
 @click.option("--achievement", "slug", help="Only this achievement.")
 @click.option("--email", help="Only this recipient.")
+@click.option("--status", "state", type=click.Choice(["active", "revoked", "suspended", "expired"]),
+              help="Only credentials in this state (expired: active, past its end date).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only credentials awarded on or after this date.")
+@click.option("--limit", type=click.IntRange(min=0), help="Only the N most recent (still listed newest last).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def list_credentials(ctx: click.Context, slug: str | None, email: str | None, as_json: bool) -> None:
-    """Issued credentials (newest last)."""
-    from issuer.records.listing import credential_rows
+def list_credentials(ctx: click.Context, slug: str | None, email: str | None, state: str | None,
+                     since: datetime | None, limit: int | None, as_json: bool) -> None:
+    """Issued credentials (newest last), under a header row."""
+    from issuer.records.listing import LIST_COLUMNS, credential_rows
 
-    rows = credential_rows(_issuer(ctx), achievement=slug, email=email)
+    rows = credential_rows(_issuer(ctx), achievement=slug, email=email, state=state,
+                           since=since.date() if since else None, limit=limit)
     if as_json:
         print_json(rows)
         return
-    for r in rows:
-        say(f"{r['issued_on']}  {r['status']:<9} {r['achievement'] or '(VC API)':<28} "
-                   f"{r['recipient'] or '-':<28} {r['id']}")
+    empty = {"achievement": "(VC API)", "recipient": "-"}
+    for row in ({key: header for header, key, _ in LIST_COLUMNS}, *rows):
+        say("  ".join(f"{row[key] or empty.get(key, '-')!s:<{width}}" for _, key, width in LIST_COLUMNS).rstrip())
     say(f"{len(rows)} credential(s)")
 
 
@@ -816,8 +1044,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     from app import create_app
 
-    home = _home(ctx)
-    application = create_app({"HOME": str(home)})
+    home, db = _home(ctx), ctx.obj.get("db")
+    application = create_app({"HOME": str(home), **({"DATABASE_URL": db} if db else {})})
     say(f"Serving {home} on http://{host}:{port}/ (Ctrl+C to stop)")
     run_simple(host, port, application, threaded=True, use_reloader=False, use_debugger=False)
 
@@ -1171,41 +1399,6 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
     say(f"Revoke it with: badgesmith learner-link --email {email} --revoke {token}")
 
 
-@main.command("claim-link")
-@click.argument("credential_id", metavar="ID")
-@click.option("--tx-code", is_flag=True, help="Protect the OID4VCI offer with a transaction code (PIN) to hand "
-              "over separately.")
-@click.option("--claim-page", is_flag=True, help="Print a claim page link for e-mail instead (valid for "
-              "[wallet] link_days, opened with a PIN sent separately).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.pass_context
-def claim_link(ctx: click.Context, credential_id: str, tx_code: bool, claim_page: bool, as_json: bool) -> None:
-    """Wallet links for an award: Learner Credential Wallet deep links and an OID4VCI offer (single use)."""
-    from issuer.awarding import wallet_links
-
-    issuer = _issuer(ctx)
-    if claim_page:
-        page = wallet_links.claim_page(issuer, credential_id)
-        if as_json:
-            print_json({"url": page.url, "pin": page.pin, "expires_at": page.expires_at.isoformat()})
-            return
-        say(f"Claim page (until {page.expires_at:%Y-%m-%d %H:%M} UTC): {page.url}")
-        say(f"PIN (send it separately from the link): {page.pin}")
-        return
-    links = wallet_links.wallet_links(issuer, credential_id, tx_code=tx_code)
-    if as_json:
-        print_json(links.to_dict())
-        return
-    say(f"Wallet links for {links.credential_id}; each works once, until {links.expires_at:%Y-%m-%d %H:%M} UTC.")
-    say(f"Learner Credential Wallet:  {links.lcw}")
-    say(f"  in the app's own scheme:  {links.dccrequest}")
-    say(f"VC-API interaction URL:     {links.interaction}")
-    say(f"OID4VCI offer:              {links.oid4vci}")
-    say(f"  by reference:             {links.oid4vci_by_reference}")
-    if links.tx_code:
-        say(f"Transaction code (PIN) for the OID4VCI offer: {links.tx_code}")
-
-
 @main.group()
 def clients() -> None:
     """OAuth 2.0 clients of the VC API: issuing and status updates need one."""
@@ -1273,7 +1466,14 @@ def _passphrase(variable: str | None) -> str | None:
 
 def run() -> None:
     """Console-script entry point."""
-    main(obj={})
+    try:
+        main(obj={})
+    finally:
+        # Output that fit the pipe is flushed only now; a reader gone by then (`| head`) is no error.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
 
 
 if __name__ == "__main__":

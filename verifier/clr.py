@@ -164,14 +164,22 @@ def verify_embedded(verifier: NestedVerifier, credential: dict[str, Any], *,
         return (("verifiableCredential", _unreadable(message, Code.INPUT_TOO_LARGE)),), [message]
     embedded: list[tuple[str, Report]] = []
     warnings: list[str] = []
+    unreachable: dict[str, list[str]] = {}  # a status list's failure -> the entries it left unchecked
     for index, entry in enumerate(entries):
         jwt_id, report = _verify_entry(verifier, entry, email=email)
         entry_id = jwt_id or _entry_id(entry, index)
         embedded.append((entry_id, report))
         if not report.verified:
             failed = report.failures()
+            if failed and all(c.code == Code.STATUS_UNREACHABLE.value for c in failed):
+                unreachable.setdefault(failed[0].message, []).append(entry_id)
+                continue
             reason = failed[0].message if failed else "it did not verify"
             warnings.append(f"The embedded credential {entry_id} did not verify: {reason}")
+    # One warning per list that could not be fetched, however many credentials name it.
+    for message, ids in unreachable.items():
+        shown = ", ".join(ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        warnings.append(f"For {len(ids)} embedded credential{'s' if len(ids) > 1 else ''} ({shown}): {message}")
     return tuple(embedded), warnings
 
 

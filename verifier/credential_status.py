@@ -159,7 +159,7 @@ class StatusChecker:
                 results.append(self._check_entry(entry, credential))
             except UpstreamError as error:
                 results.append(StatusResult("failed", Code.STATUS_UNREACHABLE.value,
-                                            f"The status list could not be fetched ({error.message}), "
+                                            f"The status list could not be fetched ({error.message.rstrip('.')}), "
                                             "so revocation cannot be ruled out."))
             except BadgesmithError as error:
                 results.append(StatusResult("failed", error.code.value, error.message))

@@ -548,7 +548,9 @@ class FetchBudget:
     for as long as it likes; with it, the worst case is ``seconds`` plus one
     fetch's own deadline. Repeats of a URL already fetched do not count (the
     fetcher's cache answers them). Over budget: ``FETCH_REFUSED``, which the
-    checks report as "could not be fetched".
+    checks report as "could not be fetched". A URL that failed fails again at
+    once, with the same error, for the rest of the verification: a transcript
+    of fifty credentials naming one unreachable list waits for it once.
     """
 
     def __init__(self, fetch: Fetch, *, max_documents: int = 64, seconds: float = 30.0,
@@ -556,19 +558,27 @@ class FetchBudget:
         self._fetch, self._max, self._clock = fetch, max_documents, clock
         self._deadline = clock() + seconds
         self._seen: set[str] = set()
+        self._failed: dict[str, UpstreamError] = {}
         self._lock = threading.Lock()
 
     def __call__(self, url: str) -> bytes:
         """``fetch(url)``, or ``UpstreamError(FETCH_REFUSED)`` once this verification's budget is spent."""
         key = url.split("#", 1)[0]
         with self._lock:
+            if key in self._failed:
+                raise self._failed[key]
             if key not in self._seen:
                 if len(self._seen) >= self._max:
                     raise _refused(url, f"this verification already fetched {self._max} documents")
                 if self._clock() > self._deadline:
                     raise _refused(url, "this verification has spent its time for fetching documents")
                 self._seen.add(key)
-        return self._fetch(url)
+        try:
+            return self._fetch(url)
+        except UpstreamError as error:
+            with self._lock:
+                self._failed[key] = error
+            raise
 
 
 def build_fetch(*, documents: Path | None, offline: bool, allow_private: bool = False) -> Fetch:

@@ -11,10 +11,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from errors import Code
+
 CHECK_ORDER = ("container", "json", "context", "schema", "proof", "validity", "status",
                "issuer_trust", "recipient")
 
 PASSED, FAILED, SKIPPED, WARNING = "passed", "failed", "skipped", "warning"
+STATUS_UNREACHABLE = Code.STATUS_UNREACHABLE.value
 
 # Characters a terminal would act on instead of showing: C0 controls (a carriage return
 # rewrites the line, ESC starts colour and cursor sequences), DEL, C1 controls (U+009B is
@@ -138,9 +141,17 @@ class Report:
         Every piece of text that comes from the credential (messages quote it)
         goes through ``escape_controls``: one line per check, whatever it says.
         """
+        return "\n".join(self._text_lines(colour, _Mentions(self)))
+
+    def _unreachable(self) -> list[str]:
+        """The status-list failures in this report and in the ones inside it."""
+        own = [c.message for c in self.checks if c.code == STATUS_UNREACHABLE and c.outcome != PASSED]
+        return own + [m for _, nested in self.embedded for m in nested._unreachable()]
+
+    def _text_lines(self, colour: bool, mentions: _Mentions) -> list[str]:
         marks = {PASSED: "✓", FAILED: "✗", SKIPPED: "-", WARNING: "!"}
         colours = {PASSED: "32", FAILED: "31", SKIPPED: "90", WARNING: "33"}
-        head = self.headline()
+        head = mentions.once(self.headline())
         if colour:
             head = f"\033[1;{32 if self.verified else 31}m{head}\033[0m"
         lines = [head]
@@ -148,13 +159,33 @@ class Report:
             mark = marks.get(c.outcome, "?")
             if colour:
                 mark = f"\033[{colours.get(c.outcome, '0')}m{mark}\033[0m"
-            lines.append(f"  {mark} {c.check:<13} {escape_controls(c.message)}")
+            lines.append(f"  {mark} {c.check:<13} {mentions.once(escape_controls(c.message))}")
         for cid, report in self.embedded:
             lines.append(f"  embedded {escape_controls(cid)}:")
-            lines.extend("    " + line for line in report.to_text(colour=colour).splitlines())
+            lines.extend("    " + line for line in report._text_lines(colour, mentions))
         for warning in self.warnings:
-            lines.append(f"  ! {escape_controls(warning)}")
-        return "\n".join(lines)
+            lines.append(f"  ! {mentions.once(escape_controls(warning))}")
+        return lines
+
+
+class _Mentions:
+    """A status list that could not be fetched is described in full once per text; after that, a
+    transcript's other credentials and checks that name the same failure refer back to it."""
+
+    SAME = "The status list could not be fetched (the same failure as above)."
+
+    def __init__(self, report: Report) -> None:
+        self._pending = {escape_controls(m) for m in report._unreachable()}
+        self._shown: set[str] = set()
+
+    def once(self, text: str) -> str:
+        for message in self._pending:
+            if message in text:
+                if message in self._shown:
+                    text = text.replace(message, self.SAME)
+                else:
+                    self._shown.add(message)
+        return text
 
 
 __all__ = ["CHECK_ORDER", "Check", "FAILED", "PASSED", "Report", "SKIPPED", "WARNING", "escape_controls",

@@ -85,7 +85,7 @@ def association_view(association: Association, key: str) -> AssociationView:
     email = next((r.recipient_email for r in reversed(every) if r.recipient_email), None)
     current_ids = {r.id for r in current}
     if email is not None and scope.definitions()[0]:
-        for pathway in association_progress(association, email).pathways:
+        for pathway in association_progress(association, email, scope).pathways:
             members = [c.id for c in pathway.done] + ([pathway.award_credential] if pathway.award_credential else [])
             shown = [entries[m] for m in dict.fromkeys(members) if m in current_ids]
             if not shown and not pathway.done:

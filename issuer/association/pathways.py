@@ -66,6 +66,7 @@ class AssociationScope:
         self.urls = {d.id: d.url for d in members} | {association.id: association.url}
         self.names = {d.id: d.name for d in members} | {association.id: association.name}
         self._pages: dict[str, str] = {}
+        self._definitions: tuple[Any, ...] | None = None  # read once per scope: a scope lives for one call
 
     @property
     def ids(self) -> list[int]:
@@ -77,6 +78,11 @@ class AssociationScope:
 
     def definitions(self) -> tuple[tuple[Pathway, ...], Mapping[str, Listing], Mapping[str, dict[str, Any]]]:
         """The association's pathways, and every achievement it spans (listing and definition) by key."""
+        if self._definitions is None:
+            self._definitions = self._read_definitions()
+        return self._definitions
+
+    def _read_definitions(self) -> tuple[tuple[Pathway, ...], Mapping[str, Listing], Mapping[str, dict[str, Any]]]:
         registry = self.association.registry
         ids = self.ids
         stamp_query = select(
@@ -171,9 +177,10 @@ def award_association_due(association: Association) -> list[Issued]:
             for issued in award_pathways(issuer, email, read=scope.read, page=scope.page)]
 
 
-def association_progress(association: Association, email: str) -> LearnerProgress:
+def association_progress(association: Association, email: str,
+                         scope: AssociationScope | None = None) -> LearnerProgress:
     """The person's progress on every association pathway (LEARNER_NOT_FOUND if no division awarded them)."""
-    scope = AssociationScope(association)
+    scope = scope or AssociationScope(association)
     return progress(signing_issuer(association), email, read=scope.read, page=scope.page)
 
 

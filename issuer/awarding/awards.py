@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from errors import BadgesmithError
+from errors import BadgesmithError, Code, Conflict, InputError, NotFound
 from issuer.awarding.issuing import IssueRequest, Issuer, award_key
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files
 from issuer.awarding.pathways import award_pathways, award_pathways_many
@@ -199,23 +199,100 @@ def _differences(row: RosterRow, record: CredentialRecord, definition: dict[str,
     return tuple(changes)
 
 
-def _stored_evidence(record: CredentialRecord) -> str | None:
-    """The evidence URL the issued credential names (its first Evidence with an https id)."""
+def _stored_credential(record: CredentialRecord) -> dict[str, Any]:
+    """The issued credential as a dict (a VC-JWT's payload read back as the credential)."""
     try:
         if record.format == "jwt":
             from keys.vc_jwt import decode_jwt
             from verifier.pipeline import credential_from_jwt_payload
 
-            credential = credential_from_jwt_payload(decode_jwt(record.credential)[1])
-        else:
-            credential = json.loads(record.credential)
+            return credential_from_jwt_payload(decode_jwt(record.credential)[1])
+        return json.loads(record.credential)
     except (ValueError, KeyError, TypeError):
-        return None
-    items = credential.get("evidence") or []
-    for item in items if isinstance(items, list) else [items]:
-        if isinstance(item, dict) and str(item.get("id", "")).startswith("https://"):
-            return item["id"]
-    return None
+        return {}
+
+
+def _stored_evidence(record: CredentialRecord) -> str | None:
+    """The evidence URL the issued credential names (its first Evidence with an https id)."""
+    return next((item["id"] for item in _evidence_items(record) if _is_evidence_url(item)), None)
+
+
+def _evidence_items(record: CredentialRecord) -> list[dict[str, Any]]:
+    items = _stored_credential(record).get("evidence") or []
+    return [item for item in (items if isinstance(items, list) else [items]) if isinstance(item, dict)]
+
+
+def _is_evidence_url(item: dict[str, Any]) -> bool:
+    """An Evidence that is only a URL, as ``--evidence`` and a roster's evidence column make it."""
+    return str(item.get("id", "")).startswith("https://") and set(item) <= {"id", "type"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reissued:
+    """``badgesmith reissue``: the corrected credential, the one it superseded and what differs."""
+
+    awarded: Awarded
+    previous: str
+    differences: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.awarded.to_dict(), "supersedes": self.previous, "differences": list(self.differences)}
+
+
+REISSUE_FIELDS = ("date", "credits", "name", "evidence")
+
+
+def reissue_award(issuer: Issuer, credential_id: str, changes: Mapping[str, str | None], *,
+                  allow_expired: bool = False) -> Reissued:
+    """Correct one award (``badgesmith reissue ID --date/--credits/--name/--evidence``) as ``issue --roster
+    --correct`` corrects a changed row: the award's data with ``changes`` over it, checked as a roster row,
+    re-issued by ``Issuer.reissue`` (the old credential revoked as "superseded by <new id>" in the same
+    transaction). Everything not changed is carried over: recipient, DID, organization, format,
+    suspendability, a renewal's cycle and evidence, a session.
+
+    USAGE when nothing is given or nothing differs, or when a repeatable achievement's new date would make it
+    another award; CREDENTIAL_NOT_FOUND; STATUS_CHANGE_INVALID when it is not a current award.
+    """
+    from issuer.awarding.issuing import _normalise_id
+
+    given = {name: value for name, value in changes.items() if value is not None}
+    unknown = set(given) - set(REISSUE_FIELDS)
+    if not given or unknown:
+        raise InputError(Code.USAGE, "Give what to correct: --date, --credits, --name and/or --evidence.")
+    record = issuer.registry.get_credential(_normalise_id(credential_id), issuer_id=issuer.issuer_id)
+    if record is None:
+        raise NotFound(Code.CREDENTIAL_NOT_FOUND, f"There is no credential {credential_id} in this instance.")
+    if record.achievement is None or record.award_key is None or record.status == "revoked":
+        what = "a VC API credential" if record.achievement is None else (
+            f"superseded by {record.superseded_by}" if record.superseded_by else record.status
+            if record.status == "revoked" else "not the current award")
+        raise Conflict(Code.STATUS_CHANGE_INVALID, f"{record.id} is {what}: only a current award can be "
+                       "re-issued; nothing was re-issued.")
+    if not record.recipient_email:
+        raise Conflict(Code.STATUS_CHANGE_INVALID, f"No e-mail address is stored with {record.id} (issued before "
+                       "addresses were kept): revoke it and issue the award again with `badgesmith issue`.")
+    definition = issuer.achievement(record.achievement)
+    kind, _, value = record.award_key.partition(":")
+    values = {"email": record.recipient_email, "name": record.recipient_name, "did": record.recipient_did,
+              "credits": None if record.credits is None else f"{record.credits:g}",
+              "date": record.issued_on.isoformat(), "evidence": _stored_evidence(record),
+              "organization": record.organization, "session": value if kind == "session" else None, **given}
+    row = check_award(values, achievement=_shape(record.achievement, definition), today=issuer.now().date(),
+                      allow_expired=allow_expired)
+    differences = _differences(row, record, definition)
+    if not differences:
+        raise InputError(Code.USAGE, f"{record.id} already says that: nothing to re-issue.")
+    request = replace(IssueRequest.from_row(row, record.format), renews=value if kind == "renews" else None,
+                      evidence_items=tuple(i for i in _evidence_items(record) if not _is_evidence_url(i)))
+    if award_key(definition, request, row.date) != record.award_key:
+        raise InputError(Code.USAGE, f"{record.achievement!r} is repeatable and its awards are told apart by date: "
+                         f"on {row.date.isoformat()} it would be another award. Revoke {record.id} and issue that "
+                         "one instead.")
+    issued = issuer.reissue(record, request, definition=definition)
+    page, files = _files(issuer, issued.record, refresh=True, definition=definition)
+    pathways = _award_pathways(issuer, record.recipient_email)
+    publish_status_lists(issuer)
+    return Reissued(Awarded(issued.record, True, page, files, pathways), record.id, differences)
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +557,6 @@ def _exit_with_parent(lifeline) -> None:
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
-__all__ = ["Awarded", "CHANGED", "CORRECTED", "EXISTING", "NEW", "RosterCheck", "RosterOptions", "RosterSummary",
-           "RowPlan",
-           "award_one", "check_roster", "checked_request", "expires_soon", "issue_roster", "issue_single", "plan_roster"]
+__all__ = ["Awarded", "CHANGED", "CORRECTED", "EXISTING", "NEW", "REISSUE_FIELDS", "Reissued", "RosterCheck",
+           "RosterOptions", "RosterSummary", "RowPlan", "award_one", "check_roster", "checked_request",
+           "expires_soon", "issue_roster", "issue_single", "plan_roster", "reissue_award"]

@@ -13,11 +13,14 @@ import re
 import threading
 import time
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 from issuer.awarding.issuing import Issuer
+from issuer.instance.settings import MAX_SETTINGS_BYTES, SETTINGS_FILE
 from issuer.store.models import StatusListRecord
 from keys.did import did_web_url
+from verifier import safe_toml
 from verifier.fetch import DocumentNotListed
 
 _STATUS_PATH = re.compile(r"/status/(revocation|suspension)/(\d{1,9})")
@@ -85,4 +88,16 @@ def instance_documents(issuer: Issuer) -> Callable[[str], bytes]:
     return fetch
 
 
-__all__ = ["STATUS_TTL", "forget_status_lists", "instance_documents", "published_document", "signed_status_list"]
+def holds_issuer(home: Path) -> bool:
+    """True when ``home``'s badgesmith.toml describes an issuer (a verifier-only site keeps just [web])."""
+    path = home / SETTINGS_FILE
+    if not path.is_file():
+        return False
+    try:
+        return "issuer" in safe_toml.loads(safe_toml.read_limited(path, MAX_SETTINGS_BYTES).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, safe_toml.TOMLDecodeError):
+        return True  # opening the instance says what is wrong with it, in its own words
+
+
+__all__ = ["STATUS_TTL", "forget_status_lists", "holds_issuer", "instance_documents", "published_document",
+           "signed_status_list"]

@@ -56,11 +56,24 @@ class IssueRequest:
     evidence_items: tuple[dict[str, Any], ...] = ()
     session: str | None = None  # a repeatable achievement's session (else its date tells awards apart)
     renews: str | None = None  # the certification this one renews: its cycle is a new award
+    # The first day of validity when it is not the award date: a renewal awarded today whose cycle starts
+    # where the previous one ends (validFrom; the award date is the credential's awardedDate).
+    starts: date | None = None
 
     @classmethod
     def from_row(cls, row: RosterRow, fmt: str | None = None) -> IssueRequest:
         return cls(email=row.email, name=row.name, did=row.did, credits=row.credits, date=row.date,
                    evidence=row.evidence, organization=row.organization, format=fmt, session=row.session)
+
+
+_RENEWS = "renews:"
+
+
+def renewals_of(records: Iterable[CredentialRecord]) -> dict[str, CredentialRecord]:
+    """Among ``records``, the renewal of each certification that was renewed, by the renewed one's id
+    (revoked renewals left out): where pages and progress find a certification's next cycle."""
+    return {r.award_key[len(_RENEWS):]: r for r in records
+            if r.award_key and r.award_key.startswith(_RENEWS) and r.status != "revoked"}
 
 
 def award_key(definition: dict[str, Any], request: IssueRequest, today: date) -> str:
@@ -71,7 +84,7 @@ def award_key(definition: dict[str, Any], request: IssueRequest, today: date) ->
     achievement declared ``repeatable`` is held once per session, or per date.
     """
     if request.renews:
-        return f"renews:{request.renews}"
+        return f"{_RENEWS}{request.renews}"
     if definition.get("repeatable"):
         return f"session:{request.session}" if request.session else f"date:{(request.date or today).isoformat()}"
     return "once"
@@ -346,11 +359,12 @@ def public_brand(settings: Settings) -> dict[str, Any]:
 def create_instance(home: Path, *, name: str, url: str, email: str | None = None, did_web: str | None = None,
                     database_url: str | None = None, jwt_alg: str = "EdDSA",
                     passphrase: str | None = None, association: AssociationSettings | None = None,
-                    lookup_secret: bytes | None = None) -> Issuer:
+                    lookup_secret: bytes | None = None, open_database: str | None = None) -> Issuer:
     """``badgesmith init``: the instance folder, a new Ed25519 key (and an RSA/P-256 JWT key for
     ``jwt_alg`` RS256/ES256, did:web only), the migrated database; returns the open issuer.
     ``association`` and ``lookup_secret`` make it an association or one of its divisions
-    (``issuer.association.setup``)."""
+    (``issuer.association.setup``). ``open_database`` is a database to use instead of the one
+    written to badgesmith.toml (``$DATABASE_URL``, which is never written there)."""
     from issuer.instance.folder import init_instance
     from issuer.instance.jwt_keys import add_jwt_key
     from keys.keystore import save_key
@@ -363,7 +377,7 @@ def create_instance(home: Path, *, name: str, url: str, email: str | None = None
     save_key(settings.keys_dir, settings.key_id, KeyPair.generate(), passphrase=passphrase)
     if jwt_alg != "EdDSA":
         add_jwt_key(settings, jwt_alg, passphrase=passphrase, make_default=True)
-    return Issuer.open(settings.home, passphrase=passphrase)
+    return Issuer.open(settings.home, passphrase=passphrase, database_url=open_database)
 
 
 def _normalise_id(credential_id: str) -> str:
@@ -375,4 +389,4 @@ def _plain(value: Any) -> dict[str, Any]:
     return {name: getattr(value, name) for name in value.__slots__}
 
 
-__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE", "award_key", "public_brand"]
+__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE", "award_key", "public_brand", "renewals_of"]

@@ -7,6 +7,8 @@ The published files under ``out/status/`` double as a ``--documents`` folder
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from errors import Code, InputError
@@ -44,19 +46,52 @@ def _write_documents_index(issuer: Issuer) -> None:
 MAX_REASON_CHARS = 1000  # as the VC API keeps
 
 
-def change_status(issuer: Issuer, credential_id: str, action: str, *, reason: str | None) -> tuple[CredentialRecord, Path]:
-    """Revoke, suspend or reinstate, then re-sign and write the affected status list."""
-    if action not in ("revoke", "suspend", "reinstate"):
+# What each action leaves a credential as: asking for it again changes nothing and is no error.
+_RESULT = {"revoke": "revoked", "suspend": "suspended", "reinstate": "active"}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A status change: the credential as it is now, the status list file re-signed (None when nothing
+    changed), and whether anything changed (False: it already was revoked / suspended / active)."""
+
+    record: CredentialRecord
+    path: Path | None
+    changed: bool
+
+
+def credential_id_from(issuer: Issuer, text: str) -> str:
+    """The credential id in ``text``: a ``urn:uuid:…`` id, a bare uuid, or this instance's badge page URL
+    (``<base url>/credentials/<uuid>``, also one of its sub-pages, with a query or fragment)."""
+    text = text.strip()
+    if "://" in text:
+        pages = issuer.settings.url + "/credentials/"
+        if not text.startswith(pages):
+            raise InputError(Code.CREDENTIAL_NOT_FOUND, f"{text[:200]} is not a badge page of this instance "
+                             f"(they are under {pages}): give the page's URL or the credential's id.")
+        text = re.split(r"[/?#]", text[len(pages):], maxsplit=1)[0]
+    return text if text.startswith("urn:uuid:") else f"urn:uuid:{text}"
+
+
+def change_status(issuer: Issuer, credential: str, action: str, *, reason: str | None) -> StatusChange:
+    """Revoke, suspend or reinstate ``credential`` (its id or badge page URL), then re-sign and write the
+    affected status list. A credential already in the state asked for is left as it is (``changed`` False)."""
+    if action not in _RESULT:
         raise InputError(Code.USAGE, f"Unknown status action {action!r}.")
     if reason is not None and len(reason) > MAX_REASON_CHARS:
         raise InputError(Code.USAGE, f"The reason is longer than {MAX_REASON_CHARS:,} characters; the event log "
                          "keeps a sentence or two, not a document.")
+    credential_id = credential_id_from(issuer, credential)
+    current = issuer.registry.get_credential(credential_id, issuer_id=issuer.issuer_id)
+    if current is not None and current.status == _RESULT[action]:
+        return StatusChange(current, None, False)
     record = issuer.set_status(credential_id, action, reason=reason)
     forget_status_lists()
     publish_status_lists(issuer)
     purpose = "revocation" if action == "revoke" else "suspension"
     lists = [s for s in issuer.registry.list_status_lists(issuer.issuer_id) if s.purpose == purpose]
-    return record, issuer.settings.out_dir / "status" / f"{purpose}-{lists[-1].seq if lists else 1}.json"
+    return StatusChange(record, issuer.settings.out_dir / "status" / f"{purpose}-{lists[-1].seq if lists else 1}.json",
+                        True)
 
 
-__all__ = ["MAX_REASON_CHARS", "change_status", "publish_status_lists"]
+__all__ = ["MAX_REASON_CHARS", "StatusChange", "change_status", "credential_id_from", "publish_status_lists"]

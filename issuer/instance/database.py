@@ -1,0 +1,77 @@
+"""Which database an instance uses, and how to show it without its password.
+
+The precedence, for every command and the web app alike: the ``--db`` option,
+then the ``DATABASE_URL`` environment variable (a deployment's choice: it may
+carry a password, so it is never written to ``badgesmith.toml``), then
+``[database] url`` in ``badgesmith.toml``, then the instance's SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from errors import Code, ConfigError
+from issuer.instance.checks import Invalid, check_database_url
+from issuer.instance.settings import DATABASE_FILE, Settings
+
+DATABASE_VARIABLE = "DATABASE_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseChoice:
+    """The database URL in use and where it came from: "--db", "DATABASE_URL", "badgesmith.toml" or
+    "default" (the SQLite file in the instance folder)."""
+
+    url: str
+    source: str
+
+    @property
+    def shown(self) -> str:
+        """The URL with any password replaced by ``***``, for printing."""
+        return masked_url(self.url)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"url": self.shown, "source": self.source}
+
+
+def database_override(option: str | None, home: Path, env: Mapping[str, str] = os.environ) -> DatabaseChoice | None:
+    """``--db`` or ``$DATABASE_URL``, checked; None when neither is given (the instance's own applies)."""
+    for source, value in (("--db", option), (DATABASE_VARIABLE, env.get(DATABASE_VARIABLE) or None)):
+        if value is None:
+            continue
+        try:
+            return DatabaseChoice(check_database_url(value, home), source)
+        except Invalid as exc:
+            raise ConfigError(Code.CONFIG_INVALID, f"{source}: {exc} (it is {masked_url(value)!r}).",
+                              field=source) from None
+    return None
+
+
+def database_in_use(settings: Settings, option: str | None = None,
+                    env: Mapping[str, str] = os.environ) -> DatabaseChoice:
+    """The database a command on this instance opens, following the precedence above."""
+    override = database_override(option, settings.home, env)
+    if override is not None:
+        return override
+    default = f"sqlite:///{settings.home / DATABASE_FILE}"
+    return DatabaseChoice(settings.database_url, "default" if settings.database_url == default else "badgesmith.toml")
+
+
+def masked_url(url: str) -> str:
+    """``url`` with the password of its user part replaced by ``***`` (``postgresql://ce:***@db/badges``)."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url.split("@", 1)[-1] if "@" in url else url  # unparseable: drop whatever may hold a secret
+    if password is None and ":" not in (parts.netloc.rpartition("@")[0] or ""):
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
+
+
+__all__ = ["DATABASE_VARIABLE", "DatabaseChoice", "database_in_use", "database_override", "masked_url"]
