@@ -49,11 +49,11 @@ chromium:
 demo: $(STAMP)
 	$(VENV)/bin/badgesmith demo
 
-# A PNG of every page state (badge states, certificates, verify results, learner page) at 1280 px and
+# A PNG of every page state (badge states, certificates, verify results, learner page, catalog) at 1280 px and
 # 390 px, each also scanned by axe-core: look at them all in screenshots/.
 screenshots: $(STAMP) chromium $(AXE)
 	BADGESMITH_SCREENSHOTS=$(CURDIR)/screenshots $(PY) -m pytest -q tests/web/test_public_face_browser.py \
-	  tests/web/test_learner_pages_browser.py
+	  tests/web/test_learner_pages_browser.py tests/web/test_catalog_browser.py
 	@echo "Screenshots of every page state: screenshots/"
 
 bench: $(STAMP) tests/interop/node_modules/.package-lock.json

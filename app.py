@@ -30,6 +30,7 @@ from verifier.report import Report
 from verifier.uploads import CappedRequest
 from issuer.instance.settings import MAX_SETTINGS_BYTES
 from issuer.instance.brand import Brand
+from issuer.web.catalog import bp as catalog_bp
 from issuer.web.learner_pages import bp as learners_bp
 from issuer.web.oid4vci import bp as oid4vci_bp
 from issuer.web.vc_api import bp as vc_api_bp
@@ -131,6 +132,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(vc_api_bp)
     app.register_blueprint(vc_api_verify_bp)
     app.register_blueprint(learners_bp)
+    app.register_blueprint(catalog_bp)
     app.register_blueprint(oid4vci_bp)
     app.context_processor(lambda: {"brand": app.extensions["badgesmith"].brand})
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))

@@ -255,7 +255,8 @@ def build_catalog(association: Association) -> Catalog:
                                 and counts_toward(pathway.requirements, "", Listing.from_ob(ob), _credits(ob) or 0)):
                 toward[key].append(entry.ref)
     for key, ob in achievements.items():
-        entries.append(_achievement_entry(by_id[key[0]], key[1], ob, tuple(toward[key])))
+        entries.append(_achievement_entry(by_id[key[0]], key[1], ob,
+                                          tuple(sorted(toward[key], key=lambda r: _fold(r.name)))))
     entries.sort(key=lambda e: (_fold(e.name), _fold(e.division.name), e.kind, e.slug))
     return Catalog(association, sources, tuple(entries))
 

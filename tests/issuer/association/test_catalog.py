@@ -9,7 +9,7 @@ import pytest
 from errors import Code, InputError, NotFound
 from issuer.association.catalog import MAX_TEXT, CatalogQuery, build_catalog
 
-from .three_divisions import build_association
+from .three_divisions import add_leadership_pathway, build_association
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +167,29 @@ def test_repeated_parameter_and_unknown_division_are_refused(catalog):
 def test_empty_values_mean_any_and_unknown_parameters_are_ignored(catalog):
     query = CatalogQuery.from_args({"q": "", "division": "", "type": " ", "ceus_min": "", "utm_source": "x"})
     assert not query.is_filtered and len(catalog.search(query)) == len(catalog.entries)
+
+
+def test_an_association_pathway_across_divisions_is_in_the_catalog_and_its_parts_say_so(tmp_path):
+    divisions = build_association(tmp_path)
+    try:
+        add_leadership_pathway(divisions, tmp_path / "association-files")
+        catalog = build_catalog(divisions.association)
+        own = divisions.association.id
+        leadership = catalog.entry(own, "pathway", "leadership")
+        assert leadership.division.name == "Lakeshore Library Association" and leadership.ceus == 5
+        assert {(c.division, c.slug) for c in leadership.components} == {
+            (divisions.youth.issuer_id, "storytime-early-literacy"), (divisions.academic.issuer_id, "cataloging-basics")}
+        assert leadership.awards == catalog.entry(own, "achievement", "leadership-certificate").ref
+
+        def toward(issuer, slug):
+            return [r.slug for r in catalog.entry(issuer.issuer_id, "achievement", slug).counts_toward]
+
+        assert toward(divisions.youth, "storytime-early-literacy") == ["leadership", "youth-services"]  # named
+        assert toward(divisions.academic, "cataloging-basics") == ["academic-starter", "leadership"]
+        # Not named: their CEUs are tagged instruction / foundations, which the association counts from any division.
+        assert toward(divisions.academic, "information-literacy-instruction") == ["academic-starter", "leadership"]
+        assert toward(divisions.support, "support-staff-foundations") == ["leadership"]
+        assert toward(divisions.youth, "family-engagement") == ["youth-services"]
+        assert _search(catalog, kind="pathway", division=own) == [("pathway", "leadership")]
+    finally:
+        divisions.close()

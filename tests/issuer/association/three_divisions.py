@@ -12,9 +12,11 @@ Each division's ``Issuer`` is reopened with a fixed clock.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from issuer.association.setup import Association, create_association, create_division, open_association
 from issuer.awarding.issuing import Issuer
@@ -136,4 +138,30 @@ def build_association(root: Path, database_url: str | None = None, *, associatio
     return Divisions(open_association(home), youth, academic, support)
 
 
-__all__ = ["Divisions", "NOW", "build_association"]
+LEADERSHIP_AWARD = '''id = "leadership-certificate"
+name = "Association Leadership Certificate"
+achievement_type = "Certificate"
+description = "Recognises members who completed a course in two divisions and five CEUs in instruction or foundations."
+criteria = "Awarded on completing the Leadership pathway."
+tags = ["leadership"]
+'''
+
+
+def add_leadership_pathway(divisions: Divisions, folder: Path) -> Any:
+    """An association pathway across divisions: the youth storytime course, the academic cataloging course, and
+    5 CEUs tagged instruction or foundations (from any division); awards the association's Leadership Certificate."""
+    from issuer.association.pathways import achievement_key, add_association_pathway
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "leadership.toml").write_text(LEADERSHIP_AWARD, "utf-8")
+    divisions.association.issuer.add_achievement(folder / "leadership.toml", replace=True)
+    parts = [achievement_key("https://youth.lla.example", "storytime-early-literacy"),
+             achievement_key("https://academic.lla.example", "cataloging-basics")]
+    (folder / "leadership-pathway.toml").write_text(
+        'id = "leadership"\nname = "Leadership"\nawards = "leadership-certificate"\n\n[requirements]\n'
+        f"all = {json.dumps(parts)}\n"
+        'credits = { min = 5, tags = ["instruction", "foundations"] }\n', "utf-8")
+    return add_association_pathway(divisions.association, folder / "leadership-pathway.toml")
+
+
+__all__ = ["Divisions", "NOW", "add_leadership_pathway", "build_association"]
