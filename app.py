@@ -75,6 +75,8 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
+# OpenID for Verifiable Credential Issuance (issuer.web.oid4vci): answered in JSON whatever went wrong.
+OID4VCI_PATHS = ("/oid4vci/", "/.well-known/openid-credential-issuer", "/.well-known/oauth-authorization-server")
 # Codes for the HTTP errors Flask/werkzeug raise themselves.
 HTTP_CODES = {400: Code.INPUT_UNREADABLE, 404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED,
               413: Code.INPUT_TOO_LARGE, 415: Code.UNSUPPORTED_MEDIA_TYPE, 429: Code.RATE_LIMITED}
@@ -323,6 +325,8 @@ def _add_security_headers(response: Response) -> Response:
 def _wants_json() -> bool:
     # The VC API is JSON in and out, whatever a client's Accept header says.
     if request.path.startswith("/api/") or request.blueprint in ("vc_api", "vc_api_verify"):
+        return True
+    if request.path.startswith(OID4VCI_PATHS):  # wallets read the specification's JSON errors, even a 405's
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

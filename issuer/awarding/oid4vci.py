@@ -205,7 +205,7 @@ def requested_format(body: dict[str, Any]) -> str:
     """
     wanted = body.get("credential_configuration_id")
     if wanted is not None:
-        if wanted in CONFIGURATIONS:
+        if isinstance(wanted, str) and wanted in CONFIGURATIONS:
             return wanted
         raise refusal(Code.CREDENTIAL_CONFIGURATION_UNKNOWN,
                       f"This issuer offers no credential configuration {str(wanted)[:60]!r}; it offers "
@@ -224,9 +224,14 @@ def requested_format(body: dict[str, Any]) -> str:
         raise refusal(Code.CREDENTIAL_CONFIGURATION_UNKNOWN,
                       f"The credential request names no credential_configuration_id ({' or '.join(CONFIGURATIONS)}).",
                       "invalid_credential_request")
+    if fmt in CONFIGURATIONS.values():
+        raise refusal(Code.CREDENTIAL_CONFIGURATION_UNKNOWN,
+                      f"This issuer issues OpenBadgeCredentials only; credential_definition.type "
+                      f"({str(types)[:60]}) must be a list that names OpenBadgeCredential.",
+                      "unsupported_credential_format")
     raise refusal(Code.CREDENTIAL_CONFIGURATION_UNKNOWN,
-                  f"This issuer does not issue {str(fmt)[:40]!r} OpenBadgeCredentials; it issues ldp_vc and "
-                  "jwt_vc_json.", "unsupported_credential_format")
+                  f"This issuer does not issue {str(fmt)[:40]!r} credentials; it issues ldp_vc and "
+                  "jwt_vc_json OpenBadgeCredentials.", "unsupported_credential_format")
 
 
 __all__ = ["Access", "AccessTokens", "CONFIGURATIONS", "CREDENTIAL_PATH", "JWT_VC_JSON", "LDP_VC", "NONCE_PATH",

@@ -378,6 +378,10 @@ def _proof(key: KeyPair, **claims_and_header: Any) -> str:
     ({"credential_configuration_id": "UniversityDegree_mso_mdoc"}, "unknown_credential_configuration",
      "CREDENTIAL_CONFIGURATION_UNKNOWN"),
     ({"format": "mso_mdoc"}, "unsupported_credential_format", "CREDENTIAL_CONFIGURATION_UNKNOWN"),
+    ({"credential_configuration_id": [LDP_VC]}, "unknown_credential_configuration", "CREDENTIAL_CONFIGURATION_UNKNOWN"),
+    ({"format": "ldp_vc", "credential_definition": {"type": "VerifiableCredential"}}, "unsupported_credential_format",
+     "CREDENTIAL_CONFIGURATION_UNKNOWN"),
+    ({"credential_identifier": "badge-1"}, "unknown_credential_identifier", "CREDENTIAL_CONFIGURATION_UNKNOWN"),
     ({"credential_configuration_id": LDP_VC}, "invalid_proof", "WALLET_PROOF_INVALID"),
     ({"credential_configuration_id": LDP_VC, "proofs": {"jwt": []}}, "invalid_proof", "WALLET_PROOF_INVALID"),
     ({"credential_configuration_id": LDP_VC, "proofs": {"ldp_vp": [{}]}}, "invalid_proof", "WALLET_PROOF_INVALID"),
@@ -472,3 +476,12 @@ def test_a_nonce_spent_through_one_worker_is_refused_by_another(site):
                       headers={"Authorization": "Bearer " + _token(first, site)}).status_code == 200
     answer = second.post("/oid4vci/credential", json=body, headers={"Authorization": "Bearer " + _token(second, site)})
     assert (answer.status_code, answer.get_json()["error"]) == (400, "invalid_nonce")
+
+
+def test_a_wrong_method_or_an_unreadable_body_is_still_json(site, client):
+    answer = client.get("/oid4vci/token", headers={"Accept": "text/html"})
+    assert answer.status_code == 405 and answer.get_json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    for body in (b"[]", b"\xff\xfe", b'{"a":' * 300 + b"1" + b"}" * 300):
+        answer = client.post("/oid4vci/credential", data=body, content_type="application/json",
+                             headers={"Authorization": "Bearer " + _token(client, site)})
+        assert answer.status_code in (400, 413) and answer.get_json()["error"] == "invalid_credential_request"
