@@ -33,6 +33,7 @@ from issuer.instance.brand import Brand
 from issuer.web.catalog import bp as catalog_bp
 from issuer.web.learner_pages import bp as learners_bp
 from issuer.web.oid4vci import bp as oid4vci_bp
+from issuer.web.wallet_exchange import bp as wallet_exchange_bp
 from issuer.web.vc_api import bp as vc_api_bp
 from issuer.web.pages import bp as issuer_bp
 from verifier.vc_api import bp as vc_api_verify_bp
@@ -136,6 +137,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(learners_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(oid4vci_bp)
+    app.register_blueprint(wallet_exchange_bp)
     app.context_processor(lambda: {"brand": app.extensions["badgesmith"].brand})
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))
     app.after_request(_add_security_headers)
@@ -324,7 +326,7 @@ def _add_security_headers(response: Response) -> Response:
 
 def _wants_json() -> bool:
     # The VC API is JSON in and out, whatever a client's Accept header says.
-    if request.path.startswith("/api/") or request.blueprint in ("vc_api", "vc_api_verify"):
+    if request.path.startswith("/api/") or request.blueprint in ("vc_api", "vc_api_verify", "wallet_exchange"):
         return True
     if request.path.startswith(OID4VCI_PATHS):  # wallets read the specification's JSON errors, even a 405's
         return True

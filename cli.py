@@ -1399,6 +1399,41 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
     say(f"Revoke it with: badgesmith learner-link --email {email} --revoke {token}")
 
 
+@main.command("claim-link")
+@click.argument("credential_id", metavar="ID")
+@click.option("--tx-code", is_flag=True, help="Protect the OID4VCI offer with a transaction code (PIN) to hand "
+              "over separately.")
+@click.option("--claim-page", is_flag=True, help="Print a claim page link for e-mail instead (valid for "
+              "[wallet] link_days, opened with a PIN sent separately).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def claim_link(ctx: click.Context, credential_id: str, tx_code: bool, claim_page: bool, as_json: bool) -> None:
+    """Wallet links for an award: Learner Credential Wallet deep links and an OID4VCI offer (single use)."""
+    from issuer.awarding import wallet_links
+
+    issuer = _issuer(ctx)
+    if claim_page:
+        page = wallet_links.claim_page(issuer, credential_id)
+        if as_json:
+            print_json({"url": page.url, "pin": page.pin, "expires_at": page.expires_at.isoformat()})
+            return
+        say(f"Claim page (until {page.expires_at:%Y-%m-%d %H:%M} UTC): {page.url}")
+        say(f"PIN (send it separately from the link): {page.pin}")
+        return
+    links = wallet_links.wallet_links(issuer, credential_id, tx_code=tx_code)
+    if as_json:
+        print_json(links.to_dict())
+        return
+    say(f"Wallet links for {links.credential_id}; each works once, until {links.expires_at:%Y-%m-%d %H:%M} UTC.")
+    say(f"Learner Credential Wallet:  {links.lcw}")
+    say(f"  in the app's own scheme:  {links.dccrequest}")
+    say(f"VC-API interaction URL:     {links.interaction}")
+    say(f"OID4VCI offer:              {links.oid4vci}")
+    say(f"  by reference:             {links.oid4vci_by_reference}")
+    if links.tx_code:
+        say(f"Transaction code (PIN) for the OID4VCI offer: {links.tx_code}")
+
+
 @main.group()
 def clients() -> None:
     """OAuth 2.0 clients of the VC API: issuing and status updates need one."""

@@ -122,6 +122,14 @@ def create_offer(issuer: Issuer, credential_id: str, *, protocol: str, ttl: time
                  tx_code=pin, tx_code_required=pin is not None, created_at=now)
 
 
+def find_offer(issuer: Issuer, secret: str, *, now: datetime | None = None) -> Offer:
+    """The unused, unexpired offer ``secret`` names, before its transaction code is checked (a claim page
+    shows which badge it is for, then asks for the PIN). OFFER_UNKNOWN, OFFER_EXPIRED, OFFER_USED."""
+    row = _offer_row(issuer, secret)
+    _check_usable(row, now or issuer.now())
+    return _offer(row, secret)
+
+
 def open_offer(issuer: Issuer, secret: str, *, tx_code: str | None = None, now: datetime | None = None) -> Offer:
     """The offer ``secret`` opens, still unused (nothing is consumed).
 
@@ -331,6 +339,6 @@ def _offer(row: WalletOfferRow, secret: str) -> Offer:
                  created_at=row.created_at)
 
 
-__all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "check_holder", "claim",
-           "claim_copy", "create_offer", "hash_secret", "offer_ttl", "open_offer", "refuse_unknown_offer",
-           "UNBOUND", "wallet_copies", "wallet_copy"]
+__all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "UNBOUND", "check_holder", "claim",
+           "claim_copy", "create_offer", "find_offer", "hash_secret", "offer_ttl", "open_offer",
+           "refuse_unknown_offer", "wallet_copies", "wallet_copy"]

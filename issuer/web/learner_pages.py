@@ -10,19 +10,24 @@ the URL. Unknown and revoked tokens both answer 404.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from errors import BadgesmithError, Code
 from issuer.association.learner_record import association_view
 from issuer.association.setup import association_for
 from issuer.association.transcript import issue_association_transcript
 from issuer.awarding.issuing import Issuer
+from issuer.awarding.wallet_links import CLAIM_PATH, WalletLinks, find_claim_page, open_claim_page, wallet_links
+from issuer.badge.qr import qr_svg
 from issuer.records.learners import Entry, LearnerView, active_link, learner_page_url, learner_view
 from issuer.records.transcript import issue_transcript, transcript_json
 from issuer.store.models import LearnerLinkRecord
 from issuer.web.badge_state import BadgeState, badge_state
 from issuer.web.pages import linkedin_url
+from issuer.web.wallet_exchange import spend_claim_budget
 
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                    "X-Robots-Tag": "noindex, nofollow"}
@@ -60,7 +65,7 @@ def learner_page(token: str) -> Response:
                                                                                                   link.lookup_key)
     html = render_template("learners/page.html", view=view, token=token, issuer_name=issuer.settings.name,
                            page_url=learner_page_url(issuer, token), states=_states(issuer, view),
-                           linkedin=_linkedin(issuer, view),
+                           linkedin=_linkedin(issuer, view), wallet=True,
                            transcript_url=url_for("learners.learner_transcript", token=token))
     return _private(Response(html))
 
@@ -109,4 +114,54 @@ def learner_transcript(token: str) -> Response:
     return _private(response)
 
 
-__all__ = ["PRIVATE_HEADERS", "bp", "learner_page", "learner_transcript"]
+# -- "Add to wallet" (issue 20): only where the recipient alone can reach it, never on the public badge page --
+
+
+@bp.get("/learners/<token>/wallet/<credential_uuid>")
+def learner_wallet(token: str, credential_uuid: str) -> Response:
+    """Fresh single-use wallet offers (QR codes and links) for one of the learner's current badges."""
+    issuer, link = _link_or_404(token)
+    record = issuer.registry.get_credential(f"urn:uuid:{credential_uuid}", issuer_id=issuer.issuer_id)
+    if record is None or record.lookup_key != link.lookup_key or record.achievement is None:
+        abort(404)  # another learner's badge looks like no badge
+    spend_claim_budget()
+    links = wallet_links(issuer, record.id)
+    html = render_template("learners/wallet.html", links=links, qr=_qr_codes(links),
+                           badge_name=_badge_name(issuer, record.achievement),
+                           back_url=url_for("learners.learner_page", token=token), back_label="your record")
+    return _private(Response(html))
+
+
+@bp.route(f"{CLAIM_PATH}<secret>", methods=["GET", "POST"])
+def claim_page(secret: str) -> Response:
+    """A claim page from an e-mail or a roster summary: the PIN sent separately opens fresh wallet offers."""
+    issuer = _issuer()
+    spend_claim_budget()
+    offer = find_claim_page(issuer, secret)
+    name = _badge_name(issuer, issuer.registry.get_credential(offer.credential_id).achievement)
+    context = {"badge_name": name, "action": url_for("learners.claim_page", secret=secret), "links": None,
+               "error": None}
+    status = 200
+    if request.method == "POST":
+        pin = request.form.get("pin", "").strip()[:20]
+        try:
+            links = open_claim_page(issuer, secret, pin)
+            context.update(links=links, qr=_qr_codes(links))
+        except BadgesmithError as error:
+            if error.code not in (Code.TX_CODE_REQUIRED, Code.TX_CODE_WRONG):
+                raise
+            context["error"], status = error.message, 400
+    return _private(Response(render_template("learners/claim.html", **context), status=status))
+
+
+def _qr_codes(links: WalletLinks) -> dict[str, str]:
+    # The OID4VCI offer by reference: the inline offer makes a denser code than phones read easily.
+    return {name: base64.b64encode(qr_svg(url)).decode("ascii")
+            for name, url in (("lcw", links.lcw), ("oid4vci", links.oid4vci_by_reference))}
+
+
+def _badge_name(issuer: Issuer, slug: str | None) -> str:
+    return str(issuer.achievement(slug)["ob"].get("name") or "your badge") if slug else "your badge"
+
+
+__all__ = ["PRIVATE_HEADERS", "bp", "claim_page", "learner_page", "learner_transcript", "learner_wallet"]
