@@ -38,6 +38,8 @@ from issuer.web.vc_api import bp as vc_api_bp
 from issuer.web.pages import bp as issuer_bp
 from verifier.vc_api import bp as vc_api_verify_bp
 from verifier.web import bp as verify_bp
+from issuer.web.ob_api import bp as ob_api_bp, imsx_error, is_ob_api_request
+from issuer.web.ob_sign_in import bp as ob_oauth_bp
 
 TEMPLATES = Path(templates.__file__).parent
 
@@ -131,6 +133,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["badgesmith"] = build_services(app.config)
 
     app.register_blueprint(verify_bp)
+    app.register_blueprint(ob_api_bp)
+    app.register_blueprint(ob_oauth_bp)
     app.register_blueprint(issuer_bp)
     app.register_blueprint(vc_api_bp)
     app.register_blueprint(vc_api_verify_bp)
@@ -335,6 +339,8 @@ def _wants_json() -> bool:
 
 
 def _error_response(status: int, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> Response:
+    if is_ob_api_request():  # the Open Badges API answers in its own error shape (Imsx_StatusInfo)
+        return imsx_error(status, body, headers)
     if _wants_json():
         response = Response(json.dumps({"error": body}), status=status, mimetype="application/json")
     else:

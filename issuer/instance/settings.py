@@ -44,7 +44,10 @@ _TABLES = {
     "smtp": ("host", "port", "security", "username", "password_env"),
     # Read by app.py (web settings); listed here so a typo is still caught.
     "web": ("rate_limit", "rate_limit_storage", "token_rate_limit", "token_client_rate_limit", "max_content_length",
-            "trust", "documents", "offline", "proxy_count", "claim_rate_limit"),
+            "trust", "documents", "offline", "proxy_count", "claim_rate_limit",
+            # The Open Badges API (issue 19, issuer/web/ob_api.py, ob_sign_in.py).
+            "ob_sign_in", "ob_terms_url", "ob_privacy_url", "ob_sign_in_rate_limit", "ob_sign_in_address_rate_limit",
+            "ob_register_rate_limit"),
     # Wallet offers (issue 20, issuer/awarding/claims.py): how long a claim link or QR code lives.
     "wallet": ("offer_minutes", "link_days"),
     # What the public sees: name, logo, colour, contact, footer links (issuer/instance/brand.py).

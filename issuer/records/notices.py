@@ -210,6 +210,20 @@ def send_notices(issuer: Issuer, rows: Iterable[RenewalRow], *, host: str, port:
                             host=host, port=port) from exc
 
 
+def send_message(relay: SmtpRelay, message: EmailMessage, *, ssl_context: ssl.SSLContext | None = None,
+                 timeout: float = SMTP_TIMEOUT) -> None:
+    """Hand one message to ``relay`` (a learner's sign-in link); UpstreamError SMTP_FAILED if it fails."""
+    _check_login_channel(relay.host, relay.security, relay.username)
+    try:
+        with _connect(relay.host, relay.port, relay.security, relay.username, relay.password, ssl_context,
+                      timeout) as smtp:
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise UpstreamError(Code.SMTP_FAILED, f"The mail server {relay.address} failed "
+                            f"({_reason(exc, relay.password)}); the message was not sent.",
+                            host=relay.host, port=relay.port) from exc
+
+
 def smtp_relay(settings: SmtpSettings, *, address: str | None = None, username: str | None = None,
                security: str | None = None, env: Mapping[str, str] = os.environ) -> SmtpRelay:
     """The relay to send through: the ``[smtp]`` table, overridden by ``--smtp HOST:PORT``, ``--smtp-user``
@@ -462,5 +476,5 @@ def renewals_with_notices(issuer: Issuer, *, due_within: str, notices: Path | No
 
 
 __all__ = ["FILE", "Notice", "NoticeRun", "RenewalsReport", "SMTP_CHANNEL", "SMTP_TIMEOUT", "SmtpRelay",
-           "compose_notice", "parse_smtp_address", "renewals_with_notices", "send_notices", "smtp_relay",
-           "write_notices"]
+           "compose_notice", "parse_smtp_address", "renewals_with_notices", "send_message", "send_notices",
+           "smtp_relay", "write_notices"]

@@ -529,6 +529,134 @@ __all__ += ["LearnerLinkRecord", "LearnerLinkRow"]
 # == end of learner links ======================================================================
 
 
+# == Open Badges 3.0 API (issue 19): hosts' OAuth clients, grants, hosted credentials =============
+# Owned by issuer/web/oauth_server.py (the authorization server), issuer/records/hosted.py (credentials
+# and profiles kept for learners) and issuer/records/push.py (this instance as a host's client).
+# Tokens, codes, sign-in links and client secrets this server hands out are kept as SHA-256 hashes only.
+
+
+class ObClientRow(Base):
+    """A learner's host registered by RFC 7591 dynamic registration (its metadata as sent, checked)."""
+
+    __tablename__ = "ob_clients"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))  # hex sha256 of a 256-bit random secret
+    client_metadata: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ObSignInRow(Base):
+    """A learner's one-time sign-in link, carrying the authorization request it resumes."""
+
+    __tablename__ = "ob_sign_ins"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)  # the authorization request's parameters
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ObCodeRow(Base):
+    """An authorization code (single use, short-lived) with its PKCE challenge."""
+
+    __tablename__ = "ob_codes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))  # the learner who consented
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    scope: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    code_challenge_method: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ObTokenRow(Base):
+    """An access token and its refresh token, for one host and one learner."""
+
+    __tablename__ = "ob_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"), index=True)
+    access_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    refresh_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(64), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    scope: Mapped[str] = mapped_column(String(1000))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the access token's
+    refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # both tokens stop
+
+
+class HostedCredentialRow(Base):
+    """A credential a host pushed for one of this site's learners (upsertCredential), verified first.
+
+    Identity is the spec's credential equality: the credential's issuer id and credential id."""
+
+    __tablename__ = "hosted_credentials"
+    # Named: the convention's name would be longer than PostgreSQL's 63 characters.
+    __table_args__ = (UniqueConstraint("issuer_id", "lookup_key", "credential_issuer", "credential_id",
+                                       name="uq_hosted_credentials_identity"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    lookup_key: Mapped[str] = mapped_column(String(200))  # the learner (HMAC of the e-mail)
+    credential_issuer: Mapped[str] = mapped_column(String(1000))
+    credential_id: Mapped[str] = mapped_column(String(1000))
+    format: Mapped[str] = mapped_column(String(10))  # 'json' | 'jws'
+    credential: Mapped[str] = mapped_column(Text)  # exactly as received
+    valid_from: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ObProfileRow(Base):
+    """A learner's Profile as a host last put it (putProfile)."""
+
+    __tablename__ = "ob_profiles"
+    __table_args__ = (UniqueConstraint("issuer_id", "lookup_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    lookup_key: Mapped[str] = mapped_column(String(200))
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ObHostRow(Base):
+    """This instance as a client of a learner's host (``badgesmith push``): its registration there, and
+    a learner's refresh token, both encrypted with a key derived from the instance secret (the host's
+    secret has to be sent again, so a hash would not do)."""
+
+    __tablename__ = "ob_hosts"
+    __table_args__ = (UniqueConstraint("issuer_id", "base_url", "lookup_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    base_url: Mapped[str] = mapped_column(String(2000))
+    lookup_key: Mapped[str] = mapped_column(String(200))  # "" for the registration itself
+    sealed: Mapped[str] = mapped_column(Text)  # AES-GCM of the JSON (registration or tokens)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+__all__ += ["HostedCredentialRow", "ObClientRow", "ObCodeRow", "ObHostRow", "ObProfileRow", "ObSignInRow",
+            "ObTokenRow"]
+# == end of the Open Badges 3.0 API ================================================================
+
+
 # == OAuth 2.0 clients (issue 8): VC API authorisation, owned by issuer/web/clients.py ==============
 
 

@@ -205,21 +205,21 @@ class Clients:
         """The grant of the request's ``Authorization: Bearer …`` header, if it allows ``scope``."""
         kind, _, token = (authorization or "").strip().partition(" ")
         if kind.lower() != "bearer" or not token.strip():
-            raise _challenge(AuthError(Code.UNAUTHORIZED, "This endpoint needs an OAuth 2.0 bearer token: get one "
+            raise bearer_challenge(AuthError(Code.UNAUTHORIZED, "This endpoint needs an OAuth 2.0 bearer token: get one "
                                                           "from POST /oauth/token with client credentials."), None)
         payload = self._payload(token.strip())
         if payload.get("aud") != self.audience:
-            raise _challenge(AuthError(Code.UNAUTHORIZED, "The bearer token was issued for another server."),
+            raise bearer_challenge(AuthError(Code.UNAUTHORIZED, "The bearer token was issued for another server."),
                              "invalid_token")
         if not isinstance(payload.get("exp"), int) or payload["exp"] <= self.now().timestamp():
-            raise _challenge(AuthError(Code.TOKEN_EXPIRED, "The bearer token has expired; ask /oauth/token for "
+            raise bearer_challenge(AuthError(Code.TOKEN_EXPIRED, "The bearer token has expired; ask /oauth/token for "
                                                            "a new one."), "invalid_token")
         record = self._active(str(payload.get("sub")))
         if record is None:
-            raise _challenge(AuthError(Code.UNAUTHORIZED, "The client of this token was revoked."), "invalid_token")
+            raise bearer_challenge(AuthError(Code.UNAUTHORIZED, "The client of this token was revoked."), "invalid_token")
         scopes = frozenset(str(payload.get("scope", "")).split()) & frozenset(record.scopes.split())
         if scope not in scopes:
-            raise _challenge(Forbidden(Code.FORBIDDEN, f"This token does not allow {scope!r}; the client needs "
+            raise bearer_challenge(Forbidden(Code.FORBIDDEN, f"This token does not allow {scope!r}; the client needs "
                                                        f"the {scope} scope."), "insufficient_scope", scope)
         return Grant(record.client_id, record.name, scopes)
 
@@ -227,7 +227,7 @@ class Clients:
         return hmac.new(self._key, body.encode("ascii"), hashlib.sha256).digest()
 
     def _payload(self, token: str) -> dict[str, Any]:
-        invalid = _challenge(AuthError(Code.UNAUTHORIZED, "The bearer token is not one this server issued."),
+        invalid = bearer_challenge(AuthError(Code.UNAUTHORIZED, "The bearer token is not one this server issued."),
                              "invalid_token")
         prefix, _, rest = token.partition(".")
         body, _, signature = rest.partition(".")
@@ -243,7 +243,8 @@ class Clients:
         return payload
 
 
-def _challenge(error: BadgesmithError, oauth_error: str | None, scope: str | None = None) -> BadgesmithError:
+def bearer_challenge(error: BadgesmithError, oauth_error: str | None, scope: str | None = None) -> BadgesmithError:
+    """``error`` with the RFC 6750 ``WWW-Authenticate: Bearer`` challenge in ``error.headers``."""
     # RFC 6750 §3: the challenge says what went wrong without repeating the message.
     parts = ['Bearer realm="badgesmith"'] + ([f'error="{oauth_error}"'] if oauth_error else [])
     if scope:
@@ -267,5 +268,5 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-__all__ = ["Clients", "Grant", "NewClient", "SCOPES", "TOKEN_TTL", "Token", "hash_secret", "parse_scopes",
-           "secret_matches"]
+__all__ = ["Clients", "Grant", "NewClient", "SCOPES", "TOKEN_TTL", "Token", "bearer_challenge", "hash_secret",
+           "parse_scopes", "secret_matches"]

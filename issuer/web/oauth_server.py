@@ -1,0 +1,448 @@
+"""The Open Badges 3.0 API's OAuth 2.0 authorization server, on Authlib.
+
+What 1EdTech's OB 3.0 §7 asks for, and nothing looser:
+
+- Dynamic Client Registration (RFC 7591) without an initial access token; the
+  spec's metadata is required (``REQUIRED_METADATA``); only the
+  ``authorization_code`` and ``refresh_token`` grants, ``code`` responses and
+  ``client_secret_basic``; the four OB scopes (and ``offline_access``).
+- The authorization code grant with PKCE, ``S256`` only and always; codes are
+  single use (claimed by one UPDATE) and live ``CODE_TTL`` seconds.
+- Bearer access tokens (``ACCESS_TTL``), rotating refresh tokens
+  (``REFRESH_TTL``; a used one stops working), revocation (RFC 7009).
+
+Every secret handed out (client secrets, codes, tokens, sign-in links) is kept
+as its SHA-256 only: they are 256-bit random strings, so a slow hash would add
+nothing. Learners are people with an e-mail address (``Learner``); who they
+are is settled by ``issuer.web.ob_sign_in`` before a code is made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import (AuthorizationCodeMixin, ClientMixin, InvalidRequestError, OAuth2Request,
+                                    TokenMixin)
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
+from authlib.oauth2.rfc6749.requests import JsonPayload, JsonRequest
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
+from authlib.oauth2.rfc7636 import CodeChallenge
+from sqlalchemy import select, update
+
+from issuer.store.models import ObClientRow, ObCodeRow, ObTokenRow
+
+SCOPE_BASE = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
+SCOPES = {
+    SCOPE_BASE + "credential.readonly": "Permission to read AchievementCredentials for the authenticated entity.",
+    SCOPE_BASE + "credential.upsert": "Permission to create or update AchievementCredentials for the "
+                                      "authenticated entity.",
+    SCOPE_BASE + "profile.readonly": "Permission to read the profile for the authenticated entity.",
+    SCOPE_BASE + "profile.update": "Permission to update the profile for the authenticated entity.",
+}
+# What a learner reads on the consent page, per scope.
+SCOPE_WORDS = {
+    SCOPE_BASE + "credential.readonly": "read the badges and credentials you hold here",
+    SCOPE_BASE + "credential.upsert": "add badges and credentials to your record here, or replace them",
+    SCOPE_BASE + "profile.readonly": "read your profile here (your e-mail address and name)",
+    SCOPE_BASE + "profile.update": "change your profile here",
+    "offline_access": "keep this access without asking you again, until you or they revoke it",
+}
+OFFLINE_ACCESS = "offline_access"  # not an OB scope, but what some hosts send to ask for a refresh token
+GRANT_TYPES = ("authorization_code", "refresh_token")
+AUTH_METHOD = "client_secret_basic"
+# OB 3.0 §7.2.1: what a host must say about itself when it registers.
+REQUIRED_METADATA = ("client_name", "client_uri", "logo_uri", "tos_uri", "policy_uri", "software_id",
+                     "software_version", "redirect_uris", "scope")
+CODE_TTL = 600          # seconds (OB 3.0 §7: about ten minutes)
+ACCESS_TTL = 3600       # seconds (the spec's recommendation)
+REFRESH_TTL = 180 * 86400
+MAX_REDIRECT_URIS = 10
+MAX_METADATA_TEXT = 2000
+
+
+def hash_secret(value: str) -> str:
+    """What is kept of a secret this server handed out: its SHA-256, hex."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def is_loopback_uri(uri: str) -> bool:
+    """``http://127.0.0.1…`` / ``http://[::1]…``: a native app's redirect (RFC 8252 §7.3), any port."""
+    parts = urlsplit(uri)
+    try:
+        return parts.scheme == "http" and ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    """The person who signed in with their e-mail address and consented."""
+
+    email: str
+
+    def get_user_id(self) -> str:
+        return self.email
+
+
+@dataclass(frozen=True, slots=True)
+class HostClient(ClientMixin):
+    """A registered host, as Authlib asks about it."""
+
+    client_id: str
+    secret_hash: str
+    metadata: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("client_name") or self.client_id)
+
+    @property
+    def scopes(self) -> list[str]:
+        return str(self.metadata.get("scope") or "").split()
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        uris = self.metadata.get("redirect_uris") or []
+        return uris[0] if len(uris) == 1 else None  # with several, the request must name one
+
+    def get_allowed_scope(self, scope: str) -> str | None:
+        # All or nothing: a scope the host did not register is refused (invalid_scope), never narrowed.
+        wanted = (scope or "").split()
+        return " ".join(wanted) if wanted and all(s in self.scopes for s in wanted) else None
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        for registered in self.metadata.get("redirect_uris") or []:
+            if redirect_uri == registered:
+                return True
+            # RFC 8252 §7.3: a loopback redirect matches whatever port the app listens on at the time.
+            if is_loopback_uri(registered) and is_loopback_uri(redirect_uri):
+                a, b = urlsplit(registered), urlsplit(redirect_uri)
+                if (a.hostname, a.path, a.query) == (b.hostname, b.path, b.query):
+                    return True
+        return False
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return hmac.compare_digest(hash_secret(client_secret or ""), self.secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == AUTH_METHOD
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in (self.metadata.get("grant_types") or ["authorization_code"])
+
+
+@dataclass(frozen=True, slots=True)
+class Code(AuthorizationCodeMixin):
+    """A claimed authorization code."""
+
+    client_id: str
+    email: str
+    redirect_uri: str
+    scope: str
+    code_challenge: str
+    code_challenge_method: str
+
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+
+@dataclass(frozen=True, slots=True)
+class Token(TokenMixin):
+    """An access (and refresh) token as stored; ``now`` is the server's clock."""
+
+    id: int
+    client_id: str
+    email: str
+    scope: str
+    expires_at: datetime
+    refresh_expires_at: datetime | None
+    revoked_at: datetime | None
+    now: datetime = field(compare=False)
+
+    def check_client(self, client: ClientMixin) -> bool:
+        return client.get_client_id() == self.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_expires_in(self) -> int:
+        return max(0, int((self.expires_at - self.now).total_seconds()))
+
+    def is_expired(self) -> bool:
+        return self.expires_at <= self.now
+
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class ObAuthorizationServer(AuthorizationServer):
+    """Authlib's Flask server bound to one instance's registry and clock."""
+
+    def __init__(self, issuer: Any, *, now: Callable[[], datetime]) -> None:
+        super().__init__()
+        self.issuer, self.now = issuer, now
+        self.scopes_supported = [*SCOPES, OFFLINE_ACCESS]
+        self.register_token_generator("default", self._tokens)
+        self.register_grant(CodeGrant, [S256Only(required=True)])
+        self.register_grant(RefreshGrant)
+        self.register_endpoint(Revocation)
+        self.register_endpoint(Registration)
+
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        # The consent step resumes a request stored with the sign-in link, not the one on the wire.
+        return request if isinstance(request, OAuth2Request) else super().create_oauth2_request(request)
+
+    def create_json_request(self, request: Any) -> JsonRequest:
+        return request if isinstance(request, JsonRequest) else super().create_json_request(request)
+
+    def _tokens(self, grant_type: str, client: HostClient, user: Any = None, scope: str | None = None,
+                expires_in: int | None = None, include_refresh_token: bool = True) -> dict[str, Any]:
+        token = {"token_type": "Bearer", "access_token": secrets.token_urlsafe(32), "expires_in": ACCESS_TTL,
+                 "scope": scope or ""}
+        if include_refresh_token:
+            token["refresh_token"] = secrets.token_urlsafe(32)
+        return token
+
+    def query_client(self, client_id: str) -> HostClient | None:
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
+            return None
+        with self.issuer.registry.session(write=False) as s:
+            row = s.scalar(select(ObClientRow).where(ObClientRow.client_id == client_id,
+                                                     ObClientRow.issuer_id == self.issuer.issuer_id))
+            if row is None or row.revoked_at is not None:
+                return None
+            return HostClient(row.client_id, row.secret_hash, dict(row.client_metadata))
+
+    def save_token(self, token: Mapping[str, Any], request: OAuth2Request) -> None:
+        now = self.now()
+        refresh = token.get("refresh_token")
+        with self.issuer.registry.session() as s:
+            s.add(ObTokenRow(issuer_id=self.issuer.issuer_id, access_hash=hash_secret(token["access_token"]),
+                             refresh_hash=hash_secret(refresh) if refresh else None,
+                             client_id=request.client.get_client_id(), email=request.user.email,
+                             scope=token.get("scope", ""), issued_at=now,
+                             expires_at=now + timedelta(seconds=int(token["expires_in"])),
+                             refresh_expires_at=now + timedelta(seconds=REFRESH_TTL) if refresh else None))
+
+    def token_by(self, *, access: str | None = None, refresh: str | None = None) -> Token | None:
+        """The stored token an access or refresh token string belongs to (revoked and expired ones too)."""
+        if access is not None:
+            condition = ObTokenRow.access_hash == hash_secret(access)
+        elif refresh is not None:
+            condition = ObTokenRow.refresh_hash == hash_secret(refresh)
+        else:
+            return None
+        with self.issuer.registry.session(write=False) as s:
+            row = s.scalar(select(ObTokenRow).where(condition, ObTokenRow.issuer_id == self.issuer.issuer_id))
+            if row is None:
+                return None
+            return Token(row.id, row.client_id, row.email, row.scope, row.expires_at, row.refresh_expires_at,
+                         row.revoked_at, self.now())
+
+    def revoke(self, token: Token) -> None:
+        """Stop an access token and its refresh token at once (a second revocation changes nothing)."""
+        with self.issuer.registry.session() as s:
+            s.execute(update(ObTokenRow).where(ObTokenRow.id == token.id, ObTokenRow.revoked_at.is_(None))
+                      .values(revoked_at=self.now()))
+
+    def json_request(self, method: str, url: str, headers: Any, data: dict[str, Any]) -> JsonRequest:
+        """A JSON request for an endpoint from a body already read within our limits."""
+        request = JsonRequest(method, url, headers)
+        request.payload = _Json(data)
+        return request
+
+
+class _Json(JsonPayload):
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self._data
+
+
+class S256Only(CodeChallenge):
+    """PKCE on every authorization request, with S256 (OB 3.0 §7 makes it mandatory)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send code_challenge and code_challenge_method=S256.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Only code_challenge_method=S256 is supported.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def get_authorization_code_challenge(self, authorization_code: Code) -> str:
+        return authorization_code.code_challenge
+
+    def get_authorization_code_challenge_method(self, authorization_code: Code) -> str:
+        return authorization_code.code_challenge_method
+
+
+class CodeGrant(AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = [AUTH_METHOD]
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        server, data = self.server, request.payload.data
+        now = server.now()
+        with server.issuer.registry.session() as s:
+            s.add(ObCodeRow(issuer_id=server.issuer.issuer_id, code_hash=hash_secret(code),
+                            client_id=request.client.get_client_id(), email=request.user.email,
+                            redirect_uri=data.get("redirect_uri") or request.client.get_default_redirect_uri(),
+                            scope=request.scope or "", code_challenge=data["code_challenge"],
+                            code_challenge_method=data["code_challenge_method"], created_at=now,
+                            expires_at=now + timedelta(seconds=CODE_TTL)))
+
+    def query_authorization_code(self, code: str, client: HostClient) -> Code | None:
+        # Claimed here, by one UPDATE, before anything else is checked: a code is good for one attempt,
+        # so a wrong verifier or a second use (even a concurrent one) finds it spent.
+        server = self.server
+        now = server.now()
+        if not isinstance(code, str) or len(code) > 200:
+            return None
+        with server.issuer.registry.session() as s:
+            claimed = s.execute(update(ObCodeRow).where(
+                ObCodeRow.code_hash == hash_secret(code), ObCodeRow.issuer_id == server.issuer.issuer_id,
+                ObCodeRow.client_id == client.get_client_id(), ObCodeRow.used_at.is_(None),
+                ObCodeRow.expires_at > now).values(used_at=now))
+            if claimed.rowcount != 1:
+                return None
+            row = s.scalar(select(ObCodeRow).where(ObCodeRow.code_hash == hash_secret(code)))
+            return Code(row.client_id, row.email, row.redirect_uri, row.scope, row.code_challenge,
+                        row.code_challenge_method)
+
+    def delete_authorization_code(self, authorization_code: Code) -> None:
+        pass  # spent when it was claimed
+
+    def authenticate_user(self, authorization_code: Code) -> Learner:
+        return Learner(authorization_code.email)
+
+
+class RefreshGrant(RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = [AUTH_METHOD]
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each refresh token is good once
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        token = self.server.token_by(refresh=refresh_token) if isinstance(refresh_token, str) else None
+        if token is None or token.revoked_at is not None or token.refresh_expires_at is None \
+                or token.refresh_expires_at <= token.now:
+            return None
+        return token
+
+    def authenticate_user(self, refresh_token: Token) -> Learner:
+        return Learner(refresh_token.email)
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        self.server.revoke(refresh_token)
+
+
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = [AUTH_METHOD]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        if not isinstance(token_string, str) or len(token_string) > 200:
+            return None
+        order = ("refresh", "access") if token_type_hint == "refresh_token" else ("access", "refresh")
+        for kind in order:
+            token = self.server.token_by(**{kind: token_string})
+            if token is not None:
+                return token
+        return None
+
+    def revoke_token(self, token: Token, request: OAuth2Request) -> None:
+        self.server.revoke(token)
+
+
+class Registration(ClientRegistrationEndpoint):
+    """RFC 7591 without an initial access token: anyone may register; what they register is checked."""
+
+    def authenticate_token(self, request: Any) -> bool:
+        return True  # OB 3.0 §7.2: no initial access token
+
+    def get_server_metadata(self) -> dict[str, Any]:
+        return {"scopes_supported": self.server.scopes_supported, "response_types_supported": ["code"],
+                "grant_types_supported": list(GRANT_TYPES), "token_endpoint_auth_methods_supported": [AUTH_METHOD]}
+
+    def extract_client_metadata(self, request: Any) -> dict[str, Any]:
+        data = request.payload.data
+        missing = [name for name in REQUIRED_METADATA if not data.get(name)]
+        if missing:
+            raise InvalidClientMetadataError(f"Registration needs {', '.join(missing)} (OB 3.0, section 7.2.1).")
+        for name, value in data.items():
+            if isinstance(value, str) and len(value) > MAX_METADATA_TEXT:
+                raise InvalidClientMetadataError(f"{name[:40]} is longer than {MAX_METADATA_TEXT} characters.")
+        uris = data["redirect_uris"]
+        if not isinstance(uris, list) or not 0 < len(uris) <= MAX_REDIRECT_URIS \
+                or not all(isinstance(u, str) for u in uris):
+            raise InvalidClientMetadataError(f"redirect_uris must be a list of 1 to {MAX_REDIRECT_URIS} URLs.")
+        for uri in uris:
+            parts = urlsplit(uri)
+            if parts.fragment or not (parts.scheme == "https" and parts.hostname or is_loopback_uri(uri)):
+                raise InvalidClientMetadataError("Each redirect URI must be https (or http on a loopback "
+                                                 "address, RFC 8252), without a fragment.")
+        for name in ("client_uri", "logo_uri", "tos_uri", "policy_uri"):
+            parts = urlsplit(str(data[name]))
+            if not (parts.scheme == "https" or is_loopback_uri(str(data[name]))) or not parts.hostname:
+                raise InvalidClientMetadataError(f"{name} must be an https URL.")
+        metadata = super().extract_client_metadata(request)
+        metadata.setdefault("grant_types", ["authorization_code"])
+        metadata.setdefault("response_types", ["code"])
+        metadata.setdefault("token_endpoint_auth_method", AUTH_METHOD)
+        return metadata
+
+    def generate_client_id(self, request: Any) -> str:
+        return secrets.token_hex(16)
+
+    def generate_client_secret(self, request: Any) -> str:
+        return secrets.token_urlsafe(32)
+
+    def save_client(self, client_info: dict[str, Any], client_metadata: dict[str, Any], request: Any) -> HostClient:
+        server = self.server
+        row = ObClientRow(issuer_id=server.issuer.issuer_id, client_id=client_info["client_id"],
+                          secret_hash=hash_secret(client_info["client_secret"]), client_metadata=client_metadata,
+                          created_at=server.now())
+        with server.issuer.registry.session() as s:
+            s.add(row)
+        return HostClient(row.client_id, row.secret_hash, client_metadata)
+
+
+class ObTokenValidator(BearerTokenValidator):
+    """Bearer tokens of the OB API's resource endpoints."""
+
+    def __init__(self, server: ObAuthorizationServer) -> None:
+        super().__init__(realm="badgesmith")
+        self.server = server
+
+    def authenticate_token(self, token_string: str) -> Token | None:
+        if not isinstance(token_string, str) or len(token_string) > 200:
+            return None
+        token = self.server.token_by(access=token_string)
+        if token is not None and self.server.query_client(token.client_id) is None:
+            return None  # the host's registration was withdrawn: its tokens stop with it
+        return token
+
+
+__all__ = ["ACCESS_TTL", "CODE_TTL", "GRANT_TYPES", "HostClient", "Learner", "ObAuthorizationServer",
+           "ObTokenValidator", "REFRESH_TTL", "REQUIRED_METADATA", "SCOPES", "SCOPE_BASE", "SCOPE_WORDS", "Token",
+           "hash_secret", "is_loopback_uri"]
