@@ -36,13 +36,13 @@ from issuer.awarding.oid4vci import (CONFIGURATIONS, CREDENTIAL_PATH, NONCE_PATH
                                      issuer_metadata, offer_links, requested_format)
 from issuer.awarding.oid4vci_proof import NONCE_TTL, Nonces, check_proof, refusal
 from issuer.badge.qr import qr_png, qr_svg
-from verifier.ratelimit import RateLimited, RateLimiter, limiter_from_config
+from issuer.web.wallet_exchange import spend_claim_budget
+from verifier.ratelimit import RateLimited
 from verifier.web import read_json_object
 
 bp = Blueprint("oid4vci", __name__)
 
 MAX_BODY = 64 * 1024  # a credential request is a configuration id and one proof JWT: a few kB
-OID4VCI_RATE_LIMIT = "60/minute"  # per client address; a claim takes three requests
 _TOKEN_PARAMETERS = ("grant_type", "pre-authorized_code", "tx_code", "user_pin", "client_id")
 # Offer refusals at the token endpoint (§6.3): a missing transaction code is a malformed request,
 # everything else about the code or the PIN a bad grant.
@@ -63,20 +63,14 @@ def _now() -> datetime:
     return clock() if clock else datetime.now(UTC)
 
 
-def _state(issuer: Issuer) -> tuple[AccessTokens, Nonces, RateLimiter | None]:
+def _state(issuer: Issuer) -> tuple[AccessTokens, Nonces]:
+    """The app's token sealer and nonces, built once (keys derived from the instance secret)."""
     state = current_app.extensions.get("badgesmith.oid4vci")
     if state is None:
         secret = issuer.settings.lookup_secret
-        limiter = limiter_from_config(current_app.config.get("CLAIM_RATE_LIMIT") or OID4VCI_RATE_LIMIT,
-                                      what="wallet requests", storage=current_app.config.get("RATE_LIMIT_STORAGE"))
-        state = (AccessTokens(secret=secret), Nonces(issuer.registry, secret=secret), limiter)
+        state = (AccessTokens(secret=secret), Nonces(issuer.registry, secret=secret))
         current_app.extensions["badgesmith.oid4vci"] = state
     return state
-
-
-def _throttle(limiter: RateLimiter | None) -> None:
-    if limiter is not None:
-        limiter.take(request.remote_addr or "unknown")
 
 
 def _base_url(issuer: Issuer) -> str:
@@ -167,7 +161,7 @@ def offer_object(code: str) -> Response:
     """The Credential Offer a ``credential_offer_uri`` names (§4.1.3), while the offer is open."""
     try:
         issuer = _issuer()
-        _throttle(_state(issuer)[2])
+        spend_claim_budget()
         body = _open_offer_object(issuer, code)
     except BadgesmithError as error:
         return _oauth_error(error, "invalid_request")
@@ -180,7 +174,7 @@ def offer_qr(code: str, kind: str) -> Response:
     if kind not in ("png", "svg"):
         raise NotFound(Code.NOT_FOUND, "QR codes come as .png or .svg.")
     issuer = _issuer()
-    _throttle(_state(issuer)[2])
+    spend_claim_budget()
     _open_offer_object(issuer, code)  # a used or expired offer has no QR code
     link = offer_links(_base_url(issuer), code).by_reference
     data, mimetype = (qr_png(link), "image/png") if kind == "png" else (qr_svg(link), "image/svg+xml")
@@ -194,8 +188,8 @@ def token() -> Response:
     """Trade a pre-authorized code (and its transaction code) for an access token (§6)."""
     try:
         issuer = _issuer()
-        tokens, nonces, limiter = _state(issuer)
-        _throttle(limiter)
+        tokens, nonces = _state(issuer)
+        spend_claim_budget()
         params = _token_parameters()
         if params.get("grant_type") != PRE_AUTHORIZED_GRANT:
             raise refusal(Code.USAGE, f"Only grant_type={PRE_AUTHORIZED_GRANT} is supported here.",
@@ -257,8 +251,8 @@ def nonce() -> Response:
     """A fresh ``c_nonce`` for the next proof of possession (§7)."""
     try:
         issuer = _issuer()
-        _tokens, nonces, limiter = _state(issuer)
-        _throttle(limiter)
+        _tokens, nonces = _state(issuer)
+        spend_claim_budget()
         value = nonces.issue(_now())
     except BadgesmithError as error:
         return _oauth_error(error, "invalid_request")
@@ -270,8 +264,8 @@ def credential() -> Response:
     """Issue the offered credential to the key the wallet proves it holds (§8)."""
     try:
         issuer = _issuer()
-        tokens, nonces, limiter = _state(issuer)
-        _throttle(limiter)
+        tokens, nonces = _state(issuer)
+        spend_claim_budget()
         now = _now()
         access = tokens.open(request.headers.get("Authorization"), now)  # 401 before reading anything else
         if request.mimetype != "application/json":
@@ -326,4 +320,4 @@ def _claim(issuer: Issuer, access: Any, holder: str, fmt: str, now: datetime) ->
         raise
 
 
-__all__ = ["MAX_BODY", "OID4VCI_RATE_LIMIT", "bp"]
+__all__ = ["MAX_BODY", "bp"]

@@ -485,3 +485,13 @@ def test_a_wrong_method_or_an_unreadable_body_is_still_json(site, client):
         answer = client.post("/oid4vci/credential", data=body, content_type="application/json",
                              headers={"Authorization": "Bearer " + _token(client, site)})
         assert answer.status_code in (400, 413) and answer.get_json()["error"] == "invalid_credential_request"
+
+
+def test_the_wallet_endpoints_share_the_claim_rate_limit(site):
+    limited = create_app({"HOME": None, "ISSUER": site.issuer, "RATE_LIMIT": "off",
+                          "CLAIM_RATE_LIMIT": "3/minute"}).test_client()
+    assert [limited.post("/oid4vci/nonce").status_code for _ in range(3)] == [200, 200, 200]
+    answer = limited.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT,
+                                                  "pre-authorized_code": site.offer().secret})
+    assert answer.status_code == 429 and int(answer.headers["Retry-After"]) > 0
+    assert (answer.get_json()["error"], answer.get_json()["code"]) == ("slow_down", "RATE_LIMITED")
