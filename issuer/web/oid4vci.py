@@ -13,7 +13,8 @@
 Every refusal is the specification's JSON error (``{"error", "error_description"}``,
 plus our stable ``code``), never an HTML page: ``invalid_grant`` / ``invalid_request``
 at the token endpoint, ``invalid_token`` (401), ``invalid_proof``, ``invalid_nonce``,
-``unknown_credential_configuration``, ``unsupported_credential_format`` or
+``unknown_credential_configuration``, ``unsupported_credential_format``,
+``credential_request_denied`` (the award was revoked meanwhile) or
 ``invalid_credential_request`` at the credential endpoint. Bodies are capped at
 ``MAX_BODY`` bytes; each endpoint that does work is rate limited per client
 address (``[web] claim_rate_limit``, default 60/minute, shared with the VC-API claims).
@@ -317,6 +318,12 @@ def _claim(issuer: Issuer, access: Any, holder: str, fmt: str, now: datetime) ->
             error.oauth_error = "invalid_token"  # type: ignore[attr-defined]
             error.http_status = 401  # type: ignore[misc]
             error.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}  # type: ignore[attr-defined]
+        elif error.code in (Code.AWARD_NOT_CLAIMABLE, Code.CREDENTIAL_NOT_FOUND):
+            # Revoked, suspended or superseded since the offer was made (1.0 §8.3.1.2).
+            error.oauth_error = "credential_request_denied"  # type: ignore[attr-defined]
+            error.http_status = 400  # type: ignore[misc]
+        elif error.code is Code.HOLDER_INVALID:
+            error.oauth_error = "invalid_proof"  # type: ignore[attr-defined]
         raise
 
 

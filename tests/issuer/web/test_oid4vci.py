@@ -495,3 +495,38 @@ def test_the_wallet_endpoints_share_the_claim_rate_limit(site):
                                                   "pre-authorized_code": site.offer().secret})
     assert answer.status_code == 429 and int(answer.headers["Retry-After"]) > 0
     assert (answer.get_json()["error"], answer.get_json()["code"]) == ("slow_down", "RATE_LIMITED")
+
+
+def test_an_award_revoked_after_the_token_was_granted_is_a_denied_request(site, client):
+    token = _token(client, site)
+    site.issuer.set_status(site.award, "revoke", reason="issued in error")
+    nonce = client.post("/oid4vci/nonce").get_json()["c_nonce"]
+    jwt = _proof(KeyPair.generate(), aud=site.base, iat=int(time.time()), nonce=nonce)
+    answer = client.post("/oid4vci/credential", json={"credential_configuration_id": LDP_VC, "proofs": {"jwt": [jwt]}},
+                         headers={"Authorization": "Bearer " + token})
+    assert answer.status_code == 400
+    assert (answer.get_json()["error"], answer.get_json()["code"]) == ("credential_request_denied", "AWARD_NOT_CLAIMABLE")
+    assert claims.wallet_copies(site.issuer, site.award) == []
+
+
+@pytest.mark.parametrize("kind", ["did:jwk", "es256-did:key", "es256-jwk"])
+def test_did_jwk_and_p256_keys_bind_the_copy_to_their_did(site, client, kind):
+    from keys.jws_keys import EcKeyPair
+
+    nonce = client.post("/oid4vci/nonce").get_json()["c_nonce"]
+    values = {"aud": site.base, "iat": int(time.time()), "nonce": nonce}
+    if kind == "did:jwk":
+        key = KeyPair.generate()
+        did = "did:jwk:" + b64url_encode(json.dumps(key.public_key.to_jwk()).encode())
+        jwt, holder = _proof(key, header={"kid": did + "#0"}, **values), did
+    else:
+        key = EcKeyPair.generate()
+        header = {"alg": "ES256", "typ": "openid4vci-proof+jwt",
+                  **({"kid": f"{key.did_key}#{key.did_key[8:]}"} if kind == "es256-did:key"
+                     else {"jwk": key.public_key.to_jwk()})}
+        signing_input = b64url_encode(json.dumps(header).encode()) + "." + b64url_encode(json.dumps(values).encode())
+        jwt, holder = signing_input + "." + b64url_encode(key.sign(signing_input.encode())), key.did_key
+    answer = client.post("/oid4vci/credential", json={"credential_configuration_id": JWT_VC_JSON, "proofs": {"jwt": [jwt]}},
+                         headers={"Authorization": "Bearer " + _token(client, site)})
+    assert answer.status_code == 200, answer.get_json()
+    assert decode_jwt(answer.get_json()["credentials"][0]["credential"]).payload["sub"] == holder
