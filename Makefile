@@ -53,7 +53,7 @@ demo: $(STAMP)
 # 390 px, each also scanned by axe-core: look at them all in screenshots/.
 screenshots: $(STAMP) chromium $(AXE)
 	BADGESMITH_SCREENSHOTS=$(CURDIR)/screenshots $(PY) -m pytest -q tests/web/test_public_face_browser.py \
-	  tests/web/test_learner_pages_browser.py tests/web/test_catalog_browser.py
+	  tests/web/test_learner_pages_browser.py tests/web/test_catalog_browser.py tests/web/test_association_learner_browser.py
 	@echo "Screenshots of every page state: screenshots/"
 
 bench: $(STAMP) tests/interop/node_modules/.package-lock.json
