@@ -319,9 +319,11 @@ class Registry:
             with self.session() as s:
                 todo: list[tuple[int, NewCredential, list[tuple[int, StatusEntry]]]] = []
                 seen: set[tuple[str, str, str]] = set()
+                stored = _stored_awards(s, issuer_id, news)
                 for position, new in enumerate(news):
                     key = (new.achievement, new.lookup_key, new.key)
-                    existing = s.scalar(_idempotency_query(issuer_id, new))
+                    existing = (stored.get(key) if new.achievement is not None
+                                else s.scalar(_idempotency_query(issuer_id, new)))
                     if existing is not None or key in seen:
                         if existing is None:
                             raise _LostRace  # the same person twice in one batch: let issue() sort it out
@@ -340,8 +342,10 @@ class Registry:
                 rows = [_credential_values(issuer_id, new, slots, text, now) for (_, new, slots), text in zip(todo, texts)]
                 if rows and _insert_all_or_none(s, CredentialRow, rows) != len(rows):
                     raise _LostRace
-                s.add_all(EventRow(issuer_id=issuer_id, credential_id=values["id"], kind="issued", actor=actor, at=now,
-                                   details={"achievement": values["achievement"]}) for values in rows)
+                if rows:
+                    s.execute(EventRow.__table__.insert(), [
+                        dict(issuer_id=issuer_id, credential_id=values["id"], kind="issued", actor=actor, reason=None,
+                             at=now, details={"achievement": values["achievement"]}) for values in rows])
                 for (position, _, _), values in zip(todo, rows):
                     results[position] = Issued(CredentialRecord.from_row(CredentialRow(**values)), created=True)
         except _LostRace:
@@ -377,9 +381,10 @@ class Registry:
                     index = self._randbelow(lst.size)
                     if index not in draws:  # a clash within the batch waits for the next round
                         draws[index] = credential_id
-                statement = _insert_statement(s, StatusAllocationRow, [
-                    dict(status_list_id=lst.id, status_index=i, credential_id=c) for i, c in draws.items()])
-                for index in s.execute(statement.returning(StatusAllocationRow.status_index)).scalars():
+                inserted = _insert_many(s, StatusAllocationRow, [
+                    dict(status_list_id=lst.id, status_index=i, credential_id=c) for i, c in draws.items()],
+                    StatusAllocationRow.status_index)
+                for index in inserted:
                     taken[draws[index]] = (lst.id, StatusEntry(lst.url, index, purpose))
                 remaining = [c for c in remaining if c not in taken]
             if remaining:
@@ -674,16 +679,22 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def _insert_statement(s: Session, model: type[Base], rows: list[dict[str, Any]]) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for one or many rows (SQLite and PostgreSQL)."""
+def _insert_many(s: Session, model: type[Base], rows: list[dict[str, Any]], returning: Any) -> list[Any]:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING ``returning`` for many rows (SQLite and PostgreSQL):
+    the ``returning`` values of the rows actually inserted.
+
+    One statement compiled once and cached (executemany; SQLAlchemy sends the rows as multi-row
+    VALUES batches): a statement with the rows inlined as VALUES is compiled anew for every batch,
+    which cost a roster more than storing the rows.
+    """
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(model.__table__).values(rows).on_conflict_do_nothing()
+    return list(s.execute(insert(model.__table__).on_conflict_do_nothing().returning(returning), rows).scalars())
 
 
 def _insert_all_or_none(s: Session, model: type[Base], rows: list[dict[str, Any]]) -> int:
-    """Insert many rows in one statement; the number actually inserted (fewer: a key was taken)."""
-    table = model.__table__
-    return len(s.execute(_insert_statement(s, model, rows).returning(*table.primary_key)).all())
+    """Insert many rows; the number actually inserted (fewer: a key was taken)."""
+    (key,) = model.__table__.primary_key
+    return len(_insert_many(s, model, rows, key))
 
 
 def _insert_ignore(s: Session, model: type[Base], values: dict[str, Any]) -> bool:
@@ -755,6 +766,23 @@ def _first_line(exc: BaseException) -> str:
 
 def _achievement_query(issuer_id: int, slug: str) -> Any:
     return select(AchievementRow).where(AchievementRow.issuer_id == issuer_id, AchievementRow.slug == slug)
+
+
+def _stored_awards(s: Session, issuer_id: int, news: Sequence[NewCredential]) -> dict[tuple[str, str, str], Any]:
+    """The stored credentials of a batch's awards by (achievement, lookup key, award key): one query per
+    500 people instead of one per row."""
+    wanted = {(n.achievement, n.lookup_key, n.key) for n in news if n.achievement is not None}
+    people = sorted({lookup for _, lookup, _ in wanted})
+    found: dict[tuple[str, str, str], Any] = {}
+    for start in range(0, len(people), 500):
+        for row in s.scalars(select(CredentialRow).where(
+                CredentialRow.issuer_id == issuer_id,
+                CredentialRow.achievement.in_(sorted({a for a, _, _ in wanted})),
+                CredentialRow.lookup_key.in_(people[start:start + 500]))):
+            key = (row.achievement, row.lookup_key, row.award_key)
+            if key in wanted:
+                found[key] = row
+    return found
 
 
 def _idempotency_query(issuer_id: int, new: NewCredential) -> Any:
