@@ -1357,6 +1357,32 @@ def transcript(ctx: click.Context, email: str, since: datetime | None, until: da
 @main.command("learner-link")
 @click.option("--email", required=True, help="The learner's e-mail address.")
 @click.option("--revoke", metavar="TOKEN", help="Revoke a link: its token, its page URL, or the id --list shows.")
+@main.command("push")
+@click.argument("credential_id")
+@click.option("--to", "host", required=True, metavar="HOST_BASE_URL",
+              help="The learner's host (backpack): the base URL its Open Badges API discovery document is under.")
+@click.option("--wait", type=click.FloatRange(1, 3600), default=600, show_default=True,
+              help="Seconds the learner has to open the link and authorize.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def push(ctx: click.Context, credential_id: str, host: str, wait: float, as_json: bool) -> None:
+    """Push a credential into the learner's host over the Open Badges 3.0 API (they authorize through a link)."""
+    from issuer.records.push import push_credential
+
+    def show_link(link: str) -> None:
+        say("Ask the learner to open this link, sign in at their host and allow the push:", err=as_json)
+        say(f"  {link}", err=as_json)
+        say(f"Waiting up to {wait:g} seconds for their answer…", err=as_json)
+
+    pushed = push_credential(_issuer(ctx), credential_id, host, on_link=show_link, wait=wait)
+    if as_json:
+        print_json(pushed.to_dict())
+        return
+    what = {"created": "added to", "replaced": "replaced in", "unchanged": "already newer in"}.get(pushed.outcome,
+                                                                                                  "sent to")
+    say(f"{pushed.credential_id} {what} the learner's record at {pushed.host}.")
+
+
 @click.option("--list", "list_links", is_flag=True, help="List the learner's links (tokens are never shown again).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
