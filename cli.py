@@ -1291,6 +1291,9 @@ def progress(ctx: click.Context, email: str, as_json: bool) -> None:
         click.echo("  (this instance has no pathways)")
     for c in data.expiring:
         say(f"  expires soon: {c.name} on {c.valid_until.date()}")
+    for c in data.renewed:
+        until = f" to {c.valid_until.date()}" if c.valid_until else ""
+        say(f"  renewed: {c.name} on {c.awarded_on}, next cycle from {c.valid_from.date()}{until} ({c.id})")
 
 
 def _report_by(issuer, group: str, since: datetime | None, until: datetime | None, fmt: str) -> None:

@@ -283,7 +283,8 @@ def reissue_award(issuer: Issuer, credential_id: str, changes: Mapping[str, str 
     if not differences:
         raise InputError(Code.USAGE, f"{record.id} already says that: nothing to re-issue.")
     request = replace(IssueRequest.from_row(row, record.format), renews=value if kind == "renews" else None,
-                      evidence_items=tuple(i for i in _evidence_items(record) if not _is_evidence_url(i)))
+                      evidence_items=tuple(i for i in _evidence_items(record) if not _is_evidence_url(i)),
+                      starts=record.valid_from.date() if record.valid_from.date() != record.issued_on else None)
     if award_key(definition, request, row.date) != record.award_key:
         raise InputError(Code.USAGE, f"{record.achievement!r} is repeatable and its awards are told apart by date: "
                          f"on {row.date.isoformat()} it would be another award. Revoke {record.id} and issue that "
