@@ -495,6 +495,16 @@ def _association(ctx: click.Context):
     return opened
 
 
+def _association_member(issuer, email: str) -> str | None:
+    """In an association's folder, the member found across its divisions (learner-link lists and revokes
+    association record links there); None elsewhere."""
+    from issuer.association.learner_record import find_member
+    from issuer.association.setup import association_for
+
+    association = association_for(issuer)
+    return None if association is None else find_member(association, email)
+
+
 @association.command("learner-link")
 @click.option("--email", required=True, help="The member's e-mail address (the one their badges were sent to).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -1396,13 +1406,14 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
     if revoke and list_links:
         raise InputError(Code.USAGE, "Give either --revoke TOKEN or --list, not both.")
     issuer = _issuer(ctx)
+    key = _association_member(issuer, email)
 
     def row(link) -> dict[str, Any]:
         return {"id": link.id, "created": link.created_at.isoformat(),
                 "revoked": link.revoked_at.isoformat() if link.revoked_at else None}
 
     if list_links:
-        links = learners.list_links(issuer, email)
+        links = learners.list_links(issuer, email, key=key)
         if as_json:
             print_json([row(link) for link in links])
             return
@@ -1412,13 +1423,13 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
         say(f"{len(links)} link(s)")
         return
     if revoke:
-        link = learners.revoke_link(issuer, email, revoke)
+        link = learners.revoke_link(issuer, email, revoke, key=key)
         if as_json:
             print_json(row(link))
             return
         say(f"Link {link.id} revoked: its page now answers 404.")
         return
-    token, link = learners.create_link(issuer, email)
+    token, link = learners.create_link(issuer, email, key=key)
     url = learners.learner_page_url(issuer, token)
     if as_json:
         print_json({**row(link), "token": token, "url": url})
