@@ -1074,7 +1074,10 @@ def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
         raise click.ClickException("The demo credential did not verify; see the report above.")
     if no_serve:
         return
-    ctx.obj["home"] = Path(home)
+    from issuer.instance.settings import load_settings
+
+    # The demo's badges are in its own SQLite file: serve that one, whatever --db or $DATABASE_URL say.
+    ctx.obj.update(home=result.home, db=load_settings(result.home).database_url)
     ctx.invoke(serve, host="127.0.0.1", port=port)
 
 
