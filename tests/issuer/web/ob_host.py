@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import importlib.util
 import re
 import secrets
@@ -83,19 +82,6 @@ def serve_site(home: Path, *, build: bool = True, **config: Any) -> Site:
     site.server = make_server("127.0.0.1", port, site.app, threaded=True)
     threading.Thread(target=site.server.serve_forever, daemon=True).start()
     return site
-
-
-def status_documents(issuer: Any, folder: Path) -> Path:
-    """A --documents folder holding ``issuer``'s status lists, so another site verifies its credentials offline."""
-    from issuer.awarding.documents import instance_documents
-
-    folder.mkdir()
-    fetch, index = instance_documents(issuer), {}
-    for n, status_list in enumerate(issuer.registry.list_status_lists(issuer.issuer_id)):
-        (folder / f"{n}.json").write_bytes(fetch(status_list.url))
-        index[status_list.url] = f"{n}.json"
-    (folder / "index.json").write_text(json.dumps(index))
-    return folder
 
 
 def _set_sender(home: Path, email: str) -> None:
