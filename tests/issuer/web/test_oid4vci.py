@@ -45,11 +45,11 @@ INTEROP = ROOT / "tests" / "interop"
 EXAMPLES = ROOT / "templates" / "achievements"
 COURSE = "storytime-early-literacy"
 
-pytestmark = pytest.mark.oracle
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _node_packages() -> None:
+@pytest.fixture(scope="module")
+def node_packages() -> None:
+    """Skip, saying why, when node or the clients' (and the oracle's) npm packages are missing."""
     if shutil.which("node") is None:
         pytest.skip("node is not installed, so the wallet clients cannot run")
     for folder in (CLIENT, INTEROP):
@@ -120,6 +120,11 @@ def site(tmp_path: Path) -> Iterator[Site]:
         issuer.close()
 
 
+def needs_node(test: Any) -> Any:
+    """Mark a test that runs the wallet clients (and the oracle) in node."""
+    return pytest.mark.oracle(pytest.mark.usefixtures("node_packages")(test))
+
+
 def wallet(offer_link: str, *, client: str, configuration: str = LDP_VC, tx_code: str | None = None,
            key: str = "ed25519", binding: str = "did", tamper: str | None = None,
            repeat: bool = False) -> dict[str, Any]:
@@ -178,6 +183,7 @@ CLAIMS = [  # client, configuration, key, binding, offer by, transaction code
 ]
 
 
+@needs_node
 @pytest.mark.parametrize(("client", "configuration", "key", "binding", "by", "with_pin"), CLAIMS)
 def test_a_wallet_library_claims_the_badge_bound_to_its_key_and_it_verifies(
         site, tmp_path, client, configuration, key, binding, by, with_pin):
@@ -229,6 +235,7 @@ def test_a_wallet_library_claims_the_badge_bound_to_its_key_and_it_verifies(
 
 # -- refusals, each with the specification's error ---------------------------------------------
 
+@needs_node
 def test_a_replayed_pre_authorized_code_is_an_invalid_grant(site):
     offer = site.offer()
     link = offer_links(site.base, offer.secret).by_value
@@ -241,6 +248,7 @@ def test_a_replayed_pre_authorized_code_is_an_invalid_grant(site):
     assert len(claims.wallet_copies(site.issuer, site.award)) == 1
 
 
+@needs_node
 def test_a_second_credential_request_with_the_same_access_token_is_an_invalid_token(site):
     offer = site.offer()
     result = wallet(offer_links(site.base, offer.secret).by_value, client="openid4vc", repeat=True)
@@ -250,6 +258,7 @@ def test_a_second_credential_request_with_the_same_access_token_is_an_invalid_to
     assert len(claims.wallet_copies(site.issuer, site.award)) == 1
 
 
+@needs_node
 def test_an_expired_offer_is_refused_by_reference_and_at_the_token_endpoint(site):
     offer = site.offer(ttl=timedelta(seconds=1))
     link = offer_links(site.base, offer.secret).by_value
@@ -261,6 +270,7 @@ def test_an_expired_offer_is_refused_by_reference_and_at_the_token_endpoint(site
     assert (error["error"], error["code"]) == ("invalid_grant", "OFFER_EXPIRED")
 
 
+@needs_node
 @pytest.mark.parametrize("client", ["openid4vc", "sphereon"])
 def test_a_missing_transaction_code_is_an_invalid_request_and_a_wrong_one_an_invalid_grant(site, client):
     offer = site.offer(tx_code=True)
@@ -277,6 +287,7 @@ def test_a_missing_transaction_code_is_an_invalid_request_and_a_wrong_one_an_inv
     assert wallet(link, client=client, tx_code=offer.tx_code)["ok"]  # the offer is still open for its holder
 
 
+@needs_node
 @pytest.mark.parametrize(("tamper", "binding", "error", "code"), [
     ("other-key", "did", "invalid_proof", "PROOF_INVALID"),
     ("other-key", "jwk", "invalid_proof", "PROOF_INVALID"),
