@@ -495,6 +495,16 @@ def _association(ctx: click.Context):
     return opened
 
 
+def _association_member(issuer, email: str) -> str | None:
+    """In an association's folder, the member found across its divisions (learner-link lists and revokes
+    association record links there); None elsewhere."""
+    from issuer.association.learner_record import find_member
+    from issuer.association.setup import association_for
+
+    association = association_for(issuer)
+    return None if association is None else find_member(association, email)
+
+
 @association.command("learner-link")
 @click.option("--email", required=True, help="The member's e-mail address (the one their badges were sent to).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -1064,7 +1074,10 @@ def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
         raise click.ClickException("The demo credential did not verify; see the report above.")
     if no_serve:
         return
-    ctx.obj["home"] = Path(home)
+    from issuer.instance.settings import load_settings
+
+    # The demo's badges are in its own SQLite file: serve that one, whatever --db or $DATABASE_URL say.
+    ctx.obj.update(home=result.home, db=load_settings(result.home).database_url)
     ctx.invoke(serve, host="127.0.0.1", port=port)
 
 
@@ -1291,6 +1304,9 @@ def progress(ctx: click.Context, email: str, as_json: bool) -> None:
         click.echo("  (this instance has no pathways)")
     for c in data.expiring:
         say(f"  expires soon: {c.name} on {c.valid_until.date()}")
+    for c in data.renewed:
+        until = f" to {c.valid_until.date()}" if c.valid_until else ""
+        say(f"  renewed: {c.name} on {c.awarded_on}, next cycle from {c.valid_from.date()}{until} ({c.id})")
 
 
 def _report_by(issuer, group: str, since: datetime | None, until: datetime | None, fmt: str) -> None:
@@ -1357,6 +1373,32 @@ def transcript(ctx: click.Context, email: str, since: datetime | None, until: da
 @main.command("learner-link")
 @click.option("--email", required=True, help="The learner's e-mail address.")
 @click.option("--revoke", metavar="TOKEN", help="Revoke a link: its token, its page URL, or the id --list shows.")
+@main.command("push")
+@click.argument("credential_id")
+@click.option("--to", "host", required=True, metavar="HOST_BASE_URL",
+              help="The learner's host (backpack): the base URL its Open Badges API discovery document is under.")
+@click.option("--wait", type=click.FloatRange(1, 3600), default=600, show_default=True,
+              help="Seconds the learner has to open the link and authorize.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def push(ctx: click.Context, credential_id: str, host: str, wait: float, as_json: bool) -> None:
+    """Push a credential into the learner's host over the Open Badges 3.0 API (they authorize through a link)."""
+    from issuer.records.push import push_credential
+
+    def show_link(link: str) -> None:
+        say("Ask the learner to open this link, sign in at their host and allow the push:", err=as_json)
+        say(f"  {link}", err=as_json)
+        say(f"Waiting up to {wait:g} seconds for their answer…", err=as_json)
+
+    pushed = push_credential(_issuer(ctx), credential_id, host, on_link=show_link, wait=wait)
+    if as_json:
+        print_json(pushed.to_dict())
+        return
+    what = {"created": "added to", "replaced": "replaced in", "unchanged": "already newer in"}.get(pushed.outcome,
+                                                                                                  "sent to")
+    say(f"{pushed.credential_id} {what} the learner's record at {pushed.host}.")
+
+
 @click.option("--list", "list_links", is_flag=True, help="List the learner's links (tokens are never shown again).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -1367,13 +1409,14 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
     if revoke and list_links:
         raise InputError(Code.USAGE, "Give either --revoke TOKEN or --list, not both.")
     issuer = _issuer(ctx)
+    key = _association_member(issuer, email)
 
     def row(link) -> dict[str, Any]:
         return {"id": link.id, "created": link.created_at.isoformat(),
                 "revoked": link.revoked_at.isoformat() if link.revoked_at else None}
 
     if list_links:
-        links = learners.list_links(issuer, email)
+        links = learners.list_links(issuer, email, key=key)
         if as_json:
             print_json([row(link) for link in links])
             return
@@ -1383,13 +1426,13 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
         say(f"{len(links)} link(s)")
         return
     if revoke:
-        link = learners.revoke_link(issuer, email, revoke)
+        link = learners.revoke_link(issuer, email, revoke, key=key)
         if as_json:
             print_json(row(link))
             return
         say(f"Link {link.id} revoked: its page now answers 404.")
         return
-    token, link = learners.create_link(issuer, email)
+    token, link = learners.create_link(issuer, email, key=key)
     url = learners.learner_page_url(issuer, token)
     if as_json:
         print_json({**row(link), "token": token, "url": url})

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from errors import Code, NotFound
-from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.awarding.issuing import IssueRequest, Issuer, renewals_of
 from issuer.awarding.pathway_definition import Pathway, compose_achievement, load_pathway
 from issuer.awarding.pathway_rules import (Catalog, Held, Outcome, credits_counted, describe, evaluate, outcome_credentials,
                                   remaining)
@@ -323,18 +323,40 @@ class PathwayProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class NextCycle:
+    """A certification renewed before its cycle ended: the renewal, awarded on ``awarded_on``, and the cycle
+    it starts (``valid_from`` to ``valid_until``)."""
+
+    previous: str
+    id: str
+    name: str
+    awarded_on: date
+    valid_from: datetime
+    valid_until: datetime | None
+    page: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"previous": self.previous, "id": self.id, "name": self.name, "page": self.page,
+                "awarded_on": self.awarded_on.isoformat(), "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat() if self.valid_until else None}
+
+
+@dataclass(frozen=True, slots=True)
 class LearnerProgress:
-    """A learner's progress on every pathway of the instance, and what they hold that expires soon."""
+    """A learner's progress on every pathway of the instance, what they hold that expires soon (unless it
+    was renewed), and the next cycles of certifications renewed ahead of time."""
 
     email: str
     name: str | None
     as_of: date
     pathways: tuple[PathwayProgress, ...]
     expiring: tuple[CountedCredential, ...]
+    renewed: tuple[NextCycle, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"email": self.email, "name": self.name, "as_of": self.as_of.isoformat(),
-                "pathways": [p.to_dict() for p in self.pathways], "expiring": [c.to_dict() for c in self.expiring]}
+                "pathways": [p.to_dict() for p in self.pathways], "expiring": [c.to_dict() for c in self.expiring],
+                "renewed": [c.to_dict() for c in self.renewed]}
 
 
 def progress(issuer: Issuer, email: str, *, expiring_days: int = EXPIRING_DAYS, read: ReadLearner | None = None,
@@ -342,7 +364,8 @@ def progress(issuer: Issuer, email: str, *, expiring_days: int = EXPIRING_DAYS, 
     """The learner's progress on each pathway (``NotFound`` LEARNER_NOT_FOUND if nothing was ever issued to them).
 
     Revoked and suspended credentials count toward nothing; ``expiring``
-    lists active credentials whose validUntil is within ``expiring_days``.
+    lists active credentials whose validUntil is within ``expiring_days``, except
+    certifications this instance already renewed: ``renewed`` gives their next cycle instead.
     ``read`` and ``page`` as for ``award_pathways``.
     """
     email = normalise_email(email)
@@ -369,11 +392,19 @@ def progress(issuer: Issuer, email: str, *, expiring_days: int = EXPIRING_DAYS, 
             done=tuple(_counted(page, catalog, h) for h in outcome_credentials(outcome)),
             left=tuple(remaining(outcome, catalog)), ceus_counted=counted, ceus_required=required,
             requirements=_requirement(outcome, catalog)))
+    renewed = {}
+    if read is None and any(h.valid_until is not None for h in records.held):  # one query, for certifications
+        renewed = renewals_of(issuer.registry.find_credentials(issuer.issuer_id, lookup_key=key))
     expiring = sorted((h for h in by_id.values() if h.status == "active" and h.valid_until is not None
-                       and now <= h.valid_until and (h.valid_until - now).days <= expiring_days),
+                       and h.id not in renewed and now <= h.valid_until
+                       and (h.valid_until - now).days <= expiring_days),
                       key=lambda h: (h.valid_until, h.id))
+    cycles = tuple(NextCycle(previous, r.id, _name(catalog, r.achievement), r.issued_on, r.valid_from, r.valid_until,
+                             page(r.id))
+                   for previous, r in sorted(renewed.items(), key=lambda item: item[1].valid_from)
+                   if r.valid_from > now)
     return LearnerProgress(email, _newest_name(records.held), today, tuple(pathways),
-                           tuple(_counted(page, catalog, h) for h in expiring))
+                           tuple(_counted(page, catalog, h) for h in expiring), cycles)
 
 
 def _counted(page: CredentialPage, catalog: Catalog, held: Held) -> CountedCredential:
@@ -437,7 +468,7 @@ def audit_pathways(issuer: Issuer) -> list[AuditFinding]:
     return findings
 
 
-__all__ = ["AuditFinding", "CountedCredential", "DueAward", "LearnerProgress", "PathwayProgress",
+__all__ = ["AuditFinding", "CountedCredential", "DueAward", "LearnerProgress", "NextCycle", "PathwayProgress",
            "RequirementProgress", "add_pathway", "audit_pathways", "award_due", "award_pathways",
            "award_pathways_many", "awards_due", "describe_pathway",
            "get_pathway", "list_pathways", "progress"]

@@ -48,11 +48,12 @@ def award_terms(definition: dict[str, Any], request: Any, today: date) -> Terms:
         raise InputError(Code.CREDITS_EXCEEDED,
                          f"{request.credits:g} credits is more than the {available:g} that {ob['name']!r} offers.")
     awarded = request.date or today
+    starts = getattr(request, "starts", None) or awarded  # a renewal's cycle may start after its award
     valid_until = None
     if definition.get("valid_for"):
-        valid_until = datetime.combine(add_duration(awarded, definition["valid_for"]), time(0, 0),
+        valid_until = datetime.combine(add_duration(starts, definition["valid_for"]), time(0, 0),
                                        tzinfo=timezone.utc)
-    return Terms(awarded, datetime.combine(awarded, time(0, 0), tzinfo=timezone.utc), valid_until,
+    return Terms(awarded, datetime.combine(starts, time(0, 0), tzinfo=timezone.utc), valid_until,
                  request.credits if request.credits is not None else available)
 
 
@@ -112,8 +113,12 @@ class AwardSigner:
                     + tuple(request.evidence_items))
         recipient = Recipient(identity=identity_object(request.email, salt=salt), did=request.did,
                               name=request.name)
+        # awardedDate only where validFrom is not the award date (a renewal's next cycle): OB 3.0 keeps it
+        # for exactly that, and LinkedIn and the pages show it as the date it was awarded.
+        awarded = (None if terms.valid_from.date() == terms.awarded
+                   else datetime.combine(terms.awarded, time(0, 0), tzinfo=timezone.utc))
         award = Award(credits_earned=terms.credits, valid_from=terms.valid_from, valid_until=terms.valid_until,
-                      evidence=evidence, status=tuple(status))
+                      evidence=evidence, status=tuple(status), awarded=awarded)
         return build_credential(issuer=self.profile, achievement=definition["ob"], recipient=recipient,
                                 award=award, now=now, new_id=lambda: credential_id)
 

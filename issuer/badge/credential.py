@@ -43,6 +43,7 @@ class Award:
     status: Sequence[dict[str, Any]] = field(default_factory=tuple)
     narrative: str | None = None
     credential_schema: bool = True
+    awarded: datetime | None = None  # awardedDate, when the award is not the start of validity (a renewal)
 
 
 def new_credential_id() -> str:
@@ -131,6 +132,8 @@ def build_credential(
         "issuer": issuer,
         "validFrom": format_datetime(award.valid_from or now),
     }
+    if award.awarded is not None:
+        credential["awardedDate"] = format_datetime(award.awarded)
     if award.valid_until is not None:
         credential["validUntil"] = format_datetime(award.valid_until)
     credential["name"] = name or achievement.get("name", "Open Badge")

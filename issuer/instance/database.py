@@ -9,6 +9,7 @@ carry a password, so it is never written to ``badgesmith.toml``), then
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,16 +63,19 @@ def database_in_use(settings: Settings, option: str | None = None,
 
 
 def masked_url(url: str) -> str:
-    """``url`` with the password of its user part replaced by ``***`` (``postgresql://ce:***@db/badges``)."""
+    """``url`` with its password replaced by ``***``: the user part's (``postgresql://ce:***@db/badges``)
+    and a ``password=`` query parameter's (libpq takes one there too)."""
     try:
         parts = urlsplit(url)
-        password = parts.password
     except ValueError:
-        return url.split("@", 1)[-1] if "@" in url else url  # unparseable: drop whatever may hold a secret
-    if password is None and ":" not in (parts.netloc.rpartition("@")[0] or ""):
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    return urlunsplit(parts._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}"))
+        return url.rsplit("@", 1)[-1] if "@" in url else url  # unparseable: drop whatever may hold a secret
+    masked = parts
+    user, at, host = parts.netloc.rpartition("@")
+    if at and ":" in user:
+        masked = masked._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}")
+    if "password=" in parts.query.lower():
+        masked = masked._replace(query=re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query))
+    return url if masked == parts else urlunsplit(masked)  # untouched: sqlite:////path keeps its slashes
 
 
 __all__ = ["DATABASE_VARIABLE", "DatabaseChoice", "database_in_use", "database_override", "masked_url"]

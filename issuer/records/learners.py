@@ -23,14 +23,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from errors import Code, NotFound
-from issuer.awarding.issuing import Issuer
+from issuer.awarding.issuing import Issuer, renewals_of
 from issuer.awarding.pathways import PathwayProgress, progress
 from issuer.badge.recipient import lookup_key, normalise_email
 from issuer.records.transcript import ceus_by_year, is_current
@@ -75,9 +75,9 @@ def create_link(issuer: Issuer, email: str, *, key: str | None = None) -> tuple[
         return token, LearnerLinkRecord.from_row(row)
 
 
-def list_links(issuer: Issuer, email: str) -> list[LearnerLinkRecord]:
-    """Every link ever made for this learner (revoked ones too), oldest first."""
-    key = _learner_key(issuer, email)
+def list_links(issuer: Issuer, email: str, *, key: str | None = None) -> list[LearnerLinkRecord]:
+    """Every link ever made for this learner (revoked ones too), oldest first (``key`` as for ``create_link``)."""
+    key = key or _learner_key(issuer, email)
     with issuer.registry.session(write=False) as s:
         rows = s.scalars(select(LearnerLinkRow).where(LearnerLinkRow.issuer_id == issuer.issuer_id,
                                                       LearnerLinkRow.lookup_key == key)
@@ -85,9 +85,10 @@ def list_links(issuer: Issuer, email: str) -> list[LearnerLinkRecord]:
         return [LearnerLinkRecord.from_row(r) for r in rows]
 
 
-def revoke_link(issuer: Issuer, email: str, which: str) -> LearnerLinkRecord:
-    """Revoke one of the learner's links, named by its token, its page URL, or its id (``--list``)."""
-    key = _learner_key(issuer, email)
+def revoke_link(issuer: Issuer, email: str, which: str, *, key: str | None = None) -> LearnerLinkRecord:
+    """Revoke one of the learner's links, named by its token, its page URL, or its id (``--list``);
+    ``key`` as for ``create_link``."""
+    key = key or _learner_key(issuer, email)
     text = which.strip().rstrip("/").rsplit("/", 1)[-1]
     if text.isdigit() and len(text) < 19:
         condition = LearnerLinkRow.id == int(text)
@@ -137,6 +138,7 @@ class Entry:
     # credential's page on that division's site; None for the instance's own credentials.
     division: str | None = None
     page: str | None = None
+    renewal: CredentialRecord | None = field(default=None, repr=False, compare=False)  # a certification's next cycle
 
     @property
     def is_certification(self) -> bool:
@@ -202,7 +204,9 @@ def learner_view(issuer: Issuer, key: str) -> LearnerView:
             by_achievement.setdefault(record.achievement, Group(entry.name)).entries.append(entry)
     groups.extend(sorted(by_achievement.values(), key=lambda g: g.title.lower()))
     name = next((r.recipient_name for r in reversed(records or every) if r.recipient_name), None)
-    certifications = sorted((entries[r.id] for r in records if entries[r.id].is_certification),
+    renewed = renewals_of(every)  # a certification renewed early shows its next cycle beside it
+    certifications = sorted((replace(entries[r.id], renewal=renewed.get(r.id)) for r in records
+                             if entries[r.id].is_certification),
                             key=lambda e: (e.valid_until is None, e.valid_until or now, e.name.lower()))
     return LearnerView(name, tuple(groups), ceus_by_year(records), len(records),
                        any(r.format == "di" for r in records), now.date(), tuple(certifications),

@@ -329,9 +329,11 @@ def _issue_renewal(issuer: Issuer, row: RenewalRow, record: CredentialRecord, de
     # Chained: the new cycle starts where the previous one ends, so renewing
     # early loses no time. A late renewal (an override after a lapse) starts
     # today instead: the new credential must not claim the gap.
+    # The award date is the day of the renewal (reports, LinkedIn, awardedDate); the cycle (validFrom) starts
+    # where the previous one ends.
     start = max(row.expires.date(), now.date())
     request = IssueRequest(email=record.recipient_email, name=record.recipient_name, did=record.recipient_did,
-                           date=start, organization=record.organization, format=record.format,
+                           date=now.date(), starts=start, organization=record.organization, format=record.format,
                            evidence_items=_evidence(issuer, row, definitions), renews=record.id)
     awarded = issue_single(issuer, row.achievement, request, suspension=record.suspension_list_id is not None)
     if awarded.created:

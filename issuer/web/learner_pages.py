@@ -25,7 +25,7 @@ from issuer.badge.qr import qr_svg
 from issuer.records.learners import Entry, LearnerView, active_link, learner_page_url, learner_view
 from issuer.records.transcript import issue_transcript, transcript_json
 from issuer.store.models import LearnerLinkRecord
-from issuer.web.badge_state import BadgeState, badge_state
+from issuer.web.badge_state import BadgeState, award_date, badge_state
 from issuer.web.pages import linkedin_url
 from issuer.web.wallet_exchange import spend_claim_budget
 
@@ -91,7 +91,7 @@ def _linkedin(issuer: Issuer, view: LearnerView) -> dict[str, str]:
                                        "validFrom": _iso(record.valid_from),
                                        "validUntil": _iso(record.valid_until) if record.valid_until else None}
             links[entry.id] = linkedin_url(summary, entry.page or issuer.credential_page(entry.id), entry.id,
-                                           organization)
+                                           organization, awarded=award_date(record))
     return links
 
 

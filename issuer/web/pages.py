@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import date
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +25,7 @@ from issuer.awarding.outputs import achievement_image, file_stem
 from issuer.badge.bake import bake_png
 from issuer.badge.qr import qr_png, qr_svg
 from issuer.store.models import CredentialRecord
-from issuer.web.badge_state import badge_state
+from issuer.web.badge_state import award_date, badge_state
 from issuer.web.certificate import PAPERS, certificate_pdf, certificate_text, credential_code
 from verifier.summary import summarize
 from verifier.validity import parse_datetime
@@ -82,10 +83,12 @@ def _credential_dict(record: CredentialRecord) -> dict[str, Any]:
 
 
 def linkedin_url(summary: dict[str, Any], page_url: str, credential_id: str,
-                 organization_id: str | None = None) -> str:
+                 organization_id: str | None = None, *, awarded: date | None = None) -> str:
     """LinkedIn's add-to-profile link for a certification (name, organisation, dates, id, URL).
 
     With the brand's LinkedIn organization id the certification links to the association's page.
+    The issue month is ``awarded`` (``badge_state.award_date``) when given, else validFrom: a renewal
+    awarded today whose cycle starts next year was issued today, not in the future.
     """
     params: dict[str, Any] = {"startTask": "CERTIFICATION_NAME",
                               "name": summary.get("name") or (summary.get("achievement") or {}).get("name") or "",
@@ -94,7 +97,7 @@ def linkedin_url(summary: dict[str, Any], page_url: str, credential_id: str,
         params["organizationId"] = organization_id
     else:
         params["organizationName"] = (summary.get("issuer") or {}).get("name") or ""
-    start = parse_datetime(summary.get("validFrom"))
+    start = awarded or parse_datetime(summary.get("validFrom"))
     if start:
         params.update(issueYear=start.year, issueMonth=start.month)
     end = parse_datetime(summary.get("validUntil"))
@@ -115,7 +118,9 @@ def _page_context(record: CredentialRecord) -> dict[str, Any]:
         "record": record, "summary": summary, "page_url": page_url, "standing": standing,
         "state": standing.state, "state_sentence": standing.sentence, "uid": uid,
         "code": credential_code(record.id),
-        "linkedin": linkedin_url(summary, page_url, record.id, brand.linkedin_organization_id),
+        "linkedin": linkedin_url(summary, page_url, record.id, brand.linkedin_organization_id,
+                                 awarded=award_date(record)),
+        "awarded_on": award_date(record),
         "image_url": url_for("issuer.achievement_image_file", slug=record.achievement, kind="png",
                              _external=True),
         "verify_url": url_for("verify.verify_page", credential=uid),

@@ -56,6 +56,10 @@ def test_divisions_issue_and_the_association_gives_one_record_and_transcript(hom
     link = json.loads(invoke("--home", homes / "association", "association", "learner-link", "--email", JANE,
                              "--json").stdout)
     assert link["url"].startswith("https://lla.example/learners/") and link["token"] in link["url"]
+    listed = json.loads(invoke("--home", homes / "association", "learner-link", "--email", JANE, "--list",
+                               "--json").stdout)
+    assert [row["id"] for row in listed] == [link["id"]]
+    invoke("--home", homes / "association", "learner-link", "--email", JANE, "--revoke", link["token"])
     out = tmp_path / "jane.json"
     result = invoke("--home", homes / "association", "association", "transcript", "--email", JANE, "-o", out)
     assert "2 credential(s) from 2 division(s), 5.5 CEUs" in result.stdout

@@ -726,6 +726,19 @@ def test_a_budget_refuses_new_documents_once_its_time_is_spent():
         budget("https://b.example/")
 
 
+def test_a_budget_fails_a_document_that_failed_again_at_once_without_asking_again():
+    documents = DictFetch({"https://lists.example/ok": b"{}"})
+    budget = FetchBudget(documents)
+    failures = []
+    for url in ("https://lists.example/gone", "https://lists.example/gone#2", "https://lists.example/gone"):
+        with pytest.raises(UpstreamError) as caught:
+            budget(url)
+        failures.append(caught.value)
+    assert documents.requested == ["https://lists.example/gone"]  # a transcript's fifty entries wait once
+    assert {f.code for f in failures} == {Code.FETCH_FAILED} and len({f.message for f in failures}) == 1
+    assert budget("https://lists.example/ok") == b"{}"
+
+
 def test_a_credential_naming_a_hundred_status_lists_fetches_only_the_budget(make_signed_with_statuses):
     from schemas.loader import offline_loader
     from verifier.pipeline import verify_bytes

@@ -4,7 +4,6 @@ association pathway; screenshot at 1280 px and 390 px and scanned by axe-core li
 
 from __future__ import annotations
 
-import socket
 import threading
 from datetime import date
 
@@ -19,16 +18,11 @@ from issuer.awarding.issuing import IssueRequest
 from issuer.records.learners import learner_page_url
 from tests.issuer.association.three_divisions import build_association
 
-from .test_public_face_browser import WIDTHS, _check, shots  # noqa: F401 (shots: the fixture)
+from .test_learner_pages_browser import _free_port, sized_tab, tab  # noqa: F401 (the fixtures)
+from .test_public_face_browser import _check, shots  # noqa: F401 (shots: the fixture)
 
 pytestmark = pytest.mark.browser
 JANE = "jane.doe@example.org"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +55,6 @@ def association_site(tmp_path_factory):
     built.close()
 
 
-@pytest.fixture
-def tab(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def test_association_page_groups_divisions_with_their_ceus_and_pathway_progress(tab, association_site):
     association = association_site.association
     token, _ = create_association_link(association, JANE)
@@ -86,16 +72,6 @@ def test_association_page_groups_divisions_with_their_ceus_and_pathway_progress(
     assert link.get_attribute("href").startswith("https://lssc.lla.example/credentials/")
     facts = tab.locator(".credential-item__facts").all_inner_texts()
     assert any(t.startswith("Library Support Staff Certification · ") for t in facts)  # the awarding division
-
-
-@pytest.fixture(params=list(WIDTHS))
-def sized_tab(request, browser):
-    context = browser.new_context(viewport=WIDTHS[request.param], is_mobile=request.param == "phone",
-                                  bypass_csp=True)  # only so that the axe script can be injected
-    page = context.new_page()
-    page.width_name = request.param  # type: ignore[attr-defined]
-    yield page
-    context.close()
 
 
 def test_association_page_passes_the_scan(sized_tab, association_site, shots):

@@ -104,9 +104,11 @@ def test_after_a_2_ceu_course_renew_issues_a_renewal_whose_dates_chain(issuer, h
     assert renewed.created and not renewed.override
     assert record.valid_from == holder.valid_until == EXPIRES  # early renewal loses no time
     assert record.valid_until == datetime(2030, 1, 22, tzinfo=timezone.utc)
-    assert record.issued_on == date(2027, 1, 22) and record.recipient_email == "jane@example.org"
+    # Awarded today (reports, LinkedIn), valid from where the previous cycle ends.
+    assert record.issued_on == date(2026, 11, 23) and record.recipient_email == "jane@example.org"
     credential = json.loads(record.credential)
     assert credential["validFrom"] == "2027-01-22T00:00:00Z" and credential["validUntil"] == "2030-01-22T00:00:00Z"
+    assert credential["awardedDate"] == "2026-11-23T00:00:00Z"
     previous, *counted = credential["evidence"]
     assert previous["id"] == issuer.credential_page(holder.id)
     assert holder.id in previous["narrative"] and "30 of the 30 CEUs (youth-services)" in previous["narrative"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import importlib.util
 import re
 import secrets
@@ -68,12 +69,13 @@ class Site:
         self.issuer.close()
 
 
-def serve_site(home: Path, *, build: bool = True, **config: Any) -> Site:
-    """A Badgesmith instance (built like the learner-page tests' one) served on a loopback port."""
+def serve_site(home: Path, *, smtp_port: int | None = None, **config: Any) -> Site:
+    """A Badgesmith instance (built like the learner-page tests' one) served on a loopback port; with
+    ``smtp_port``, its [smtp] relay is that port on 127.0.0.1."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    ids = learner_fixtures.build_learner_instance(home, base_url=base) if build else {}
-    _set_sender(home, "ce-office@lakeshore.example")
+    ids = learner_fixtures.build_learner_instance(home, base_url=base)
+    _set_sender(home, "ce-office@lakeshore.example", smtp_port)
     site = Site(base, None, ids)
     # Many flows for one learner here; the sign-in limit has a test of its own.
     settings = {"HOME": str(home), "RATE_LIMIT": "off", "OB_SIGN_IN_MAILER": site.mails.append,
@@ -84,11 +86,26 @@ def serve_site(home: Path, *, build: bool = True, **config: Any) -> Site:
     return site
 
 
-def _set_sender(home: Path, email: str) -> None:
-    """Give the instance the sender address sign-in mails come from ([issuer] email)."""
+def status_documents(issuer: Any, folder: Path) -> Path:
+    """A --documents folder holding ``issuer``'s status lists, so another site verifies its credentials offline."""
+    from issuer.awarding.documents import instance_documents
+
+    folder.mkdir()
+    fetch, index = instance_documents(issuer), {}
+    for n, status_list in enumerate(issuer.registry.list_status_lists(issuer.issuer_id)):
+        (folder / f"{n}.json").write_bytes(fetch(status_list.url))
+        index[status_list.url] = f"{n}.json"
+    (folder / "index.json").write_text(json.dumps(index))
+    return folder
+
+
+def _set_sender(home: Path, email: str, smtp_port: int | None) -> None:
+    """Give the instance the sender address sign-in mails come from ([issuer] email), and a relay."""
     path = home / "badgesmith.toml"
     document = tomlkit.parse(path.read_text("utf-8"))
     document["issuer"]["email"] = email
+    if smtp_port:
+        document["smtp"] = {"host": "127.0.0.1", "port": smtp_port, "security": "none"}
     path.write_text(tomlkit.dumps(document), "utf-8")
 
 

@@ -19,13 +19,13 @@ import pytest
 import requests
 
 from issuer.awarding.awards import issue_single
-from issuer.awarding.documents import instance_documents
 from issuer.awarding.issuing import IssueRequest, Issuer
 from issuer.instance.folder import init_instance
 from issuer.web.oauth_server import SCOPE_BASE
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
-from tests.issuer.web.ob_host import ALL_SCOPES, BACKPACK, JANE, ROOT, SAM, Browser, pkce, serve_site
+from tests.issuer.web.ob_host import (ALL_SCOPES, BACKPACK, JANE, ROOT, SAM, Browser, pkce, serve_site,
+                                      status_documents)
 
 # 1EdTech's published schema (../shared/spec/schemas/ob-v3p0/json), copied beside this test.
 IMSX = json.loads((Path(__file__).with_name("ob_v3p0_imsx_statusinfo_schema.json")).read_text("utf-8"))
@@ -340,13 +340,7 @@ def other_issuer(tmp_path_factory):
             slug = issuer.add_achievement(ROOT / "templates" / "achievements" / "attendance.toml").id
         awarded = issue_single(issuer, slug, IssueRequest(email=email, name="L", date=date.today(), format=fmt))
         texts[key] = awarded.record.credential
-    documents = home.parent / "documents"
-    documents.mkdir()
-    fetch, index = instance_documents(issuer), {}
-    for n, status_list in enumerate(issuer.registry.list_status_lists(issuer.issuer_id)):
-        (documents / f"{n}.json").write_bytes(fetch(status_list.url))
-        index[status_list.url] = f"{n}.json"
-    (documents / "index.json").write_text(json.dumps(index))
+    documents = status_documents(issuer, home.parent / "documents")  # the host's verifier reads these, not the network
     issuer.close()
     return {**texts, "documents": documents}
 
