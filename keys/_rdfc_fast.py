@@ -56,6 +56,21 @@ _MAX_MEMO = 2_000
 _UNDEFINED, _ID, _TYPE, _KEYWORD, _PROPERTY = range(5)
 
 
+_ABSOLUTE: dict[Any, bool] = {}
+
+
+def _is_absolute(iri: Any) -> bool:
+    """pyld's ``_is_absolute_iri`` (a regular expression match), remembered: the same IRIs recur in
+    every credential. Bounded, since documents bring their own."""
+    found = _ABSOLUTE.get(iri)
+    if found is None:
+        found = bool(_is_absolute_iri(iri))
+        if len(_ABSOLUTE) > 8 * _MAX_MEMO:
+            _ABSOLUTE.clear()
+        _ABSOLUTE[iri] = found
+    return found
+
+
 class Unsupported(Exception):
     """The document uses JSON-LD this path leaves to pyld."""
 
@@ -146,7 +161,7 @@ class _Compiled:
                 kind = _UNDEFINED
             elif _is_keyword(expanded):
                 kind = _ID if expanded == "@id" else _TYPE if expanded == "@type" else _KEYWORD
-            elif not _is_absolute_iri(expanded) or expanded.startswith("_:"):
+            elif not _is_absolute(expanded) or expanded.startswith("_:"):
                 kind = _UNDEFINED
             else:
                 kind = _PROPERTY
@@ -299,7 +314,8 @@ class _Walk:
         # type-scoped contexts (pyld _prepare_nested_context)
         type_ctx = c
         classify = comp.classify
-        for key, value in sorted(element.items()):
+        items = sorted(element.items())
+        for key, value in items:
             if classify(type_ctx, key)[1] != _TYPE:
                 continue
             names = [value] if isinstance(value, str) else value
@@ -314,7 +330,7 @@ class _Walk:
         node_id = None
         types: list[str] = []
         props: list[tuple[str, str, Any]] = []
-        for key, value in sorted(element.items()):
+        for key, value in items:
             if key == "@context":
                 continue
             expanded, kind = classify(c, key)
@@ -331,7 +347,7 @@ class _Walk:
                     if node_id is not None or not isinstance(value, str):
                         raise Unsupported
                     iri = comp.based(c, value)
-                    if not _is_absolute_iri(iri):
+                    if not _is_absolute(iri):
                         raise relative_iri(value, format_path(path + (key,)))
                     if iri.startswith("_:") or iri != value:
                         raise Unsupported
@@ -346,7 +362,7 @@ class _Walk:
                         iri = vocab(type_ctx, name)
                         if _is_keyword(iri):
                             raise Unsupported
-                        if not _is_absolute_iri(iri):
+                        if not _is_absolute(iri):
                             where = path + (key, i) if names is value else path + (key,)
                             raise undefined_type(name, format_path(where))
                         if name not in type_ctx.ctx["mappings"]:
@@ -422,7 +438,7 @@ class _Walk:
                 raise Unsupported
             if (iri != value) if coerce == "@id" else (value not in tc.ctx["mappings"]):
                 raise Unsupported  # a compact IRI, or an IRI where a term exists: pyld's to judge
-            if not _is_absolute_iri(iri):
+            if not _is_absolute(iri):
                 raise relative_iri(value, format_path(prop_path))
             token = "<" + iri + ">"
             out.setdefault(token, token)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 import base58
@@ -235,7 +236,11 @@ def require_key_of_issuer(vm: VerificationMethod, issuer_id: Any) -> None:
             verification_method=vm.id[:200])
 
 
+@lru_cache(maxsize=256)
 def _resolve_did_key(vm_url: str, purpose: str) -> VerificationMethod:
+    # Remembered: a did:key resolves offline to the same frozen value every time, and a server
+    # sees the same few issuers' keys over and over (base58 decoding and re-encoding them was a
+    # noticeable share of a verification). Failures are not remembered; they raise again.
     did, _, fragment = vm_url.partition("#")
     public_key = parse_did_key(did)
     if fragment and fragment != public_key.to_multikey():
