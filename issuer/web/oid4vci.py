@@ -104,6 +104,7 @@ def _oauth_error(error: BadgesmithError, default: str) -> Response:
 @bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
     # A body over MAX_CONTENT_LENGTH or an unreadable form, inside these endpoints: still the spec's JSON.
+    # (An unhandled error is the app's 500 handler's: it is registered for the code, which Flask tries first.)
     status = error.code or 500
     code = Code.INPUT_TOO_LARGE if status == 413 else Code.INPUT_UNREADABLE
     refused = InputTooLarge(code, "The request is too large.") if status == 413 else \
@@ -198,7 +199,8 @@ def token() -> Response:
         code = params.get("pre-authorized_code")
         if not code:
             raise refusal(Code.USAGE, "The token request needs the offer's pre-authorized_code.", "invalid_request")
-        tx_code = params.get("tx_code", params.get("user_pin"))  # draft 11 called it user_pin
+        # Draft 11 called it user_pin (some clients send both); an empty one is none at all.
+        tx_code = params.get("tx_code") or params.get("user_pin") or None
         now = _now()
         offer = _open_granted_offer(issuer, code, tx_code, now)
         access_token, expires_in = tokens.issue(code, tx_code, offer_expires=offer.expires_at, now=now)

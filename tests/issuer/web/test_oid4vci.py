@@ -355,6 +355,16 @@ def test_a_transaction_code_for_an_offer_without_one_is_an_invalid_request(site,
     answer = client.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT,
                                                  "pre-authorized_code": offer.secret, "tx_code": "123456"})
     assert (answer.status_code, answer.get_json()["error"]) == (400, "invalid_request")
+    answer = client.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT,
+                                                 "pre-authorized_code": offer.secret, "tx_code": ""})
+    assert answer.status_code == 200, "an empty transaction code is none"
+
+
+def test_draft_11_user_pin_is_read_as_the_transaction_code(site, client):
+    offer = site.offer(tx_code=True)
+    answer = client.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT,
+                                                 "pre-authorized_code": offer.secret, "user_pin": offer.tx_code})
+    assert answer.status_code == 200 and answer.get_json()["token_type"] == "Bearer"
 
 
 def _token(client, site) -> str:
