@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING, Any
 
 from issuer.badge.art import font_path
 from issuer.badge.qr import qr_png
 from issuer.instance.brand import Brand
 from issuer.web.badge_state import BadgeState
 from verifier.wording import long_date
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 PAPERS = {"a4": "A4", "letter": "Letter"}
 _INK = (26, 29, 33)
@@ -70,6 +71,9 @@ def certificate_text(summary: dict[str, Any], credential_id: str, page_url: str)
 
 def certificate_pdf(text: CertificateText, brand: Brand, state: BadgeState, *, paper: str = "a4") -> bytes:
     """The certificate as PDF bytes, landscape ``paper`` ("a4" or "letter")."""
+    # Imported by the first certificate, not by every web worker: fpdf2 with fontTools holds ~45 MiB.
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="landscape", unit="mm", format=PAPERS[paper])
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
