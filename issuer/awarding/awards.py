@@ -24,6 +24,7 @@ from issuer.awarding.issuing import IssueRequest, Issuer, award_key
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files
 from issuer.awarding.pathways import award_pathways, award_pathways_many
 from issuer.awarding.roster import Absent, Roster, RosterRow, RowError, check_award, read_roster, write_summary_csv
+from issuer.awarding.wallet_links import claim_pages
 from issuer.awarding.roster_columns import check_mapping
 from issuer.awarding.status_changes import publish_status_lists
 from issuer.badge.achievement import Achievement
@@ -33,7 +34,8 @@ from issuer.store.models import CredentialRecord
 NEW, EXISTING, CHANGED, CORRECTED, SKIPPED = "new", "already issued", "changed", "corrected", "skipped"
 # A certification issued now that expires sooner than this gets a warning (issue 16).
 EXPIRY_WARNING = timedelta(days=30)
-SUMMARY_COLUMNS = ("line", "email", "name", "credential_id", "page_url", "status", "differences", "files")
+SUMMARY_COLUMNS = ("line", "email", "name", "credential_id", "page_url", "status", "differences", "files",
+                   "claim_link", "claim_pin")  # a wallet claim page per award, and its PIN to send separately
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,8 +285,7 @@ def reissue_award(issuer: Issuer, credential_id: str, changes: Mapping[str, str 
     if not differences:
         raise InputError(Code.USAGE, f"{record.id} already says that: nothing to re-issue.")
     request = replace(IssueRequest.from_row(row, record.format), renews=value if kind == "renews" else None,
-                      evidence_items=tuple(i for i in _evidence_items(record) if not _is_evidence_url(i)),
-                      starts=record.valid_from.date() if record.valid_from.date() != record.issued_on else None)
+                      evidence_items=tuple(i for i in _evidence_items(record) if not _is_evidence_url(i)))
     if award_key(definition, request, row.date) != record.award_key:
         raise InputError(Code.USAGE, f"{record.achievement!r} is repeatable and its awards are told apart by date: "
                          f"on {row.date.isoformat()} it would be another award. Revoke {record.id} and issue that "
@@ -415,6 +416,10 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
     # After the rows, for everyone on it: a re-run or a resumed run evaluates them again (idempotent).
     summary.pathway_awards.extend(_with_files(issuer, award_pathways_many(issuer, [r.email for r in parsed.rows])))
     summary.summary_csv = _new_summary_path(issuer.settings.out_dir / slug, roster.stem, issuer.now())
+    pages = claim_pages(issuer, [r["credential_id"] for r in rows if r["credential_id"]])
+    for row in rows:
+        page = pages.get(row["credential_id"])
+        row.update(claim_link=page.url if page else "", claim_pin=page.pin if page else "")
     write_summary_csv(summary.summary_csv, rows, SUMMARY_COLUMNS)
     publish_status_lists(issuer)
     return summary

@@ -110,16 +110,30 @@ def create_offer(issuer: Issuer, credential_id: str, *, protocol: str, ttl: time
     if ttl <= timedelta(0):
         raise InputError(Code.USAGE, "An offer must live for some time: give a positive ttl.")
     award = _claimable_award(issuer, _normalise_id(credential_id))
-    secret = secrets.token_urlsafe(SECRET_BYTES)
-    pin = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_DIGITS)) if tx_code else None
-    offer_id = str(uuid.uuid4())
     with issuer.registry.session() as s:
-        s.add(WalletOfferRow(id=offer_id, issuer_id=issuer.issuer_id, credential_id=award.id, protocol=protocol,
-                             secret_hash=hash_secret(secret),
-                             tx_code_hash=None if pin is None else _hash_tx_code(secret, pin),
-                             tx_code_failures=0, created_at=now, expires_at=now + ttl))
-    return Offer(id=offer_id, secret=secret, credential_id=award.id, protocol=protocol, expires_at=now + ttl,
-                 tx_code=pin, tx_code_required=pin is not None, created_at=now)
+        return _add_offer(s, issuer, award.id, protocol=protocol, ttl=ttl, tx_code=tx_code, now=now)
+
+
+def create_offers(issuer: Issuer, credential_ids: list[str], *, protocol: str, ttl: timedelta,
+                  tx_code: bool = False, now: datetime | None = None) -> dict[str, Offer]:
+    """``create_offer`` for many awards in one transaction (a roster summary's claim pages), by award id;
+    awards that cannot be claimed (revoked, suspended, superseded, unknown) get none."""
+    if protocol not in PROTOCOLS:
+        raise InputError(Code.USAGE, f"Unknown wallet protocol {protocol!r}; use vcapi, oid4vci or link.")
+    now = now or issuer.now()
+    offers: dict[str, Offer] = {}
+    wanted = sorted({_normalise_id(i) for i in credential_ids})
+    with issuer.registry.session() as s:
+        for start in range(0, len(wanted), 500):
+            for award in s.scalars(select(CredentialRow).where(CredentialRow.id.in_(wanted[start:start + 500]),
+                                                               CredentialRow.issuer_id == issuer.issuer_id)):
+                try:
+                    _check_award(award)
+                except Conflict:
+                    continue
+                offers[award.id] = _add_offer(s, issuer, award.id, protocol=protocol, ttl=ttl, tx_code=tx_code,
+                                              now=now)
+    return offers
 
 
 def find_offer(issuer: Issuer, secret: str, *, now: datetime | None = None) -> Offer:
@@ -300,6 +314,20 @@ def _check_award(award: CredentialRow | None) -> None:
                        status=state)
 
 
+def _add_offer(s: Any, issuer: Issuer, award_id: str, *, protocol: str, ttl: timedelta, tx_code: bool,
+               now: datetime) -> Offer:
+    """A new offer row in the session ``s``; the Offer with its secret (and PIN) in clear, this once."""
+    secret = secrets.token_urlsafe(SECRET_BYTES)
+    pin = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_DIGITS)) if tx_code else None
+    offer = Offer(id=str(uuid.uuid4()), secret=secret, credential_id=award_id, protocol=protocol,
+                  expires_at=now + ttl, tx_code=pin, tx_code_required=pin is not None, created_at=now)
+    s.add(WalletOfferRow(id=offer.id, issuer_id=issuer.issuer_id, credential_id=award_id, protocol=protocol,
+                         secret_hash=hash_secret(secret),
+                         tx_code_hash=None if pin is None else _hash_tx_code(secret, pin),
+                         tx_code_failures=0, created_at=now, expires_at=now + ttl))
+    return offer
+
+
 def refuse_unknown_offer() -> None:
     """Raise OFFER_UNKNOWN: no offer of the kind asked for has this secret."""
     raise NotFound(Code.OFFER_UNKNOWN, "There is no such wallet offer here: check the link, or open the "
@@ -340,5 +368,5 @@ def _offer(row: WalletOfferRow, secret: str) -> Offer:
 
 
 __all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "UNBOUND", "check_holder", "claim",
-           "claim_copy", "create_offer", "find_offer", "hash_secret", "offer_ttl", "open_offer",
+           "claim_copy", "create_offer", "create_offers", "find_offer", "hash_secret", "offer_ttl", "open_offer",
            "refuse_unknown_offer", "wallet_copies", "wallet_copy"]

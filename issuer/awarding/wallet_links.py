@@ -102,9 +102,25 @@ class ClaimPage:
 def claim_page(issuer: Issuer, credential_id: str, *, days: int | None = None,
                now: datetime | None = None) -> ClaimPage:
     """A claim page for e-mails and roster summaries: ``/wallet/claim/<secret>`` and its PIN."""
-    days = getattr(issuer.settings, "link_days", LINK_DAYS) if days is None else days
-    offer = claims.create_offer(issuer, credential_id, protocol=LINK_PROTOCOL, ttl=timedelta(days=days),
+    offer = claims.create_offer(issuer, credential_id, protocol=LINK_PROTOCOL, ttl=_link_life(issuer, days),
                                 tx_code=True, now=now)
+    return _page(issuer, offer)
+
+
+def claim_pages(issuer: Issuer, credential_ids: list[str], *, days: int | None = None,
+                now: datetime | None = None) -> dict[str, ClaimPage]:
+    """Claim pages for many awards in one transaction (a roster summary), by award id; awards that cannot
+    be claimed (revoked, suspended, superseded) get none."""
+    offers = claims.create_offers(issuer, credential_ids, protocol=LINK_PROTOCOL, ttl=_link_life(issuer, days),
+                                  tx_code=True, now=now)
+    return {award_id: _page(issuer, offer) for award_id, offer in offers.items()}
+
+
+def _link_life(issuer: Issuer, days: int | None) -> timedelta:
+    return timedelta(days=getattr(issuer.settings, "link_days", LINK_DAYS) if days is None else days)
+
+
+def _page(issuer: Issuer, offer: claims.Offer) -> ClaimPage:
     return ClaimPage(f"{issuer.settings.url}{CLAIM_PATH}{offer.secret}", offer.tx_code or "", offer.expires_at)
 
 
@@ -124,5 +140,5 @@ def open_claim_page(issuer: Issuer, secret: str, pin: str | None, *, now: dateti
     return wallet_links(issuer, offer.credential_id, now=now)
 
 
-__all__ = ["CLAIM_PATH", "ClaimPage", "EXCHANGE_PATH", "LINK_DAYS", "WalletLinks", "claim_page", "exchange_url",
+__all__ = ["CLAIM_PATH", "ClaimPage", "EXCHANGE_PATH", "LINK_DAYS", "WalletLinks", "claim_page", "claim_pages", "exchange_url",
            "find_claim_page", "interaction_url", "lcw_links", "open_claim_page", "wallet_links"]

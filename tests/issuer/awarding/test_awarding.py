@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -257,7 +258,12 @@ def test_roster_skip_invalid_issues_the_good_rows_and_a_second_run_issues_nothin
     assert summary.summary_csv == issuer.settings.out_dir / COURSE / "attendees-summary-20261123T120000Z.csv"
     assert {r["status"] for r in rows_all(summary.summary_csv) if r["line"] in map(str, BAD_LINES)} == {"skipped"}
     rows = [r for r in rows if r["status"] != "skipped"]
-    assert list(rows[0]) == ["line", "email", "name", "credential_id", "page_url", "status", "differences", "files"]
+    assert list(rows[0]) == ["line", "email", "name", "credential_id", "page_url", "status", "differences", "files",
+                             "claim_link", "claim_pin"]
+    # One wallet claim page per award, opened by its own PIN (issue 20); skipped rows have none.
+    assert len({r["claim_link"] for r in rows}) == 196 and all(re.fullmatch(r"\d{6}", r["claim_pin"]) for r in rows)
+    assert all(r["claim_link"].startswith(f"{issuer.settings.url}/wallet/claim/") for r in rows)
+    assert not any(r["claim_link"] for r in rows_all(summary.summary_csv) if r["status"] == "skipped")
     assert [int(r["line"]) for r in rows] == [n for n in range(2, 202) if n not in BAD_LINES]
     assert {r["status"] for r in rows} == {"new"}
     assert {r["credential_id"] for r in rows} == {r.id for r in stored}
