@@ -21,7 +21,8 @@ from typing import Any, Iterable
 from sqlalchemy import bindparam, select
 
 from errors import Code, NotFound
-from issuer.association.pathways import AssociationScope, association_lookup_key, association_progress
+from issuer.association.pathways import (AssociationScope, association_lookup_key, association_progress,
+                                         award_association_pathways)
 from issuer.association.setup import Association
 from issuer.records.learners import Entry, Group, LearnerView, create_link
 from issuer.records.transcript import ceus_by_year, is_current
@@ -68,6 +69,7 @@ def create_association_link(association: Association, email: str) -> tuple[str, 
     key = find_member(association, email)
     if association.issuer is None:
         raise NotFound(Code.ASSOCIATION_NOT_FOUND, "Learner links are made in the association's folder (--home).")
+    award_association_pathways(association, email)  # a pathway completed meanwhile shows as awarded
     return create_link(association.issuer, email, key=key)
 
 

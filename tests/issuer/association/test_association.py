@@ -276,6 +276,8 @@ def test_an_association_pathway_across_three_divisions_is_awarded_once_by_the_as
     _issue(assoc.support, "support-staff-foundations", date(2026, 3, 10))
     issued = award_association_due(association)
     assert len(issued) == 1
+    create_association_link(association, JANE)  # awards what is newly complete, and here nothing is
+    assert len(association_view(association, find_member(association, JANE)).groups[0].entries) == 4
     award = json.loads(issued[0].record.credential)
     assert award["issuer"]["id"] == association.did
     assert award["credentialSubject"]["achievement"]["name"] == "Association Leadership Certificate"
