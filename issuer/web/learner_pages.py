@@ -150,8 +150,13 @@ def claim_page(secret: str) -> Response:
         except BadgesmithError as error:
             if error.code not in (Code.TX_CODE_REQUIRED, Code.TX_CODE_WRONG):
                 raise
-            context["error"], status = error.message, 400
+            context["error"], status = _PIN_WORDS.get(error.code, error.message), 400
     return _private(Response(render_template("learners/claim.html", **context), status=status))
+
+
+# The claim page calls the transaction code what the learner was told it is: a PIN.
+_PIN_WORDS = {Code.TX_CODE_REQUIRED: "Enter the six-digit PIN that came separately from this link.",
+              Code.TX_CODE_WRONG: "That PIN does not match; after 5 wrong PINs this page closes."}
 
 
 def _qr_codes(links: WalletLinks) -> dict[str, str]:

@@ -82,6 +82,8 @@ def test_learner_page_lists_credentials_and_pathway_progress(tab, learner_site):
     assert images.count() == 6 and all(images.nth(i).evaluate("e => e.complete && e.naturalWidth > 0")
                                        for i in range(images.count())), "this site's badge images load"
     assert tab.locator(".group:not(.group--inactive) .share-linkedin").count() == 4
+    assert tab.locator(".group:not(.group--inactive) .add-to-wallet").count() == 4  # issue 20
+    assert revoked.locator(".add-to-wallet").count() == 0
     assert tab.locator("#ceus tbody tr").count() >= 1
     # each credential links to its badge page
     tab.locator(".credential-item__name", has_text="Inclusive Teen Programming").click()
@@ -105,6 +107,49 @@ def test_learner_page_states_pass_the_scan(sized_tab, learner_site, shots, email
     sized_tab.goto(learners.learner_page_url(issuer, learners.create_link(issuer, email)[0]))
     sized_tab.wait_for_load_state("load")
     _check(sized_tab, shots, name)
+
+
+def test_add_to_wallet_shows_two_scannable_codes_for_fresh_offers(tab, learner_site):
+    """Issue 20: the learner page's "Add to wallet" opens QR codes and links for single-use offers."""
+    base, issuer, ids = learner_site
+    token, _ = learners.create_link(issuer, JANE)
+    tab.goto(learners.learner_page_url(issuer, token))
+    tab.locator(".credential-item", has_text="Storytime for Early Literacy").locator(".add-to-wallet").click()
+    tab.wait_for_url(f"{base}/learners/{token}/wallet/{ids['course'].removeprefix('urn:uuid:')}")
+    tab.wait_for_load_state("load")
+    assert "Storytime for Early Literacy" in tab.locator("#wallet-title").inner_text()
+    codes = tab.locator(".wallet-option__qr")
+    assert codes.count() == 2 and all(codes.nth(i).evaluate("e => e.complete && e.naturalWidth > 0")
+                                      for i in range(2))
+    lcw = tab.get_by_role("link", name="Open in Learner Credential Wallet").get_attribute("href")
+    assert lcw.startswith("https://lcw.app/request.html?issuer=")
+    offer = tab.get_by_role("link", name="Open in your wallet").get_attribute("href")
+    assert offer.startswith("openid-credential-offer://?credential_offer=")
+
+
+def _claim_page(issuer, ids):
+    from issuer.awarding import wallet_links
+
+    return wallet_links.claim_page(issuer, ids["cert"])
+
+
+@pytest.mark.parametrize("state", ["wallet", "claim-pin", "claim-wrong-pin", "claim-open"])
+def test_wallet_pages_pass_the_scan(sized_tab, learner_site, shots, state):
+    _, issuer, ids = learner_site
+    if state == "wallet":
+        token, _ = learners.create_link(issuer, JANE)
+        sized_tab.goto(f"{learners.learner_page_url(issuer, token)}/wallet/{ids['course'].removeprefix('urn:uuid:')}")
+    else:
+        page = _claim_page(issuer, ids)
+        sized_tab.goto(page.url)
+        if state != "claim-pin":
+            sized_tab.get_by_label("PIN").fill(page.pin if state == "claim-open" else
+                                               ("000000" if page.pin != "000000" else "111111"))
+            sized_tab.get_by_role("button", name="Show my wallet codes").click()
+            sized_tab.wait_for_load_state("load")
+            assert sized_tab.locator(".wallet-option__qr" if state == "claim-open" else "#pin-error").count() >= 1
+    sized_tab.wait_for_load_state("load")
+    _check(sized_tab, shots, f"learner-{state}")
 
 
 def test_print_view_hides_the_controls_and_keeps_the_record(tab, learner_site):
