@@ -1370,9 +1370,6 @@ def transcript(ctx: click.Context, email: str, since: datetime | None, until: da
                    "or outside the period): marked partial.")
 
 
-@main.command("learner-link")
-@click.option("--email", required=True, help="The learner's e-mail address.")
-@click.option("--revoke", metavar="TOKEN", help="Revoke a link: its token, its page URL, or the id --list shows.")
 @main.command("push")
 @click.argument("credential_id")
 @click.option("--to", "host", required=True, metavar="HOST_BASE_URL",
@@ -1399,6 +1396,9 @@ def push(ctx: click.Context, credential_id: str, host: str, wait: float, as_json
     say(f"{pushed.credential_id} {what} the learner's record at {pushed.host}.")
 
 
+@main.command("learner-link")
+@click.option("--email", required=True, help="The learner's e-mail address.")
+@click.option("--revoke", metavar="TOKEN", help="Revoke a link: its token, its page URL, or the id --list shows.")
 @click.option("--list", "list_links", is_flag=True, help="List the learner's links (tokens are never shown again).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
