@@ -68,6 +68,7 @@ CODE_TTL = 600          # seconds (OB 3.0 §7: about ten minutes)
 ACCESS_TTL = 3600       # seconds (the spec's recommendation)
 REFRESH_TTL = 180 * 86400
 MAX_REDIRECT_URIS = 10
+_LISTS = ("redirect_uris", "grant_types", "response_types", "contacts")
 MAX_METADATA_TEXT = 2000
 
 
@@ -385,10 +386,20 @@ class Registration(ClientRegistrationEndpoint):
                 "grant_types_supported": list(GRANT_TYPES), "token_endpoint_auth_methods_supported": [AUTH_METHOD]}
 
     def extract_client_metadata(self, request: Any) -> dict[str, Any]:
-        data = request.payload.data
+        # Metadata this server has no use for (jwks, jwks_uri, software_statement, …) is left out (RFC 7591
+        # §2 lets a server ignore it); what is kept must have the type the RFC gives it.
+        data = {k: v for k, v in request.payload.data.items() if k in REQUIRED_METADATA or k in _LISTS
+                or k == "token_endpoint_auth_method"}
+        request.payload = _Json(data)
         missing = [name for name in REQUIRED_METADATA if not data.get(name)]
         if missing:
             raise InvalidClientMetadataError(f"Registration needs {', '.join(missing)} (OB 3.0, section 7.2.1).")
+        for name, value in data.items():
+            if name in _LISTS and name != "redirect_uris":
+                if not isinstance(value, list) or len(value) > 10 or not all(isinstance(v, str) for v in value):
+                    raise InvalidClientMetadataError(f"{name} must be a list of at most 10 strings.")
+            elif name not in _LISTS and not isinstance(value, str):
+                raise InvalidClientMetadataError(f"{name} must be a string.")
         for name, value in data.items():
             if isinstance(value, str) and len(value) > MAX_METADATA_TEXT:
                 raise InvalidClientMetadataError(f"{name[:40]} is longer than {MAX_METADATA_TEXT} characters.")
@@ -405,7 +416,10 @@ class Registration(ClientRegistrationEndpoint):
             parts = urlsplit(str(data[name]))
             if not (parts.scheme == "https" or is_loopback_uri(str(data[name]))) or not parts.hostname:
                 raise InvalidClientMetadataError(f"{name} must be an https URL.")
-        metadata = super().extract_client_metadata(request)
+        try:
+            metadata = super().extract_client_metadata(request)
+        except (TypeError, ValueError, KeyError, AttributeError):  # a claims check tripped on a value's shape
+            raise InvalidClientMetadataError("The registration's metadata could not be read.") from None
         metadata.setdefault("grant_types", ["authorization_code"])
         metadata.setdefault("response_types", ["code"])
         metadata.setdefault("token_endpoint_auth_method", AUTH_METHOD)

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InsecureTransportError, OAuth2Request
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from flask import Blueprint, Response, current_app, render_template, request
 from sqlalchemy import select, update
@@ -41,7 +41,7 @@ from issuer.badge.recipient import normalise_email
 from issuer.store.models import ObSignInRow
 from issuer.web.oauth_server import SCOPE_WORDS, HostClient, Learner, hash_secret, is_loopback_uri
 from issuer.web.ob_api import OAUTH_PREFIX, authorization_server
-from verifier.ratelimit import RateLimiter, limiter_from_config
+from verifier.ratelimit import RateLimited, RateLimiter, limiter_from_config
 from verifier.web import read_json_object
 
 bp = Blueprint("ob_oauth", __name__)
@@ -83,6 +83,13 @@ def _oauth_json(status: int, error: str, description: str) -> Response:
                               mimetype="application/json"))
 
 
+@bp.errorhandler(InsecureTransportError)
+def _insecure(error: InsecureTransportError) -> Response:
+    """OAuth over plain http (other than to a loopback address) is refused, not served (a proxy that
+    terminates TLS must say so: ``[web] proxy_count``)."""
+    return _oauth_json(400, "invalid_request", "OAuth requests must use https.")
+
+
 # -- registration, token, revocation ----------------------------------------------------------
 
 
@@ -90,7 +97,12 @@ def _oauth_json(status: int, error: str, description: str) -> Response:
 def register() -> Response:
     """RFC 7591 dynamic client registration, without an initial access token."""
     server = authorization_server()
-    _take("OB_REGISTER_RATE_LIMIT", request.remote_addr or "unknown")
+    try:
+        _take("OB_REGISTER_RATE_LIMIT", request.remote_addr or "unknown")
+    except RateLimited as error:
+        response = _oauth_json(429, "invalid_request", error.message)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     if not request.is_json:
         return _oauth_json(400, "invalid_client_metadata", "Send the registration as application/json.")
     data = request.get_data(cache=True) if (request.content_length or 0) <= MAX_REGISTRATION else b""

@@ -79,7 +79,8 @@ def serve_site(home: Path, *, smtp_port: int | None = None, **config: Any) -> Si
     site = Site(base, None, ids)
     # Many flows for one learner here; the sign-in limit has a test of its own.
     settings = {"HOME": str(home), "RATE_LIMIT": "off", "OB_SIGN_IN_MAILER": site.mails.append,
-                "OB_SIGN_IN_RATE_LIMIT": "500/hour", "OB_SIGN_IN_ADDRESS_RATE_LIMIT": "500/hour", **config}
+                "OB_SIGN_IN_RATE_LIMIT": "500/hour", "OB_SIGN_IN_ADDRESS_RATE_LIMIT": "500/hour",
+                "OB_REGISTER_RATE_LIMIT": "2000/hour", **config}
     site.app = create_app(settings)
     site.server = make_server("127.0.0.1", port, site.app, threaded=True)
     threading.Thread(target=site.server.serve_forever, daemon=True).start()

@@ -465,3 +465,23 @@ def test_errors_under_the_api_are_imsx_status_info(site):
     _imsx(requests.get(base + "/nothing-here", timeout=30), 404, "not_found")
     _imsx(requests.delete(base + "/credentials", timeout=30), 405, "not_allowed")
     _imsx(requests.post(base + "/discovery", timeout=30), 405, "not_allowed")
+
+
+@pytest.mark.parametrize("field", [*BACKPACK, "jwks", "jwks_uri", "software_statement", "contacts"])
+def test_registration_with_any_value_of_the_wrong_shape_is_a_400_never_a_500(site, field):
+    for value in (None, 1, 1.5, True, [], {}, ["x"], [1], "", "x" * 3000, {"a": 1}, "https://", "ftp://x.example/a"):
+        answer = requests.post(site.base + "/ob/oauth/register", json={**BACKPACK, field: value}, timeout=30)
+        assert answer.status_code in (201, 400), (field, value, answer.text)
+        if answer.status_code == 201:
+            body = answer.json()
+            assert all(isinstance(body[name], str) for name in ("client_name", "software_id", "scope"))
+            assert "jwks" not in body and "software_statement" not in body
+
+
+def test_oauth_over_plain_http_is_refused_not_served(site):
+    client = site.app.test_client()  # http://localhost is loopback-like; another host over http is not
+    answer = client.post("/ob/oauth/token", base_url="http://badges.lakeshore.example",
+                         data={"grant_type": "authorization_code", "code": "x"})
+    assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_request"
+    page = client.get("/ob/oauth/authorize?response_type=code&client_id=x", base_url="http://badges.lakeshore.example")
+    assert page.status_code == 400

@@ -117,10 +117,13 @@ def test_a_test_deployment_prints_the_sign_in_link(tmp_path, capfd):
         site.stop()
 
 
-def test_sign_in_mails_are_rate_limited_per_address(tmp_path):
-    site = serve_site(tmp_path / "instance", OB_SIGN_IN_RATE_LIMIT="2/hour")
+def test_sign_in_mails_and_registrations_are_rate_limited(tmp_path):
+    site = serve_site(tmp_path / "instance", OB_SIGN_IN_RATE_LIMIT="2/hour", OB_REGISTER_RATE_LIMIT="2/hour")
     try:
         registration = requests.post(site.base + "/ob/oauth/register", json=BACKPACK, timeout=30).json()
+        assert requests.post(site.base + "/ob/oauth/register", json=BACKPACK, timeout=30).status_code == 201
+        third = requests.post(site.base + "/ob/oauth/register", json=BACKPACK, timeout=30)
+        assert third.status_code == 429 and third.headers["Retry-After"] and third.json()["error"]
         url = site.base + "/ob/oauth/authorize?" + requests.compat.urlencode({
             "response_type": "code", "client_id": registration["client_id"], "scope": ALL_SCOPES,
             "redirect_uri": BACKPACK["redirect_uris"][0], "code_challenge": pkce()[1],
