@@ -7,7 +7,6 @@ Each is screenshot and scanned by axe-core, as the other pages are (``_check`` o
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import pytest
@@ -16,15 +15,9 @@ from werkzeug.serving import make_server
 from app import create_app
 from tests.issuer.association.three_divisions import add_leadership_pathway, build_association
 
-from .test_public_face_browser import _check, shots, tab  # noqa: F401 (shots, tab: the fixtures)
+from .test_public_face_browser import _check, _free_port, shots, tab  # noqa: F401 (shots, tab: the fixtures)
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
