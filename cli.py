@@ -70,7 +70,8 @@ class _Group(click.Group):
 
 
 def _json_mode(ctx: click.Context) -> bool:
-    return bool(ctx.obj and ctx.obj.get("json"))
+    # The root's parameters: set before its callback runs (a missing command fails before it).
+    return bool(ctx.find_root().params.get("as_json") or (ctx.obj and ctx.obj.get("json")))
 
 
 def _fail(code: str, message: str, details: dict[str, Any], *, as_json: bool) -> None:
@@ -88,7 +89,14 @@ def _usage_error(error: click.UsageError, *, as_json: bool) -> None:
     # One line in the house style instead of click's usage block.
     path = error.ctx.command_path if error.ctx else ""
     where = f"badgesmith {path.split(' ', 1)[1]}" if " " in path else "badgesmith"
-    _fail(Code.USAGE.value, f"{error.format_message().rstrip('.')} (see `{where} --help`).", {}, as_json=as_json)
+    if isinstance(error, click.exceptions.NoArgsIsHelpError):  # `badgesmith`, `badgesmith keys` alone
+        if not as_json:
+            click.echo(error.format_message(), err=True)  # the help, as click shows it (exit 2 all the same)
+            return
+        message = f"Missing command (see `{where} --help`)."
+    else:
+        message = f"{error.format_message().rstrip('.')} (see `{where} --help`)."
+    _fail(Code.USAGE.value, message, {}, as_json=as_json)
 
 
 # Options of the whole program that may stand before or after the subcommand (`badgesmith list --home X`

@@ -114,6 +114,16 @@ def test_errors_under_json_are_an_object_on_stdout_with_the_same_exit_code(home,
         assert result.stderr == ""
 
 
+def test_a_missing_command_shows_the_help_or_under_json_says_so():
+    for path in ((), ("keys",)):
+        alone = run(*path, code=2)
+        assert alone.stdout == "" and alone.stderr.startswith("Usage: ") and "COMMAND [ARGS]" in alone.stderr
+        assert "error [" not in alone.stderr  # the help itself, not a help text squeezed into one line
+        for placed in (["--json", *path], [*path, "--json"]):
+            error = json.loads(run(*placed, code=2).stdout)
+            assert error["code"] == "USAGE" and error["message"].startswith("Missing command")
+
+
 def test_a_bad_roster_under_json_gives_every_bad_row_in_the_details(home, tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("email,name,credits\nana.lima@example.org,Ana Lima,1\nnot-an-email,Bo,1\ncy@example.org,Cy,99\n")
