@@ -1,8 +1,9 @@
 """The ``badgesmith`` command: parse arguments, call the packages, print.
 
 No business logic lives here. ``BadgesmithError`` is turned into one stderr
-sentence and exit code 2 in exactly one place (``_Group.invoke``); anything
-else is a bug: exit 3, a traceback only with ``--debug``.
+sentence (under ``--json``, a JSON object on stdout) and exit code 2 in exactly
+one place (``_Group.invoke``); anything else is a bug: exit 3, a traceback only
+with ``--debug``. The global options may stand anywhere (``_hoist_global_options``).
 """
 
 from __future__ import annotations
@@ -56,12 +57,13 @@ class _Group(click.Group):
             ctx.exit(EXIT_ERROR)
         except (click.ClickException, click.Abort):
             raise
-        except BrokenPipeError:
-            if ctx.parent is not None or not _stdout_closed():
-                raise  # the root decides; a broken socket elsewhere is a bug like any other
-            _silence_stdout()  # `badgesmith list | head`: the reader has what it wanted
-            ctx.exit(0)
-        except Exception:  # a bug: never show a traceback unless asked
+        except Exception as error:  # a bug: never show a traceback unless asked
+            if isinstance(error, BrokenPipeError):  # the root decides; a broken socket elsewhere is a bug
+                if ctx.parent is not None:
+                    raise
+                if _stdout_closed():
+                    _silence_stdout()  # `badgesmith list | head`: the reader has what it wanted
+                    ctx.exit(0)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             _fail(Code.INTERNAL_ERROR.value, "Badgesmith hit an unexpected problem; run again with --debug for "
