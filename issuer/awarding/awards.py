@@ -98,34 +98,20 @@ class RosterSummary:
 
 
 def _files(issuer: Issuer, record: CredentialRecord, *, refresh: bool,
-           definition: dict[str, Any] | None = None,
-           listing: Mapping[str, int] | None = None) -> tuple[str, CredentialFiles]:
-    """The credential's page and files, written when ``refresh`` or when one is missing. ``listing`` (file
-    name -> size, ``_folder_sizes``) saves a re-run of 10,000 rows 40,000 stat calls."""
+           definition: dict[str, Any] | None = None) -> tuple[str, CredentialFiles]:
     page = issuer.credential_page(record.id)
     definition = definition or issuer.achievement(record.achievement)
     files = write_credential_files(issuer.settings, definition, record, page) if refresh else None
     if files is None:
         folder = issuer.settings.out_dir / record.achievement
         stem = file_stem(record)
-        sizes = listing if listing is not None else _folder_sizes(folder, stem)
         files = CredentialFiles(folder / f"{stem}.{'jwt' if record.format == 'jwt' else 'json'}",
                                 folder / f"{stem}.png", folder / f"{stem}-qr.png",
-                                folder / f"{stem}.svg" if f"{stem}.svg" in sizes else None)
+                                folder / f"{stem}.svg" if (folder / f"{stem}.svg").exists() else None)
         # Empty counts as missing: a crash between rename and flush can leave one behind.
-        if not all(sizes.get(p.name) for p in files.as_list()):
+        if not all(p.exists() and p.stat().st_size for p in files.as_list()):
             files = write_credential_files(issuer.settings, definition, record, page)
     return page, files
-
-
-def _folder_sizes(folder: Path, stem: str | None = None) -> dict[str, int]:
-    """File name -> size in ``folder`` (only the names starting with ``stem`` when given); {} when missing."""
-    try:
-        with os.scandir(folder) as entries:
-            return {e.name: e.stat().st_size for e in entries
-                    if (stem is None or e.name.startswith(stem)) and e.is_file()}
-    except FileNotFoundError:
-        return {}
 
 
 def expires_soon(record: CredentialRecord, now: datetime) -> bool:
@@ -299,8 +285,7 @@ def reissue_award(issuer: Issuer, credential_id: str, changes: Mapping[str, str 
     if not differences:
         raise InputError(Code.USAGE, f"{record.id} already says that: nothing to re-issue.")
     request = replace(IssueRequest.from_row(row, record.format), renews=value if kind == "renews" else None,
-                      evidence_items=tuple(i for i in _evidence_items(record) if not _is_evidence_url(i)),
-                      starts=record.valid_from.date() if record.valid_from.date() != record.issued_on else None)
+                      evidence_items=tuple(i for i in _evidence_items(record) if not _is_evidence_url(i)))
     if award_key(definition, request, row.date) != record.award_key:
         raise InputError(Code.USAGE, f"{record.achievement!r} is repeatable and its awards are told apart by date: "
                          f"on {row.date.isoformat()} it would be another award. Revoke {record.id} and issue that "
@@ -397,25 +382,16 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
                      "differences": "; ".join(differences),
                      "files": " ".join(str(p) for p in awarded.files.as_list())})
 
-    # Already issued rows need no signing and no registry write: the plan holds their credential. Only their
-    # files are checked (one folder listing), and rewritten if missing.
-    listing = _folder_sizes(issuer.settings.out_dir / slug)
-    done = {p.row.line: (p.row, Awarded(p.existing, False, *_files(issuer, p.existing, refresh=False,
-                                                                    definition=definition, listing=listing)))
-            for p in plans if p.state == EXISTING}
-    to_issue = [p.row for p in plans if p.state == NEW]
+    to_issue = [p.row for p in plans if p.state in (NEW, EXISTING)]
     try:
         for row, awarded in _issue_rows(issuer, slug, definition, to_issue, fmt, suspension, progress):
-            done[row.line] = (row, awarded)
+            if awarded.created:
+                summary.created += 1
+            else:
+                summary.existing += 1
+            note(row, awarded, NEW if awarded.created else EXISTING)
     except BadgesmithError as exc:
         raise _stopped(issuer, slug, definition, plans, exc) from exc
-    for line in sorted(done):
-        row, awarded = done[line]
-        if awarded.created:
-            summary.created += 1
-        else:
-            summary.existing += 1  # already issued (or stored by a run at the same time as this one)
-        note(row, awarded, NEW if awarded.created else EXISTING)
     for plan in (p for p in plans if p.state == CHANGED):
         if not correct:
             summary.changed.append(plan)

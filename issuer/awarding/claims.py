@@ -165,6 +165,21 @@ def open_offer(issuer: Issuer, secret: str, *, tx_code: str | None = None, now: 
     return _offer(row, secret)
 
 
+def renew_tx_code(issuer: Issuer, secret: str, *, now: datetime | None = None) -> tuple[Offer, str]:
+    """A new transaction code for the open offer ``secret`` (a claim page whose PIN is e-mailed to the
+    award's address on request): the old one stops working, wrong tries so far still count."""
+    now = now or issuer.now()
+    row = _offer_row(issuer, secret)
+    _check_usable(row, now)
+    if row.tx_code_hash is None:
+        raise InputError(Code.USAGE, "This offer has no transaction code to renew.")
+    pin = _new_pin()
+    with issuer.registry.session() as s:
+        s.execute(update(WalletOfferRow).where(WalletOfferRow.id == row.id)
+                  .values(tx_code_hash=_hash_tx_code(secret, pin)))
+    return _offer(row, secret), pin
+
+
 def claim(issuer: Issuer, secret: str, holder_id: str | None, *, format: str = "ldp_vc",
           tx_code: str | None = None, now: datetime | None = None, protocol: str | None = None,
           unbound: bool = False) -> dict[str, Any] | str:
@@ -318,7 +333,7 @@ def _add_offer(s: Any, issuer: Issuer, award_id: str, *, protocol: str, ttl: tim
                now: datetime) -> Offer:
     """A new offer row in the session ``s``; the Offer with its secret (and PIN) in clear, this once."""
     secret = secrets.token_urlsafe(SECRET_BYTES)
-    pin = "".join(secrets.choice("0123456789") for _ in range(TX_CODE_DIGITS)) if tx_code else None
+    pin = _new_pin() if tx_code else None
     offer = Offer(id=str(uuid.uuid4()), secret=secret, credential_id=award_id, protocol=protocol,
                   expires_at=now + ttl, tx_code=pin, tx_code_required=pin is not None, created_at=now)
     s.add(WalletOfferRow(id=offer.id, issuer_id=issuer.issuer_id, credential_id=award_id, protocol=protocol,
@@ -326,6 +341,10 @@ def _add_offer(s: Any, issuer: Issuer, award_id: str, *, protocol: str, ttl: tim
                          tx_code_hash=None if pin is None else _hash_tx_code(secret, pin),
                          tx_code_failures=0, created_at=now, expires_at=now + ttl))
     return offer
+
+
+def _new_pin() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(TX_CODE_DIGITS))
 
 
 def refuse_unknown_offer() -> None:
@@ -369,4 +388,4 @@ def _offer(row: WalletOfferRow, secret: str) -> Offer:
 
 __all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "UNBOUND", "check_holder", "claim",
            "claim_copy", "create_offer", "create_offers", "find_offer", "hash_secret", "offer_ttl", "open_offer",
-           "refuse_unknown_offer", "wallet_copies", "wallet_copy"]
+           "refuse_unknown_offer", "renew_tx_code", "wallet_copies", "wallet_copy"]

@@ -41,6 +41,7 @@ from sqlalchemy import select
 
 from errors import Code, ConfigError, Conflict, InputError, UpstreamError
 from issuer.awarding.issuing import Issuer
+from issuer.awarding.wallet_links import ClaimPage, claim_pages
 from issuer.instance.files import write_file_atomic
 from issuer.instance.files import check_output_file
 from issuer.instance.settings import SMTP_SECURITY, SmtpSettings
@@ -120,9 +121,13 @@ def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime)
     # Automatic mail: no out-of-office replies (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
     greeting = f"Dear {first.recipient_name}," if first.recipient_name else "Hello,"
+    # A claim page per certification still in force (issue 20): its PIN is e-mailed to this address on request.
+    wallet = claim_pages(issuer, [r.credential_id for r in rows if r.state != LAPSED], now=now)
     body = [greeting, ""]
     for row in rows:
         body += [" ".join(_paragraph(row)), "", "Your badge:", issuer.credential_page(row.credential_id), ""]
+        if row.credential_id in wallet:
+            body += [WALLET_SENTENCE, wallet[row.credential_id].url, ""]
     body += [f"Questions? Write to {contact}.", "", brand.name, settings.url, ""]
     # Wrapped for plain-text readers; ASCII travels as 7bit (a badge URL may pass 78 characters, far below
     # RFC 5322's 998), so a saved .eml reads as it will be shown. Other text needs quoted-printable.
@@ -131,19 +136,24 @@ def compose_notice(issuer: Issuer, rows: Sequence[RenewalRow], *, now: datetime)
     # The same words as HTML for clients that show it; quoted-printable keeps its lines short.
     html = template_environment().get_template("notices/renewal.html").render(
         subject=message["Subject"], greeting=greeting, issuer_name=brand.name, email=contact,
-        url=settings.url, color=brand.primary_color, items=[_html_item(issuer, row) for row in rows])
+        url=settings.url, color=brand.primary_color,
+        items=[_html_item(issuer, row, wallet.get(row.credential_id)) for row in rows])
     message.add_alternative(html, subtype="html", cte="quoted-printable")
     return message
 
+
+WALLET_SENTENCE = ("Add it to your wallet app (open the link on your phone; it asks for a PIN, which we e-mail "
+                   "to you when you ask for it there):")
 
 # A colour beside each certification, as on the badge pages: green, amber, red (never the only cue).
 _STATE_COLOURS = {ELIGIBLE: "#1e7e3e", LAPSED: "#c0262e"}
 
 
-def _html_item(issuer: Issuer, row: RenewalRow) -> dict[str, Any]:
+def _html_item(issuer: Issuer, row: RenewalRow, wallet: ClaimPage | None = None) -> dict[str, Any]:
     headline, *sentences = _paragraph(row)
     return {"headline": headline, "sentences": sentences, "page": issuer.credential_page(row.credential_id),
-            "color": _STATE_COLOURS.get(row.state, "#b07a00")}
+            "color": _STATE_COLOURS.get(row.state, "#b07a00"), "wallet": wallet.url if wallet else None,
+            "wallet_sentence": WALLET_SENTENCE}
 
 
 def write_notices(issuer: Issuer, rows: Iterable[RenewalRow], directory: Path, *,

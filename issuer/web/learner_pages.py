@@ -22,12 +22,14 @@ from issuer.association.transcript import issue_association_transcript
 from issuer.awarding.issuing import Issuer
 from issuer.awarding.wallet_links import CLAIM_PATH, WalletLinks, find_claim_page, open_claim_page, wallet_links
 from issuer.badge.qr import qr_svg
+from issuer.records.claim_mail import Mailer, email_claim_pin
 from issuer.records.learners import Entry, LearnerView, active_link, learner_page_url, learner_view
 from issuer.records.transcript import issue_transcript, transcript_json
 from issuer.store.models import LearnerLinkRecord
 from issuer.web.badge_state import BadgeState, award_date, badge_state
 from issuer.web.pages import linkedin_url
 from issuer.web.wallet_exchange import spend_claim_budget
+from verifier.ratelimit import Rate, RateLimiter
 
 PRIVATE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
                    "X-Robots-Tag": "noindex, nofollow"}
@@ -134,15 +136,20 @@ def learner_wallet(token: str, credential_uuid: str) -> Response:
 
 @bp.route(f"{CLAIM_PATH}<secret>", methods=["GET", "POST"])
 def claim_page(secret: str) -> Response:
-    """A claim page from an e-mail or a roster summary: the PIN sent separately opens fresh wallet offers."""
+    """A claim page from an e-mail or a roster summary: the PIN sent separately (or e-mailed to the award's
+    address on request) opens fresh wallet offers."""
     issuer = _issuer()
     spend_claim_budget()
     offer = find_claim_page(issuer, secret)
     name = _badge_name(issuer, issuer.registry.get_credential(offer.credential_id).achievement)
     context = {"badge_name": name, "action": url_for("learners.claim_page", secret=secret), "links": None,
-               "error": None}
+               "error": None, "sent_to": None, "can_email": bool(issuer.settings.smtp.host and issuer.settings.email)
+               or current_app.config.get("CLAIM_PIN_MAILER") is not None}
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and request.form.get("action") == "email-pin":
+        _pin_mail_limiter().take(offer.id)  # a few PIN e-mails per page, whoever asks
+        context["sent_to"] = email_claim_pin(issuer, secret, send=_pin_mailer(issuer))
+    elif request.method == "POST":
         pin = request.form.get("pin", "").strip()[:20]
         try:
             links = open_claim_page(issuer, secret, pin)
@@ -152,6 +159,27 @@ def claim_page(secret: str) -> Response:
                 raise
             context["error"], status = _PIN_WORDS.get(error.code, error.message), 400
     return _private(Response(render_template("learners/claim.html", **context), status=status))
+
+
+PIN_MAIL_LIMIT = "3/hour"  # PIN e-mails per claim page: enough for a lost one, never a flood in someone's inbox
+
+
+def _pin_mail_limiter() -> RateLimiter:
+    limiter = current_app.extensions.get("badgesmith.pin_mail_limiter")
+    if limiter is None:
+        limiter = RateLimiter(Rate.from_text(current_app.config.get("CLAIM_PIN_MAIL_LIMIT") or PIN_MAIL_LIMIT),
+                              what="PIN e-mails", storage=current_app.config.get("RATE_LIMIT_STORAGE"))
+        current_app.extensions["badgesmith.pin_mail_limiter"] = limiter
+    return limiter
+
+
+def _pin_mailer(issuer: Issuer) -> Mailer:
+    configured = current_app.config.get("CLAIM_PIN_MAILER")
+    if configured is not None:
+        return configured
+    from issuer.records.notices import send_message, smtp_relay
+
+    return lambda message: send_message(smtp_relay(issuer.settings.smtp), message)
 
 
 # The claim page calls the transaction code what the learner was told it is: a PIN.

@@ -126,3 +126,38 @@ def test_the_wallet_page_is_rate_limited(site):
     client = app.test_client()
     codes = [client.get(f"/learners/{token}/wallet/{_uid(ids['course'])}").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
+
+
+@pytest.fixture
+def mailing_site(tmp_path, mail_server):
+    """The learner instance with a sender address and its [smtp] relay: a real SMTP server on loopback."""
+    host, port, inbox = mail_server()
+    home = tmp_path / "instance"
+    ids = build_learner_instance(home)
+    settings = home / "badgesmith.toml"
+    text = settings.read_text().replace('# email = "continuing-ed@example.org"', 'email = "ce@lakeshore.example"')
+    settings.write_text(text + f'\n[smtp]\nhost = "{host}"\nport = {port}\nsecurity = "none"\n')
+    app = create_app({"TESTING": True, "HOME": str(home), "RATE_LIMIT": "off", "CLAIM_RATE_LIMIT": "off"})
+    yield app, app.extensions["badgesmith"].issuer, ids, inbox
+    app.extensions["badgesmith"].issuer.close()
+
+
+def test_the_claim_page_e_mails_a_pin_to_the_awards_address_a_few_times_at_most(mailing_site):
+    from email.parser import BytesParser
+    from email.policy import default
+
+    app, issuer, ids, inbox = mailing_site
+    assert issuer.settings.email == "ce@lakeshore.example"
+    page = wallet_links.claim_page(issuer, ids["course"])
+    path = urlsplit(page.url).path
+    client = app.test_client()
+    assert "E-mail me a PIN" in client.get(path).get_data(as_text=True)
+    sent = client.post(path, data={"action": "email-pin"})
+    assert sent.status_code == 200 and "We sent a new PIN to j•••@example.org" in sent.get_data(as_text=True)
+    [envelope] = inbox.envelopes
+    assert envelope.rcpt_tos == [JANE]
+    pin = re.search(r"is:\s+(\d{6})\s", BytesParser(policy=default).parsebytes(envelope.content).get_content())[1]
+    opened = client.post(path, data={"pin": pin}).get_data(as_text=True)
+    assert "https://lcw.app/request.html?" in opened
+    assert [client.post(path, data={"action": "email-pin"}).status_code for _ in range(3)] == [200, 200, 429]
+    assert len(inbox.envelopes) == 3  # three per page an hour, whoever asks
