@@ -251,6 +251,15 @@ def print_json(data: Any) -> None:
     click.echo(json_text(data))
 
 
+def print_table(headers: Any, rows: Any) -> None:
+    """A table for people: a header row, then ``rows`` (sequences of cells, ``-`` for an empty one),
+    each column as wide as its widest cell."""
+    table = [list(headers), *([("-" if cell in (None, "") else str(cell)) for cell in row] for row in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    for row in table:
+        say("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Instance folder (default: $BADGESMITH_HOME or the current directory).")
@@ -652,10 +661,10 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    for row in rows:
-        mark = "*" if row["current"] else " "
-        state = f"retired {row['retired'][:10]}" if row["retired"] else "active"
-        say(f"{mark} {row['key_id']:<10} {row['public_key']}  {state}")
+    print_table(["KEY", "STATE", "PUBLIC KEY"],
+                [(row["key_id"], "current" if row["current"] else
+                  f"retired {row['retired'][:10]}" if row["retired"] else "active", row["public_key"])
+                 for row in rows])
 
 
 @keys.command("add")
@@ -731,10 +740,11 @@ def achievement_list(ctx: click.Context, as_json: bool) -> None:
         # "slug" is what `issue` takes; "id" stays the published Achievement URL, as `show` prints it.
         print_json([{"slug": r.slug, **r.definition["ob"]} for r in records])
         return
-    for r in records:
-        ob = r.definition["ob"]
-        credits = f"  {ob['creditsAvailable']:g} CEUs" if ob.get("creditsAvailable") is not None else ""
-        say(f"{r.slug:<32} {ob.get('achievementType', ''):<24} {ob['name']}{credits}")
+    obs = [(r.slug, r.definition["ob"]) for r in records]
+    print_table(["ID", "TYPE", "CEUS", "NAME"],
+                [(slug, ob.get("achievementType"),
+                  f"{ob['creditsAvailable']:g}" if ob.get("creditsAvailable") is not None else None, ob["name"])
+                 for slug, ob in obs])
 
 
 @achievement.command("show")
@@ -948,9 +958,9 @@ def list_credentials(ctx: click.Context, slug: str | None, email: str | None, st
     if as_json:
         print_json(rows)
         return
-    empty = {"achievement": "(VC API)", "recipient": "-"}
-    for row in ({key: header for header, key, _ in LIST_COLUMNS}, *rows):
-        say("  ".join(f"{row[key] or empty.get(key, '-')!s:<{width}}" for _, key, width in LIST_COLUMNS).rstrip())
+    print_table([header for header, _ in LIST_COLUMNS],
+                [[row[key] or ("(VC API)" if key == "achievement" else None) for _, key in LIST_COLUMNS]
+                 for row in rows])
     say(f"{len(rows)} credential(s)")
 
 
@@ -1224,8 +1234,7 @@ def pathway_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json([p.to_dict() for p in pathways])
         return
-    for p in pathways:
-        say(f"{p.id:<32} {p.name}  -> {p.awards}")
+    print_table(["ID", "AWARDS", "NAME"], [(p.id, p.awards, p.name) for p in pathways])
     say(f"{len(pathways)} pathway(s)")
 
 
@@ -1529,9 +1538,9 @@ def clients_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    for row in rows:
-        state = "revoked" if row["revoked_at"] else "active"
-        say(f"{row['client_id']}  {state:<8} {' '.join(row['scopes']):<13} {row['name']}")
+    print_table(["CLIENT ID", "STATE", "SCOPES", "NAME"],
+                [(row["client_id"], "revoked" if row["revoked_at"] else "active", " ".join(row["scopes"]), row["name"])
+                 for row in rows])
     say(f"{len(rows)} client(s)")
 
 

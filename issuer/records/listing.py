@@ -15,9 +15,9 @@ from issuer.store.models import CredentialRecord
 
 # What a credential is now, for people: its stored status, or "expired" for an active one past its validUntil.
 CREDENTIAL_STATES = ("active", "revoked", "suspended", "expired")
-# The columns of ``badgesmith list``'s table: (header, row key, width); the last one is not padded.
-LIST_COLUMNS = (("ISSUED", "issued_on", 10), ("STATE", "state", 9), ("ACHIEVEMENT", "achievement", 28),
-                ("RECIPIENT", "recipient", 28), ("ID", "id", 0))
+# The columns of ``badgesmith list``'s table: (header, row key).
+LIST_COLUMNS = (("ISSUED", "issued_on"), ("STATE", "state"), ("ACHIEVEMENT", "achievement"),
+                ("RECIPIENT", "recipient"), ("ID", "id"))
 
 
 def _state(record: CredentialRecord, now: datetime) -> str:

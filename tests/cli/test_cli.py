@@ -90,7 +90,8 @@ def test_keys_list_shows_the_current_key(cli):
     rows = cli.json("keys", "list", "--json")
     assert [(r["key_id"], r["current"], r["retired"]) for r in rows] == [("key-1", True, None)]
     assert rows[0]["public_key"].startswith("z6Mk")
-    assert cli("keys", "list").stdout.startswith("* key-1 ")
+    assert cli("keys", "list").stdout.splitlines() == ["KEY    STATE    PUBLIC KEY",
+                                                       f"key-1  current  {rows[0]['public_key']}"]
 
 
 def test_keys_rotate_is_refused_on_did_key_with_the_reason(cli):
@@ -136,7 +137,10 @@ def test_achievement_add_list_show(cli):
     listed = cli.json("achievement", "list", "--json")
     assert [a["slug"] for a in listed] == ["certified-youth-services-librarian", COURSE]
     assert listed[1]["id"] == f"https://badges.lakeshore.example/achievements/{COURSE}"
-    assert "1.5 CEUs" in cli("achievement", "list").stdout
+    listed = cli("achievement", "list").stdout.splitlines()
+    assert listed[0].split() == ["ID", "TYPE", "CEUS", "NAME"]
+    assert [line.split()[:3] for line in listed[1:]] == [["certified-youth-services-librarian", "Certification", "-"],
+                                                        [COURSE, "Course", "1.5"]]
     shown = cli.json("achievement", "show", COURSE)
     assert shown["name"] == "Storytime for Early Literacy" and shown["creditsAvailable"] == 1.5
     assert shown["id"] == f"https://badges.lakeshore.example/achievements/{COURSE}"

@@ -55,7 +55,7 @@ def test_home_json_and_debug_work_before_and_after_the_subcommand(home):
     before = json.loads(run("--home", home, "--json", "list").stdout)
     after = json.loads(run("list", "--json", "--home", home).stdout)
     mixed = json.loads(run("--json", "list", "--debug", f"--home={home}").stdout)
-    assert before == after == mixed and len(before) == 2
+    assert before == after == mixed and len(before) >= 2
     nested = json.loads(run("keys", "list", "--home", home, "--json").stdout)
     assert [k["key_id"] for k in nested] == ["key-1"]
     achievements = json.loads(run("--json", "--home", home, "achievement", "list").stdout)
@@ -173,8 +173,10 @@ def test_list_has_a_header_row_and_filters_by_status_since_and_limit(home):
     assert [r["recipient"] for r in since] == [r["recipient"] for r in rows if r["issued_on"] >= "2026-02-01"]
     assert json.loads(run("list", "--home", home, "--limit", "1", "--json").stdout) == rows[-1:]
     assert json.loads(run("list", "--home", home, "--limit", "0", "--json").stdout) == []
+    dee = json.loads(run("issue", COURSE, "--email", "dee@example.org", "--home", home, "--json").stdout)["id"]
+    run("revoke", dee, "--reason", "a test", "--home", home)
     revoked = json.loads(run("list", "--home", home, "--status", "revoked", "--json").stdout)
-    assert [r["state"] for r in revoked] == ["revoked"] * len(revoked) and revoked
+    assert dee in [r["id"] for r in revoked] and {r["state"] for r in revoked} == {"revoked"}
     active = json.loads(run("list", "--home", home, "--status", "active", "--json").stdout)
     assert {r["recipient"] for r in active} >= {"Ana", "Bo"} and all(r["state"] == "active" for r in active)
     assert run("list", "--home", home, "--limit", "-1", code=2).stderr.startswith("error [USAGE]: ")

@@ -69,7 +69,7 @@ def test_verify_json_keeps_the_name_exact(home):
 def test_achievement_list_and_list_escape_names(home):
     listed = _run(home, "achievement", "list").output
     _assert_no_raw_controls(listed)
-    assert SHOWN in listed and len(listed.splitlines()) == 1
+    assert SHOWN in listed and len(listed.splitlines()) == 2  # header, row
     credentials = _run(home, "list").output
     _assert_no_raw_controls(credentials)
     assert "Ana \\u202eevil" in credentials and len(credentials.splitlines()) == 3  # header, row, count
