@@ -20,6 +20,8 @@ secret, 2 % of them revoked. Then, with the clock running:
   and CPU seconds (target <= 2 s each). The credentials name 300 organisations, and
   1 % of them are superseded by a correction (revoked, ``superseded_by`` set), so
   the report's exclusions are exercised.
+- ``catalog_ms``: ``issuer.association.catalog.build_catalog`` and a keyword search,
+  what ``/catalog`` does per request (median wall and CPU ms over 20 runs).
 
 Report CPU time and the load (``uptime``) on a shared machine, not wall rates alone.
 """
@@ -44,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert  # noqa: E402
 
 from issuer.association.learner_record import association_view  # noqa: E402
+from issuer.association.catalog import CatalogQuery, build_catalog  # noqa: E402
 from issuer.association.report import GROUPS, association_report  # noqa: E402
 from issuer.association.pathways import achievement_key, add_association_pathway  # noqa: E402
 from issuer.association.setup import Association, create_association, create_division, open_association  # noqa: E402
@@ -165,10 +168,11 @@ def main() -> None:
         wall, cpu = _timed(lambda group: association_report(association, by=group, since=date(2023, 1, 1),
                                                             until=NOW.date()), [by])
         report[by] = {"wall": round(wall[0] / 1000, 3), "cpu": round(cpu[0] / 1000, 3)}
+    catalog = _summary(*_timed(lambda q: build_catalog(association).search(CatalogQuery(q=q)), ["course 3"] * 20))
     result = {"benchmark": "association", "credentials": args.credentials, "divisions": args.divisions,
               "learners": args.learners, "database": association.registry.engine.dialect.name,
               "setup_s": round(setup_s, 1), "record_ms": record, "record_target_ms": 10,
-              "report_s": report, "report_target_s": 2, "load": os.getloadavg()}
+              "report_s": report, "report_target_s": 2, "catalog_ms": catalog, "load": os.getloadavg()}
     association.close()
     print(json.dumps(result))
     if not args.keep:

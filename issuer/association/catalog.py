@@ -22,11 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sqlalchemy import func, select
+
 from errors import Code, InputError, NotFound
 from issuer.association.setup import Association, Division, divisions
 from issuer.awarding.pathway_definition import Pathway
 from issuer.awarding.pathway_rules import Listing, counts_toward, credit_requirements, describe, earned_achievements
-from issuer.awarding.pathway_store import PathwayStore
+from issuer.store.models import AchievementRow, PathwayRow
 
 KINDS = ("achievement", "pathway")
 PAGE_SIZE = 50
@@ -208,21 +210,52 @@ class Catalog:
 
 
 _ALIGNMENT_TEXT = ("targetName", "targetCode", "targetFramework", "targetUrl", "targetDescription")
+# (database URL, association id) -> (stamp, catalog): see build_catalog.
+_BUILT: dict[tuple[str, int], tuple[tuple[Any, ...], Catalog]] = {}
 
 
 def build_catalog(association: Association) -> Catalog:
-    """The catalog of ``association``: its own and every division's achievements and pathways."""
+    """The catalog of ``association``: its own and every division's achievements and pathways.
+
+    Served at every request of ``/catalog``, so it is kept per process and built again only when an
+    achievement or pathway of the association or a division is added, replaced or removed, or a division
+    joins or is renamed (their counts, newest ``updated_at`` and the divisions, read in one query).
+    """
     own = Division(id=association.id, did=association.did, name=association.name, url=association.url,
                    email=association.record.email, brand={"name": association.name},
                    profile=association.record.profile)
     sources = (own, *divisions(association))
-    store = PathwayStore(association.registry)
-    achievements: dict[tuple[int, str], dict[str, Any]] = {}
-    pathways: list[tuple[Division, Pathway]] = []
-    for source in sources:
-        for record in association.registry.list_achievements(source.id):
-            achievements[(source.id, record.slug)] = record.definition.get("ob") or {}
-        pathways += [(source, p) for p in store.definitions(source.id)[0]]
+    ids = [s.id for s in sources]
+    key = (str(association.registry.engine.url), association.id)
+    with association.registry.session(write=False) as s:
+        stamp = (*s.execute(_stamp_query(ids)).one(), tuple((d.id, d.name, d.url) for d in sources))
+        cached = _BUILT.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        achievements: dict[tuple[int, str], dict[str, Any]] = {
+            (issuer_id, slug): definition.get("ob") or {} for issuer_id, slug, definition in s.execute(
+                select(AchievementRow.issuer_id, AchievementRow.slug, AchievementRow.definition)
+                .where(AchievementRow.issuer_id.in_(ids)))}
+        rows = s.execute(select(PathwayRow.issuer_id, PathwayRow.definition).where(PathwayRow.issuer_id.in_(ids))
+                         .order_by(PathwayRow.issuer_id, PathwayRow.slug)).all()
+    by_id = {s.id: s for s in sources}
+    pathways = [(by_id[issuer_id], Pathway.from_dict(definition)) for issuer_id, definition in rows]
+    catalog = _assemble(association, sources, achievements, pathways)
+    _BUILT[key] = (stamp, catalog)
+    return catalog
+
+
+def _stamp_query(ids: list[int]) -> Any:
+    def newest(model: Any) -> tuple[Any, Any]:
+        return (select(func.count(model.id)).where(model.issuer_id.in_(ids)).scalar_subquery(),
+                select(func.max(model.updated_at)).where(model.issuer_id.in_(ids)).scalar_subquery())
+
+    return select(*newest(AchievementRow), *newest(PathwayRow))
+
+
+def _assemble(association: Association, sources: tuple[Division, ...],
+              achievements: dict[tuple[int, str], dict[str, Any]],
+              pathways: list[tuple[Division, Pathway]]) -> Catalog:
     by_id = {s.id: s for s in sources}
     published = {ob["id"]: key for key, ob in achievements.items() if isinstance(ob.get("id"), str)}
 

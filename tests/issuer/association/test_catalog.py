@@ -193,3 +193,21 @@ def test_an_association_pathway_across_divisions_is_in_the_catalog_and_its_parts
         assert _search(catalog, kind="pathway", division=own) == [("pathway", "leadership")]
     finally:
         divisions.close()
+
+
+def test_the_kept_catalog_follows_every_change(tmp_path):
+    divisions = build_association(tmp_path)
+    try:
+        first = build_catalog(divisions.association)
+        assert build_catalog(divisions.association) is first  # nothing changed: the same catalog
+        support = divisions.support
+        definition = support.achievement("support-staff-foundations")
+        support.registry.put_achievement(support.issuer_id, "support-staff-foundations",
+                                         {**definition, "ob": {**definition["ob"], "name": "Foundations (2027)"}})
+        renamed = build_catalog(divisions.association)
+        assert renamed.entry(support.issuer_id, "achievement", "support-staff-foundations").name == "Foundations (2027)"
+        add_leadership_pathway(divisions, tmp_path / "association-files")  # an achievement and a pathway
+        grown = build_catalog(divisions.association)
+        assert len(grown.entries) == len(renamed.entries) + 2
+    finally:
+        divisions.close()
