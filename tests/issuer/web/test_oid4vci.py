@@ -551,3 +551,39 @@ def test_did_jwk_and_p256_keys_bind_the_copy_to_their_did(site, client, kind):
                          headers={"Authorization": "Bearer " + _token(client, site)})
     assert answer.status_code == 200, answer.get_json()
     assert decode_jwt(answer.get_json()["credentials"][0]["credential"]).payload["sub"] == holder
+
+
+@pytest.mark.parametrize("protocol", ["vcapi", "link"])
+def test_another_kind_of_offer_is_no_pre_authorized_code_and_its_pin_is_not_tried_here(site, client, protocol):
+    offer = claims.create_offer(site.issuer, site.award, protocol=protocol, tx_code=True)
+    assert client.get(f"/oid4vci/offers/{offer.secret}").get_json()["code"] == "OFFER_UNKNOWN"
+    for _ in range(claims.MAX_TX_CODE_FAILURES):
+        answer = client.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT,
+                                                     "pre-authorized_code": offer.secret, "tx_code": "999999"})
+        assert (answer.get_json()["error"], answer.get_json()["code"]) == ("invalid_grant", "OFFER_UNKNOWN")
+    assert claims.open_offer(site.issuer, offer.secret, tx_code=offer.tx_code).id == offer.id  # not closed
+
+
+@needs_node
+def test_the_learner_pages_oid4vci_link_is_claimed_by_a_wallet_library(site):
+    """The link the learner's page and claim-link print (issuer.awarding.wallet_links) works end to end."""
+    from issuer.awarding.wallet_links import wallet_links
+
+    links = wallet_links(site.issuer, site.award, tx_code=True)
+    result = wallet(links.oid4vci_by_reference, client="sphereon", tx_code=links.tx_code)
+    assert result["ok"], result
+    assert result["credentials"][0]["credentialSubject"]["id"] == result["holder"]
+
+
+def test_a_draft_13_request_by_format_with_one_proof_gets_the_draft_shape_too(site, client):
+    key = KeyPair.generate()
+    token = client.post("/oid4vci/token", data={"grant_type": PRE_AUTHORIZED_GRANT,
+                                                "pre-authorized_code": site.offer().secret}).get_json()
+    jwt = _proof(key, aud=site.base, iat=int(time.time()), nonce=token["c_nonce"])  # drafts 13-14: from the token
+    answer = client.post("/oid4vci/credential", headers={"Authorization": "Bearer " + token["access_token"]}, json={
+        "format": "jwt_vc_json", "credential_definition": {"type": ["VerifiableCredential", "OpenBadgeCredential"]},
+        "proof": {"proof_type": "jwt", "jwt": jwt}})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["credential"] == body["credentials"][0]["credential"]
+    assert decode_jwt(body["credential"]).payload["sub"] == key.did_key
