@@ -144,18 +144,19 @@ def oauth_authorization_server_metadata() -> Response:
     return response
 
 
+def _find_oid4vci_offer(issuer: Issuer, code: str, now: datetime) -> claims.Offer:
+    """The open OID4VCI offer ``code`` names, before its PIN is checked; OFFER_UNKNOWN for another kind
+    (a VC-API exchange or a claim page, whose PIN must not be tried here)."""
+    offer = claims.find_offer(issuer, code, now=now)
+    if offer.protocol != "oid4vci":
+        claims.refuse_unknown_offer()
+    return offer
+
+
 def _open_offer_object(issuer: Issuer, code: str) -> dict[str, Any]:
     """The offer object for ``code`` while the offer is open (a PIN-protected one says it needs its PIN)."""
-    try:
-        offer = claims.open_offer(issuer, code, now=_now())
-        needs_pin = False
-    except BadgesmithError as error:
-        if error.code is not Code.TX_CODE_REQUIRED:
-            raise
-        offer, needs_pin = None, True
-    if offer is not None and offer.protocol != "oid4vci":
-        raise NotFound(Code.OFFER_UNKNOWN, "There is no OpenID4VCI offer at this address.")
-    return credential_offer(_base_url(issuer), code, tx_code=needs_pin)
+    offer = _find_oid4vci_offer(issuer, code, _now())
+    return credential_offer(_base_url(issuer), code, tx_code=offer.tx_code_required)
 
 
 @bp.get(OFFER_PATH + "<code>")
@@ -211,17 +212,15 @@ def token() -> Response:
                               "c_nonce": nonces.issue(now), "c_nonce_expires_in": NONCE_TTL}))
 
 
-def _open_granted_offer(issuer: Issuer, code: str, tx_code: str | None, now: datetime) -> Any:
+def _open_granted_offer(issuer: Issuer, code: str, tx_code: str | None, now: datetime) -> claims.Offer:
     try:
+        _find_oid4vci_offer(issuer, code, now)
         offer = claims.open_offer(issuer, code, tx_code=tx_code, now=now)
     except BadgesmithError as error:
         if error.code.value.startswith(("OFFER_", "TX_CODE_")):
             error.oauth_error = _GRANT_ERRORS.get(error.code.value, "invalid_grant")  # type: ignore[attr-defined]
             error.http_status = 400  # type: ignore[misc]
         raise
-    if offer.protocol != "oid4vci":
-        raise refusal(Code.OFFER_UNKNOWN, "This code belongs to another kind of offer; scan the offer "
-                                          "meant for OpenID4VCI wallets.", "invalid_grant")
     if tx_code is not None and not offer.tx_code_required:
         raise refusal(Code.USAGE, "This offer has no transaction code; send the token request without tx_code.",
                       "invalid_request")
