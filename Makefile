@@ -63,6 +63,7 @@ bench: $(STAMP) tests/interop/node_modules/.package-lock.json
 	$(PY) benchmarks/canonicalize.py 3000
 	$(PY) benchmarks/verify.py 1000
 	$(PY) benchmarks/roster.py 10000
+	$(PY) benchmarks/roster_rerun.py 10000
 	$(PY) benchmarks/http_verify.py 10 8
 	$(PY) benchmarks/http_wrk.py 10
 	$(PY) benchmarks/http_vc_api.py 10 4 --threads 4
