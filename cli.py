@@ -803,6 +803,9 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
             "email": email, "name": name, "did": did, "credits": None if credits is None else f"{credits:g}",
             "date": awarded.date().isoformat() if awarded else None, "evidence": evidence,
             "organization": organization}, fmt=fmt, suspension=suspendable, allow_expired=allow_expired)
+        if expires_soon(result.record, issuer.now()):  # on stderr, so --json output stays clean
+            say(f"warning: this credential expires on {result.record.valid_until.date().isoformat()}, within 30 "
+                "days.", err=True)
         if as_json:
             print_json(result.to_dict())
             return
@@ -814,9 +817,6 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
         for award in result.pathways:  # pathways this credential completed (awarded once)
             say(f"Pathway complete: awarded {award.record.achievement} {award.record.id}")
             say(f"  page:  {award.page_url}")
-        if expires_soon(result.record, issuer.now()):
-            say(f"warning: this credential expires on {result.record.valid_until.date().isoformat()}, within 30 "
-                "days.", err=True)
         return
     options = RosterOptions(columns=parse_mapping(mappings), strict=strict, allow_expired=allow_expired,
                             sheet=sheet, date_order=date_order)
@@ -894,7 +894,8 @@ def _print_roster_check(check: Any, as_json: bool) -> None:
 @click.pass_context
 def reissue(ctx: click.Context, credential_id: str, awarded: datetime | None, credits: str | None, name: str | None,
             evidence: str | None, allow_expired: bool, as_json: bool) -> None:
-    """Correct one award: a new credential with the corrected data; the old one is revoked as superseded."""
+    """Correct one award (CREDENTIAL_ID or its badge page URL): a new credential with the corrected data; the old
+    one is revoked as superseded."""
     from issuer.awarding.awards import reissue_award
 
     done = reissue_award(_issuer(ctx), credential_id, {

@@ -10,6 +10,8 @@ def test_cli_reissue_prints_the_correction(cli):  # noqa: F811
     out = cli("reissue", issued["id"], "--date", "2026-10-03").stdout
     assert "Re-issued: " in out and "(date: 2026-10-01 -> 2026-10-03)" in out
     assert f"{issued['id']} is revoked: superseded by " in out
-    data = cli.json("reissue", out.split()[1], "--name", "Bo Chen", "--json")
-    assert data["differences"] == ["name: Bo -> Bo Chen"] and data["supersedes"] == out.split()[1]
+    second = out.split()[1]
+    data = cli.json("reissue", f"https://badges.lakeshore.example/credentials/{second.removeprefix('urn:uuid:')}",
+                    "--name", "Bo Chen", "--json")  # the badge page URL works as the id does
+    assert data["differences"] == ["name: Bo -> Bo Chen"] and data["supersedes"] == second
     assert cli("reissue", issued["id"], "--name", "B", code=2).stderr.startswith("error [STATUS_CHANGE_INVALID]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import openpyxl
@@ -63,7 +64,7 @@ def test_a_roster_certification_expiring_within_30_days_gets_a_warning(cli, tmp_
     roster.write_text(f"email,date\nana@example.org,{soon.isoformat()}\nbo@example.org,{date.today()}\n", "utf-8")
     result = cli("issue", CERTIFICATION, "--roster", roster)
     assert "warning: 1 credential(s) issued now expire within 30 days (the first on " in result.stderr
-    data = cli.json("issue", CERTIFICATION, "--email", "cy@example.org", "--date", soon.isoformat(), "--json")
-    assert data["id"]
+    as_json = cli("issue", CERTIFICATION, "--email", "cy@example.org", "--date", soon.isoformat(), "--json")
+    assert json.loads(as_json.stdout)["id"] and "within 30 days" in as_json.stderr
     single = cli("issue", CERTIFICATION, "--email", "dee@example.org", "--date", soon.isoformat())
     assert "within 30 days" in single.stderr
