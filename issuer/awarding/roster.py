@@ -38,6 +38,7 @@ _DID = re.compile(r"^did:[a-z0-9]+:(?:[A-Za-z0-9._%-]*:)*[A-Za-z0-9._%-]+$")
 _HEADER_SEARCH_LINES = 20
 _DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
 _NUMBER = re.compile(r"^\d+(?:\.\d+)?$|^\.\d+$")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 # Spreadsheets run a cell starting with one of these as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -150,7 +151,7 @@ def _row(line: int, values: dict[str, str], achievement: Achievement, today: dat
         if len(text) > limit:
             errors.append(RowError(line, column, f"longer than {limit} characters."))
             values[column] = ""
-        elif any(ord(c) < 0x20 for c in text):
+        elif _CONTROL.search(text):
             errors.append(RowError(line, column, "contains a line break or control character."))
             values[column] = ""
     email = None
