@@ -16,6 +16,7 @@ from issuer.awarding import claims
 from issuer.awarding.issuing import IssueRequest
 from issuer.awarding.status_changes import change_status, publish_status_lists
 from issuer.records.reports import coordinator_report
+from issuer.records.transcript import issue_transcript
 from issuer.store.models import WalletOfferRow
 from keys.ed25519 import KeyPair
 from keys.vc_jwt import decode_jwt
@@ -217,6 +218,17 @@ def test_reports_count_the_award_once_however_many_wallet_copies(issuer):
     assert len(issuer.registry.find_credentials(issuer.issuer_id)) == 1
     coordinator = coordinator_report(issuer, by="learner").totals
     assert (coordinator.completions, coordinator.ceus) == (1, 1.5)
+    transcript = issue_transcript(issuer, "ana@lakeshore.example")
+    assert [r.id for r in transcript.records] == [award.id]
+
+
+def test_claim_pages_in_one_go_skip_awards_that_cannot_be_claimed(issuer):
+    kept, revoked = _award(issuer), _award(issuer, "bo@lakeshore.example")
+    change_status(issuer, revoked.id, "revoke", reason="issued in error")
+    offers = claims.create_offers(issuer, [kept.id, revoked.id, kept.id], protocol="link",
+                                  ttl=timedelta(days=30), tx_code=True)
+    assert list(offers) == [kept.id] and offers[kept.id].tx_code_required
+    assert claims.open_offer(issuer, offers[kept.id].secret, tx_code=offers[kept.id].tx_code).protocol == "link"
 
 
 @pytest.mark.parametrize("holder", ["", "not a did", "did:key:", "https://example.org/me", "did:key:z6Mk\n", 7,
@@ -250,3 +262,15 @@ def test_an_unbound_copy_names_the_learner_as_the_award_does(issuer):
 def test_a_claim_page_offer_claims_nothing_itself(issuer):
     offer = claims.create_offer(issuer, _award(issuer).id, protocol="link", tx_code=True)
     assert _code(lambda: claims.claim(issuer, offer.secret, HOLDER, tx_code=offer.tx_code)) == "OFFER_UNKNOWN"
+
+
+def test_a_vc_jwt_award_gives_a_data_integrity_copy_with_the_same_terms(issuer, tmp_path, verify_file):
+    award = issuer.issue(COURSE, IssueRequest(email="ana@lakeshore.example", name="Ana Reyes", credits=1.5,
+                                              format="jwt")).record
+    copy = claims.claim(issuer, claims.create_offer(issuer, award.id, protocol="vcapi").secret, HOLDER)
+    original = decode_jwt(award.credential)[1]
+    assert copy["credentialSubject"]["achievement"] == original["credentialSubject"]["achievement"]
+    assert copy["validFrom"] == original["validFrom"] and copy["credentialSubject"]["creditsEarned"] == 1.5
+    assert not {"iss", "jti", "sub", "nbf", "exp", "iat"} & set(copy)  # the JWT's claims are not the credential's
+    publish_status_lists(issuer)
+    assert verify_file(_write(tmp_path, "copy.json", copy), issuer).verified
