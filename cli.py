@@ -1474,6 +1474,8 @@ def claim_link(ctx: click.Context, credential_id: str, tx_code: bool, claim_page
     """Wallet links for an award: Learner Credential Wallet deep links and an OID4VCI offer (single use)."""
     from issuer.awarding import wallet_links
 
+    if claim_page and tx_code:
+        raise InputError(Code.USAGE, "A claim page always has its PIN: give --claim-page or --tx-code, not both.")
     issuer = _issuer(ctx)
     if claim_page:
         page = wallet_links.claim_page(issuer, credential_id)

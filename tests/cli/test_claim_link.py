@@ -65,6 +65,7 @@ def test_claim_link_with_a_transaction_code_prints_it(run):
 def test_claim_page_prints_a_link_and_its_pin(run):
     page = json.loads(run("claim-link", run.credential, "--claim-page", "--json").stdout)
     assert page["url"].startswith("https://badges.lakeshore.example/wallet/claim/") and re.fullmatch(r"\d{6}", page["pin"])
+    assert "USAGE" in run("claim-link", run.credential, "--claim-page", "--tx-code", code=2).stderr
 
 
 def test_claim_link_for_an_unknown_or_revoked_credential_is_one_error_line(run):
