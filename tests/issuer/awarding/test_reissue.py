@@ -80,3 +80,21 @@ def test_a_reissued_certification_keeps_its_place_in_renewals(make_issuer):
     assert new.valid_until == old.valid_until
     (row,) = renewals_due(issuer, due_within="90d")
     assert (row.credential_id, row.recipient_name) == (new.id, "Jane Q. Doe")
+
+
+def test_pathway_progress_counts_the_reissued_credential_once(make_issuer):
+    from pathlib import Path
+
+    from issuer.awarding.pathways import add_pathway, progress
+
+    issuer = make_issuer()
+    root = Path(__file__).resolve().parents[3] / "templates" / "pathways"
+    for toml in sorted((root / "achievements").glob("*.toml")):
+        issuer.add_achievement(toml, replace=True)
+    add_pathway(issuer, root / "youth-services.toml")
+    old = issue_single(issuer, "family-engagement", IssueRequest(email="ana@example.org", name="Ana",
+                                                                 date=date(2026, 9, 1))).record
+    new = reissue_award(issuer, old.id, {"date": "2026-09-02"}).awarded.record
+    (pathway,) = progress(issuer, "ana@example.org").pathways
+    done = [c.id for c in pathway.done]
+    assert new.id in done and old.id not in done and pathway.ceus_counted == (new.credits or 0)
