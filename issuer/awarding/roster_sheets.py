@@ -59,11 +59,12 @@ def roster_lines(source: str | Path | bytes, limits: RosterLimits, *,
     """
     raw = _read_bytes(source, limits)
     name = "the roster" if isinstance(source, (bytes, bytearray)) else Path(source).name
+    if raw[:4] == _OLE_MAGIC:  # whatever the name: Excel saves a password-protected .xlsx this way too
+        raise InputError(Code.SPREADSHEET_MALFORMED, f"{name} is an old Excel 97-2003 workbook (.xls) or a "
+                         "password-protected one: save it, without a password, as \"Excel Workbook (.xlsx)\" or as "
+                         "\"CSV UTF-8\".")
     if raw[:4] == _ZIP_MAGIC or is_workbook(source):
         return _checked(_workbook_lines(raw, name, limits, sheet), limits)
-    if raw[:4] == _OLE_MAGIC:
-        raise InputError(Code.SPREADSHEET_MALFORMED, f"{name} is an old Excel 97-2003 workbook (.xls): save it as "
-                         "\"Excel Workbook (.xlsx)\" or as \"CSV UTF-8\".")
     if sheet is not None:
         raise InputError(Code.USAGE, f"--sheet applies to an Excel workbook (.xlsx); {name} is a CSV file.")
     return _checked(_csv_lines(raw, limits), limits)
