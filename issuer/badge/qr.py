@@ -53,8 +53,9 @@ def qr_png(url: str, *, scale: int = 8) -> bytes:
     light = scanline(0) * (QUIET_ZONE * scale)
     body = b"".join(scanline(row << QUIET_ZONE) * scale for row in rows)
     header = struct.pack(">IIBBBBB", pixels, pixels, 1, 0, 0, 0, 0)
+    # Level 1: a QR image is runs of equal bytes, so it compresses to under 1 KB at a fifth of level 6's time.
     return b"".join((b"\x89PNG\r\n\x1a\n", _png_chunk(b"IHDR", header),
-                     _png_chunk(b"IDAT", zlib.compress(light + body + light, 6)), _png_chunk(b"IEND", b"")))
+                     _png_chunk(b"IDAT", zlib.compress(light + body + light, 1)), _png_chunk(b"IEND", b"")))
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
