@@ -14,7 +14,7 @@ import requests
 from issuer.records.push import LoopbackReceiver
 from tests.issuer.web.ob_host import ALL_SCOPES, BACKPACK, JANE, pkce, serve_site
 
-from .test_public_face_browser import WIDTHS, _check, shots  # noqa: F401 (shots: the fixture)
+from .test_public_face_browser import _check, shots, tab  # noqa: F401 (shots, tab: the fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -33,17 +33,6 @@ def _authorization_url(site, client, redirect_uri: str, state: str = "st-1") -> 
     return site.base + "/ob/oauth/authorize?" + requests.compat.urlencode({
         "response_type": "code", "client_id": client["client_id"], "redirect_uri": redirect_uri,
         "scope": ALL_SCOPES, "state": state, "code_challenge": pkce()[1], "code_challenge_method": "S256"})
-
-
-@pytest.fixture(params=list(WIDTHS))
-def tab(request, browser):
-    # bypass_csp only so that the axe script can be injected (the consent test below keeps the CSP).
-    context = browser.new_context(viewport=WIDTHS[request.param], is_mobile=request.param == "phone",
-                                  bypass_csp=True)
-    page = context.new_page()
-    page.width_name = request.param  # type: ignore[attr-defined]
-    yield page
-    context.close()
 
 
 def test_sign_in_and_consent_pages_pass_the_scan(tab, ob_site, shots):

@@ -22,13 +22,11 @@ import requests
 
 from errors import AuthError, Code, InputError, NotFound, UpstreamError
 from issuer.awarding.awards import issue_single
-from issuer.awarding.issuing import IssueRequest, Issuer
-from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import IssueRequest
 from issuer.records.hosted import held_credentials
 from issuer.records.push import push_credential
-from keys.ed25519 import KeyPair
-from keys.keystore import save_key
-from tests.issuer.web.ob_host import JANE, ROOT, Browser, serve_site, status_documents
+from tests.issuer.web.ob_host import (JANE, ROOT, Browser, achievement_id, open_division, serve_site,
+                                      status_documents)
 
 KIM = "kim.park@example.org"
 
@@ -37,14 +35,10 @@ KIM = "kim.park@example.org"
 def pusher(tmp_path_factory):
     """Another division (did:key, offline-verifiable) that awarded Jane a course (JSON) and attendance (VC-JWT)."""
     home = tmp_path_factory.mktemp("pusher") / "instance"
-    settings = init_instance(home, name="Metro Library Division", url="https://metro.example")
-    save_key(settings.keys_dir, settings.key_id, KeyPair.generate())
-    issuer = Issuer.open(home)
-    ids = {}
-    for name, fmt in (("ceu-course", "di"), ("attendance", "jwt")):
-        slug = issuer.add_achievement(ROOT / "templates" / "achievements" / f"{name}.toml").id
-        ids[fmt] = issue_single(issuer, slug, IssueRequest(email=JANE, name="Jane Doe", date=date.today(),
-                                                           format=fmt)).record.id
+    issuer = open_division(home, "Metro Library Division", "https://metro.example", ("ceu-course", "attendance"))
+    ids = {fmt: issue_single(issuer, achievement_id(name), IssueRequest(email=JANE, name="Jane Doe", date=date.today(),
+                                                                       format=fmt)).record.id
+           for name, fmt in (("ceu-course", "di"), ("attendance", "jwt"))}
     documents = status_documents(issuer, home.parent / "documents")  # the host's verifier reads these, not the network
     yield issuer, ids, documents
     issuer.close()
@@ -111,13 +105,9 @@ def test_the_remembered_registration_is_sealed(host, pusher):
 
 def test_a_learner_who_declines_stops_the_push(tmp_path, host, pusher):
     issuer, ids, _ = pusher
-    home = tmp_path / "fresh"
-    settings = init_instance(home, name="Harbor Division", url="https://harbor.example")
-    save_key(settings.keys_dir, settings.key_id, KeyPair.generate())
-    fresh = Issuer.open(home)
+    fresh = open_division(tmp_path / "fresh", "Harbor Division", "https://harbor.example")
     try:
-        slug = fresh.add_achievement(ROOT / "templates" / "achievements" / "ceu-course.toml").id
-        record = issue_single(fresh, slug, IssueRequest(email=JANE, name="Jane Doe", date=date.today())).record
+        record = issue_single(fresh, achievement_id("ceu-course"), IssueRequest(email=JANE, name="Jane Doe", date=date.today())).record
         with pytest.raises(AuthError) as refused:
             push_credential(fresh, record.id, host.base, on_link=_learner(host, "deny"), wait=60)
         assert refused.value.code == Code.OB_AUTHORIZATION_DENIED and "access_denied" in refused.value.message

@@ -87,6 +87,28 @@ def serve_site(home: Path, *, smtp_port: int | None = None, **config: Any) -> Si
     return site
 
 
+def open_division(home: Path, name: str, url: str, achievements: tuple[str, ...] = ("ceu-course",)) -> Any:
+    """Another division's instance (did:key, so verifiable offline) with some of the example achievements."""
+    from issuer.awarding.issuing import Issuer
+    from issuer.instance.folder import init_instance
+    from keys.ed25519 import KeyPair
+    from keys.keystore import save_key
+
+    settings = init_instance(home, name=name, url=url)
+    save_key(settings.keys_dir, settings.key_id, KeyPair.generate())
+    issuer = Issuer.open(home)
+    for achievement in achievements:
+        issuer.add_achievement(ROOT / "templates" / "achievements" / f"{achievement}.toml")
+    return issuer
+
+
+def achievement_id(file_stem: str) -> str:
+    """The id of the achievement an example file under templates/achievements defines."""
+    from issuer.badge.achievement import load_achievement
+
+    return load_achievement(ROOT / "templates" / "achievements" / f"{file_stem}.toml").id
+
+
 def status_documents(issuer: Any, folder: Path) -> Path:
     """A --documents folder holding ``issuer``'s status lists, so another site verifies its credentials offline."""
     from issuer.awarding.documents import instance_documents

@@ -19,13 +19,10 @@ import pytest
 import requests
 
 from issuer.awarding.awards import issue_single
-from issuer.awarding.issuing import IssueRequest, Issuer
-from issuer.instance.folder import init_instance
+from issuer.awarding.issuing import IssueRequest
 from issuer.web.oauth_server import SCOPE_BASE
-from keys.ed25519 import KeyPair
-from keys.keystore import save_key
-from tests.issuer.web.ob_host import (ALL_SCOPES, BACKPACK, JANE, ROOT, SAM, Browser, pkce, serve_site,
-                                      status_documents)
+from tests.issuer.web.ob_host import (ALL_SCOPES, BACKPACK, JANE, SAM, Browser, pkce, serve_site,
+                                      achievement_id, open_division, status_documents)
 
 # 1EdTech's published schema (../shared/spec/schemas/ob-v3p0/json), copied beside this test.
 IMSX = json.loads((Path(__file__).with_name("ob_v3p0_imsx_statusinfo_schema.json")).read_text("utf-8"))
@@ -330,15 +327,12 @@ def test_bad_paging_parameters_are_imsx_errors(site, reader, query):
 def other_issuer(tmp_path_factory):
     """Another division, offline-verifiable (did:key), that issued Jane and Sam a badge each (JSON and JWT)."""
     home = tmp_path_factory.mktemp("other") / "instance"
-    settings = init_instance(home, name="Metro Library Division", url="https://metro.example")
-    save_key(settings.keys_dir, settings.key_id, KeyPair.generate())
-    issuer = Issuer.open(home)
-    slug = issuer.add_achievement(ROOT / "templates" / "achievements" / "ceu-course.toml").id
+    issuer = open_division(home, "Metro Library Division", "https://metro.example", ("ceu-course", "attendance"))
     texts = {}
-    for key, email, fmt in ((JANE, JANE, "di"), (SAM, SAM, "di"), ("jwt", JANE, "jwt")):
-        if key == "jwt":
-            slug = issuer.add_achievement(ROOT / "templates" / "achievements" / "attendance.toml").id
-        awarded = issue_single(issuer, slug, IssueRequest(email=email, name="L", date=date.today(), format=fmt))
+    for key, email, slug, fmt in ((JANE, JANE, "ceu-course", "di"), (SAM, SAM, "ceu-course", "di"),
+                                  ("jwt", JANE, "attendance", "jwt")):
+        awarded = issue_single(issuer, achievement_id(slug), IssueRequest(email=email, name="L", date=date.today(),
+                                                                        format=fmt))
         texts[key] = awarded.record.credential
     documents = status_documents(issuer, home.parent / "documents")  # the host's verifier reads these, not the network
     issuer.close()
