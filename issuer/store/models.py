@@ -599,6 +599,9 @@ class ObTokenRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the access token's
     refresh_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # both tokens stop
+    # The authorization code the grant began with (kept through refreshes): a second use of that code
+    # revokes every token it led to (RFC 6749 §4.1.2).
+    code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class HostedCredentialRow(Base):

@@ -158,6 +158,7 @@ class Code(AuthorizationCodeMixin):
     scope: str
     code_challenge: str
     code_challenge_method: str
+    code_hash: str = ""
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -178,6 +179,7 @@ class Token(TokenMixin):
     refresh_expires_at: datetime | None
     revoked_at: datetime | None
     now: datetime = field(compare=False)
+    code_hash: str | None = None  # the authorization code the grant began with
 
     def check_client(self, client: ClientMixin) -> bool:
         return client.get_client_id() == self.client_id
@@ -236,8 +238,10 @@ class ObAuthorizationServer(AuthorizationServer):
     def save_token(self, token: Mapping[str, Any], request: OAuth2Request) -> None:
         now = self.now()
         refresh = token.get("refresh_token")
+        origin = request.authorization_code or request.refresh_token  # a Code, or the Token being refreshed
         with self.issuer.registry.session() as s:
             s.add(ObTokenRow(issuer_id=self.issuer.issuer_id, access_hash=hash_secret(token["access_token"]),
+                             code_hash=getattr(origin, "code_hash", None) or None,
                              refresh_hash=hash_secret(refresh) if refresh else None,
                              client_id=request.client.get_client_id(), email=request.user.email,
                              scope=token.get("scope", ""), issued_at=now,
@@ -257,7 +261,7 @@ class ObAuthorizationServer(AuthorizationServer):
             if row is None:
                 return None
             return Token(row.id, row.client_id, row.email, row.scope, row.expires_at, row.refresh_expires_at,
-                         row.revoked_at, self.now())
+                         row.revoked_at, self.now(), row.code_hash)
 
     def revoke(self, token: Token) -> None:
         """Stop an access token and its refresh token at once (a second revocation changes nothing)."""
@@ -328,10 +332,14 @@ class CodeGrant(AuthorizationCodeGrant):
                 ObCodeRow.client_id == client.get_client_id(), ObCodeRow.used_at.is_(None),
                 ObCodeRow.expires_at > now).values(used_at=now))
             if claimed.rowcount != 1:
+                # A code used before: whoever holds it now may have stolen it, so what it gave is revoked.
+                s.execute(update(ObTokenRow).where(ObTokenRow.code_hash == hash_secret(code),
+                                                   ObTokenRow.issuer_id == server.issuer.issuer_id,
+                                                   ObTokenRow.revoked_at.is_(None)).values(revoked_at=now))
                 return None
             row = s.scalar(select(ObCodeRow).where(ObCodeRow.code_hash == hash_secret(code)))
             return Code(row.client_id, row.email, row.redirect_uri, row.scope, row.code_challenge,
-                        row.code_challenge_method)
+                        row.code_challenge_method, row.code_hash)
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
         pass  # spent when it was claimed

@@ -202,9 +202,17 @@ def test_a_wrong_code_verifier_is_refused_and_spends_the_code(site, client):
 def test_a_reused_code_is_refused(site, client):
     code, verifier = _code(site, client)
     form = dict(grant_type="authorization_code", code=code, redirect_uri=REDIRECT, code_verifier=verifier)
-    assert _token(site, client, **form).status_code == 200
+    first = _token(site, client, **form)
+    assert first.status_code == 200
+    refreshed = _token(site, client, grant_type="refresh_token", refresh_token=first.json()["refresh_token"]).json()
+    url = site.base + "/ims/ob/v3p0/credentials"
+    assert requests.get(url, headers=_bearer(refreshed), timeout=30).status_code == 200
     reused = _token(site, client, **form)
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
+    # RFC 6749 §4.1.2: what the code gave (through its refreshes too) is revoked.
+    _imsx(requests.get(url, headers=_bearer(refreshed), timeout=30), 401, "unauthorizedrequest")
+    assert _token(site, client, grant_type="refresh_token",
+                  refresh_token=refreshed["refresh_token"]).json()["error"] == "invalid_grant"
 
 
 def test_a_code_is_bound_to_its_client_and_the_secret_is_checked(site, client):

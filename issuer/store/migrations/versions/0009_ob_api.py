@@ -80,8 +80,10 @@ def upgrade() -> None:
            sa.Column("expires_at", TIMESTAMP, nullable=False),
            sa.Column("refresh_expires_at", TIMESTAMP, nullable=True),
            sa.Column("revoked_at", TIMESTAMP, nullable=True),
+           sa.Column("code_hash", sa.String(64), nullable=True),
            unique=("access_hash", "refresh_hash"))
     op.create_index("ix_ob_tokens_issuer_id", "ob_tokens", ["issuer_id"])
+    op.create_index("ix_ob_tokens_code_hash", "ob_tokens", ["code_hash"])
     op.create_index("ix_ob_tokens_client_id", "ob_tokens", ["client_id"])
     _table("hosted_credentials",
            sa.Column("lookup_key", sa.String(200), nullable=False),
