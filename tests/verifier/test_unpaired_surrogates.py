@@ -150,7 +150,13 @@ def test_badgesmith_verify_unpaired_surrogate_exits_2_with_one_error_line(tmp_pa
     path.write_text(with_escape("\\ud800"))
     result = CliRunner().invoke(main, ["verify", "--offline", *args, str(path)])
     assert result.exit_code == 2, result.output
-    assert result.stdout == "" and "Traceback" not in result.output
+    assert "Traceback" not in result.output
+    if args:  # under --json the error is a JSON object on stdout (issue 16), with the same exit code
+        error = json.loads(result.stdout)
+        assert error["code"] == "JSON_MALFORMED" and "unpaired surrogate" in error["message"]
+        assert result.stderr == ""
+        return
+    assert result.stdout == ""
     assert result.stderr.startswith("error [JSON_MALFORMED]: ") and "unpaired surrogate" in result.stderr
     assert len(result.stderr.splitlines()) == 1
 
