@@ -566,10 +566,12 @@ def association_transcript(ctx: click.Context, email: str, since: datetime | Non
     write_output_file(output, transcript_json(result.document).encode("utf-8"))
     summary = {"id": result.document["id"], "file": str(output), "credentials": len(result.records),
                "divisions": len({r.issuer_id for r in result.records}), "left_out": result.left_out,
-               "ceus_by_year": {str(year): total for year, total in result.ceus_by_year}}
+               "ceus_by_year": {str(year): total for year, total in result.ceus_by_year},
+               "outside_clr_schema": list(result.outside_clr_schema)}
     if as_json:
         print_json(summary)
         return
+    _warn_outside_clr_schema(result)
     say(f"Wrote the association transcript of {result.learner_name or email} to {output}: "
         f"{summary['credentials']} credential(s) from {summary['divisions']} division(s), {result.ceus_total:g} CEUs.")
     if result.left_out:
@@ -1377,10 +1379,12 @@ def transcript(ctx: click.Context, email: str, since: datetime | None, until: da
     write_output_file(output, text.encode("utf-8"))
     summary = {"id": result.document["id"], "file": str(output), "format": fmt,
                "credentials": len(result.records), "left_out": result.left_out,
-               "ceus_by_year": {str(year): total for year, total in result.ceus_by_year}}
+               "ceus_by_year": {str(year): total for year, total in result.ceus_by_year},
+               "outside_clr_schema": list(result.outside_clr_schema)}
     if as_json:
         print_json(summary)
         return
+    _warn_outside_clr_schema(result)
     say(f"Wrote the transcript of {result.learner_name or email} to {output}: "
                f"{len(result.records)} credential(s), {result.ceus_total:g} CEUs.")
     for year, total in result.ceus_by_year:
@@ -1388,6 +1392,14 @@ def transcript(ctx: click.Context, email: str, since: datetime | None, until: da
     if result.left_out:
         say(f"  {result.left_out} other credential(s) left out (revoked, suspended, expired, VC-JWT "
                    "or outside the period): marked partial.")
+
+
+def _warn_outside_clr_schema(result: Any) -> None:
+    if result.outside_clr_schema:
+        say(f"Warning: {len(result.outside_clr_schema)} credential(s) in this transcript were issued --suspendable "
+            "and carry two status entries, which the CLR 2.0 JSON Schema refuses (it wants one); they are embedded "
+            "unchanged, as signed, and the transcript does not claim that schema. First: "
+            f"{result.outside_clr_schema[0]}", err=True)
 
 
 @main.command("push")

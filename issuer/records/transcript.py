@@ -20,6 +20,10 @@ their own today (revoked, suspended, expired, not yet valid) and VC-JWT
 credentials (CLR 2.0 embeds credentials with embedded proofs) are left out,
 and ``partial: true`` then says the record is not complete. CLR 2.0 has no
 field for credit totals, so the CEUs per year are stated in ``description``.
+A credential issued ``--suspendable`` carries two status entries (an array);
+the CLR 2.0 schema wants one object there, and the signed original cannot
+change, so a transcript embedding one does not claim that schema in
+``credentialSchema`` (``Transcript.outside_clr_schema`` names them; the CLI warns).
 The verifier reads this format (``verifier/clr.py``).
 """
 
@@ -64,6 +68,22 @@ class Transcript:
     @property
     def ceus_total(self) -> float:
         return sum(total for _, total in self.ceus_by_year)
+
+    @property
+    def outside_clr_schema(self) -> tuple[str, ...]:
+        """Ids of the embedded credentials the CLR 2.0 JSON Schema refuses (several status entries)."""
+        return several_status_entries(self.document["credentialSubject"]["verifiableCredential"])
+
+
+def several_status_entries(credentials: Iterable[dict[str, Any]]) -> tuple[str, ...]:
+    """Ids of the credentials whose ``credentialStatus`` is an array (``--suspendable`` ones).
+
+    The CLR 2.0 and strict OB 3.0 JSON Schemas allow one status object; a Bitstring Status List
+    entry with ``statusSize`` 2 could carry both purposes in one, but the two status-list
+    libraries wallets and verifiers use read a single bit whatever ``statusSize`` says (README,
+    *Decisions*), so suspendable credentials keep two entries.
+    """
+    return tuple(str(c.get("id")) for c in credentials if isinstance(c.get("credentialStatus"), list))
 
 
 def is_current(record: CredentialRecord, now: datetime) -> bool:
@@ -117,7 +137,10 @@ def build_clr(*, issuer_profile: dict[str, Any], credentials: Sequence[dict[str,
     if partial:
         document["partial"] = True
     document["credentialSubject"] = clr_subject
-    document["credentialSchema"] = [{"id": CLR_SCHEMA, "type": SCHEMA_VALIDATOR}]
+    # A claim a validator would refuse is worse than none: credentials with two status
+    # entries fail the CLR schema, and the signed originals cannot be rewritten to pass it.
+    if not several_status_entries(credentials):
+        document["credentialSchema"] = [{"id": CLR_SCHEMA, "type": SCHEMA_VALIDATOR}]
     return document
 
 
@@ -268,4 +291,5 @@ def render_transcript_html(transcript: Transcript, *, issuer: Issuer) -> str:
 
 
 __all__ = ["CONTEXTS", "Transcript", "build_clr", "build_transcript", "ceus_by_year", "describe_ceus",
-           "is_current", "issue_transcript", "learner_subject", "pathway_relations", "render_transcript_html", "sign_transcript", "transcript_json"]
+           "is_current", "issue_transcript", "learner_subject", "pathway_relations", "render_transcript_html",
+           "several_status_entries", "sign_transcript", "transcript_json"]
