@@ -69,12 +69,12 @@ class Site:
         self.issuer.close()
 
 
-def serve_site(home: Path, *, smtp_port: int | None = None, **config: Any) -> Site:
-    """A Badgesmith instance (built like the learner-page tests' one) served on a loopback port; with
-    ``smtp_port``, its [smtp] relay is that port on 127.0.0.1."""
+def serve_site(home: Path, *, smtp_port: int | None = None, build: Any = None, **config: Any) -> Site:
+    """A Badgesmith instance served on a loopback port: ``build(home, base_url) -> ids`` makes it (by default
+    the learner-page tests' instance); with ``smtp_port``, its [smtp] relay is that port on 127.0.0.1."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    ids = learner_fixtures.build_learner_instance(home, base_url=base)
+    ids = (build or learner_fixtures.build_learner_instance)(home, base_url=base)
     _set_sender(home, "ce-office@lakeshore.example", smtp_port)
     site = Site(base, None, ids)
     # Many flows for one learner here; the sign-in limit has a test of its own.

@@ -1,0 +1,64 @@
+"""The OB API's storage on both databases: one host's whole round (registration, the browser-driven PKCE
+flow, getCredentials, upsert then get, refresh, a reused code, revocation) on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
+
+from issuer.awarding.awards import issue_single
+from issuer.awarding.issuing import IssueRequest, Issuer
+from issuer.instance.folder import init_instance
+from keys.ed25519 import KeyPair
+from keys.keystore import save_key
+from tests.issuer.web.ob_host import ALL_SCOPES, BACKPACK, JANE, ROOT, Browser, achievement_id, pkce, serve_site
+
+REDIRECT = BACKPACK["redirect_uris"][0]
+
+
+def test_a_hosts_whole_round_on_each_database(tmp_path, db_url):
+    def build(home, base_url):
+        settings = init_instance(home, name="Lakeshore Library Association", url=base_url, database_url=db_url)
+        save_key(settings.keys_dir, settings.key_id, KeyPair.generate())
+        issuer = Issuer.open(home)
+        try:
+            issuer.add_achievement(ROOT / "templates" / "achievements" / "ceu-course.toml")
+            record = issue_single(issuer, achievement_id("ceu-course"),
+                                  IssueRequest(email=JANE, name="Jane Doe", date=date.today())).record
+            return {"own": record.id, "text": record.credential}
+        finally:
+            issuer.close()
+
+    site = serve_site(tmp_path / "instance", build=build)
+    try:
+        client = requests.post(site.base + "/ob/oauth/register", json=BACKPACK, timeout=30).json()
+        verifier, challenge = pkce()
+        location = Browser(site).authorize(site.base + "/ob/oauth/authorize?" + urlencode({
+            "response_type": "code", "client_id": client["client_id"], "redirect_uri": REDIRECT,
+            "scope": ALL_SCOPES, "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}))
+        form = {"grant_type": "authorization_code", "code": parse_qs(urlsplit(location).query)["code"][0],
+                "redirect_uri": REDIRECT, "code_verifier": verifier}
+        auth = (client["client_id"], client["client_secret"])
+        token = requests.post(site.base + "/ob/oauth/token", data=form, auth=auth, timeout=30).json()
+        bearer = {"Authorization": f"Bearer {token['access_token']}"}
+        url = site.base + "/ims/ob/v3p0/credentials"
+        listing = requests.get(url, headers=bearer, timeout=30)
+        assert listing.json()["credential"] == [json.loads(site.ids["text"])]
+        assert listing.headers["X-Total-Count"] == "1"
+        # Jane's own badge pushed back: kept once, served once.
+        again = requests.post(url, data=site.ids["text"], headers={**bearer, "Content-Type": "application/json"},
+                              timeout=60)
+        assert again.status_code == 201, again.text
+        assert requests.get(url, headers=bearer, timeout=30).headers["X-Total-Count"] == "1"
+        fresh = requests.post(site.base + "/ob/oauth/token", auth=auth, timeout=30,
+                              data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}).json()
+        fresh_bearer = {"Authorization": f"Bearer {fresh['access_token']}"}
+        assert requests.get(url, headers=fresh_bearer, timeout=30).status_code == 200
+        reused = requests.post(site.base + "/ob/oauth/token", data=form, auth=auth, timeout=30)
+        assert reused.json()["error"] == "invalid_grant"
+        assert requests.get(url, headers=fresh_bearer, timeout=30).status_code == 401
+    finally:
+        site.stop()
