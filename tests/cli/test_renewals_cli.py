@@ -185,3 +185,18 @@ def test_renewals_smtp_options_need_smtp_and_a_host(home):
     stored = run(home, "renewals", code=2).stderr  # the table is checked whenever the instance is opened
     assert stored.startswith("error [CONFIG_INVALID]: badgesmith.toml, line ") and "never stored" in stored
     assert PASSWORD not in stored
+
+
+def test_progress_after_a_renewal_shows_the_next_cycle_instead_of_expires_soon(home):
+    """Issue 16: the certification expiring in ~60 days is 'expires soon' until it is renewed."""
+    before = run(home, "progress", "--email", "jane@example.org").stdout
+    assert "expires soon: Certified Youth Services Librarian on " in before
+    credential_id = json.loads(run(home, "renewals", "--json").stdout)["renewals"][0]["credential_id"]
+    new = json.loads(run(home, "renew", credential_id, "--override", "--reason", "Board approved", "--json")
+                     .stdout)[0]
+    after = run(home, "progress", "--email", "jane@example.org").stdout
+    assert "expires soon: Certified Youth Services Librarian" not in after
+    assert (f"renewed: Certified Youth Services Librarian on {date.today().isoformat()}, next cycle from "
+            f"{new['valid_from'][:10]} to {new['valid_until'][:10]} ({new['id']})") in after
+    (cycle,) = json.loads(run(home, "progress", "--email", "jane@example.org", "--json").stdout)["renewed"]
+    assert (cycle["previous"], cycle["id"]) == (credential_id, new["id"])
