@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from errors import Code, ConfigError
+from errors import Code, ConfigError, InputError
 from issuer.badge.achievement import Achievement
 from issuer.badge.art import render_badge_png, render_badge_svg
 from issuer.badge.bake import bake_png, bake_svg
@@ -119,11 +119,16 @@ def write_credential_files(settings: Settings, definition: dict[str, Any], recor
     files = CredentialFiles(credential=folder / f"{stem}.{'jwt' if is_jwt else 'json'}",
                             png=folder / f"{stem}.png", qr=folder / f"{stem}-qr.png")
     write_file_atomic(files.png, bake_png(png_art, text), durable=durable)
+    pretty = text if is_jwt else _pretty(text)
     svg_art = achievement_image(settings, definition, "svg")
     if svg_art is not None:
         files = CredentialFiles(files.credential, files.png, files.qr, folder / f"{stem}.svg")
-        write_file_atomic(files.svg, bake_svg(svg_art, text if is_jwt else json.loads(text)), durable=durable)
-    write_file_atomic(files.credential, (text if is_jwt else _pretty(text)).encode("utf-8"), durable=durable)
+        try:  # the indented JSON of the .json file is what bake_svg would write from the dict
+            baked = bake_svg(svg_art, pretty)
+        except InputError:  # characters an SVG cannot carry raw: from the dict, bake_svg escapes them
+            baked = bake_svg(svg_art, json.loads(text))
+        write_file_atomic(files.svg, baked, durable=durable)
+    write_file_atomic(files.credential, pretty.encode("utf-8"), durable=durable)
     write_file_atomic(files.qr, qr_png(page_url), durable=durable)
     return files
 

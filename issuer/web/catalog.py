@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, has_request_context, render_template, request, url_for
 
 from errors import Code, InputError
 from issuer.association.catalog import PAGE_SIZE, Catalog, CatalogQuery, Entry, EntryRef, build_catalog
@@ -26,11 +26,23 @@ MAX_QUERY_STRING = 2048  # bytes: every parameter at its longest fits in well un
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
-def _association() -> Association:
+def _is_association_site() -> bool:
     issuer = current_app.extensions["badgesmith"].issuer
     link = issuer.settings.association if issuer is not None else None
-    if link is None or link.role != "association":
+    return link is not None and link.role == "association"
+
+
+@bp.app_context_processor
+def _catalog_link() -> dict[str, Any]:
+    """``catalog_url`` for the site's navigation (base.html), on an association's site only."""
+    shown = has_request_context() and _is_association_site()  # a page rendered for a request, not a file
+    return {"catalog_url": url_for("catalog.catalog_page") if shown else None}
+
+
+def _association() -> Association:
+    if not _is_association_site():
         abort(404)
+    issuer = current_app.extensions["badgesmith"].issuer
     record = issuer.registry.get_issuer(issuer.did)
     if record is None:
         abort(404)

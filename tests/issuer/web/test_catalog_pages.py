@@ -186,6 +186,13 @@ def test_pages_of_results_link_to_each_other(client, site, monkeypatch):
     assert "(page 3 of 3)" in client.get("/catalog?kind=achievement&page=40").get_data(as_text=True)
 
 
+def test_the_association_sites_navigation_links_to_the_catalog(client):
+    verify = client.get("/verify").get_data(as_text=True)
+    assert re.search(r'<a href="/catalog"\s*>Catalog</a>', verify)
+    catalog = client.get("/catalog").get_data(as_text=True)
+    assert re.search(r'<a href="/catalog"\s*aria-current="page">Catalog</a>', catalog)
+
+
 def test_no_catalog_on_a_divisions_site(site):
     divisions = site[1]
     app = create_app({"HOME": str(divisions.youth.settings.home), "RATE_LIMIT": "off"})
@@ -193,5 +200,26 @@ def test_no_catalog_on_a_divisions_site(site):
         client = app.test_client()
         assert client.get("/catalog").status_code == 404
         assert client.get("/catalog.json").status_code == 404
+        assert ">Catalog</a>" not in client.get("/verify").get_data(as_text=True)
     finally:
         app.extensions["badgesmith"].issuer.close()
+
+
+def test_only_web_addresses_become_links(tmp_path):
+    """A stored alignment or achievement id that is not an http(s) URL is shown as text, never as a link."""
+    divisions = build_association(tmp_path)
+    try:
+        support = divisions.support
+        definition = support.achievement("support-staff-foundations")
+        ob = {**definition["ob"], "id": "javascript:alert(1)",
+              "alignment": [{"type": ["Alignment"], "targetName": "Sneaky", "targetUrl": "javascript:alert(2)"}]}
+        support.registry.put_achievement(support.issuer_id, "support-staff-foundations", {**definition, "ob": ob})
+        app = create_app({"HOME": str(divisions.association.issuer.settings.home), "RATE_LIMIT": "off"})
+        try:
+            page = app.test_client().get(f"/catalog/{support.issuer_id}/support-staff-foundations")
+            text = page.get_data(as_text=True)
+            assert page.status_code == 200 and "Sneaky" in text and "javascript:" not in text
+        finally:
+            app.extensions["badgesmith"].issuer.close()
+    finally:
+        divisions.close()
