@@ -17,7 +17,7 @@ from errors import Code, InputError
 from issuer.awarding.awards import issue_single
 from issuer.awarding.status_changes import change_status
 from issuer.awarding.issuing import IssueRequest
-from issuer.records.reports import NO_ORGANIZATION, coordinator_report
+from issuer.records.reports import NO_ORGANIZATION, coordinator_report, report_csv_rows
 
 from issuer.awarding.pathways import add_pathway
 from tests.issuer.series import make_repeatable
@@ -107,3 +107,13 @@ def test_report_cli_by_organization_in_csv_and_json(make_issuer):
     assert rows[1] == ["Lakeshore PL", "Lakeshore PL", "6", "11.0", "1", "0"] and rows[-1][1] == "total"
     data = json.loads(CliRunner().invoke(main, [*args, "--json"], catch_exceptions=False).stdout)
     assert data["groups"][0]["key"] == "Lakeshore PL" and data["totals"]["renewals_due"] == 1
+
+
+def test_report_csv_cells_a_spreadsheet_would_run_are_text(make_issuer):
+    issuer = make_issuer()
+    issue_single(issuer, "storytime-early-literacy", IssueRequest(email="eve@example.org", name="@SUM(A1)",
+                                                                  organization="=cmd|calc!A0", date=date(2026, 10, 1)))
+    rows = report_csv_rows(coordinator_report(issuer, by="organization", since=SINCE, until=UNTIL))
+    assert rows[1][:2] == ["'=cmd|calc!A0", "'=cmd|calc!A0"] and rows[1][2] == 1  # numbers stay numbers
+    learners = report_csv_rows(coordinator_report(issuer, by="learner", since=SINCE, until=UNTIL))
+    assert learners[1][:2] == ["eve@example.org", "'@SUM(A1)"]
