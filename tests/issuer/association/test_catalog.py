@@ -211,3 +211,22 @@ def test_the_kept_catalog_follows_every_change(tmp_path):
         assert len(grown.entries) == len(renamed.entries) + 2
     finally:
         divisions.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_the_catalog_on_postgresql(tmp_path, db_url):
+    """The same three divisions on a throwaway PostgreSQL cluster: search, filters and counts toward."""
+    divisions = build_association(tmp_path, db_url)
+    try:
+        add_leadership_pathway(divisions, tmp_path / "association-files")
+        catalog = build_catalog(divisions.association)
+        assert len(catalog.entries) == 15
+        assert _search(catalog, q="lesson plan") == [("achievement", "information-literacy-instruction")]
+        assert _search(catalog, division=divisions.support.issuer_id, ceus_min=3, tag="foundations") == [
+            ("achievement", "support-staff-foundations")]
+        support = catalog.entry(divisions.support.issuer_id, "achievement", "support-staff-foundations")
+        assert [r.slug for r in support.counts_toward] == ["leadership"]
+        assert build_catalog(divisions.association) is catalog
+    finally:
+        divisions.close()
