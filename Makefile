@@ -68,6 +68,7 @@ bench: $(STAMP) tests/interop/node_modules/.package-lock.json
 	$(PY) benchmarks/http_wrk.py 10
 	$(PY) benchmarks/http_vc_api.py 10 4 --threads 4
 	$(PY) benchmarks/records.py
+	$(PY) benchmarks/association.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(NPM_LOCKS:%/package-lock.json=%/node_modules)
