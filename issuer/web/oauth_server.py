@@ -38,9 +38,9 @@ from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMetadataError
 from authlib.oauth2.rfc7636 import CodeChallenge
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 
-from issuer.store.models import ObClientRow, ObCodeRow, ObTokenRow
+from issuer.store.models import ObClientRow, ObCodeRow, ObSignInRow, ObTokenRow
 
 SCOPE_BASE = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
 SCOPES = {
@@ -67,6 +67,7 @@ REQUIRED_METADATA = ("client_name", "client_uri", "logo_uri", "tos_uri", "policy
 CODE_TTL = 600          # seconds (OB 3.0 §7: about ten minutes)
 ACCESS_TTL = 3600       # seconds (the spec's recommendation)
 REFRESH_TTL = 180 * 86400
+KEEP_ENDED = timedelta(days=1)  # an ended code still tells a reuse from a stranger's guess for a while
 MAX_REDIRECT_URIS = 10
 _LISTS = ("redirect_uris", "grant_types", "response_types", "contacts")
 MAX_METADATA_TEXT = 2000
@@ -235,11 +236,22 @@ class ObAuthorizationServer(AuthorizationServer):
                 return None
             return HostClient(row.client_id, row.secret_hash, dict(row.client_metadata))
 
+    def prune(self, s: Any, now: datetime) -> None:
+        """Forget codes, sign-in links and tokens that ended more than ``KEEP_ENDED`` ago (in session ``s``),
+        so the tables hold what is alive, not every grant ever made."""
+        before, mine = now - KEEP_ENDED, self.issuer.issuer_id
+        s.execute(delete(ObCodeRow).where(ObCodeRow.issuer_id == mine, ObCodeRow.expires_at < before))
+        s.execute(delete(ObSignInRow).where(ObSignInRow.issuer_id == mine, ObSignInRow.expires_at < before))
+        ended = or_(ObTokenRow.revoked_at < before, and_(ObTokenRow.expires_at < before, or_(
+            ObTokenRow.refresh_expires_at.is_(None), ObTokenRow.refresh_expires_at < before)))
+        s.execute(delete(ObTokenRow).where(ObTokenRow.issuer_id == mine, ended))
+
     def save_token(self, token: Mapping[str, Any], request: OAuth2Request) -> None:
         now = self.now()
         refresh = token.get("refresh_token")
         origin = request.authorization_code or request.refresh_token  # a Code, or the Token being refreshed
         with self.issuer.registry.session() as s:
+            self.prune(s, now)
             s.add(ObTokenRow(issuer_id=self.issuer.issuer_id, access_hash=hash_secret(token["access_token"]),
                              code_hash=getattr(origin, "code_hash", None) or None,
                              refresh_hash=hash_secret(refresh) if refresh else None,

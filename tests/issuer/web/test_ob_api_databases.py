@@ -62,3 +62,44 @@ def test_a_hosts_whole_round_on_each_database(tmp_path, db_url):
         assert requests.get(url, headers=fresh_bearer, timeout=30).status_code == 401
     finally:
         site.stop()
+
+
+def test_ended_codes_sign_ins_and_tokens_are_forgotten_after_a_day(tmp_path):
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    clock = [datetime.now(timezone.utc)]
+    site = serve_site(tmp_path / "instance", NOW=lambda: clock[0])
+    database = tmp_path / "instance" / "badgesmith.sqlite3"
+
+    def count(table: str) -> int:
+        with sqlite3.connect(database) as db:
+            return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def round_trip() -> dict:
+        verifier, challenge = pkce()
+        location = Browser(site).authorize(site.base + "/ob/oauth/authorize?" + urlencode({
+            "response_type": "code", "client_id": client["client_id"], "redirect_uri": REDIRECT,
+            "scope": ALL_SCOPES, "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}))
+        return requests.post(site.base + "/ob/oauth/token", auth=(client["client_id"], client["client_secret"]),
+                             timeout=30, data={"grant_type": "authorization_code", "redirect_uri": REDIRECT,
+                                               "code": parse_qs(urlsplit(location).query)["code"][0],
+                                               "code_verifier": verifier}).json()
+
+    try:
+        client = requests.post(site.base + "/ob/oauth/register", json=BACKPACK, timeout=30).json()
+        first = round_trip()
+        revoked = round_trip()
+        requests.post(site.base + "/ob/oauth/revoke", data={"token": revoked["access_token"]}, timeout=30,
+                      auth=(client["client_id"], client["client_secret"]))
+        assert (count("ob_codes"), count("ob_sign_ins"), count("ob_tokens")) == (2, 2, 2)
+        clock[0] += timedelta(days=2)
+        round_trip()
+        # The old codes and links are gone, and the revoked token; the first still refreshes (180 days).
+        assert (count("ob_codes"), count("ob_sign_ins"), count("ob_tokens")) == (1, 1, 2)
+        refreshed = requests.post(site.base + "/ob/oauth/token", timeout=30,
+                                  auth=(client["client_id"], client["client_secret"]),
+                                  data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]})
+        assert refreshed.status_code == 200
+    finally:
+        site.stop()
