@@ -506,10 +506,15 @@ def association_init(ctx: click.Context, name: str, url: str, email: str | None,
 
 
 def _association(ctx: click.Context):
-    """The association of the instance folder (--home), with its key; closed with the command."""
+    """The association of the instance folder (--home), with its key, on the database that ``--db`` >
+    ``$DATABASE_URL`` > badgesmith.toml names (as every command); closed with the command."""
     from issuer.association.setup import open_association
+    from issuer.instance.database import database_override
 
-    opened = open_association(_home(ctx), passphrase=_passphrase(None))
+    home = _home(ctx)
+    override = database_override(ctx.obj.get("db"), home)
+    opened = open_association(home, passphrase=_passphrase(None),
+                              database_url=override.url if override else None)
     ctx.call_on_close(opened.close)
     return opened
 
