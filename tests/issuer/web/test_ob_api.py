@@ -21,6 +21,7 @@ import requests
 from issuer.awarding.awards import issue_single
 from issuer.awarding.issuing import IssueRequest
 from issuer.web.oauth_server import SCOPE_BASE
+from schemas.validate import validate
 from tests.issuer.web.ob_host import (ALL_SCOPES, BACKPACK, JANE, SAM, Browser, pkce, serve_site,
                                       achievement_id, open_division, status_documents)
 
@@ -406,6 +407,7 @@ def test_profile_get_and_put(site, client):
     url = site.base + "/ims/ob/v3p0/profile"
     profile = requests.get(url, headers=_bearer(token), timeout=30).json()
     assert profile["email"] == JANE and profile["type"] == ["Profile"] and profile["name"] == "Jane Doe"
+    assert validate(profile, kind="profile") == []
     new = {"@context": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"], "id": "mailto:" + JANE,
            "type": ["Profile"], "name": "Jane A. Doe", "email": JANE}
     put = requests.put(url, json=new, headers=_bearer(token), timeout=30)

@@ -14,6 +14,7 @@ from issuer.awarding.issuing import IssueRequest, Issuer
 from issuer.instance.folder import init_instance
 from keys.ed25519 import KeyPair
 from keys.keystore import save_key
+from schemas.validate import validate
 from tests.issuer.web.ob_host import ALL_SCOPES, BACKPACK, JANE, ROOT, Browser, achievement_id, pkce, serve_site
 
 REDIRECT = BACKPACK["redirect_uris"][0]
@@ -47,6 +48,9 @@ def test_a_hosts_whole_round_on_each_database(tmp_path, db_url):
         url = site.base + "/ims/ob/v3p0/credentials"
         listing = requests.get(url, headers=bearer, timeout=30)
         assert listing.json()["credential"] == [json.loads(site.ids["text"])]
+        # GetOpenBadgeCredentialsResponse: the two arrays, and each credential an OB 3.0 AchievementCredential.
+        assert set(listing.json()) == {"credential", "compactJwsString"}
+        assert [validate(c) for c in listing.json()["credential"]] == [[]]
         assert listing.headers["X-Total-Count"] == "1"
         # Jane's own badge pushed back: kept once, served once.
         again = requests.post(url, data=site.ids["text"], headers={**bearer, "Content-Type": "application/json"},
