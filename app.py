@@ -105,6 +105,7 @@ class Services:
     fetch: Callable[[str], bytes] | None = None         # documents folder, then network (VC API holder keys)
     own_issuers: Mapping[str, str] | None = None        # this site's issuer ids -> its name
     brand: Any = None                                   # issuer.brand.Brand the public sees
+    loader: Any = None                                  # the offline JSON-LD loader (pinned contexts)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -161,6 +162,9 @@ def read_instance_settings(home: Path) -> dict[str, Any]:
     if not isinstance(web, dict):
         raise ConfigError(Code.CONFIG_INVALID, f"{path}: [web] must be a table.")
     values = {key.upper(): value for key, value in web.items()}
+    if "CONTEXTS" in values:  # contexts are pinned in the package, never added by an instance file
+        raise ConfigError(Code.CONFIG_INVALID, f"{path}: [web] contexts is not a setting: Badgesmith loads only "
+                                               "the JSON-LD contexts it pins.")
     for key in ("TRUST", "DOCUMENTS"):  # relative paths are relative to the instance folder
         if isinstance(values.get(key), str):
             values[key] = str(home / values[key])
@@ -195,17 +199,26 @@ def _rate_limit_storage_url(config: Mapping[str, Any]) -> Any:
 def build_services(config: Mapping[str, Any]) -> Services:
     """The verifier, lookup, trust list, rate limiter and the instance's issuer for one app."""
     trust = _trust_list(config.get("TRUST"))
-    issuer = config.get("ISSUER") or _open_issuer(config)
+    loader = _loader(config)
+    issuer = config.get("ISSUER") or _open_issuer(config, loader)
     own_issuers = issuer.own_issuers() if issuer is not None else {}
     if own_issuers:  # this site's own credentials are issued by a known issuer: itself
         trust = {**own_issuers, **(trust or {})}
-    verify = config.get("VERIFY") or _pipeline_verify(config, trust, issuer)
+    verify = config.get("VERIFY") or _pipeline_verify(config, trust, issuer, loader)
     lookup = config.get("LOOKUP") or (_issuer_lookup(issuer) if issuer is not None else _lookup(config))
     return Services(verify=verify, lookup=lookup, trust=trust,
                     limiter=limiter_from_config(config.get("RATE_LIMIT"), storage=config.get("RATE_LIMIT_STORAGE")),
                     issuer=issuer,
                     fetch=config.get("FETCH") or _lazy_fetch(config), own_issuers=own_issuers,
-                    brand=issuer.settings.public_brand if issuer is not None else VERIFIER_BRAND)
+                    brand=issuer.settings.public_brand if issuer is not None else VERIFIER_BRAND, loader=loader)
+
+
+def _loader(config: Mapping[str, Any]) -> Any:
+    """The pinned offline loader; with ``CONTEXTS`` (URL -> document, given to ``create_app`` only, as
+    benchmarks/vc_api_server.py does for the W3C data-model suite) a loader of this app's own."""
+    from schemas.loader import offline_loader
+
+    return offline_loader(config.get("CONTEXTS") or None)
 
 
 def _lazy_fetch(config: Mapping[str, Any]) -> Callable[[str], bytes]:
@@ -221,7 +234,7 @@ def _lazy_fetch(config: Mapping[str, Any]) -> Callable[[str], bytes]:
     return lambda url: build()(url)
 
 
-def _open_issuer(config: Mapping[str, Any]) -> Any:
+def _open_issuer(config: Mapping[str, Any], loader: Any) -> Any:
     """The instance's Issuer when ``HOME`` holds one (key, registry); None for a verifier-only site."""
     home = config.get("HOME")
     path = Path(home) / "badgesmith.toml" if home else None
@@ -230,7 +243,8 @@ def _open_issuer(config: Mapping[str, Any]) -> Any:
     from issuer.awarding.issuing import Issuer
 
     return Issuer.open(Path(home), passphrase=os.environ.get("BADGESMITH_KEY_PASSPHRASE") or None,
-                       database_url=config.get("DATABASE_URL") or os.environ.get("DATABASE_URL") or None)
+                       database_url=config.get("DATABASE_URL") or os.environ.get("DATABASE_URL") or None,
+                       loader=loader)
 
 
 def _issuer_lookup(issuer: Any) -> Callable[[str], bytes | None]:
@@ -269,7 +283,7 @@ def _lookup(config: Mapping[str, Any]) -> Callable[[str], bytes | None] | None:
 
 
 def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
-                     issuer: Any = None) -> Callable[..., Report]:
+                     issuer: Any = None, loader: Any = None) -> Callable[..., Report]:
     """``verifier.pipeline.verify_bytes`` with this app's loader, fetcher, clock and trust list.
 
     Imported and warmed up (schema checks loaded, pinned contexts processed) when
@@ -303,7 +317,7 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
             fetch = layered(instance_documents(issuer), fetch)
         options = VerifyOptions(**dict(config.get("VERIFY_OPTIONS") or {}))
         warm_up(offline_loader())
-        return verify_bytes, offline_loader(), fetch, options
+        return verify_bytes, loader or offline_loader(), fetch, options
 
     def verify(data: bytes, *, email: str | None = None) -> Report:
         verify_bytes, loader, fetch, options = collaborators()

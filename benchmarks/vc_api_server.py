@@ -1,7 +1,7 @@
 """Serve a did:key instance over HTTPS on 127.0.0.1 for the W3C VC API test suites.
 
     .venv/bin/python benchmarks/vc_api_server.py prepare DIR [--port 40443]
-    .venv/bin/python benchmarks/vc_api_server.py serve DIR
+    .venv/bin/python benchmarks/vc_api_server.py serve DIR [--data-model]
 
 ``prepare`` makes DIR: a Badgesmith instance whose issuer is an Ed25519
 ``did:key`` (the suites resolve nothing else) with base URL
@@ -9,8 +9,12 @@
 credentials name) and no rate limit, an OAuth client ``w3c-suites`` (scopes
 issue and status), a self-signed certificate for 127.0.0.1, ``suite.env``
 (the client secret, for the suites' ``oauth2.clientSecret`` variable) and
-``localConfig.cjs`` to copy into each suite's folder. ``serve`` runs gunicorn
-(2 workers) with TLS on that port until interrupted.
+``localConfig.cjs`` to copy into each suite's folder, and
+``data-model-contexts.json``. ``serve`` runs gunicorn (2 workers) with TLS on
+that port until interrupted; ``serve --data-model`` gives that app (and only
+it: never the default loader) the contexts in ``data-model-contexts.json``:
+``https://www.w3.org/ns/credentials/examples/v2``, which the W3C data-model
+suite issues and verifies with, as the one-line ``@vocab`` context it expects.
 
 The suites themselves are not part of Badgesmith: fetch them, ``npm install``
 and copy ``localConfig.cjs`` in (README, "The W3C VC API").
@@ -31,6 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SECRET_VARIABLE = "BADGESMITH_CLIENT_SECRET"  # the suites read the secret from this environment variable
+DATA_MODEL_CONTEXTS = "data-model-contexts.json"
+# What the VC Data Model 2.0 suite expects at this URL (w3c/vc-data-model contexts/credentials/examples/v2).
+# No registry package ships it, so Badgesmith does not pin it; the suite set-up states it here.
+EXAMPLES_V2 = {"https://www.w3.org/ns/credentials/examples/v2": {
+    "@context": {"@vocab": "https://www.w3.org/ns/credentials/examples#"}}}
 
 
 def make_instance(home: Path, base_url: str, database_url: str | None = None) -> dict:
@@ -118,6 +127,7 @@ def prepare(home: Path, port: int) -> None:
     made = make_instance(home, base_url)
     _self_signed(home)
     (home / "localConfig.cjs").write_text(local_config(base_url, made["did"], made["client_id"]), "utf-8")
+    (home / DATA_MODEL_CONTEXTS).write_text(json.dumps(EXAMPLES_V2, indent=2) + "\n", "utf-8")
     env = home / "suite.env"
     env.write_text(f"export {SECRET_VARIABLE}={made['client_secret']}\nexport NODE_TLS_REJECT_UNAUTHORIZED=0\n",
                    "utf-8")
@@ -127,12 +137,21 @@ def prepare(home: Path, port: int) -> None:
     print(f"  copy {home / 'localConfig.cjs'} into each suite, then: source {env} && npm test")
 
 
-def serve(home: Path) -> None:
+def data_model_app():
+    """The app of ``$BADGESMITH_HOME`` with the data-model suite's contexts (gunicorn's factory)."""
+    from app import create_app
+
+    home = Path(os.environ["BADGESMITH_HOME"])
+    return create_app({"CONTEXTS": json.loads((home / DATA_MODEL_CONTEXTS).read_text("utf-8"))})
+
+
+def serve(home: Path, data_model: bool = False) -> None:
     port = (home / "port").read_text("utf-8").strip()
-    env = {**os.environ, "BADGESMITH_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "BADGESMITH_HOME": str(home), "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'benchmarks'}"}
+    factory = "vc_api_server:data_model_app()" if data_model else "app:create_app()"
     command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
                "--certfile", str(home / "tls.crt"), "--keyfile", str(home / "tls.key"),
-               "--log-level", "warning", "app:create_app()"]
+               "--log-level", "warning", factory]
     raise SystemExit(subprocess.call(command, cwd=ROOT, env=env))
 
 
@@ -141,11 +160,13 @@ def main() -> None:
     parser.add_argument("action", choices=["prepare", "serve"])
     parser.add_argument("home", type=Path)
     parser.add_argument("--port", type=int, default=40443)
+    parser.add_argument("--data-model", action="store_true",
+                        help="serve: add the contexts the VC Data Model 2.0 suite needs (that suite only)")
     args = parser.parse_args()
     if args.action == "prepare":
         prepare(args.home.resolve(), args.port)
     else:
-        serve(args.home.resolve())
+        serve(args.home.resolve(), args.data_model)
 
 
 if __name__ == "__main__":

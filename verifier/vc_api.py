@@ -97,10 +97,13 @@ def _embedded(credential: dict[str, Any]) -> Report:
 
 
 def _collaborators() -> tuple[Any, Any]:
-    """The pinned loader and the app's fetch (for holder keys on did:web)."""
-    from schemas.loader import offline_loader
+    """The app's pinned loader and its fetch (for holder keys on did:web)."""
+    services = _services()
+    if getattr(services, "loader", None) is None:  # services a test built by hand
+        from schemas.loader import offline_loader
 
-    return offline_loader(), _services().fetch
+        return offline_loader(), services.fetch
+    return services.loader, services.fetch
 
 
 __all__ = ["ENVELOPED_CREDENTIAL", "bp", "envelope_payload", "verify_object"]
