@@ -18,6 +18,7 @@ disclosure) has its own algorithm in ``ecdsa_sd_2023.py``, dispatched from
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -31,6 +32,9 @@ from keys.rdfc import DEFAULT_LIMITS, Limits, canonicalize
 
 ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 _SIGNATURE_BYTES = 64
+# hash_proof_options' memo: (id(loader), limits, hash name, options JSON) -> (loader, hash)
+_PROOF_HASHES: dict[tuple[Any, ...], tuple[Any, bytes]] = {}
+_MAX_REMEMBERED_OPTIONS = 4_096  # characters of options JSON; anything longer is not a common proof
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +89,23 @@ def hash_proof_options(document: dict[str, Any], proof_options: dict[str, Any], 
     # (DI §4.2 "Add Proof", step "set proofConfig.@context").
     if "@context" in document:
         options["@context"] = document["@context"]
-    return digest(canonicalize(options, loader=loader, limits=limits).encode("utf-8")).digest()
+    # Remembered by their exact JSON text: a roster batch signs every credential with the same
+    # options (one `created`), and its credentials are verified with them. Pinned contexts never
+    # change for a loader (keys.rdfc), so equal text hashes equal; failures are not remembered.
+    try:
+        text = json.dumps(options, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        text = None  # not JSON: canonicalize says why
+    key = (id(loader), limits, digest().name, text)
+    found = _PROOF_HASHES.get(key) if text is not None else None
+    if found is not None and found[0] is loader:
+        return found[1]
+    proof_hash = digest(canonicalize(options, loader=loader, limits=limits).encode("utf-8")).digest()
+    if text is not None and len(text) <= _MAX_REMEMBERED_OPTIONS:
+        if len(_PROOF_HASHES) >= 256:
+            _PROOF_HASHES.clear()
+        _PROOF_HASHES[key] = (loader, proof_hash)
+    return proof_hash
 
 
 def hash_data(document: dict[str, Any], proof_options: dict[str, Any], *,

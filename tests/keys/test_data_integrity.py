@@ -144,3 +144,33 @@ def test_proof_hash_comes_before_document_hash(loader, w3c_key):
     options = _json(W3C / "eddsa-rdfc-2022" / "proofConfigDataInt.json")
     combined = hash_data(document, options, loader=loader)
     assert combined[:32] == hashlib.sha256(canonicalize(options, loader=loader).encode()).digest()
+
+
+def test_remembered_proof_option_hashes_follow_the_options_the_context_and_the_loader(loader, w3c_key):
+    """hash_proof_options remembers hashes by the options' exact JSON (a roster batch repeats them): a
+    changed option, another @context or another loader is hashed afresh (with the same result when nothing
+    that is hashed changed), and options that cannot be canonicalized fail every time (failures are not
+    remembered)."""
+    from keys.data_integrity import hash_proof_options
+
+    document = _json(W3C / "unsigned.json")
+    options = {k: v for k, v in _json(W3C / "eddsa-rdfc-2022" / "proofConfigDataInt.json").items()
+               if k != "@context"}
+
+    def fresh(doc, opts, with_loader):
+        return hashlib.sha256(canonicalize({**opts, "@context": doc["@context"]},
+                                           loader=with_loader).encode()).digest()
+
+    first = hash_proof_options(document, options, loader=loader)
+    assert hash_proof_options(document, options, loader=loader) == first == fresh(document, options, loader)
+    later = {**options, "created": "2030-01-01T00:00:00Z"}
+    assert hash_proof_options(document, later, loader=loader) == fresh(document, later, loader) != first
+    narrower = {**document, "@context": document["@context"][:1]}  # the options' terms are all VC 2.0's
+    assert hash_proof_options(narrower, options, loader=loader) == fresh(narrower, options, loader)
+    other = offline_loader({"https://www.w3.org/ns/credentials/examples/v2":
+                            _json(SHARED / "contexts" / "w3c-credentials-examples-v2.jsonld")})
+    assert hash_proof_options(document, options, loader=other) == first
+    for _ in range(2):
+        with pytest.raises(CredentialError) as caught:
+            hash_proof_options(document, {**options, "verificationMethod": "key-1"}, loader=loader)
+        assert caught.value.code == Code.JSONLD_INVALID  # a relative IRI would not be signed
