@@ -326,7 +326,7 @@ class CodeGrant(AuthorizationCodeGrant):
         with server.issuer.registry.session() as s:
             s.add(ObCodeRow(issuer_id=server.issuer.issuer_id, code_hash=hash_secret(code),
                             client_id=request.client.get_client_id(), email=request.user.email,
-                            redirect_uri=data.get("redirect_uri") or request.client.get_default_redirect_uri(),
+                            redirect_uri=data.get("redirect_uri") or "",  # "": none was sent, none is expected
                             scope=request.scope or "", code_challenge=data["code_challenge"],
                             code_challenge_method=data["code_challenge_method"], created_at=now,
                             expires_at=now + timedelta(seconds=CODE_TTL)))

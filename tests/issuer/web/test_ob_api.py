@@ -489,3 +489,16 @@ def test_oauth_over_plain_http_is_refused_not_served(site):
     assert answer.status_code == 400 and answer.get_json()["error"] == "invalid_request"
     page = client.get("/ob/oauth/authorize?response_type=code&client_id=x", base_url="http://badges.lakeshore.example")
     assert page.status_code == 400
+
+
+def test_a_host_with_one_redirect_may_leave_it_out_of_both_requests(site, client):
+    verifier, challenge = pkce()
+    url = _authorization_url(site, client, challenge=challenge).replace(
+        "redirect_uri=" + requests.utils.quote(REDIRECT, safe=""), "redirect_uri=")
+    url = url.replace("&redirect_uri=&", "&")
+    assert "redirect_uri" not in url
+    location = Browser(site).authorize(url)
+    assert location.startswith(REDIRECT + "?")
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    token = _token(site, client, grant_type="authorization_code", code=code, code_verifier=verifier)
+    assert token.status_code == 200, token.text
