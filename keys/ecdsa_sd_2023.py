@@ -19,8 +19,11 @@ derived proof is what a verifier sees. Verifying it (vc-di-ecdsa §3.5.8
    a signature by the per-proof key, in order.
 
 Base proofs (header ``0xd9 0x5d 0x00``) are the holder's and are refused with
-``PROOF_MALFORMED`` naming what to do: the spec defines verification for
-derived proofs only.
+``PROOF_MALFORMED`` saying why and what to do: vc-di-ecdsa's "Instantiate
+Cryptosuite" sets ecdsa-sd-2023's ``verifyProof`` to "Verify Derived Proof",
+whose parseDerivedProofValue raises PROOF_VERIFICATION_ERROR on any header but
+the derived one; no base-proof verification is defined (Digital Bazaar's
+library agrees: '"proof.proofValue" must be a derived proof').
 """
 
 from __future__ import annotations
@@ -73,8 +76,10 @@ def parse_derived_proof_value(value: Any) -> DerivedProofValue:
     except InputError as exc:
         raise _malformed("The ecdsa-sd-2023 proofValue is not unpadded base64url.") from exc
     if data.startswith(BASE_HEADER):
-        raise _malformed("This is an ecdsa-sd-2023 base proof, which only the holder should see; a verifier "
-                         "checks a proof derived from it (the holder's wallet derives one when presenting).")
+        raise _malformed("This is an ecdsa-sd-2023 base proof, which cannot be verified: the specification "
+                         "(W3C vc-di-ecdsa) verifies ecdsa-sd-2023 only with its Verify Derived Proof algorithm, "
+                         "which refuses a base proof. Ask for a proof derived from it (the holder's wallet "
+                         "derives one when presenting the credential).")
     if not data.startswith(DERIVED_HEADER):
         raise _malformed("The ecdsa-sd-2023 proofValue does not start with the derived proof header.")
     try:

@@ -86,6 +86,7 @@ def test_sd_base_proof_is_refused_as_the_holders():
     assert not report.verified
     proof = _proof(report)
     assert proof.code == "PROOF_MALFORMED" and "base proof" in proof.message
+    assert "specification" in proof.message and "Verify Derived Proof" in proof.message
 
 
 def test_ecdsa_proof_claiming_another_issuer_is_not_the_issuers():
