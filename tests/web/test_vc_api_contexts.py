@@ -96,3 +96,21 @@ def test_an_instance_file_cannot_add_contexts(home):
     with pytest.raises(ConfigError) as caught:
         create_app({"HOME": str(home), "TESTING": True})
     assert caught.value.code.value == "CONFIG_INVALID" and "contexts" in caught.value.message
+
+
+def test_the_vc_api_issues_data_integrity_whatever_options_format_says(home):
+    """README, The W3C VC API, "Proof formats": no VC-JWTs over the VC API (an unknown option is ignored)."""
+    app, client, auth = _app(home)
+    try:
+        plain = {**VC, "@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"],
+                 "credentialSubject": {"id": "did:example:ebfeb1f712ebc6f1c276e12ec21", "name": "Ada"}}
+        for path, suite in (("/credentials/issue", ("DataIntegrityProof", "eddsa-rdfc-2022")),
+                            ("/ed25519-2020/credentials/issue", ("Ed25519Signature2020", None))):
+            issued = client.post(path, json={"credential": plain, "options": {"format": "jwt"}}, headers=auth)
+            assert issued.status_code == 201, issued.json
+            credential = issued.json["verifiableCredential"]
+            assert isinstance(credential, dict) and "EnvelopedVerifiableCredential" not in credential["type"]
+            [proof] = credential["proof"] if isinstance(credential["proof"], list) else [credential["proof"]]
+            assert (proof["type"], proof.get("cryptosuite")) == suite
+    finally:
+        app.extensions["badgesmith"].issuer.close()
