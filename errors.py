@@ -164,6 +164,7 @@ class Code(str, Enum):
     TX_CODE_WRONG = "TX_CODE_WRONG"
     AWARD_NOT_CLAIMABLE = "AWARD_NOT_CLAIMABLE"
     HOLDER_INVALID = "HOLDER_INVALID"
+    HOLDER_KEY_MISMATCH = "HOLDER_KEY_MISMATCH"
     # OpenID for Verifiable Credential Issuance (issue 20): the wallet's requests
     WALLET_PROOF_INVALID = "WALLET_PROOF_INVALID"
     NONCE_INVALID = "NONCE_INVALID"

@@ -122,7 +122,7 @@ def _vcapi_offer(issuer: Issuer, secret: str, *, now: datetime | None = None) ->
 
 def verify_didauth(issuer: Issuer, presentation: Any, *, challenge: str) -> str:
     """The holder DID a DIDAuth presentation proves, or the refusal (PRESENTATION_INVALID,
-    CHALLENGE_MISMATCH, DOMAIN_MISMATCH, PROOF_INVALID, KEY_NOT_ISSUERS …)."""
+    CHALLENGE_MISMATCH, DOMAIN_MISMATCH, PROOF_INVALID, HOLDER_KEY_MISMATCH …)."""
     if not is_presentation(presentation):
         raise InputError(Code.PRESENTATION_INVALID, "The body is not a Verifiable Presentation.")
     if as_list(presentation.get("verifiableCredential")):
@@ -157,6 +157,11 @@ def _no_credentials(credential: dict[str, Any]) -> Report:  # pragma: no cover -
 def _raise_first_failure(report: Report) -> None:
     for check in report.checks:
         if check.outcome == FAILED:
+            if check.code == Code.KEY_NOT_ISSUERS.value:
+                # The verifier's code for a key of someone else; in a DIDAuth presentation that someone is the
+                # holder, and "not the issuer's" would send the wallet's developer the wrong way.
+                raise CredentialError(Code.HOLDER_KEY_MISMATCH, "The presentation's key does not belong to its "
+                                      f"holder: {check.message[:1].lower()}{check.message[1:]}")
             raise CredentialError(Code(check.code), check.message)
 
 

@@ -204,8 +204,12 @@ def test_a_presentation_by_a_key_other_than_the_holders_is_refused(site):
     app, issuer, award = site
     _, challenge, path = _deep_link(issuer, award.id)
     response = _post(app, path, didauth(challenge, seed=OTHER_SEED, holder=HOLDER))
-    assert (response.status_code, _error(response)) == (400, "KEY_NOT_ISSUERS")
-    assert "not by its holder" in response.get_json()["error"]["message"]
+    assert (response.status_code, _error(response)) == (400, "HOLDER_KEY_MISMATCH")
+    message = response.get_json()["error"]["message"]
+    assert message.startswith("The presentation's key does not belong to its holder: ")
+    assert f"signed by {OTHER}" in message and f"not by its holder {HOLDER}" in message
+    assert claims.wallet_copies(issuer, award.id) == []
+    assert _post(app, path, didauth(challenge)).status_code == 200  # the offer was kept for the right key
 
 
 def test_a_domain_is_checked_when_present_and_never_required(site):
