@@ -858,6 +858,9 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
     if summary.pathway_awards:
         say(f"Pathways completed: {len(summary.pathway_awards)} certificate(s) awarded "
                    f"({', '.join(sorted({a.record.achievement for a in summary.pathway_awards}))}).")
+    if summary.claim_pages_open:
+        say(f"Wallet claim pages: {summary.claim_pages} new; {summary.claim_pages_open} award(s) still have one open "
+            "from an earlier run (claim_note; badgesmith claim-link ID --claim-page makes a new one).")
     say(f"  summary: {summary.summary_csv}")
 
 

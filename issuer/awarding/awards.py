@@ -24,7 +24,7 @@ from issuer.awarding.issuing import IssueRequest, Issuer, award_key
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files
 from issuer.awarding.pathways import award_pathways, award_pathways_many
 from issuer.awarding.roster import Absent, Roster, RosterRow, RowError, check_award, read_roster, write_summary_csv
-from issuer.awarding.wallet_links import claim_pages
+from issuer.awarding.wallet_links import ClaimPage, OpenClaimPage, summary_claim_pages
 from issuer.awarding.roster_columns import check_mapping
 from issuer.awarding.status_changes import credential_id_from, publish_status_lists
 from issuer.badge.achievement import Achievement
@@ -34,8 +34,10 @@ from issuer.store.models import CredentialRecord
 NEW, EXISTING, CHANGED, CORRECTED, SKIPPED = "new", "already issued", "changed", "corrected", "skipped"
 # A certification issued now that expires sooner than this gets a warning (issue 16).
 EXPIRY_WARNING = timedelta(days=30)
+# A wallet claim page per award and its PIN to send separately, or a note that its page is still open from an
+# earlier run (issue 20).
 SUMMARY_COLUMNS = ("line", "email", "name", "credential_id", "page_url", "status", "differences", "files",
-                   "claim_link", "claim_pin")  # a wallet claim page per award, and its PIN to send separately
+                   "claim_link", "claim_pin", "claim_note")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class RosterSummary:
     awarded: list[Awarded] = field(default_factory=list)
     pathway_awards: list[Awarded] = field(default_factory=list)
     expiring: list[Awarded] = field(default_factory=list)  # issued (or corrected) now, expiring within 30 days
+    claim_pages: int = 0  # new wallet claim pages in the summary CSV
+    claim_pages_open: int = 0  # rows whose award has a claim page still open from earlier (none made again)
 
     def to_dict(self) -> dict[str, Any]:
         return {"expiring_soon": [a.record.id for a in self.expiring], "created": self.created, "existing": self.existing, "corrected": self.corrected,
@@ -93,6 +97,7 @@ class RosterSummary:
                 "changed": [p.to_dict() for p in self.changed],
                 "ignored_columns": list(self.ignored),
                 "summary": str(self.summary_csv) if self.summary_csv else None,
+                "claim_pages": {"new": self.claim_pages, "still_open": self.claim_pages_open},
                 "credentials": [a.to_dict() for a in self.awarded],
                 "pathway_awards": [a.to_dict() for a in self.pathway_awards]}
 
@@ -439,13 +444,25 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
     # After the rows, for everyone on it: a re-run or a resumed run evaluates them again (idempotent).
     summary.pathway_awards.extend(_with_files(issuer, award_pathways_many(issuer, [r.email for r in parsed.rows])))
     summary.summary_csv = _new_summary_path(issuer.settings.out_dir / slug, roster.stem, issuer.now())
-    pages = claim_pages(issuer, [r["credential_id"] for r in rows if r["credential_id"]])
+    pages = summary_claim_pages(issuer, [r["credential_id"] for r in rows if r["credential_id"]])
     for row in rows:
-        page = pages.get(row["credential_id"])
-        row.update(claim_link=page.url if page else "", claim_pin=page.pin if page else "")
+        row.update(_claim_columns(row["credential_id"], pages.get(row["credential_id"])))
+    summary.claim_pages = sum(isinstance(p, ClaimPage) for p in pages.values())
+    summary.claim_pages_open = sum(isinstance(p, OpenClaimPage) for p in pages.values())
     write_summary_csv(summary.summary_csv, rows, SUMMARY_COLUMNS)
     publish_status_lists(issuer)
     return summary
+
+
+def _claim_columns(credential_id: str, page: ClaimPage | OpenClaimPage | None) -> dict[str, str]:
+    """A summary row's claim_link, claim_pin and claim_note: a new page, or where the open one is."""
+    if isinstance(page, ClaimPage):
+        return {"claim_link": page.url, "claim_pin": page.pin, "claim_note": ""}
+    if isinstance(page, OpenClaimPage):
+        return {"claim_link": "", "claim_pin": "", "claim_note": (
+            f"claim page handed out earlier (an earlier summary or e-mail), open until "
+            f"{page.expires_at:%Y-%m-%d}; a new one: badgesmith claim-link {credential_id} --claim-page")}
+    return {"claim_link": "", "claim_pin": "", "claim_note": ""}
 
 
 def _by_line(errors: list[RowError]) -> dict[int, list[RowError]]:

@@ -21,6 +21,12 @@ entries in the same transaction (``issuer.store.registry``).
 A second claim of the same award by the same holder in the same format
 (through a fresh offer) gets the same copy back; another holder, or another
 format, gets a copy of its own.
+
+Offers that ended (expired, used or not) are **pruned** a day after their end
+(``PRUNE_AFTER``), a bounded batch at a time whenever offers are made, so the
+table holds the offers still open and the last day's. Until then a replay is
+told OFFER_USED (or OFFER_EXPIRED); after it, OFFER_UNKNOWN: the secret's hash
+is gone, and a deleted offer gives nothing, like a used one.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from errors import Code, Conflict, InputError, NotFound
 from issuer.awarding.issuing import STATUS_URL_TEMPLATE, Issuer
@@ -52,6 +58,11 @@ TX_CODE_DIGITS = 6
 MAX_TX_CODE_FAILURES = 5
 MAX_HOLDER_CHARS = 1000
 UNBOUND = ""  # the holder of a copy no wallet proved a DID for (it names the learner as the award does)
+# An offer that ended is kept this long (a late wallet hears why: OFFER_USED or OFFER_EXPIRED), then deleted.
+PRUNE_AFTER = timedelta(days=1)
+# Ended offers deleted per call that makes offers, at least (a bulk call deletes twice what it makes): bounded
+# work per request, and deletion outpaces creation, so the table never grows past the open offers.
+PRUNE_BATCH = 200
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 # did:method:specific-id (DID Core §3.1), without a fragment: the subject is the holder, not one of its keys.
 _DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%_-]*[A-Za-z0-9._%_-]$")
@@ -111,6 +122,7 @@ def create_offer(issuer: Issuer, credential_id: str, *, protocol: str, ttl: time
         raise InputError(Code.USAGE, "An offer must live for some time: give a positive ttl.")
     award = _claimable_award(issuer, _normalise_id(credential_id))
     with issuer.registry.session() as s:
+        _prune_offers(s, issuer, now, PRUNE_BATCH)
         return _add_offer(s, issuer, award.id, protocol=protocol, ttl=ttl, tx_code=tx_code, now=now)
 
 
@@ -133,7 +145,34 @@ def create_offers(issuer: Issuer, credential_ids: list[str], *, protocol: str, t
                     continue
                 offers[award.id] = _add_offer(s, issuer, award.id, protocol=protocol, ttl=ttl, tx_code=tx_code,
                                               now=now)
+        _prune_offers(s, issuer, now, max(PRUNE_BATCH, 2 * len(offers)))
     return offers
+
+
+def open_offer_ends(issuer: Issuer, credential_ids: list[str], *, protocol: str,
+                    now: datetime | None = None) -> dict[str, datetime]:
+    """When the latest open (unused, unexpired) ``protocol`` offer of each award in ``credential_ids`` ends,
+    by award id; awards without one are left out. Nothing is consumed (a roster re-run asks which awards
+    still have an open claim page)."""
+    now = now or issuer.now()
+    wanted = sorted({_normalise_id(i) for i in credential_ids})
+    ends: dict[str, datetime] = {}
+    with issuer.registry.session(write=False) as s:
+        for start in range(0, len(wanted), 500):
+            rows = s.execute(select(WalletOfferRow.credential_id, func.max(WalletOfferRow.expires_at))
+                             .where(WalletOfferRow.credential_id.in_(wanted[start:start + 500]),
+                                    WalletOfferRow.issuer_id == issuer.issuer_id, WalletOfferRow.protocol == protocol,
+                                    WalletOfferRow.used_at.is_(None), WalletOfferRow.expires_at > now)
+                             .group_by(WalletOfferRow.credential_id))
+            ends.update((award_id, end) for award_id, end in rows)
+    return ends
+
+
+def prune_offers(issuer: Issuer, *, now: datetime | None = None, limit: int = PRUNE_BATCH) -> int:
+    """Delete up to ``limit`` offers that ended more than ``PRUNE_AFTER`` ago (used or not); how many went.
+    Making offers does this already; a replayed secret of a deleted offer is OFFER_UNKNOWN."""
+    with issuer.registry.session() as s:
+        return _prune_offers(s, issuer, now or issuer.now(), limit)
 
 
 def find_offer(issuer: Issuer, secret: str, *, now: datetime | None = None) -> Offer:
@@ -343,6 +382,17 @@ def _add_offer(s: Any, issuer: Issuer, award_id: str, *, protocol: str, ttl: tim
     return offer
 
 
+def _prune_offers(s: Any, issuer: Issuer, now: datetime, limit: int) -> int:
+    # Select, then delete by primary key: DELETE … LIMIT is not portable, and the expiry index bounds the select.
+    ended = list(s.scalars(select(WalletOfferRow.id)
+                           .where(WalletOfferRow.issuer_id == issuer.issuer_id,
+                                  WalletOfferRow.expires_at < now - PRUNE_AFTER)
+                           .limit(limit)))
+    if ended:
+        s.execute(delete(WalletOfferRow).where(WalletOfferRow.id.in_(ended)))
+    return len(ended)
+
+
 def _new_pin() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(TX_CODE_DIGITS))
 
@@ -386,6 +436,7 @@ def _offer(row: WalletOfferRow, secret: str) -> Offer:
                  created_at=row.created_at)
 
 
-__all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "UNBOUND", "check_holder", "claim",
-           "claim_copy", "create_offer", "create_offers", "find_offer", "hash_secret", "offer_ttl", "open_offer",
-           "refuse_unknown_offer", "renew_tx_code", "wallet_copies", "wallet_copy"]
+__all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "PRUNE_AFTER", "UNBOUND",
+           "check_holder", "claim", "claim_copy", "create_offer", "create_offers", "find_offer", "hash_secret",
+           "offer_ttl", "open_offer", "open_offer_ends", "prune_offers", "refuse_unknown_offer", "renew_tx_code",
+           "wallet_copies", "wallet_copy"]

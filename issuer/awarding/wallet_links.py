@@ -16,7 +16,9 @@ protocol, and returns every form of link a wallet or a person may need:
 A **claim page** link (``claim_page``) is the long-lived kind that travels by
 e-mail and in roster summaries: ``/wallet/claim/<secret>``, valid for
 ``[wallet] link_days`` (30 by default), opened with a PIN that travels
-separately; once the PIN is right, the page starts fresh offers.
+separately; once the PIN is right, the page starts fresh offers. A roster
+summary makes one only for an award with none open (``summary_claim_pages``),
+so re-running a roster does not make 10,000 new pages.
 """
 
 from __future__ import annotations
@@ -116,6 +118,26 @@ def claim_pages(issuer: Issuer, credential_ids: list[str], *, days: int | None =
     return {award_id: _page(issuer, offer) for award_id, offer in offers.items()}
 
 
+@dataclass(frozen=True, slots=True)
+class OpenClaimPage:
+    """An award's earlier claim page, still open until ``expires_at``. Its link and PIN were shown once,
+    where it was made (an earlier roster summary, an e-mail, ``claim-link --claim-page``): only hashes are
+    kept, so they cannot be shown again."""
+
+    expires_at: datetime
+
+
+def summary_claim_pages(issuer: Issuer, credential_ids: list[str], *, days: int | None = None,
+                        now: datetime | None = None) -> dict[str, ClaimPage | OpenClaimPage]:
+    """A roster summary's claim pages, by award id: a new page for each award that has no open one (new or
+    corrected in this run, resumed after an interrupted run, or its earlier page expired or closed), and
+    the end of the open one for the others, so that re-running a roster makes no pages it made before."""
+    now = now or issuer.now()
+    still_open = claims.open_offer_ends(issuer, credential_ids, protocol=LINK_PROTOCOL, now=now)
+    pages = claim_pages(issuer, [i for i in credential_ids if i not in still_open], days=days, now=now)
+    return {**{award_id: OpenClaimPage(end) for award_id, end in still_open.items()}, **pages}
+
+
 def _link_life(issuer: Issuer, days: int | None) -> timedelta:
     return timedelta(days=getattr(issuer.settings, "link_days", LINK_DAYS) if days is None else days)
 
@@ -140,5 +162,6 @@ def open_claim_page(issuer: Issuer, secret: str, pin: str | None, *, now: dateti
     return wallet_links(issuer, offer.credential_id, now=now)
 
 
-__all__ = ["CLAIM_PATH", "ClaimPage", "EXCHANGE_PATH", "LINK_DAYS", "WalletLinks", "claim_page", "claim_pages", "exchange_url",
-           "find_claim_page", "interaction_url", "lcw_links", "open_claim_page", "wallet_links"]
+__all__ = ["CLAIM_PATH", "ClaimPage", "EXCHANGE_PATH", "LINK_DAYS", "OpenClaimPage", "WalletLinks", "claim_page",
+           "claim_pages", "exchange_url", "find_claim_page", "interaction_url", "lcw_links", "open_claim_page",
+           "summary_claim_pages", "wallet_links"]

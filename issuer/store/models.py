@@ -717,7 +717,7 @@ class WalletOfferRow(Base):
     tx_code_hash: Mapped[str | None] = mapped_column(String(64))  # hex sha256 of secret + PIN
     tx_code_failures: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # ended offers are pruned by it
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     copy_id: Mapped[str | None] = mapped_column(String(200))  # the wallet copy it gave
 

@@ -217,6 +217,12 @@ def test_issue_roster_then_again_issues_nothing_new(cli, tmp_path):
     first = Path(out.split("summary: ")[1].strip())
     assert Path(again["summary"]).name.startswith("attendees-summary-") and Path(again["summary"]) != first
     assert first.exists()  # an earlier run's summary is never overwritten
+    assert "Wallet claim pages" not in out  # a first run's summary has a claim page on every row
+    # The claim pages of the first run are still open: the re-runs make none and say so (issue 20).
+    assert again["claim_pages"] == {"new": 0, "still_open": 2}
+    third = cli("issue", COURSE, "--roster", roster).stdout
+    assert ("Wallet claim pages: 0 new; 2 award(s) still have one open from an earlier run (claim_note; "
+            "badgesmith claim-link ID --claim-page makes a new one).") in third
 
 
 def test_issue_roster_with_bad_rows_is_refused_then_skipped(cli, tmp_path):

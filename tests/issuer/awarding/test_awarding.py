@@ -271,7 +271,7 @@ def test_roster_skip_invalid_issues_the_good_rows_and_a_second_run_issues_nothin
     assert {r["status"] for r in rows_all(summary.summary_csv) if r["line"] in map(str, BAD_LINES)} == {"skipped"}
     rows = [r for r in rows if r["status"] != "skipped"]
     assert list(rows[0]) == ["line", "email", "name", "credential_id", "page_url", "status", "differences", "files",
-                             "claim_link", "claim_pin"]
+                             "claim_link", "claim_pin", "claim_note"]
     # One wallet claim page per award, opened by its own PIN (issue 20); skipped rows have none.
     assert len({r["claim_link"] for r in rows}) == 196 and all(re.fullmatch(r"\d{6}", r["claim_pin"]) for r in rows)
     assert all(r["claim_link"].startswith(f"{issuer.settings.url}/wallet/claim/") for r in rows)
@@ -288,6 +288,62 @@ def test_roster_skip_invalid_issues_the_good_rows_and_a_second_run_issues_nothin
     assert again.summary_csv != summary.summary_csv and summary.summary_csv.exists()  # never overwritten
     assert again.summary_csv.name == "attendees-summary-20261123T120000Z-2.csv"
     assert {r["status"] for r in rows_all(again.summary_csv)} == {"already issued", "skipped"}
+    # Every award's claim page from the first run is still open: the re-run makes none and says where it is.
+    assert (again.claim_pages, again.claim_pages_open) == (0, 196) and _offer_count(issuer) == 196
+    issued = [r for r in rows_all(again.summary_csv) if r["status"] == "already issued"]
+    assert not any(r["claim_link"] or r["claim_pin"] for r in issued)
+    assert all(f"badgesmith claim-link {r['credential_id']} --claim-page" in r["claim_note"]
+               and "open until 2026-12-23" in r["claim_note"] for r in issued)
+
+
+def _offer_count(issuer) -> int:
+    from sqlalchemy import func, select
+
+    from issuer.store.models import WalletOfferRow
+
+    with issuer.registry.session(write=False) as s:
+        return s.scalar(select(func.count()).select_from(WalletOfferRow))
+
+
+def _claim_secret(row) -> str:
+    return row["claim_link"].rsplit("/", 1)[1]
+
+
+def test_a_roster_rerun_makes_claim_pages_only_for_awards_without_an_open_one(make_issuer, db_url, tmp_path, now):
+    """New rows, and awards whose earlier page was closed by wrong PINs or has expired, get a page; the
+    others keep the one they have (issue 20)."""
+    from datetime import timedelta
+
+    from issuer.awarding import claims
+
+    issuer = make_issuer(db_url)
+    roster = tmp_path / "attendees.csv"
+    roster.write_text(_roster_text(3, bad=False), "utf-8")
+    first = {r["email"]: r for r in rows_all(issue_roster(issuer, COURSE, roster).summary_csv)}
+    closed = first["learner1@example.org"]
+    wrong = "000000" if closed["claim_pin"] != "000000" else "111111"
+    for _ in range(claims.MAX_TX_CODE_FAILURES):
+        with pytest.raises(InputError):
+            claims.open_offer(issuer, _claim_secret(closed), tx_code=wrong)
+    roster.write_text(_roster_text(4, bad=False), "utf-8")  # one attendee more
+
+    again = issue_roster(issuer, COURSE, roster)
+    rows = {r["email"]: r for r in rows_all(again.summary_csv)}
+    assert (again.created, again.existing, again.claim_pages, again.claim_pages_open) == (1, 3, 2, 2)
+    fresh = [e for e, r in rows.items() if r["claim_link"]]
+    assert sorted(fresh) == ["learner1@example.org", "learner3@example.org"]
+    assert rows["learner1@example.org"]["claim_link"] != closed["claim_link"]
+    assert claims.open_offer(issuer, _claim_secret(rows["learner1@example.org"]),
+                             tx_code=rows["learner1@example.org"]["claim_pin"]).protocol == "link"
+    assert all(not r["claim_link"] and "claim-link" in r["claim_note"]
+               for e, r in rows.items() if e not in fresh)
+    assert _offer_count(issuer) == 5
+
+    later = make_issuer(db_url, now=now + timedelta(days=32))  # every page of those runs ended over a day ago
+    last = issue_roster(later, COURSE, roster)
+    assert (last.claim_pages, last.claim_pages_open) == (4, 0)
+    assert _offer_count(issuer) == 4  # the five ended ones were pruned as the new ones were made
+    assert all(r["claim_link"] and not r["claim_note"] for r in rows_all(last.summary_csv))
 
 
 def test_interrupted_roster_resumes_without_issuing_any_row_twice(make_issuer, db_url, tmp_path, now):
@@ -304,6 +360,9 @@ def test_interrupted_roster_resumes_without_issuing_any_row_twice(make_issuer, d
     with summary.summary_csv.open(encoding="utf-8-sig", newline="") as handle:
         statuses = [r["status"] for r in csv.DictReader(handle)]
     assert statuses == ["already issued"] * 50 + ["new"] * 150
+    # The 50 stored before were in no summary: they get their claim page now, as the new rows do.
+    assert (summary.claim_pages, summary.claim_pages_open) == (200, 0)
+    assert all(r["claim_link"] for r in rows_all(summary.summary_csv))
 
 
 def _course_shape(issuer):

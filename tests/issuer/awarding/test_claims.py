@@ -130,6 +130,58 @@ def test_a_transaction_code_is_required_checked_and_closes_the_offer_after_five_
     assert _code(lambda: claims.claim(issuer, guessed.secret, HOLDER, tx_code=guessed.tx_code)) == "OFFER_USED"
 
 
+def _offer_ids(issuer) -> set[str]:
+    with issuer.registry.session(write=False) as s:
+        return set(s.scalars(select(WalletOfferRow.id)))
+
+
+def test_ended_offers_are_pruned_a_day_after_their_end_and_a_replay_stays_refused(issuer):
+    award = _award(issuer)
+    used = claims.create_offer(issuer, award.id, protocol="vcapi")
+    copy = claims.claim(issuer, used.secret, HOLDER)
+    expired = claims.create_offer(issuer, award.id, protocol="oid4vci", tx_code=True)
+    page = claims.create_offer(issuer, award.id, protocol="link", ttl=timedelta(days=30), tx_code=True)
+    end = NOW + timedelta(minutes=10)
+
+    # Within a day of their end they are kept, so a late wallet is told why.
+    claims.create_offer(issuer, award.id, protocol="vcapi", now=end + timedelta(hours=23))
+    assert {used.id, expired.id, page.id} <= _offer_ids(issuer)
+    assert _code(lambda: claims.claim(issuer, used.secret, HOLDER, now=end + timedelta(hours=23))) == "OFFER_USED"
+    assert _code(lambda: claims.open_offer(issuer, expired.secret, now=end)) == "OFFER_EXPIRED"
+
+    # Making an offer a day later deletes them; a replay of either is unknown, and gives nothing.
+    later = end + timedelta(days=1, seconds=1)
+    fresh = claims.create_offer(issuer, award.id, protocol="vcapi", now=later)
+    assert not {used.id, expired.id} & _offer_ids(issuer) and {page.id, fresh.id} <= _offer_ids(issuer)
+    assert _code(lambda: claims.claim(issuer, used.secret, OTHER_HOLDER, now=later)) == "OFFER_UNKNOWN"
+    assert _code(lambda: claims.claim(issuer, expired.secret, HOLDER, tx_code=expired.tx_code,
+                                      now=later)) == "OFFER_UNKNOWN"
+    assert [c.id for c in claims.wallet_copies(issuer, award.id)] == [copy["id"]]  # the copy stays
+    assert claims.find_offer(issuer, page.secret, now=later).id == page.id  # a claim page still open is kept
+
+
+def test_pruning_is_bounded_per_call(issuer):
+    award = _award(issuer)
+    ended = {claims.create_offer(issuer, award.id, protocol="vcapi").id for _ in range(5)}
+    later = NOW + timedelta(days=2)
+    assert [claims.prune_offers(issuer, now=later, limit=2) for _ in range(4)] == [2, 2, 1, 0]
+    assert not ended & _offer_ids(issuer)
+    assert claims.prune_offers(issuer, now=later) == 0
+
+
+def test_open_offer_ends_names_the_latest_open_offer_of_each_award(issuer):
+    award, other = _award(issuer), _award(issuer, "bo@lakeshore.example")
+    claims.create_offer(issuer, award.id, protocol="link", ttl=timedelta(days=1), tx_code=True)
+    claims.create_offer(issuer, award.id, protocol="link", ttl=timedelta(days=30), tx_code=True)
+    closed = claims.create_offer(issuer, other.id, protocol="link", ttl=timedelta(days=30), tx_code=True)
+    claims.create_offer(issuer, other.id, protocol="vcapi")  # another kind of offer
+    for _ in range(claims.MAX_TX_CODE_FAILURES):  # wrong PINs close this page
+        _code(lambda: claims.open_offer(issuer, closed.secret, tx_code="x"))
+    ends = claims.open_offer_ends(issuer, [award.id, other.id], protocol="link")
+    assert ends == {award.id: NOW + timedelta(days=30)}
+    assert claims.open_offer_ends(issuer, [award.id], protocol="link", now=NOW + timedelta(days=30)) == {}
+
+
 def test_only_hashes_of_the_secret_and_pin_are_stored(issuer):
     offer = claims.create_offer(issuer, _award(issuer).id, protocol="oid4vci", tx_code=True)
     with issuer.registry.session(write=False) as s:
