@@ -108,7 +108,13 @@ def _issue(fmt: str) -> Response:
     body = json_object_body()
     if "credential" not in body:
         raise InputError(Code.NO_CREDENTIAL, "The request needs a credential to issue: {\"credential\": {...}}.")
-    purpose = status_purpose_option(_options(body).get("credentialStatus"))
+    options = _options(body)
+    purpose = status_purpose_option(options.get("credentialStatus"))
+    if "format" in options:  # not a VC API option: Badgesmith's own, for VC-JWTs (README)
+        if fmt != "di" or options["format"] != "jwt":
+            raise InputError(Code.USAGE, "options.format may only be \"jwt\" (a VC-JWT, enveloped), and only on "
+                                         "/credentials/issue; leave it out for a Data Integrity proof.")
+        fmt = "jwt"
     signed, _ = issue_document(issuer, body["credential"], fmt=fmt, status_purpose=purpose,
                                actor=f"vc-api:{grant.name}", fetch=current_app.extensions["badgesmith"].fetch)
     response = jsonify({"verifiableCredential": signed})

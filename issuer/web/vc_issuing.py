@@ -16,6 +16,11 @@ nor issue a credential its issuer cannot revoke. A status entry the issuer
 cannot replace (``credentialStatus`` spelled as an IRI or through an alias)
 is refused by canonicalization's spelling rule (``JSON_RESPELLED``) when it
 is signed, and the transaction that allocated its entry stores nothing.
+
+``fmt="jwt"`` signs a VC 2.0 credential as a VC-JWT with the ``jwt_alg`` key
+(the Ed25519 key for EdDSA) and returns it enveloped, as VC 2.0 §4.13 carries
+a secured credential in JSON: an ``EnvelopedVerifiableCredential`` whose id is
+``data:application/vc+jwt,<token>``.
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from issuer.badge.sign import sign_credential
 from issuer.badge.status import PURPOSES, Purpose, StatusEntry
 from issuer.store.models import CredentialRecord, NewCredential
 from keys.data_integrity import format_created
-from verifier.data_model import VC_V1, InvalidCredential, as_list, check_data_model, contexts_of
+from verifier.data_model import VC_V1, VC_V2, InvalidCredential, as_list, check_data_model, contexts_of
+from verifier.presentation import ENVELOPED_CREDENTIAL
 from verifier.related_resources import require_matching_related_resources
 from verifier.validity import parse_datetime
 
-PROOF_FORMATS = ("di", "ed25519-2020")
+PROOF_FORMATS = ("di", "ed25519-2020", "jwt")
+ENVELOPE_MEDIA_TYPE = "application/vc+jwt"
 DATA_INTEGRITY_CONTEXT = "https://w3id.org/security/data-integrity/v2"
 STATUS_ENTRY_TYPE = "BitstringStatusListEntry"
 STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"  # the Bitstring terms, for VC 1.1 credentials
@@ -95,6 +102,12 @@ def prepare_credential(issuer: Issuer, credential: Any, *, fmt: str, now: dateti
     if len(credential["id"]) > MAX_ID_LENGTH:
         raise InvalidCredential(Code.DATA_MODEL_INVALID,
                                 f"The credential id is longer than {MAX_ID_LENGTH} characters.", rule="id")
+    if fmt == "jwt" and contexts_of(credential)[:1] == [VC_V1]:
+        raise InputError(Code.USAGE, "A VC-JWT from the VC API is a VC 2.0 credential (first @context "
+                                     "https://www.w3.org/ns/credentials/v2); VC 1.1 credentials are issued "
+                                     "with Data Integrity only.")
+    if fmt == "jwt":  # a VC-JWT's nbf is required (OB 3.0 §8.2): from validFrom, the issuing time when absent
+        credential.setdefault("validFrom", format_created(now))
     if contexts_of(credential)[:1] == [VC_V1]:
         # VC 1.1 requires issuanceDate, and its context lacks the Data Integrity terms.
         credential.setdefault("issuanceDate", format_created(now))
@@ -127,6 +140,9 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
     subjects = as_list(prepared.get("credentialSubject"))
     subject_id = subjects[0].get("id") if len(subjects) == 1 else None
 
+    # [defaults] jwt_alg RS256 / ES256 sign VC-JWTs with their own key; EdDSA (None here) with the Ed25519 one.
+    jwt_key = issuer.signer().jwt_key if fmt == "jwt" else None
+
     def sign(entries: tuple[StatusEntry, ...]) -> str:
         if not entries and presigned is not None:
             return presigned
@@ -134,10 +150,11 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
         if entries:
             ours = [entry.to_dict() for entry in entries]
             unsigned = {**prepared, "credentialStatus": ours[0] if len(ours) == 1 else ours}
-        signed = sign_credential(unsigned, issuer.key, fmt=fmt, loader=issuer.loader, created=now,
-                                 verification_method=issuer.verification_method)
+        method, key = jwt_key or (issuer.verification_method, issuer.key)
+        signed = sign_credential(unsigned, key, fmt=fmt, loader=issuer.loader, created=now,
+                                 verification_method=method)
         _self_check(issuer, signed, now)
-        return json.dumps(signed, ensure_ascii=False)
+        return signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
 
     # Without a status entry nothing in the signature comes from the transaction, so sign
     # before it opens: the database write lock is then held only to store.
@@ -147,15 +164,23 @@ def issue_document(issuer: Issuer, credential: Any, *, fmt: str = "di", status_p
 
     new = NewCredential(
         id=prepared["id"], achievement=None, recipient_hash=None, lookup_key=None,  # type: ignore[arg-type]
-        issued_on=valid_from.date(), valid_from=valid_from, valid_until=valid_until, format="di",
+        issued_on=valid_from.date(), valid_from=valid_from, valid_until=valid_until,
+        format="jwt" if fmt == "jwt" else "di",
         recipient_did=subject_id if isinstance(subject_id, str) and len(subject_id) <= 1000 else None)
     issued = issuer.registry.issue(issuer.issuer_id, new, sign, purposes=purposes,
                                    status_url=STATUS_URL_TEMPLATE.format(base=issuer.settings.url),
                                    actor=actor, now=now)
+    if fmt == "jwt":
+        return envelope(issued.record.credential), issued.record
     return json.loads(issued.record.credential), issued.record
 
 
-def _self_check(issuer: Issuer, signed: dict[str, Any], now: datetime) -> None:
+def envelope(token: str) -> dict[str, Any]:
+    """The ``EnvelopedVerifiableCredential`` carrying a VC-JWT (VC 2.0 §4.13)."""
+    return {"@context": [VC_V2], "id": f"data:{ENVELOPE_MEDIA_TYPE},{token}", "type": ENVELOPED_CREDENTIAL}
+
+
+def _self_check(issuer: Issuer, signed: dict[str, Any] | str, now: datetime) -> None:
     # What the verifier will say, minus status (the list is written in this very
     # transaction) and validity (a credential may be valid only from tomorrow).
     failures = self_check_failures(signed, loader=issuer.loader, did=issuer.did, did_document=issuer.did_document(),
@@ -185,5 +210,5 @@ def update_status(issuer: Issuer, credential_id: str, action: str, *, actor: str
     return record
 
 
-__all__ = ["DATA_INTEGRITY_CONTEXT", "PROOF_FORMATS", "STATUS_CONTEXT", "find_credential", "issue_document",
+__all__ = ["DATA_INTEGRITY_CONTEXT", "PROOF_FORMATS", "STATUS_CONTEXT", "envelope", "find_credential", "issue_document",
            "prepare_credential", "status_purpose_option", "status_purposes", "update_status"]
