@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import secrets
 from datetime import datetime
 from typing import Any
@@ -192,7 +193,8 @@ def _check_audience(aud: Any, audience: str) -> None:
 
 
 def _check_issued_at(iat: Any, now: datetime) -> None:
-    if not isinstance(iat, int | float) or isinstance(iat, bool):
+    # A JSON number too large for a float (1e400) reads as infinity, which no clock arithmetic survives.
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
         raise _invalid_proof("The proof has no iat (the time it was signed, in seconds since 1970).")
     moment = now.timestamp()
     if iat < moment - MAX_PROOF_AGE:

@@ -20,6 +20,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import secrets
 import sys
@@ -90,6 +92,48 @@ def _insecure(error: InsecureTransportError) -> Response:
     return _oauth_json(400, "invalid_request", "OAuth requests must use https.")
 
 
+def _unreadable_basic() -> Response | None:
+    """The ``invalid_client`` answer when ``Authorization: Basic`` holds nothing or bytes that are not UTF-8 text
+    (Authlib reads them unguarded and would raise); None when the header is absent, another scheme, or readable."""
+    header = request.headers.get("Authorization", "")
+    kind, _, value = header.strip().partition(" ")
+    if kind.lower() != "basic":
+        return None
+    try:
+        if not value.strip() and " " in header:
+            raise ValueError("Basic and a space, then nothing: Authlib cannot split it")
+        base64.b64decode(value.strip()).decode("utf-8")
+    except binascii.Error:
+        return None  # Authlib refuses unreadable base64 itself (invalid_client)
+    except ValueError:  # bytes that are no UTF-8 (UnicodeDecodeError), or no credentials at all
+        response = _oauth_json(401, "invalid_client", "The client credentials (HTTP Basic) are missing or not "
+                                                      "UTF-8 text.")
+        response.headers["WWW-Authenticate"] = 'Basic error="invalid_client"'
+        return response
+    return None
+
+
+# Authlib leaves error_description out of some refusals; a host's developer still gets one sentence.
+_DESCRIPTIONS = {
+    "unsupported_grant_type": "Only the authorization_code and refresh_token grants are supported here.",
+    "invalid_grant": "The code or refresh token is unknown, expired, already used, or was issued to another client.",
+    "invalid_request": "The request lacks a parameter it needs (a revocation needs token).",
+    "unsupported_token_type": "token_type_hint must be access_token or refresh_token.",
+    "invalid_client": "The client could not be authenticated with client_secret_basic.",
+    "invalid_scope": "The scope asked for is not one this client registered.",
+    "unauthorized_client": "This client may not use that grant.",
+}
+
+
+def _described(response: Response) -> Response:
+    if response.status_code >= 400 and response.mimetype == "application/json":
+        body = json.loads(response.get_data())
+        if isinstance(body, dict) and body.get("error") and not body.get("error_description"):
+            body["error_description"] = _DESCRIPTIONS.get(body["error"], "The request was refused.")
+            response.set_data(json.dumps(body))
+    return response
+
+
 # -- registration, token, revocation ----------------------------------------------------------
 
 
@@ -126,7 +170,8 @@ def token() -> Response:
         return _oauth_json(400, "invalid_request", "Send the token request as application/x-www-form-urlencoded.")
     if request.args:
         return _oauth_json(400, "invalid_request", "Send the token request's parameters in the body, not the URL.")
-    return _no_store(server.create_token_response())
+    refused = _unreadable_basic()
+    return refused if refused is not None else _no_store(_described(server.create_token_response()))
 
 
 @bp.post(OAUTH_PREFIX + "/revoke")
@@ -135,7 +180,8 @@ def revoke() -> Response:
     server = authorization_server()
     if request.mimetype != "application/x-www-form-urlencoded" or request.args:
         return _oauth_json(400, "invalid_request", "Send the revocation as application/x-www-form-urlencoded.")
-    return _no_store(server.create_endpoint_response("revocation"))
+    refused = _unreadable_basic()
+    return refused if refused is not None else _no_store(_described(server.create_endpoint_response("revocation")))
 
 
 # -- authorization: sign-in and consent ------------------------------------------------------
@@ -157,6 +203,9 @@ def _grant(server: Any, oauth_request: OAuth2Request) -> tuple[Any, Response | N
             return None, server.handle_error_response(oauth_request, error)
         raise InputError(Code.OB_AUTHORIZATION_INVALID, "This authorization request cannot be used "
                          f"({error.description or error.error}); go back to the site that sent you here.") from None
+    except ValueError:  # Authlib refuses to build an error that would echo a control character back
+        raise InputError(Code.OB_AUTHORIZATION_INVALID, "This authorization request cannot be used (a parameter "
+                         "holds control characters); go back to the site that sent you here.") from None
     return grant, None
 
 
