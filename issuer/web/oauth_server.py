@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import (AuthorizationCodeMixin, ClientMixin, InvalidRequestError, OAuth2Request,
@@ -80,11 +80,22 @@ def hash_secret(value: str) -> str:
 
 def is_loopback_uri(uri: str) -> bool:
     """``http://127.0.0.1…`` / ``http://[::1]…``: a native app's redirect (RFC 8252 §7.3), any port."""
-    parts = urlsplit(uri)
     try:
+        parts = urlsplit(uri)  # raises for an unclosed [ in the host
         return parts.scheme == "http" and ipaddress.ip_address(parts.hostname or "").is_loopback
     except ValueError:
         return False
+
+
+def _readable_url(uri: str, name: str) -> SplitResult:
+    """``uri`` split, or INVALID_CLIENT_METADATA when its host or port cannot be read (``https://[::1``,
+    ``https://a.example:99999``): urlsplit and ``port`` raise ValueError on those."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - read for its ValueError
+    except ValueError:
+        raise InvalidClientMetadataError(f"{name} is not a URL that can be read (its host or port).") from None
+    return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,12 +439,12 @@ class Registration(ClientRegistrationEndpoint):
                 or not all(isinstance(u, str) for u in uris):
             raise InvalidClientMetadataError(f"redirect_uris must be a list of 1 to {MAX_REDIRECT_URIS} URLs.")
         for uri in uris:
-            parts = urlsplit(uri)
+            parts = _readable_url(uri, "A redirect URI")
             if parts.fragment or not (parts.scheme == "https" and parts.hostname or is_loopback_uri(uri)):
                 raise InvalidClientMetadataError("Each redirect URI must be https (or http on a loopback "
                                                  "address, RFC 8252), without a fragment.")
         for name in ("client_uri", "logo_uri", "tos_uri", "policy_uri"):
-            parts = urlsplit(str(data[name]))
+            parts = _readable_url(str(data[name]), name)
             if not (parts.scheme == "https" or is_loopback_uri(str(data[name]))) or not parts.hostname:
                 raise InvalidClientMetadataError(f"{name} must be an https URL.")
         try:

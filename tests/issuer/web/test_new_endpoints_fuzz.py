@@ -271,7 +271,24 @@ def test_registration_refuses_what_is_no_json_object_and_registers_nothing(site,
 _URLS = st.sampled_from(["https://backpack.example/cb", "http://127.0.0.1:8080/cb", "http://[::1]/cb",
                          "http://backpack.example/cb", "javascript:alert(1)", "data:text/html,x", "https://",
                          "https://backpack.example/cb#frag", "//backpack.example", "https://\u202eelpmaxe.com/",
-                         "https://a.example:0/", "ftp://a.example/", "https://a.example/" + "a" * 3000])
+                         "https://a.example:0/", "ftp://a.example/", "https://a.example/" + "a" * 3000,
+                         "https://[::1/cb", "https://[bad", "http://[::1]:99999/cb", "http://127.0.0.1:abc/",
+                         "https://a.example:99999/cb"])
+
+
+@pytest.mark.parametrize("name, url", [
+    ("redirect_uris", "https://[::1/cb"), ("redirect_uris", "http://[::1]:99999/"), ("client_uri", "https://[bad"),
+    ("logo_uri", "http://127.0.0.1:abc/"), ("tos_uri", "https://a.example:99999/"),
+    ("redirect_uris", "https://a.example:99999/cb"),
+])
+def test_registration_urls_whose_host_or_port_cannot_be_read_are_invalid_client_metadata(site, name, url):
+    """Found here: urlsplit raises on an unclosed [ and the port on 99999, and registration answered 500."""
+    before = counts(site)
+    metadata = {**BACKPACK, name: [url] if name == "redirect_uris" else url}
+    answer = _send(site, "POST", "/ob/oauth/register", body=json.dumps(metadata).encode(),
+                   content_type="application/json")
+    assert oauth_error(answer)["error"] == "invalid_client_metadata"
+    assert counts(site) == before
 
 
 @FUZZ
