@@ -388,8 +388,8 @@ def _prune_offers(s: Any, issuer: Issuer, now: datetime, limit: int) -> int:
                            .where(WalletOfferRow.issuer_id == issuer.issuer_id,
                                   WalletOfferRow.expires_at < now - PRUNE_AFTER)
                            .limit(limit)))
-    if ended:
-        s.execute(delete(WalletOfferRow).where(WalletOfferRow.id.in_(ended)))
+    for start in range(0, len(ended), 500):  # a bulk call may prune thousands: bound the bound parameters
+        s.execute(delete(WalletOfferRow).where(WalletOfferRow.id.in_(ended[start:start + 500])))
     return len(ended)
 
 

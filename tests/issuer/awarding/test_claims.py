@@ -169,6 +169,22 @@ def test_pruning_is_bounded_per_call(issuer):
     assert claims.prune_offers(issuer, now=later) == 0
 
 
+def test_a_big_prune_spans_several_deletes_and_making_offers_prunes_at_least_the_floor(issuer):
+    award = _award(issuer)
+    later = NOW + timedelta(days=2)
+
+    def ended_offers(count):
+        for _ in range(count):
+            claims.create_offer(issuer, award.id, protocol="vcapi", ttl=timedelta(seconds=1))
+
+    ended_offers(520)
+    assert claims.prune_offers(issuer, now=later, limit=1000) == 520  # more ids than one DELETE takes
+    assert _offer_ids(issuer) == set()
+    ended_offers(claims.PRUNE_BATCH + 1)
+    fresh = claims.create_offers(issuer, [award.id], protocol="link", ttl=timedelta(days=30), tx_code=True, now=later)
+    assert len(_offer_ids(issuer) - {fresh[award.id].id}) == 1  # one offer made, the floor of 200 pruned
+
+
 def test_open_offer_ends_names_the_latest_open_offer_of_each_award(issuer):
     award, other = _award(issuer), _award(issuer, "bo@lakeshore.example")
     claims.create_offer(issuer, award.id, protocol="link", ttl=timedelta(days=1), tx_code=True)
