@@ -40,7 +40,7 @@ from verifier.data_model import as_list
 from verifier.presentation import is_presentation, verify_presentation
 from verifier.ratelimit import RateLimiter, limiter_from_config
 from verifier.report import FAILED, Report
-from verifier.web import read_json_object
+from verifier.web import json_object_body
 
 bp = Blueprint("wallet_exchange", __name__)
 
@@ -98,8 +98,9 @@ def exchange(secret: str) -> Response:
     issuer = _issuer()
     now = _now()
     offer = _vcapi_offer(issuer, secret, now=now)
-    data = request.get_data(cache=True)
-    body = read_json_object(data) if data.strip() else {}
+    # An empty body is the interaction flow's {}; anything else is JSON, declared so (415 otherwise: a form
+    # or text/plain is what a cross-site page can send without asking).
+    body = json_object_body() if request.get_data(cache=True).strip() else {}
     wrapped = not is_presentation(body)
     presentation = body.get("verifiablePresentation") if wrapped else body
     if presentation is None and wrapped and set(body) - {"verifiablePresentation"}:
