@@ -80,6 +80,8 @@ SECURITY_HEADERS = {
 
 # OpenID for Verifiable Credential Issuance (issuer.web.oid4vci): answered in JSON whatever went wrong.
 OID4VCI_PATHS = ("/oid4vci/", "/.well-known/openid-credential-issuer", "/.well-known/oauth-authorization-server")
+# Other machine-read endpoints whose refusals are JSON even when the routing refuses (a 405 has no blueprint).
+JSON_PATHS = ("/wallet/exchanges/", "/catalog.json", "/ob/oauth/register", "/ob/oauth/token", "/ob/oauth/revoke")
 # Codes for the HTTP errors Flask/werkzeug raise themselves.
 HTTP_CODES = {400: Code.INPUT_UNREADABLE, 404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED,
               413: Code.INPUT_TOO_LARGE, 415: Code.UNSUPPORTED_MEDIA_TYPE, 429: Code.RATE_LIMITED}
@@ -347,6 +349,8 @@ def _wants_json() -> bool:
     if request.path.startswith("/api/") or request.blueprint in ("vc_api", "vc_api_verify", "wallet_exchange"):
         return True
     if request.path.startswith(OID4VCI_PATHS):  # wallets read the specification's JSON errors, even a 405's
+        return True
+    if request.path.startswith(JSON_PATHS):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

@@ -38,8 +38,9 @@ MAX_WORDS = 12
 MAX_CEUS = 100_000.0
 MAX_PAGE = 10_000
 PARAMETERS = ("q", "division", "kind", "type", "tag", "alignment", "ceus_min", "ceus_max", "page")
-_NUMBER = re.compile(r"^\d{1,6}(?:\.\d{1,3})?$")
-_DIGITS = re.compile(r"^\d{1,12}$")
+# ASCII digits only: \d would also take "１" or "١", which int() and float() read as 1.
+_NUMBER = re.compile(r"^[0-9]{1,6}(?:\.[0-9]{1,3})?$")
+_DIGITS = re.compile(r"^[0-9]{1,12}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 

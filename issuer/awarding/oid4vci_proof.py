@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import secrets
 from datetime import datetime
 from typing import Any
@@ -48,6 +47,7 @@ MAX_PROOF_BYTES = 16 * 1024  # a proof is a header, four claims and a signature:
 MAX_PROOF_AGE = 300          # seconds: a wallet may sit on its proof while the user confirms
 FUTURE_SKEW = 60             # seconds: the wallet's clock may run a little ahead
 NONCE_TTL = 300              # seconds a c_nonce stays usable
+MAX_IAT = 10**11             # seconds since 1970 (year 5138): beyond it an iat is no time at all
 
 
 def refusal(code: Code, message: str, oauth_error: str) -> InputError:
@@ -193,8 +193,9 @@ def _check_audience(aud: Any, audience: str) -> None:
 
 
 def _check_issued_at(iat: Any, now: datetime) -> None:
-    # A JSON number too large for a float (1e400) reads as infinity, which no clock arithmetic survives.
-    if not isinstance(iat, int | float) or isinstance(iat, bool) or not math.isfinite(iat):
+    # Bounded by comparison, which never overflows: 1e400 reads as an infinite float and -10**400 as an int
+    # no float holds, and the age arithmetic below survives neither.
+    if not isinstance(iat, int | float) or isinstance(iat, bool) or not -MAX_IAT < iat < MAX_IAT:
         raise _invalid_proof("The proof has no iat (the time it was signed, in seconds since 1970).")
     moment = now.timestamp()
     if iat < moment - MAX_PROOF_AGE:

@@ -161,7 +161,7 @@ def _query_int(name: str, default: int, low: int, high: int) -> int:
     text = request.args.get(name)
     if text is None:
         return default
-    if not re.fullmatch(r"\d{1,9}", text) or not low <= int(text) <= high:
+    if not re.fullmatch(r"[0-9]{1,9}", text) or not low <= int(text) <= high:  # \d would take "１" and "١"
         raise InputError(Code.OB_QUERY_INVALID, f"{name} must be a whole number from {low} to {high}.")
     return int(text)
 

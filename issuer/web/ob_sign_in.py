@@ -93,16 +93,15 @@ def _insecure(error: InsecureTransportError) -> Response:
 
 
 def _unreadable_basic() -> Response | None:
-    """The ``invalid_client`` answer when ``Authorization: Basic`` holds nothing or bytes that are not UTF-8 text
-    (Authlib reads them unguarded and would raise); None when the header is absent, another scheme, or readable."""
+    """The ``invalid_client`` answer for an ``Authorization`` header Authlib reads unguarded and would raise on: a
+    scheme and a space with nothing after, or Basic credentials that are not UTF-8 text; otherwise None."""
     header = request.headers.get("Authorization", "")
-    kind, _, value = header.strip().partition(" ")
-    if kind.lower() != "basic":
-        return None
+    parts = header.split(None, 1)  # as Authlib splits it
     try:
-        if not value.strip() and " " in header:
-            raise ValueError("Basic and a space, then nothing: Authlib cannot split it")
-        base64.b64decode(value.strip()).decode("utf-8")
+        if " " in header and len(parts) < 2:
+            raise ValueError("a scheme, a space, then nothing")
+        if parts and parts[0].lower() == "basic":
+            base64.b64decode(parts[1]).decode("utf-8")
     except binascii.Error:
         return None  # Authlib refuses unreadable base64 itself (invalid_client)
     except ValueError:  # bytes that are no UTF-8 (UnicodeDecodeError), or no credentials at all

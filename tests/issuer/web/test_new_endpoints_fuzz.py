@@ -228,6 +228,14 @@ def test_ob_api_paging_parameters_of_any_value_are_a_page_or_invalid_query_param
         assert (answer.status_code, minor["imsx_codeMinorFieldValue"]) == (400, "invalid_query_parameter")
 
 
+@pytest.mark.parametrize("query", ["limit=\u0661", "limit=\uff11", "offset=\u0660", "limit=\uff15\uff10"])
+def test_ob_api_paging_takes_ascii_digits_only(site, query):
+    """Found here: \\d matched any script's digits, and int() read "１" (fullwidth) as 1."""
+    answer = _send(site, "GET", PREFIX + "/credentials", headers=site["bearer"], query=query)
+    minor = imsx(answer)["imsx_codeMinor"]["imsx_codeMinorField"][0]
+    assert (answer.status_code, minor["imsx_codeMinorFieldValue"]) == (400, "invalid_query_parameter")
+
+
 PROFILE = {"@context": ["https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
            "id": "mailto:jane.doe@example.org", "type": ["Profile"], "name": "Jane Doe"}
 
@@ -345,10 +353,13 @@ def test_token_and_revocation_requests_of_any_shape_get_rfc_6749_answers(site, d
             assert counts(site)["ob_tokens"] == before["ob_tokens"]
 
 
-@pytest.mark.parametrize("raw", [b"\xff\xfe:\xff", b"\xc3\x28:secret", b"client:\xed\xa0\x80"])
-def test_basic_credentials_that_are_no_utf_8_are_invalid_client(site, raw):
-    """Found here: Authlib decoded them unguarded, and the token and revocation endpoints answered 500."""
-    header = {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+@pytest.mark.parametrize("value", [*("Basic " + base64.b64encode(raw).decode()
+                                     for raw in (b"\xff\xfe:\xff", b"\xc3\x28:secret", b"client:\xed\xa0\x80")),
+                                   "Basic ", "Bearer ", " "])
+def test_authorization_headers_authlib_cannot_read_are_invalid_client(site, value):
+    """Found here: Authlib decoded Basic credentials unguarded and split 'Basic ' into one part, and the token
+    and revocation endpoints answered 500."""
+    header = {"Authorization": value}
     for path, form in (("/ob/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x"}),
                        ("/ob/oauth/revoke", {"token": site["tokens"]["access_token"]})):
         answer = _send(site, "POST", path, body=urlencode(form), headers=header,
@@ -412,6 +423,15 @@ def test_sign_in_links_that_were_never_made_are_404_and_spend_nothing(site, toke
         assert answer.status_code == 404
         assert project_error(answer)["code"] in ("OB_SIGN_IN_INVALID", "NOT_FOUND")
     assert counts(site) == before
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/ob/oauth/register"), ("GET", "/ob/oauth/token"),
+                                          ("PUT", "/ob/oauth/revoke"), ("PUT", "/wallet/exchanges/x"),
+                                          ("DELETE", "/wallet/exchanges/x")])
+def test_wrong_methods_at_machine_read_endpoints_are_json_whatever_accept_says(site, method, path):
+    """Found here: the routing's 405 has no blueprint, so these answered an HTML page to a JSON client."""
+    answer = _send(site, method, path, headers={"Accept": "text/html"})
+    assert (answer.status_code, project_error(answer)["code"]) == (405, "METHOD_NOT_ALLOWED")
 
 
 def test_a_sign_in_link_gives_one_code_however_often_it_is_posted(site):
@@ -561,9 +581,10 @@ def test_credential_requests_with_any_proof_claims_are_refused_or_issue_once(sit
         assert counts(site) == before
 
 
-@pytest.mark.parametrize("iat", ["-1e400", "1e400"])
+@pytest.mark.parametrize("iat", ["-1e400", "1e400", "-1" + "0" * 400, "1" + "0" * 400, "-1e300"])
 def test_a_proof_whose_iat_overflows_is_invalid_proof(site, iat):
-    """Found here: 1e400 reads as an infinite float, and the proof's age check answered 500."""
+    """Found here: 1e400 reads as an infinite float and -10**400 as an int no float holds, and the proof's age
+    check answered 500."""
     access = _access_token(site, _offer(site))
     jwt = _signed(KeyPair.from_seed(bytes([8]) * 32),
                   f'{{"aud": "{BASE}", "iat": {iat}, "nonce": "{_nonce(site)}"}}'.encode())
@@ -748,6 +769,18 @@ def test_catalog_entries_of_any_address_are_a_page_or_404(catalog, division, slu
     if answer.status_code != 200:
         assert answer.status_code == 404
         project_error(answer)
+
+
+@pytest.mark.parametrize("query", ["page=\u0661", "division=\uff11", "ceus_min=\uff11", "ceus_max=\u0661.5"])
+def test_catalog_numbers_are_ascii_digits_only(catalog, query):
+    """Found here: \\d matched any script's digits, and int() and float() read "１" (fullwidth) as 1."""
+    answer = catalog.get(f"/catalog.json?{query}")
+    assert (answer.status_code, project_error(answer)["code"]) == (400, "CATALOG_QUERY_INVALID")
+
+
+def test_the_feeds_wrong_method_is_json_whatever_accept_says(catalog):
+    answer = catalog.post("/catalog.json", headers={"Accept": "text/html"})
+    assert (answer.status_code, project_error(answer)["code"]) == (405, "METHOD_NOT_ALLOWED")
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
