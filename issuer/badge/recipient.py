@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from typing import Any
 
 from errors import Code, ConfigError, InputError
@@ -51,6 +52,8 @@ def normalise_email(text: str) -> str:
         raise _invalid(text, "it is empty")
     if len(email) > MAX_EMAIL_LENGTH:
         raise _invalid(text, f"it is longer than {MAX_EMAIL_LENGTH} characters")
+    if any(unicodedata.category(c) in ("Cc", "Cf") for c in email):  # NUL, ESC, bidi overrides, zero widths
+        raise _invalid(text, "it holds control or invisible formatting characters")
     if email.count("@") != 1:
         raise _invalid(text, "it needs exactly one @")
     local, domain = email.split("@")

@@ -413,6 +413,18 @@ def test_authorization_requests_of_any_shape_never_redirect_anywhere_unregistere
                       answer.get_data(as_text=True) else 0)
 
 
+@pytest.mark.parametrize("email", ["ja\x00ne@example.org", "\u202ejane.doe@example.org", "jane\u200b@example.org",
+                                   "ja\x1bne@example.org", "jane.doe@example.org\r\nBcc: x@example.org"])
+def test_sign_in_refuses_addresses_with_control_or_invisible_characters(site, email):
+    """Found here: normalise_email let NUL, ESC, bidi overrides and zero widths through the local part, and the
+    sign-in page stored the link and mailed it to such an address."""
+    query, _ = _authorize_query(site)
+    before, sent = counts(site), len(site["mails"])
+    answer = site["client"].post(f"/ob/oauth/authorize?{query}", data={"email": email}, base_url=BASE)
+    assert answer.status_code == 400 and "Type the address your badges were sent to" in answer.get_data(as_text=True)
+    assert counts(site) == before and len(site["mails"]) == sent
+
+
 @pytest.mark.parametrize("token", ["x", "x" * 20, "x" * 100, "x" * 101, "\u202e" * 30, "%00" * 30, "a/b",
                                    "..", "%FF" * 25])
 def test_sign_in_links_that_were_never_made_are_404_and_spend_nothing(site, token):
