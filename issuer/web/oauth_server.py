@@ -30,8 +30,8 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import (AuthorizationCodeMixin, ClientMixin, InvalidRequestError, OAuth2Request,
-                                    TokenMixin)
+from authlib.oauth2.rfc6749 import (AuthorizationCodeMixin, ClientMixin, InvalidGrantError, InvalidRequestError,
+                                    OAuth2Request, TokenMixin)
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
 from authlib.oauth2.rfc6749.requests import JsonPayload, JsonRequest
 from authlib.oauth2.rfc6750 import BearerTokenValidator
@@ -286,11 +286,12 @@ class ObAuthorizationServer(AuthorizationServer):
             return Token(row.id, row.client_id, row.email, row.scope, row.expires_at, row.refresh_expires_at,
                          row.revoked_at, self.now(), row.code_hash)
 
-    def revoke(self, token: Token) -> None:
-        """Stop an access token and its refresh token at once (a second revocation changes nothing)."""
+    def revoke(self, token: Token) -> bool:
+        """Stop an access token and its refresh token at once; True for the one call that stopped it (a second
+        revocation changes nothing), so requests racing with one refresh token can tell which of them won."""
         with self.issuer.registry.session() as s:
-            s.execute(update(ObTokenRow).where(ObTokenRow.id == token.id, ObTokenRow.revoked_at.is_(None))
-                      .values(revoked_at=self.now()))
+            return s.execute(update(ObTokenRow).where(ObTokenRow.id == token.id, ObTokenRow.revoked_at.is_(None))
+                             .values(revoked_at=self.now())).rowcount == 1
 
     def json_request(self, method: str, url: str, headers: Any, data: dict[str, Any]) -> JsonRequest:
         """A JSON request for an endpoint from a body already read within our limits."""
@@ -383,10 +384,14 @@ class RefreshGrant(RefreshTokenGrant):
         return token
 
     def authenticate_user(self, refresh_token: Token) -> Learner:
+        # Spent here, by one UPDATE, before the new token is made: of requests racing with one refresh token,
+        # one gets a token (checking revoked_at when it was read let each of them through).
+        if not self.server.revoke(refresh_token):
+            raise InvalidGrantError("This refresh token has been used already.")
         return Learner(refresh_token.email)
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
-        self.server.revoke(refresh_token)
+        pass  # spent in authenticate_user
 
 
 class Revocation(RevocationEndpoint):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -472,6 +473,66 @@ def test_a_replayed_code_gives_no_second_token(site):
     assert counts(site)["ob_tokens"] == before["ob_tokens"]
 
 
+# -- replays racing each other: one winner, one row ---------------------------------------------------------
+
+
+def racing(site, send, n: int = 6) -> list:
+    """``send(client, i)`` from ``n`` threads at once (each with its own test client), released together."""
+    answers: list = [None] * n
+    start = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        client = site["app"].test_client()
+        start.wait()
+        answers[i] = send(client, i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    return answers
+
+
+def test_one_refresh_token_sent_by_racing_requests_gives_one_token(site):
+    """Found here: the refresh token was read as unspent by every racing request and revoked after the new
+    token was saved, so six requests at once got six tokens from a refresh token that is good once."""
+    code, verifier = _code(site)
+    auth = _basic(site["host"]["client_id"], site["host"]["client_secret"])
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    tokens = site["client"].post("/ob/oauth/token", headers=auth, base_url=BASE, data=form).get_json()
+    before = counts(site)
+    answers = racing(site, lambda client, i: client.post("/ob/oauth/token", headers=auth, base_url=BASE, data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}))
+    assert sorted(a.status_code for a in answers) == [200, 400, 400, 400, 400, 400]
+    assert {oauth_error(a)["error"] for a in answers if a.status_code == 400} == {"invalid_grant"}
+    assert counts(site)["ob_tokens"] == before["ob_tokens"] + 1
+
+
+def test_one_code_or_sign_in_link_sent_by_racing_requests_gives_one_grant(site):
+    path, verifier = _sign_in_link(site)
+    before = counts(site)
+    answers = racing(site, lambda client, i: client.post(path, data={"decision": "allow"}, base_url=BASE))
+    assert sorted(a.status_code for a in answers) == [302, 404, 404, 404, 404, 404]
+    assert counts(site)["ob_codes"] == before["ob_codes"] + 1
+    code = parse_qs(urlsplit(next(a for a in answers if a.status_code == 302).headers["Location"]).query)["code"][0]
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    auth = _basic(site["host"]["client_id"], site["host"]["client_secret"])
+    answers = racing(site, lambda client, i: client.post("/ob/oauth/token", data=form, headers=auth, base_url=BASE))
+    assert sorted(a.status_code for a in answers) == [200, 400, 400, 400, 400, 400]
+    assert counts(site)["ob_tokens"] == before["ob_tokens"] + 1
+
+
+def test_one_credential_upserted_by_racing_requests_is_kept_once(site):
+    held = _send(site, "GET", PREFIX + "/credentials", headers=site["bearer"], query="limit=1").get_json()
+    credential = held["credential"][0]
+    before = counts(site)["hosted_credentials"]
+    answers = racing(site, lambda client, i: client.post(PREFIX + "/credentials", json=credential,
+                                                          headers=site["bearer"], base_url=BASE))
+    assert {a.status_code for a in answers} <= {200, 201, 304}
+    assert counts(site)["hosted_credentials"] - before <= 1
+
+
 # -- OID4VCI (/.well-known, /oid4vci/...): the specification's JSON errors ---------------------------------
 
 
@@ -623,6 +684,25 @@ def test_two_tokens_for_one_offer_and_a_replayed_proof_give_one_credential(site)
                  headers={"Authorization": f"Bearer {second}"})
     assert (late.status_code, oauth_error(late)["error"]) == (401, "invalid_token")
     assert counts(site)["wallet_copies"] == before["wallet_copies"] + 1
+
+
+def test_one_offer_claimed_by_racing_wallets_gives_one_copy(site):
+    offer = _offer(site)
+    tokens = [_access_token(site, offer) for _ in range(6)]
+    bodies = []
+    for _ in tokens:
+        jwt = _signed(KeyPair.generate(), json.dumps({"aud": BASE, "iat": int(time.time()),
+                                                      "nonce": _nonce(site)}).encode())
+        bodies.append({"credential_configuration_id": LDP_VC, "proofs": {"jwt": [jwt]}})
+    before = counts(site)
+    answers = racing(site, lambda client, i: client.post("/oid4vci/credential", json=bodies[i], base_url=BASE,
+                                                          headers={"Authorization": f"Bearer {tokens[i]}"}))
+    assert sorted(a.status_code for a in answers) == [200, 401, 401, 401, 401, 401]
+    assert counts(site)["wallet_copies"] == before["wallet_copies"] + 1
+    vcapi = claims.create_offer(site["issuer"], site["ids"]["course"], protocol="vcapi")
+    answers = racing(site, lambda client, i: client.post(f"/wallet/exchanges/{vcapi.secret}", json={}, base_url=BASE))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409, 409]
+    assert counts(site)["wallet_copies"] == before["wallet_copies"] + 2
 
 
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer x", "Bearer " + "x" * 5000, "Basic abc", "Bearer a.b.c",
