@@ -197,8 +197,13 @@ def open_offer(issuer: Issuer, secret: str, *, tx_code: str | None = None, now: 
         if tx_code is None or tx_code == "":
             raise InputError(Code.TX_CODE_REQUIRED, "This offer needs its transaction code: the PIN that was sent "
                              "separately from the link.")
-        if not hmac.compare_digest(row.tx_code_hash, _hash_tx_code(secret, str(tx_code))):
-            _count_wrong_tx_code(issuer, row.id, now)
+        if not _reserve_tx_code_try(issuer, row.id):
+            _check_usable(_offer_row(issuer, secret), now)  # OFFER_USED once the wrong ones closed it
+            raise Conflict(Code.OFFER_USED, f"{MAX_TX_CODE_FAILURES} codes are being tried for this offer at "
+                           "once; try yours again in a moment.")
+        right = hmac.compare_digest(row.tx_code_hash, _hash_tx_code(secret, str(tx_code)))
+        _settle_tx_code_try(issuer, row.id, right=right, now=now)
+        if not right:
             raise InputError(Code.TX_CODE_WRONG, "The transaction code does not match this offer; after "
                              f"{MAX_TX_CODE_FAILURES} wrong codes the offer closes.")
     return _offer(row, secret)
@@ -422,12 +427,27 @@ def _check_usable(row: WalletOfferRow, now: datetime) -> None:
                        "office) for a new one.", expired_at=row.expires_at.isoformat())
 
 
-def _count_wrong_tx_code(issuer: Issuer, offer_id: str, now: datetime) -> None:
+def _reserve_tx_code_try(issuer: Issuer, offer_id: str) -> bool:
+    """Count a try before its code is compared, by one UPDATE: guesses racing each other cannot all read the
+    count below the limit (they did, and a burst of them was each compared). False when the offer is closed
+    or ``MAX_TX_CODE_FAILURES`` tries are spent or under way."""
     with issuer.registry.session() as s:
-        row = s.get(WalletOfferRow, offer_id, with_for_update=True)
-        row.tx_code_failures += 1
-        if row.tx_code_failures >= MAX_TX_CODE_FAILURES and row.used_at is None:
-            row.used_at = now  # closed: guessing on is pointless
+        return s.execute(update(WalletOfferRow).where(
+            WalletOfferRow.id == offer_id, WalletOfferRow.used_at.is_(None),
+            WalletOfferRow.tx_code_failures < MAX_TX_CODE_FAILURES).values(
+            tx_code_failures=WalletOfferRow.tx_code_failures + 1)).rowcount == 1
+
+
+def _settle_tx_code_try(issuer: Issuer, offer_id: str, *, right: bool, now: datetime) -> None:
+    """A right code gives its try back; the wrong one that reaches the limit closes the offer."""
+    with issuer.registry.session() as s:
+        if right:
+            s.execute(update(WalletOfferRow).where(WalletOfferRow.id == offer_id)
+                      .values(tx_code_failures=WalletOfferRow.tx_code_failures - 1))
+        else:
+            s.execute(update(WalletOfferRow).where(
+                WalletOfferRow.id == offer_id, WalletOfferRow.used_at.is_(None),
+                WalletOfferRow.tx_code_failures >= MAX_TX_CODE_FAILURES).values(used_at=now))  # guessing is pointless
 
 
 def _offer(row: WalletOfferRow, secret: str) -> Offer:

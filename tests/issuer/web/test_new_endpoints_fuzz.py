@@ -705,6 +705,25 @@ def test_one_offer_claimed_by_racing_wallets_gives_one_copy(site):
     assert counts(site)["wallet_copies"] == before["wallet_copies"] + 2
 
 
+def test_racing_guesses_of_an_offers_pin_are_five_at_most(site):
+    """Found here: each guess read the failure count before any of them wrote it, so a burst of twelve wrong
+    PINs at once was twelve guesses (five is the limit), at the OID4VCI token endpoint and the claim page."""
+    offer = _offer(site, tx_code=True)
+    wrong = "000000" if offer.tx_code != "000000" else "111111"
+    form = urlencode({"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": offer.secret, "tx_code": wrong})
+    answers = racing(site, lambda client, i: client.post("/oid4vci/token", data=form, base_url=BASE,
+                                                          content_type="application/x-www-form-urlencoded"), n=12)
+    assert [oauth_error(a)["code"] for a in answers].count("TX_CODE_WRONG") == 5
+    right = _send(site, "POST", "/oid4vci/token", content_type="application/x-www-form-urlencoded", body=urlencode(
+        {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": offer.secret, "tx_code": offer.tx_code}))
+    assert oauth_error(right)["code"] == "OFFER_USED"  # closed by the fifth wrong one
+    page = wallet_links.claim_page(site["issuer"], site["ids"]["literacy"])
+    path, wrong = urlsplit(page.url).path, "000000" if page.pin != "000000" else "111111"
+    answers = racing(site, lambda client, i: client.post(path, data={"pin": wrong}, base_url=BASE), n=12)
+    assert sorted(a.status_code for a in answers) == [400] * 5 + [409] * 7
+    assert site["client"].post(path, data={"pin": page.pin}, base_url=BASE).status_code == 409
+
+
 @pytest.mark.parametrize("header", ["", "Bearer", "Bearer x", "Bearer " + "x" * 5000, "Basic abc", "Bearer a.b.c",
                                     "Bearer \u202e", "DPoP x", "Bearer bsv1.", "Bearer bsv1." + "A" * 200])
 def test_credential_requests_without_a_real_token_are_invalid_token(site, header):
