@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -439,6 +440,11 @@ class Registration(ClientRegistrationEndpoint):
         for name, value in data.items():
             if isinstance(value, str) and len(value) > MAX_METADATA_TEXT:
                 raise InvalidClientMetadataError(f"{name[:40]} is longer than {MAX_METADATA_TEXT} characters.")
+            # The learner reads the host's name on the consent page and in the sign-in mail's Subject: a line
+            # break there made the mail unsendable (a 500), a bidi override or NUL would disguise the host.
+            texts = value if isinstance(value, list) else [value]
+            if any(unicodedata.category(c) in ("Cc", "Cf") for text in texts for c in str(text)):
+                raise InvalidClientMetadataError(f"{name[:40]} holds control or invisible formatting characters.")
         uris = data["redirect_uris"]
         if not isinstance(uris, list) or not 0 < len(uris) <= MAX_REDIRECT_URIS \
                 or not all(isinstance(u, str) for u in uris):

@@ -321,6 +321,19 @@ def test_registration_of_any_metadata_is_a_client_or_invalid_client_metadata(sit
         assert counts(site) == before
 
 
+@pytest.mark.parametrize("name, value", [("client_name", "Evil\r\nBcc: x@example.org"), ("client_name", "Evil\x00Host"),
+                                         ("client_name", "\u202ekcapkcaB"), ("software_id", "a\u200bb"),
+                                         ("contacts", ["ops@backpack.example\n"])])
+def test_registration_refuses_control_and_invisible_characters_the_learner_would_read(site, name, value):
+    """Found here: a client_name with a line break was registered, and the sign-in mail's Subject then could not
+    be made (a 500, after the sign-in link was stored); NUL and bidi overrides reached the consent page."""
+    before = counts(site)
+    answer = _send(site, "POST", "/ob/oauth/register", body=json.dumps({**BACKPACK, name: value}).encode(),
+                   content_type="application/json")
+    assert oauth_error(answer)["error"] == "invalid_client_metadata"
+    assert counts(site) == before
+
+
 def _basic_values(site):
     known = f"{site['host']['client_id']}:{site['host']['client_secret']}".encode()
     raw = st.binary(max_size=40) | invalid_utf8 | st.sampled_from([known, b":", b"", b"nocolon", b"\x00:\x00",
