@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from limits import RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, select, text
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, event, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from errors import BadgesmithError, Code, ConfigError
@@ -85,6 +85,8 @@ class SqlStorage(Storage):
         sqlite = uri.startswith("sqlite")
         self._engine = create_engine(uri, connect_args={"timeout": 30} if sqlite else {},
                                      pool_pre_ping=not sqlite)
+        if sqlite:
+            event.listen(self._engine, "connect", _sqlite_connect)
         self._table = Table("badgesmith_rate_limits", MetaData(),
                             Column("key", String(300), primary_key=True),
                             Column("hits", Integer, nullable=False),
@@ -151,6 +153,19 @@ class SqlStorage(Storage):
     def clear(self, key: str) -> None:
         with self._engine.begin() as connection:
             connection.execute(delete(self._table).where(self._table.c.key == key))
+
+
+def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
+    # Every verification request writes its counter: in SQLite's default rollback-journal mode
+    # with synchronous=FULL each hit created and deleted a journal file and waited for several
+    # fsyncs (0.45 ms of CPU and 0.8 ms of wall time a request). WAL appends to one log that all
+    # processes on this machine share, so the count stays shared and each write stays atomic;
+    # synchronous=NORMAL skips the fsync per commit: a power cut may forget the last moments'
+    # hits (a client gets a few more requests), never corrupt the file or double a count.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
 
 
 def storage_for(url: str | Storage | None) -> Storage:

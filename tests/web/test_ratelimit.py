@@ -118,20 +118,37 @@ print(allowed)
 """
 
 
-def test_two_processes_share_one_budget(db_url):
-    """Two workers, 25 requests each from one client, a budget of 30: 30 pass in all, not 30 each."""
-    workers = [subprocess.Popen([sys.executable, "-c", WORKER, db_url], cwd=ROOT, text=True,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(2)]
+def _allowed_per_process(storage_url: str, processes: int) -> list[int]:
+    """Start ``processes`` copies of WORKER on one storage, let them go at once; how many each was allowed."""
+    workers = [subprocess.Popen([sys.executable, "-c", WORKER, storage_url], cwd=ROOT, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(processes)]
     try:
-        assert [worker.stdout.readline().strip() for worker in workers] == ["ready", "ready"]
+        assert [worker.stdout.readline().strip() for worker in workers] == ["ready"] * processes
         for worker in workers:
             worker.stdin.write("go\n")
             worker.stdin.flush()
-        counts = [int(worker.communicate(timeout=60)[0]) for worker in workers]
+        return [int(worker.communicate(timeout=60)[0]) for worker in workers]
     finally:
         for worker in workers:
             worker.kill()
+
+
+def test_two_processes_share_one_budget(db_url):
+    """Two workers, 25 requests each from one client, a budget of 30: 30 pass in all, not 30 each."""
+    counts = _allowed_per_process(db_url, 2)
     assert sum(counts) == 30 and all(count >= 5 for count in counts), counts
+
+
+def test_sqlite_storage_writes_ahead_and_many_processes_count_exactly(tmp_path):
+    """The SQLite file is in WAL mode (no journal file and fsyncs per hit: issue 14), and still one budget:
+    four processes, 25 requests each, a budget of 30: exactly 30 pass."""
+    import sqlite3
+
+    counts = _allowed_per_process(f"sqlite:///{tmp_path / 'ratelimits.sqlite3'}", 4)
+    assert sum(counts) == 30, counts
+    with sqlite3.connect(tmp_path / "ratelimits.sqlite3") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("SELECT hits FROM badgesmith_rate_limits").fetchall() == [(100,)]
 
 
 def test_sql_storage_counts_expire_and_clear(db_url):
