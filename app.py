@@ -337,10 +337,12 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
 
 
 def _add_security_headers(response: Response) -> Response:
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # Names already set (a view's own policy wins) are read once: Headers.setdefault finds a missing
+    # name by raising and catching a KeyError, an HTTP exception object per header per response.
+    present = {name.lower() for name, _ in response.headers}
+    response.headers.extend([(name, value) for name, value in SECURITY_HEADERS.items() if name.lower() not in present])
+    if request.is_secure and "strict-transport-security" not in present:
+        response.headers.add("Strict-Transport-Security", "max-age=31536000")
     return response
 
 

@@ -91,3 +91,28 @@ def test_lookup_is_built_on_an_injected_registry(fake_verify, make_credential):
 
 def test_debug_only_when_configured(fake_verify):
     assert create_app({"HOME": None, "VERIFY": fake_verify, "DEBUG": True}).debug is True
+
+
+def test_security_headers_once_each_and_a_views_own_policy_wins(fake_verify, monkeypatch):
+    """Every response carries each security header exactly once; a header a view set itself is kept, not doubled."""
+    from flask import Response
+
+    from app import SECURITY_HEADERS
+
+    monkeypatch.delenv("BADGESMITH_HOME", raising=False)
+    app = create_app({"VERIFY": fake_verify, "RATE_LIMIT": "off"})
+
+    @app.get("/own-policy")
+    def own_policy():
+        response = Response("x")
+        response.headers["referrer-policy"] = "no-referrer"  # any case: header names are case-insensitive
+        return response
+
+    client = app.test_client()
+    plain = client.get("/api/openapi.json")
+    assert all(plain.headers.getlist(name) == [value] for name, value in SECURITY_HEADERS.items())
+    assert "Strict-Transport-Security" not in plain.headers
+    own = client.get("/own-policy", base_url="https://badges.example")
+    assert own.headers.getlist("Referrer-Policy") == ["no-referrer"]
+    assert own.headers.getlist("X-Frame-Options") == ["DENY"]
+    assert own.headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
