@@ -181,9 +181,15 @@ class StatusChecker:
         purpose = entry.get("statusPurpose")
         url = entry.get("statusListCredential")
         raw_index = entry.get("statusListIndex")
-        if not isinstance(url, str) or purpose not in ("revocation", "suspension"):
+        if not isinstance(url, str) or not isinstance(purpose, str) or not purpose:
             raise CredentialError(Code.STATUS_ENTRY_INVALID,
-                                  "The status entry lacks a statusListCredential URL or a known statusPurpose.")
+                                  "The status entry lacks a statusListCredential URL or a statusPurpose.")
+        if purpose not in ("revocation", "suspension"):
+            # Bitstring Status List also defines refresh and message (and allows others): none of them
+            # says whether the credential is revoked or suspended, so the list is not fetched.
+            return StatusResult("warning", Code.STATUS_PURPOSE_OTHER.value,
+                                f"A status entry has the purpose {purpose[:40]!r}, which says nothing about "
+                                "revocation or suspension, so it was not read.")
         # The spec wants a base-10 string; widely used issuers write a number.
         if isinstance(raw_index, bool) or not isinstance(raw_index, (str, int)) or not str(raw_index).isdigit():
             raise CredentialError(Code.STATUS_ENTRY_INVALID,

@@ -269,7 +269,10 @@ class Verifier:
         elif failed:
             run.add("status", WARNING, failed[0].code, failed[0].message + " (allowed by your settings)")
         elif any(r.outcome == WARNING for r in results):
-            run.add("status", WARNING, Code.STATUS_OK, " ".join(r.message for r in results))
+            # STATUS_OK only when some entry was read and is clear; entries of other purposes say nothing.
+            read = any(r.code in (Code.STATUS_OK.value, Code.NOT_SUSPENDED.value) for r in results)
+            run.add("status", WARNING, Code.STATUS_OK if read else Code.STATUS_PURPOSE_OTHER,
+                    " ".join(r.message for r in results))
         else:
             run.add("status", PASSED, Code.STATUS_OK, " ".join(r.message for r in results))
 

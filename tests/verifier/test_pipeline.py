@@ -33,10 +33,11 @@ def stranger():
     return KeyPair.from_seed(b"\x02" * 32)
 
 
-def _credential(key, *, index=5, valid_until=None, suspension=False):
-    status = [status_entry(LIST, index, "revocation")]
+def _credential(key, *, index=5, valid_until=None, suspension=False, extra_status=(), revocation=True):
+    status = [status_entry(LIST, index, "revocation")] if revocation else []
     if suspension:
         status.append(status_entry(SUSPENSION, index, "suspension"))
+    status.extend(extra_status)
     unsigned = build_credential(
         issuer={"id": key.public_key.did_key, "type": ["Profile"], "name": "Lakeshore Library Association"},
         achievement={"id": "https://badges.example.org/achievements/a", "type": ["Achievement"], "name": "A",
@@ -92,6 +93,32 @@ def test_a_forged_credential_shows_no_good_news_but_keeps_its_bad_news(key):
     assert "only claimed" in report.check("status").message
     revoked = _verify(data, {LIST: _list(key, set_index=5)})
     assert revoked.check("status").code == "REVOKED" and not revoked.verified
+
+
+MESSAGE_ENTRY = {"id": "https://badges.example.org/status/message/1#7", "type": "BitstringStatusListEntry",
+                 "statusPurpose": "message", "statusListIndex": "7", "statusSize": 2,
+                 "statusListCredential": "https://badges.example.org/status/message/1",
+                 "statusMessage": [{"status": "0x0", "message": "pending"}, {"status": "0x1", "message": "final"},
+                                   {"status": "0x2", "message": "-"}, {"status": "0x3", "message": "-"}]}
+REFRESH_ENTRY = {"id": "https://badges.example.org/status/refresh/1#9", "type": "BitstringStatusListEntry",
+                 "statusPurpose": "refresh", "statusListIndex": "9",
+                 "statusListCredential": "https://badges.example.org/status/refresh/1"}
+
+
+def test_status_entries_of_other_purposes_are_a_warning_not_a_failure(key):
+    """Bitstring Status List defines refresh and message purposes too: they say nothing about revocation,
+    so they are not read (nothing is fetched for them) and do not fail the credential."""
+    beside = _verify(_credential(key, extra_status=[MESSAGE_ENTRY, REFRESH_ENTRY]), {LIST: _list(key)})
+    assert beside.verified
+    assert (beside.check("status").outcome, beside.check("status").code) == ("warning", "STATUS_OK")
+    assert "Not revoked." in beside.check("status").message and "'message'" in beside.check("status").message
+    alone = _verify(_credential(key, revocation=False, extra_status=[REFRESH_ENTRY]), {})
+    assert alone.verified
+    assert (alone.check("status").outcome, alone.check("status").code) == ("warning", "STATUS_PURPOSE_OTHER")
+    revoked = _verify(_credential(key, extra_status=[MESSAGE_ENTRY]), {LIST: _list(key, set_index=5)})
+    assert revoked.check("status").code == "REVOKED" and not revoked.verified
+    nameless = _verify(_credential(key, revocation=False, extra_status=[{**REFRESH_ENTRY, "statusPurpose": ""}]), {})
+    assert nameless.check("status").code == "STATUS_ENTRY_INVALID" and not nameless.verified
 
 
 def test_a_status_list_that_is_not_a_credential_cannot_establish_status(key):
