@@ -31,10 +31,11 @@ from urllib.parse import urlencode
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Response, current_app, request
 
-from errors import AuthError, Code, Forbidden, InputError, InputTooLarge, NotFound
+from errors import AuthError, Code, Forbidden, InputError, InputTooLarge
 from issuer.web.clients import bearer_challenge
 from issuer.records.hosted import (CREATED, UNCHANGED, held_credentials, learner_profile, store_credential,
                                    store_profile)
+from issuer.web.site import site_issuer
 from issuer.web.oauth_server import SCOPE_BASE, SCOPES, ObAuthorizationServer, ObTokenValidator, Token
 from verifier.web import UnsupportedMediaType, read_json_object
 
@@ -74,10 +75,7 @@ def imsx_error(status: int, body: Mapping[str, Any], headers: Mapping[str, str] 
 
 
 def _issuer() -> Any:
-    issuer = current_app.extensions["badgesmith"].issuer
-    if issuer is None:
-        raise NotFound(Code.NOT_FOUND, "This server has no issuer instance, so it serves no Open Badges API.")
-    return issuer
+    return site_issuer("This server has no issuer instance, so it serves no Open Badges API.")
 
 
 def authorization_server() -> ObAuthorizationServer:

@@ -22,7 +22,7 @@ address (``[web] claim_rate_limit``, default 60/minute, shared with the VC-API c
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -37,6 +37,7 @@ from issuer.awarding.oid4vci import (CONFIGURATIONS, CREDENTIAL_PATH, NONCE_PATH
                                      issuer_metadata, offer_links, requested_format)
 from issuer.awarding.oid4vci_proof import NONCE_TTL, Nonces, check_proof, refusal
 from issuer.badge.qr import qr_png, qr_svg
+from issuer.web.site import site_issuer, site_now
 from issuer.web.wallet_exchange import spend_claim_budget
 from verifier.ratelimit import RateLimited
 from verifier.web import read_json_object
@@ -51,17 +52,6 @@ _GRANT_ERRORS = {Code.TX_CODE_REQUIRED.value: "invalid_request"}
 
 
 # -- collaborators, built once per app --------------------------------------------------------
-
-def _issuer() -> Issuer:
-    issuer = current_app.extensions["badgesmith"].issuer
-    if issuer is None:
-        raise NotFound(Code.NOT_FOUND, "This server has no issuer instance; it only verifies.")
-    return issuer
-
-
-def _now() -> datetime:
-    clock = current_app.config.get("NOW")
-    return clock() if clock else datetime.now(UTC)
 
 
 def _state(issuer: Issuer) -> tuple[AccessTokens, Nonces]:
@@ -127,7 +117,7 @@ def _body_bytes() -> bytes:
 @bp.get("/.well-known/openid-credential-issuer")
 def credential_issuer_metadata() -> Response:
     """Credential Issuer Metadata (OID4VCI 1.0 §12.2): endpoints, the two configurations, the brand."""
-    issuer = _issuer()
+    issuer = site_issuer()
     settings = issuer.settings
     brand = settings.public_brand
     logo = f"{settings.url}/brand/logo" if brand.logo is not None else None
@@ -139,7 +129,7 @@ def credential_issuer_metadata() -> Response:
 @bp.get("/.well-known/oauth-authorization-server")
 def oauth_authorization_server_metadata() -> Response:
     """RFC 8414 Authorization Server Metadata: the token endpoint and the pre-authorized code grant."""
-    response = jsonify(authorization_server_metadata(_base_url(_issuer())))
+    response = jsonify(authorization_server_metadata(_base_url(site_issuer())))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -155,7 +145,7 @@ def _find_oid4vci_offer(issuer: Issuer, code: str, now: datetime) -> claims.Offe
 
 def _open_offer_object(issuer: Issuer, code: str) -> dict[str, Any]:
     """The offer object for ``code`` while the offer is open (a PIN-protected one says it needs its PIN)."""
-    offer = _find_oid4vci_offer(issuer, code, _now())
+    offer = _find_oid4vci_offer(issuer, code, site_now())
     return credential_offer(_base_url(issuer), code, tx_code=offer.tx_code_required)
 
 
@@ -163,7 +153,7 @@ def _open_offer_object(issuer: Issuer, code: str) -> dict[str, Any]:
 def offer_object(code: str) -> Response:
     """The Credential Offer a ``credential_offer_uri`` names (§4.1.3), while the offer is open."""
     try:
-        issuer = _issuer()
+        issuer = site_issuer()
         spend_claim_budget()
         body = _open_offer_object(issuer, code)
     except BadgesmithError as error:
@@ -176,7 +166,7 @@ def offer_qr(code: str, kind: str) -> Response:
     """The by-reference offer link as a QR code (PNG or SVG), for a wallet's camera."""
     if kind not in ("png", "svg"):
         raise NotFound(Code.NOT_FOUND, "QR codes come as .png or .svg.")
-    issuer = _issuer()
+    issuer = site_issuer()
     spend_claim_budget()
     _open_offer_object(issuer, code)  # a used or expired offer has no QR code
     link = offer_links(_base_url(issuer), code).by_reference
@@ -190,7 +180,7 @@ def offer_qr(code: str, kind: str) -> Response:
 def token() -> Response:
     """Trade a pre-authorized code (and its transaction code) for an access token (§6)."""
     try:
-        issuer = _issuer()
+        issuer = site_issuer()
         tokens, nonces = _state(issuer)
         spend_claim_budget()
         params = _token_parameters()
@@ -202,7 +192,7 @@ def token() -> Response:
             raise refusal(Code.USAGE, "The token request needs the offer's pre-authorized_code.", "invalid_request")
         # Draft 11 called it user_pin (some clients send both); an empty one is none at all.
         tx_code = params.get("tx_code") or params.get("user_pin") or None
-        now = _now()
+        now = site_now()
         offer = _open_granted_offer(issuer, code, tx_code, now)
         access_token, expires_in = tokens.issue(code, tx_code, offer_expires=offer.expires_at, now=now)
     except BadgesmithError as error:
@@ -252,10 +242,10 @@ def _token_parameters() -> dict[str, str]:
 def nonce() -> Response:
     """A fresh ``c_nonce`` for the next proof of possession (§7)."""
     try:
-        issuer = _issuer()
+        issuer = site_issuer()
         _tokens, nonces = _state(issuer)
         spend_claim_budget()
-        value = nonces.issue(_now())
+        value = nonces.issue(site_now())
     except BadgesmithError as error:
         return _oauth_error(error, "invalid_request")
     return _no_store(jsonify({"c_nonce": value, "c_nonce_expires_in": NONCE_TTL}))
@@ -265,10 +255,10 @@ def nonce() -> Response:
 def credential() -> Response:
     """Issue the offered credential to the key the wallet proves it holds (§8)."""
     try:
-        issuer = _issuer()
+        issuer = site_issuer()
         tokens, nonces = _state(issuer)
         spend_claim_budget()
-        now = _now()
+        now = site_now()
         access = tokens.open(request.headers.get("Authorization"), now)  # 401 before reading anything else
         if request.mimetype != "application/json":
             raise refusal(Code.UNSUPPORTED_MEDIA_TYPE, "Send the credential request as application/json.",

@@ -24,9 +24,10 @@ from urllib.parse import unquote_plus
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from errors import AuthError, BadgesmithError, Code, InputError, NotFound
+from errors import AuthError, BadgesmithError, Code, InputError
 from issuer.awarding.issuing import Issuer
 from issuer.web.clients import TOKEN_TTL, Clients, Grant
+from issuer.web.site import site_issuer
 from issuer.web.vc_issuing import issue_document, status_purpose_option, update_status
 from verifier.ratelimit import RateLimited, RateLimiter, limiter_from_config
 from verifier.web import json_object_body, read_json_object
@@ -41,13 +42,6 @@ _STATUS_TYPES = {"BitstringStatusListEntry", "BitstringStatusListCredential"}
 TOKEN_RATE_LIMIT = "30/minute"         # per remote address
 TOKEN_CLIENT_RATE_LIMIT = "10/minute"  # per client id, known or not
 _TOKEN_PARAMETERS = ("grant_type", "client_id", "client_secret", "scope", "audience")
-
-
-def _issuer() -> Issuer:
-    issuer = current_app.extensions["badgesmith"].issuer
-    if issuer is None:
-        raise NotFound(Code.NOT_FOUND, "This server has no issuer instance; it only verifies.")
-    return issuer
 
 
 def clients_for(issuer: Issuer) -> Clients:
@@ -74,7 +68,7 @@ def _token_limiters() -> tuple[RateLimiter | None, RateLimiter | None]:
 
 
 def _authorize(scope: str) -> tuple[Issuer, Grant]:
-    issuer = _issuer()
+    issuer = site_issuer()
     return issuer, clients_for(issuer).authorize(request.headers.get("Authorization"), scope)
 
 
@@ -154,7 +148,7 @@ def update_credential_status() -> Response:
 def token() -> Response:
     """OAuth 2.0 client credentials grant (RFC 6749 §4.4): a short-lived bearer token."""
     try:
-        issuer = _issuer()
+        issuer = site_issuer()
         by_address, by_client = _token_limiters()
         if by_address is not None:
             by_address.take(request.remote_addr or "unknown")

@@ -26,16 +26,17 @@ Every request spends one of the client address's wallet requests
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from errors import Code, CredentialError, InputError, NotFound
+from errors import Code, CredentialError, InputError
 from issuer.awarding import claims
 from issuer.awarding.issuing import Issuer
 from issuer.awarding.wallet_links import EXCHANGE_PATH, exchange_url
+from issuer.web.site import site_issuer, site_now
 from verifier.data_model import as_list
 from verifier.presentation import is_presentation, verify_presentation
 from verifier.ratelimit import RateLimiter, limiter_from_config
@@ -46,18 +47,6 @@ bp = Blueprint("wallet_exchange", __name__)
 
 CLAIM_RATE_LIMIT = "60/minute"  # per client address, shared with /oid4vci/* (a claim takes a request or three)
 VP_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-
-
-def _issuer() -> Issuer:
-    issuer = current_app.extensions["badgesmith"].issuer
-    if issuer is None:
-        raise NotFound(Code.NOT_FOUND, "This server has no issuer instance; it only verifies.")
-    return issuer
-
-
-def _now() -> datetime:
-    clock = current_app.config.get("NOW")
-    return clock() if clock else datetime.now(UTC)
 
 
 def claim_limiter() -> RateLimiter | None:
@@ -86,7 +75,7 @@ def _no_store(response: Response) -> Response:
 def interaction(secret: str) -> Response:
     """The interaction URL: which protocol this offer speaks, and where (nothing is consumed)."""
     spend_claim_budget()
-    issuer = _issuer()
+    issuer = site_issuer()
     _vcapi_offer(issuer, secret)
     return _no_store(jsonify({"protocols": {"vcapi": exchange_url(issuer, secret)}}))
 
@@ -95,8 +84,8 @@ def interaction(secret: str) -> Response:
 def exchange(secret: str) -> Response:
     """Claim the offer: a DIDAuth presentation (bare or wrapped) binds the copy to its holder; ``{}`` does not."""
     spend_claim_budget()
-    issuer = _issuer()
-    now = _now()
+    issuer = site_issuer()
+    now = site_now()
     offer = _vcapi_offer(issuer, secret, now=now)
     # An empty body is the interaction flow's {}; anything else is JSON, declared so (415 otherwise: a form
     # or text/plain is what a cross-site page can send without asking).
@@ -115,7 +104,7 @@ def exchange(secret: str) -> Response:
 
 
 def _vcapi_offer(issuer: Issuer, secret: str, *, now: datetime | None = None) -> claims.Offer:
-    offer = claims.find_offer(issuer, secret, now=now or _now())  # VC-API offers have no PIN
+    offer = claims.find_offer(issuer, secret, now=now or site_now())  # VC-API offers have no PIN
     if offer.protocol != "vcapi":
         claims.refuse_unknown_offer()
     return offer
