@@ -69,6 +69,8 @@ bench: $(STAMP) tests/interop/node_modules/.package-lock.json
 	$(PY) benchmarks/http_vc_api.py 10 4 --threads 4
 	$(PY) benchmarks/records.py
 	$(PY) benchmarks/association.py
+	$(PY) benchmarks/claim.py 100
+	$(PY) benchmarks/claim.py 100 --suite eddsa-rdfc-2022
 	$(PY) benchmarks/oid4vci_claim.py 200
 	$(PY) benchmarks/oid4vci_claim.py 200 --format jwt_vc_json
 

@@ -22,7 +22,6 @@ import argparse
 import cProfile
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,15 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from claim_instance import awarded_instance, summary  # noqa: E402
 from issuer.awarding import wallet_links  # noqa: E402
-from issuer.awarding.issuing import IssueRequest, Issuer  # noqa: E402
-from issuer.instance.folder import init_instance  # noqa: E402
-from keys.ed25519 import KeyPair  # noqa: E402
-from keys.keystore import save_key  # noqa: E402
 
-BASE = "https://badges.lakeshore.example"
-COURSE = ROOT / "templates" / "achievements" / "ceu-course.toml"
-SLUG = "storytime-early-literacy"  # the id in ceu-course.toml
 INTEROP = ROOT / "tests" / "interop"
 
 
@@ -65,13 +58,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="badgesmith-claim-bench-") as folder:
-        home = Path(folder) / "instance"
-        settings = init_instance(home, name="Lakeshore Library Association", url=BASE, email="ce@lakeshore.example")
-        save_key(settings.keys_dir, settings.key_id, KeyPair.from_seed(bytes(range(32))))
-        issuer = Issuer.open(home)
-        issuer.add_achievement(COURSE)
-        awards = [issuer.issue(SLUG, IssueRequest(email=f"learner{i}@example.org", name=f"Learner {i}"))
-                  for i in range(args.claims)]
+        issuer, awards = awarded_instance(Path(folder), args.claims)
         links = [wallet_links.wallet_links(issuer, award.record.id) for award in awards]
         signed = presentations([link.challenge for link in links], args.suite)
         client = create_app({"HOME": None, "ISSUER": issuer, "RATE_LIMIT": "off",
@@ -96,11 +83,6 @@ def main() -> None:
         if profiler:
             profiler.dump_stats(args.profile)
         issuer.close()
-
-    def summary(values: list[float]) -> dict[str, float]:
-        ordered = sorted(values)
-        return {"median": round(statistics.median(ordered), 2),
-                "p95": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2)}
 
     print(json.dumps({"benchmark": "claim", "protocol": "vcapi", "suite": args.suite, "claims": args.claims,
                       "server_cpu_ms_per_claim": summary(cpu_ms), "server_wall_ms_per_claim": summary(wall_ms),

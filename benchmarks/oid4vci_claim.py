@@ -21,7 +21,6 @@ import argparse
 import cProfile
 import json
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -30,17 +29,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import create_app  # noqa: E402
+from claim_instance import BASE, awarded_instance, summary  # noqa: E402
 from issuer.awarding import claims  # noqa: E402
-from issuer.awarding.issuing import IssueRequest, Issuer  # noqa: E402
 from issuer.awarding.oid4vci import CONFIGURATIONS, PRE_AUTHORIZED_GRANT  # noqa: E402
-from issuer.instance.folder import init_instance  # noqa: E402
 from keys.ed25519 import KeyPair  # noqa: E402
-from keys.keystore import save_key  # noqa: E402
 from keys.multikey import b64url_encode  # noqa: E402
-
-BASE = "https://badges.lakeshore.example"
-COURSE = Path(__file__).resolve().parents[1] / "templates" / "achievements" / "ceu-course.toml"
-SLUG = "storytime-early-literacy"  # the id in ceu-course.toml
 
 
 def proof(key: KeyPair, nonce: str) -> str:
@@ -60,13 +53,7 @@ def main() -> None:
     configuration = next(k for k, v in CONFIGURATIONS.items() if v == args.format)
 
     with tempfile.TemporaryDirectory(prefix="badgesmith-oid4vci-bench-") as folder:
-        home = Path(folder) / "instance"
-        settings = init_instance(home, name="Lakeshore Library Association", url=BASE, email="ce@lakeshore.example")
-        save_key(settings.keys_dir, settings.key_id, KeyPair.from_seed(bytes(range(32))))
-        issuer = Issuer.open(home)
-        issuer.add_achievement(COURSE)
-        awards = [issuer.issue(SLUG, IssueRequest(email=f"learner{i}@example.org", name=f"Learner {i}"))
-                  for i in range(args.claims)]
+        issuer, awards = awarded_instance(Path(folder), args.claims)
         offers = [claims.create_offer(issuer, award.record.id, protocol="oid4vci", tx_code=True) for award in awards]
         client = create_app({"HOME": None, "ISSUER": issuer, "RATE_LIMIT": "off",
                              "CLAIM_RATE_LIMIT": "off"}).test_client()
@@ -100,11 +87,6 @@ def main() -> None:
         if profiler:
             profiler.dump_stats(args.profile)
         issuer.close()
-
-    def summary(values: list[float]) -> dict[str, float]:
-        ordered = sorted(values)
-        return {"median": round(statistics.median(ordered), 2),
-                "p95": round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2)}
 
     print(json.dumps({"benchmark": "oid4vci_claim", "format": args.format, "claims": args.claims,
                       "server_cpu_ms_per_claim": summary(cpu_ms), "server_wall_ms_per_claim": summary(wall_ms),
