@@ -121,7 +121,7 @@ def _check_proof(presentation: dict[str, Any], canonical: str, *, holder: str | 
                                       "The presentation's proof was made for another domain.")
             vm = resolve_verification_method(proof.get("verificationMethod"), fetch=fetch, purpose="authentication")
             if holder is not None and vm.controller != holder:
-                raise CredentialError(Code.KEY_NOT_ISSUERS,
+                raise CredentialError(Code.HOLDER_KEY_MISMATCH,
                                       f"The presentation was signed by {str(vm.controller)[:120]}, "
                                       f"not by its holder {holder[:120]}.")
             if not verify_proof(presentation, proof, vm.public_key, loader=loader, limits=limits,

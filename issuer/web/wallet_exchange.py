@@ -147,11 +147,6 @@ def _no_credentials(credential: dict[str, Any]) -> Report:  # pragma: no cover -
 def _raise_first_failure(report: Report) -> None:
     for check in report.checks:
         if check.outcome == FAILED:
-            if check.code == Code.KEY_NOT_ISSUERS.value:
-                # The verifier's code for a key of someone else; in a DIDAuth presentation that someone is the
-                # holder, and "not the issuer's" would send the wallet's developer the wrong way.
-                raise CredentialError(Code.HOLDER_KEY_MISMATCH, "The presentation's key does not belong to its "
-                                      f"holder: {check.message[:1].lower()}{check.message[1:]}")
             raise CredentialError(Code(check.code), check.message)
 
 
