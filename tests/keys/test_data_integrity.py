@@ -12,7 +12,8 @@ from errors import Code, CredentialError
 from keys import ed25519_2020, eddsa_rdfc_2022
 from keys.data_integrity import (
     ED25519_SIGNATURE_2020, EDDSA_RDFC_2022, create_proof, hash_data, suite_of, verify_proof)
-from keys.ed25519 import KeyPair
+from keys.ed25519 import KeyPair, PublicKey
+from keys.multikey import encode_multibase
 from keys.rdfc import canonicalize
 from schemas.loader import offline_loader
 
@@ -116,6 +117,16 @@ def test_verify_proof_accepts_the_vector_and_rejects_a_changed_field(loader, w3c
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"]["alumniOf"] = "Another University"
     assert not verify_proof(tampered, tampered["proof"], w3c_key.public_key, loader=loader)
+
+
+def test_a_forgery_under_the_identity_key_is_not_valid(loader):
+    # The neutral point as public key "signs" everything with R = identity, s = 0 (OpenSSL
+    # accepts that); libsodium refuses small-order keys, so the proof is simply invalid.
+    identity = PublicKey(b"\x01" + bytes(31))
+    signed = _json(W3C / "eddsa-rdfc-2022" / "signedDataInt.json")
+    proof = {**signed["proof"], "verificationMethod": identity.did_key + "#" + identity.to_multikey(),
+             "proofValue": encode_multibase(identity.raw + bytes(32))}
+    assert verify_proof(signed, proof, identity, loader=loader) is False
 
 
 @pytest.mark.parametrize("value, message", [

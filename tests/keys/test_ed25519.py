@@ -8,8 +8,12 @@ import pickle
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from errors import Code, InputError
 from keys.ed25519 import KeyPair, PublicKey
@@ -68,6 +72,44 @@ def test_sign_is_deterministic(key):
 @pytest.mark.parametrize("signature", [b"", bytes(63), bytes(65), bytes(64), "not bytes"])
 def test_verify_returns_false_for_malformed_signatures(key, signature):
     assert key.public_key.verify(signature, b"data") is False
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32), data=st.binary(max_size=300), flip=st.integers(0, 64 * 8 - 1))
+def test_libsodium_signs_the_same_bytes_as_openssl_and_agrees_on_verifying(seed, data, flip):
+    # Signing moved from OpenSSL (cryptography) to libsodium (PyNaCl) for speed: every
+    # signature must stay byte-identical, and both must judge honest keys' signatures alike.
+    key = KeyPair.from_seed(seed)
+    openssl = Ed25519PrivateKey.from_private_bytes(seed)
+    signature = key.sign(data)
+    assert signature == openssl.sign(data)
+    assert key.public_key.verify(signature, data)
+    tampered = bytearray(signature)
+    tampered[flip // 8] ^= 1 << (flip % 8)
+    try:
+        Ed25519PublicKey.from_public_bytes(key.public_key.raw).verify(bytes(tampered), data)
+        openssl_accepts = True
+    except InvalidSignature:
+        openssl_accepts = False
+    assert key.public_key.verify(bytes(tampered), data) is openssl_accepts is False
+    assert key.public_key.verify(signature, data + b"x") is False
+
+
+IDENTITY = b"\x01" + bytes(31)  # the neutral point: a public key of order 1
+SMALL_ORDER_KEYS = [IDENTITY, bytes(32), b"\xec" + b"\xff" * 30 + b"\x7f", b"\xff" * 31 + b"\x7f"]
+
+
+@pytest.mark.parametrize("raw", SMALL_ORDER_KEYS, ids=["identity", "order-4", "order-2", "non-canonical"])
+def test_small_order_and_non_canonical_public_keys_verify_nothing(raw):
+    # With the identity as public key, R = identity and s = 0 "sign" every message: OpenSSL
+    # accepts that forgery, libsodium (what Badgesmith verifies with) refuses it, cleanly.
+    forged = IDENTITY + bytes(32)
+    if raw == IDENTITY:
+        Ed25519PublicKey.from_public_bytes(raw).verify(forged, b"any message")  # OpenSSL: "valid"
+    public = PublicKey(raw)
+    for signature in (forged, bytes(64), b"\xff" * 64, KeyPair.from_seed(SEED).sign(b"m")):
+        assert public.verify(signature, b"any message") is False
+        assert public.verify(signature, b"m") is False
 
 
 def test_pem_round_trip_unencrypted(key):
