@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import base58
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from errors import Code, InputError
 from keys.ed25519 import KeyPair
@@ -113,3 +116,40 @@ def test_a_megabyte_of_base58_is_refused_unread():
     with pytest.raises(InputError, match="longer than the 1024 characters"):
         decode_multibase("z" + "2" * 1_000_000)
     assert len(decode_multibase("z" + "2" * (MAX_BASE58_CHARS - 1))) > 700  # long but possible: decoded
+
+
+BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+@settings(max_examples=500, deadline=None)
+@given(zeros=st.integers(0, 5), data=st.binary(max_size=120))
+def test_base58_encoding_is_the_base58_packages_byte_for_byte(zeros, data):
+    # multibase base58btc is hand-written for speed; the base58 package is the reference.
+    raw = bytes(zeros) + data
+    text = encode_multibase(raw)
+    assert text == "z" + base58.b58encode(raw).decode("ascii")
+    if raw:  # "z" alone is not a multibase value
+        assert decode_multibase(text) == raw
+
+
+@settings(max_examples=500, deadline=None)
+@given(ones=st.integers(0, 5), text=st.text(BASE58_ALPHABET, min_size=0, max_size=300))
+def test_base58_decoding_is_the_base58_packages_byte_for_byte(ones, text):
+    value = "1" * ones + text
+    if not value:
+        return
+    assert decode_multibase("z" + value) == base58.b58decode(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(BASE58_ALPHABET, min_size=1, max_size=40), position=st.integers(0, 40),
+       stray=st.sampled_from(list("0OIl+/= \n_-") + ["\u0663", "\uff11", "\u00e9", "\x00"]))
+def test_base58_with_a_character_outside_the_alphabet_is_refused_cleanly(text, position, stray):
+    value = text[:position] + stray + text[position:]
+    with pytest.raises(InputError) as caught:
+        decode_multibase("z" + value)
+    assert caught.value.code is Code.INPUT_UNREADABLE
+    assert "not valid base58btc" in caught.value.message
+    if not stray.isspace():  # the reference strips trailing whitespace; Badgesmith never did
+        with pytest.raises(ValueError):
+            base58.b58decode(value)
