@@ -253,11 +253,25 @@ def print_json(data: Any) -> None:
 
 def print_table(headers: Any, rows: Any) -> None:
     """A table for people: a header row, then ``rows`` (sequences of cells, ``-`` for an empty one),
-    each column as wide as its widest cell."""
-    table = [list(headers), *([("-" if cell in (None, "") else str(cell)) for cell in row] for row in rows)]
+    each column as wide as its widest cell; a column of numbers (ints and floats) is aligned right."""
+    rows = [list(row) for row in rows]
+    numeric = [bool(rows) and all(isinstance(row[i], (int, float)) and not isinstance(row[i], bool) for row in rows)
+               for i in range(len(headers))]
+    table = [list(headers), *([_cell(cell) for cell in row] for row in rows)]
     widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
     for row in table:
-        say("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        say("  ".join(cell.rjust(width) if right else cell.ljust(width)
+                      for cell, width, right in zip(row, widths, numeric)).rstrip())
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+# The option of every command with a JSON output: the global --json turns it on too (_Command.invoke).
+_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON (one document on stdout).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -357,8 +371,9 @@ def _status_unreachable(report: Any) -> bool:
 @click.option("--created", help="Fixed proof creation time (ISO), for reproducible output.")
 @click.option("--verification-method", help="Verification method URL (default: the key's did:key).")
 @click.option("--passphrase-env", help="Environment variable holding the key's passphrase.")
+@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"format", "credential", "jwt"}.')
 def sign(file: Path, key_file: Path, fmt: str, alg: str | None, created: str | None,
-         verification_method: str | None, passphrase_env: str | None) -> None:
+         verification_method: str | None, passphrase_env: str | None, as_json: bool) -> None:
     """Sign an unsigned credential JSON and print it (JSON, or the compact JWT)."""
     from issuer.badge.sign import sign_credential
     from keys.jws_keys import jwt_algorithm, load_signing_key
@@ -375,7 +390,17 @@ def sign(file: Path, key_file: Path, fmt: str, alg: str | None, created: str | N
     result = sign_credential(credential, key, fmt=fmt, loader=offline_loader(),
                              created=parse_now(created),
                              verification_method=verification_method)
-    click.echo(result if isinstance(result, str) else json_text(result))
+    if as_json:
+        print_json(_credential_json(fmt, result))
+    else:
+        click.echo(result if isinstance(result, str) else json_text(result))
+
+
+def _credential_json(fmt: str, signed: Any) -> dict[str, Any]:
+    """``sign`` and ``extract`` under ``--json``: a JSON credential under "credential", a VC-JWT (a string,
+    which is not JSON) under "jwt", the other one null, so the shape is the same either way."""
+    jwt = signed if isinstance(signed, str) else None
+    return {"format": fmt, "credential": None if jwt else signed, "jwt": jwt}
 
 
 _KEY_TYPES = {"EdDSA": "Ed25519", "RS256": "RSA", "ES256": "P-256"}
@@ -402,9 +427,7 @@ def _issuer(ctx: click.Context):
 
 def _database_line(issuer, option: str | None = None) -> str:
     """The database in use, password masked, and where it was chosen."""
-    from issuer.instance.database import database_in_use
-
-    choice = database_in_use(issuer.settings, option)
+    choice = _database_choice(issuer, option)
     where = {"default": "the instance's SQLite file"}.get(choice.source, f"from {choice.source}")
     return f"{choice.shown} ({where})"
 
@@ -414,53 +437,90 @@ def _database_line(issuer, option: str | None = None) -> str:
 @click.option("--url", required=True, help="Public base URL where the badge pages are served (https://…).")
 @click.option("--email", help="Contact e-mail published in the issuer profile.")
 @click.option("--did-web", help="Use did:web:HOST[:PATH] as the issuer id (the web app serves its DID document).")
-@click.option("--db", help="Database URL (default: a SQLite file in the instance folder).")
+@click.option("--db", help="Database URL (default: $DATABASE_URL, else a SQLite file in the instance folder); "
+              "badgesmith.toml records it without its password.")
 @click.option("--jwt-alg", type=click.Choice(["EdDSA", "RS256", "ES256"]), default="EdDSA", show_default=True,
               help="Algorithm of issued VC-JWTs; RS256/ES256 make an RSA-2048/P-256 key too (needs --did-web).")
 @click.option("--association", "association", metavar="DIR_OR_URL",
               help="Make this instance a division of the association in DIR (its folder) or at URL (its database).")
 @click.option("--lookup-secret", type=click.Path(dir_okay=False, path_type=Path),
               help="With --association URL: a copy of the association's keys/lookup.secret.")
+@_JSON
 @click.pass_context
 def init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None, db: str | None,
-         jwt_alg: str, association: str | None, lookup_secret: Path | None) -> None:
+         jwt_alg: str, association: str | None, lookup_secret: Path | None, as_json: bool) -> None:
     """Create an instance folder: settings, a new Ed25519 key, the database."""
     from issuer.awarding.issuing import create_instance
     from issuer.association.setup import create_division
     from issuer.instance.settings import read_lookup_secret
 
-    from issuer.instance.database import database_override
-
-    home, db = _home(ctx), db or ctx.obj.get("db")  # --db is written to badgesmith.toml; $DATABASE_URL never is
-    options = dict(name=name, url=url, email=email, did_web=did_web, database_url=db, jwt_alg=jwt_alg,
-                   passphrase=_passphrase(None))
+    home = _home(ctx)
+    chosen = _database_to_create(ctx, home, db)
+    options = dict(name=name, url=url, email=email, did_web=did_web, jwt_alg=jwt_alg, passphrase=_passphrase(None))
     if association:
-        issuer = create_division(home, association=association, **options,
+        issuer = create_division(home, association=association, **options, database_url=chosen and chosen.url,
                                  lookup_secret=read_lookup_secret(lookup_secret) if lookup_secret else None)
     else:
-        from_env = None if db else database_override(None, home)
-        issuer = create_instance(home, **options, open_database=from_env.url if from_env else None)
+        written = _recorded_url(chosen)
+        issuer = create_instance(home, **options, database_url=written,
+                                 open_database=chosen.url if chosen and chosen.url != written else None)
     ctx.call_on_close(issuer.close)
     settings = issuer.settings
+    data = {"home": str(settings.home), "issuer": issuer.did, "key": f"{settings.keys_dir / settings.key_id}.pem",
+            "jwt_keys": [f"{settings.keys_dir / key_id}.pem" for key_id in settings.jwt_keys],
+            "database": _database_choice(issuer).to_dict()}
+    _note_password_left_out(chosen)
+    if as_json:
+        print_json(data)
+        return
     say(f"Created the Badgesmith instance in {settings.home}")
     say(f"  issuer:   {issuer.did}")
-    say(f"  key:      {settings.keys_dir / settings.key_id}.pem (mode 0600)")
-    for key_id in settings.jwt_keys:
-        say(f"  JWT key:  {settings.keys_dir / key_id}.pem ({settings.jwt_alg}, mode 0600)")
+    say(f"  key:      {data['key']} (mode 0600)")
+    for path in data["jwt_keys"]:
+        say(f"  JWT key:  {path} ({settings.jwt_alg}, mode 0600)")
     say(f"  database: {_database_line(issuer)}")
     click.echo("Next: badgesmith achievement add FILE.toml   (examples: templates/achievements/)")
 
 
+def _database_to_create(ctx: click.Context, home: Path, option: str | None):
+    """The database ``init`` / ``association init`` create (a DatabaseChoice): their ``--db`` (or the
+    global one), else ``$DATABASE_URL``, checked; None for the instance's SQLite file."""
+    from issuer.instance.database import database_override
+
+    return database_override(option or ctx.obj.get("db"), home)
+
+
+def _recorded_url(chosen: Any) -> str | None:
+    """What badgesmith.toml records of ``chosen``: its URL without the password (README "Which database")."""
+    from issuer.instance.database import url_without_password
+
+    return None if chosen is None else url_without_password(chosen.url)
+
+
+def _note_password_left_out(chosen: Any) -> None:
+    # Under $DATABASE_URL later commands have the password again; after --db they need it from elsewhere.
+    if chosen is not None and chosen.source == "--db" and _recorded_url(chosen) != chosen.url:
+        say("notice: badgesmith.toml records the database without its password: give it to later commands in "
+            "$PGPASSWORD or ~/.pgpass, or the whole URL as $DATABASE_URL or --db.", err=True)
+
+
+def _database_choice(issuer, option: str | None = None):
+    """The database ``issuer``'s commands use and where that choice came from (``--db`` > ``$DATABASE_URL`` >
+    badgesmith.toml > the SQLite file)."""
+    from issuer.instance.database import database_in_use
+
+    return database_in_use(issuer.settings, option)
+
+
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """The instance at a glance: its name and issuer, the database in use, its keys and credentials."""
-    from issuer.instance.database import database_in_use
     from issuer.records.listing import CREDENTIAL_STATES, instance_status
 
     issuer = _issuer(ctx)
-    data = {**instance_status(issuer), "database": database_in_use(issuer.settings, ctx.obj.get("db")).to_dict()}
+    data = {**instance_status(issuer), "database": _database_choice(issuer, ctx.obj.get("db")).to_dict()}
     if as_json:
         print_json(data)
         return
@@ -484,24 +544,33 @@ def association() -> None:
 @click.option("--url", required=True, help="Public base URL of the association's site (https://…).")
 @click.option("--email", help="Contact e-mail published in the association's profile.")
 @click.option("--did-web", help="Use did:web:HOST[:PATH] as the association's id.")
-@click.option("--db", envvar="DATABASE_URL", help="Database URL its divisions share (default: a SQLite file "
-              "in the folder; or $DATABASE_URL).")
+@click.option("--db", help="Database URL its divisions share (default: $DATABASE_URL, else a SQLite file in the "
+              "folder); badgesmith.toml records it without its password, for the divisions.")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@_JSON
 @click.pass_context
 def association_init(ctx: click.Context, name: str, url: str, email: str | None, did_web: str | None,
-                     db: str | None, directory: Path | None) -> None:
+                     db: str | None, directory: Path | None, as_json: bool) -> None:
     """Create the association's folder: its profile, key, lookup secret and the divisions' database."""
     from issuer.association.setup import create_association
 
     home = directory.expanduser().absolute() if directory else _home(ctx)
-    created = create_association(home, name=name, url=url, email=email, did_web=did_web, database_url=db,
-                                 passphrase=_passphrase(None))
+    chosen = _database_to_create(ctx, home, db)
+    created = create_association(home, name=name, url=url, email=email, did_web=did_web,
+                                 database_url=chosen and chosen.url, passphrase=_passphrase(None))
     ctx.call_on_close(created.close)
     settings = created.issuer.settings
+    data = {"home": str(settings.home), "association": created.did, "name": created.name,
+            "key": f"{settings.keys_dir / settings.key_id}.pem",
+            "database": _database_choice(created.issuer).to_dict()}
+    _note_password_left_out(chosen)
+    if as_json:
+        print_json(data)
+        return
     say(f"Created the association {created.name} in {settings.home}")
     say(f"  association: {created.did}")
-    say(f"  key:         {settings.keys_dir / settings.key_id}.pem (mode 0600)")
-    say(f"  database:    {settings.database_url}")
+    say(f"  key:         {data['key']} (mode 0600)")
+    say(f"  database:    {_database_line(created.issuer)}")
     click.echo(f"Next: badgesmith --home DIVISION init --name \"…\" --url https://… --association {settings.home}")
 
 
@@ -531,7 +600,7 @@ def _association_member(issuer, email: str) -> str | None:
 
 @association.command("learner-link")
 @click.option("--email", required=True, help="The member's e-mail address (the one their badges were sent to).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def association_learner_link(ctx: click.Context, email: str, as_json: bool) -> None:
     """A link to a member's association record: every division's credentials, CEUs, association pathways."""
@@ -591,19 +660,23 @@ def association_pathway() -> None:
 
 @association_pathway.command("add")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_JSON
 @click.pass_context
-def association_pathway_add(ctx: click.Context, files: tuple[Path, ...]) -> None:
+def association_pathway_add(ctx: click.Context, files: tuple[Path, ...], as_json: bool) -> None:
     """Add or replace association pathways (TOML; division achievements named by their URL)."""
     from issuer.association.pathways import add_association_pathway
 
     opened = _association(ctx)
-    for path in files:
-        pathway = add_association_pathway(opened, path)
+    added = [add_association_pathway(opened, path) for path in files]
+    if as_json:
+        print_json([pathway.to_dict() for pathway in added])
+        return
+    for pathway in added:
         say(f"Added the association pathway {pathway.id!r} ({pathway.name}), awarding {pathway.awards!r}.")
 
 
 @association_pathway.command("award")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def association_pathway_award(ctx: click.Context, as_json: bool) -> None:
     """Award every association pathway completed across the divisions and not yet awarded (once each)."""
@@ -615,8 +688,9 @@ def association_pathway_award(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    for row in rows:
-        say(f"  {row['achievement']}: {row['name'] or row['email']} ({row['id']})")
+    if rows:
+        print_table(["ACHIEVEMENT", "RECIPIENT", "ID"],
+                    [(row["achievement"], row["name"] or row["email"], row["id"]) for row in rows])
     say(f"{len(rows)} association pathway award(s) issued.")
 
 
@@ -628,28 +702,32 @@ def association_pathway_award(ctx: click.Context, as_json: bool) -> None:
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive; default today).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE (CSV for Excel, or JSON) instead of printing it.")
+              help="Write the report to FILE (CSV for Excel, or JSON with --format json) instead of printing it.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the report, or with -o what was written).")
 @click.pass_context
 def association_report_command(ctx: click.Context, group: str, since: datetime | None, until: datetime | None,
-                               fmt: str, output: Path | None) -> None:
+                               fmt: str, output: Path | None, as_json: bool) -> None:
     """The CE office's report across every division (revoked and superseded credentials left out)."""
     from issuer.association.report import association_report, report_csv, write_report
 
-    fmt = "json" if ctx.obj.get("json") else fmt
     data = association_report(_association(ctx), by=group, since=since.date() if since else None,
                               until=until.date() if until else None)
     if output is not None:
-        write_report(data, output, "json" if fmt == "json" else "csv")
-        say(f"Wrote the report ({len(data.rows)} rows) to {output}")
-    elif fmt == "json":
+        written = "json" if fmt == "json" else "csv"
+        write_report(data, output, written)
+        if as_json:
+            print_json({"file": str(output), "format": written, "rows": len(data.rows)})
+        else:
+            say(f"Wrote the report ({len(data.rows)} rows) to {output}")
+    elif as_json or fmt == "json":
         print_json(data.to_dict())
     elif fmt == "csv":
         click.echo(report_csv(data), nl=False)
     else:
-        say(f"{data.association}, per {group}, {data.since or 'the start'} to {data.until}:")
-        say(f"  {'':<40} {'learners':>8} {'completions':>11} {'CEUs':>9} {'pathways':>8}")
-        for r in (*data.rows, data.totals):
-            say(f"  {r.name[:40]:<40} {r.learners:>8} {r.completions:>11} {r.ceus:>9g} {r.pathway_completions:>8}")
+        print_table([group.upper(), "LEARNERS", "COMPLETIONS", "CEUS", "PATHWAYS"],
+                    [(r.name, r.learners, r.completions, float(r.ceus), r.pathway_completions)
+                     for r in (*data.rows, data.totals)])
+        say(f"{data.association}, per {group}, {data.since or 'the start'} to {data.until}.")
 
 
 @main.group()
@@ -658,7 +736,7 @@ def keys() -> None:
 
 
 @keys.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def keys_list(ctx: click.Context, as_json: bool) -> None:
     """Every signing key the instance has used; the current one is marked."""
@@ -678,27 +756,36 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
 @click.option("--alg", required=True, type=click.Choice(["RS256", "ES256"]),
               help="RS256 (an RSA-2048 key) or ES256 (a P-256 key), for VC-JWTs.")
 @click.option("--default", "make_default", is_flag=True, help="Also make it the alg of issued VC-JWTs (jwt_alg).")
+@_JSON
 @click.pass_context
-def keys_add(ctx: click.Context, alg: str, make_default: bool) -> None:
+def keys_add(ctx: click.Context, alg: str, make_default: bool, as_json: bool) -> None:
     """Add an RSA or P-256 key for VC-JWTs; the did:web DID document publishes it as a JsonWebKey."""
     from issuer.instance.jwt_keys import add_jwt_key
     from issuer.instance.settings import load_settings
 
     settings = load_settings(_home(ctx))
     key_id = add_jwt_key(settings, alg, passphrase=_passphrase(None), make_default=make_default)
+    if as_json:
+        print_json({"key_id": key_id, "alg": alg, "file": f"{settings.keys_dir / key_id}.pem",
+                    "default": make_default})
+        return
     default = " and made it the VC-JWT default (jwt_alg)" if make_default else ""
     say(f"Added {alg} key {key_id} ({settings.keys_dir / key_id}.pem){default}; did:web:{settings.did_web}'s DID "
         "document lists it.")
 
 
 @keys.command("rotate")
+@_JSON
 @click.pass_context
-def keys_rotate(ctx: click.Context) -> None:
+def keys_rotate(ctx: click.Context, as_json: bool) -> None:
     """Make a new signing key; old keys stay in the DID document so what they signed still verifies."""
     from issuer.awarding.rotation import rotate_key
 
     issuer = _issuer(ctx)
     new_id = rotate_key(issuer, passphrase=_passphrase(None))
+    if as_json:
+        print_json({"key_id": new_id, "issuer": issuer.did})
+        return
     say(f"New signing key {new_id}; earlier keys stay published in {issuer.did}'s DID document.")
 
 
@@ -706,7 +793,7 @@ def keys_rotate(ctx: click.Context) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["di", "jwt"]), default="di", show_default=True,
               help="Data Integrity proof (eddsa-rdfc-2022) or VC-JWT (the jwt_alg key).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def endorse(ctx: click.Context, file: Path, fmt: str, as_json: bool) -> None:
     """Issue an EndorsementCredential about an achievement or issuer, from a TOML file."""
@@ -729,15 +816,21 @@ def achievement() -> None:
 @achievement.command("add")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--replace", is_flag=True, help="Replace achievements that exist (issued credentials keep theirs).")
+@_JSON
 @click.pass_context
-def achievement_add(ctx: click.Context, files: tuple[Path, ...], replace: bool) -> None:
+def achievement_add(ctx: click.Context, files: tuple[Path, ...], replace: bool, as_json: bool) -> None:
     """Add achievements from TOML definitions (an existing id is refused unless --replace)."""
-    for added in _issuer(ctx).add_achievements(files, replace=replace):
-        say(f"Added achievement {added.id}: {added.name} ({added.achievement_type})")
+    issuer = _issuer(ctx)
+    added = issuer.add_achievements(files, replace=replace)
+    if as_json:  # the rows `achievement list --json` prints, for the achievements just added
+        print_json([{"slug": a.id, **issuer.achievement(a.id)["ob"]} for a in added])
+        return
+    for a in added:
+        say(f"Added achievement {a.id}: {a.name} ({a.achievement_type})")
 
 
 @achievement.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def achievement_list(ctx: click.Context, as_json: bool) -> None:
     """The instance's achievements."""
@@ -756,8 +849,9 @@ def achievement_list(ctx: click.Context, as_json: bool) -> None:
 
 @achievement.command("show")
 @click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (it always does: the published Achievement).")
 @click.pass_context
-def achievement_show(ctx: click.Context, slug: str) -> None:
+def achievement_show(ctx: click.Context, slug: str, as_json: bool) -> None:
     """Show an achievement as published (OB 3.0 JSON)."""
     print_json(_issuer(ctx).achievement(slug)["ob"])
 
@@ -791,7 +885,7 @@ def achievement_show(ctx: click.Context, slug: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["di", "jwt"]), help="Proof format (default from settings).")
 @click.option("--suspendable", is_flag=True,
               help="Add a suspension status entry (allows suspend/reinstate; see README on the schema).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str | None, did: str | None,
           credits: float | None, awarded: datetime | None, evidence: str | None, organization: str | None,
@@ -900,7 +994,7 @@ def _print_roster_check(check: Any, as_json: bool) -> None:
 @click.option("--name", help="The corrected recipient name.")
 @click.option("--evidence", help="The corrected evidence URL (https://…).")
 @click.option("--allow-expired", is_flag=True, help="Re-issue a certification even if its date makes it expired.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def reissue(ctx: click.Context, credential_id: str, awarded: datetime | None, credits: str | None, name: str | None,
             evidence: str | None, allow_expired: bool, as_json: bool) -> None:
@@ -927,7 +1021,7 @@ def _status_command(action: str, help_text: str):
     @main.command(name=action, help=help_text + " CREDENTIAL is its id or its badge page URL.")
     @click.argument("credential")
     @click.option("--reason", required=action != "reinstate", help="Why (recorded in the event log).")
-    @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+    @_JSON
     @click.pass_context
     def command(ctx: click.Context, credential: str, reason: str | None, as_json: bool) -> None:
         from issuer.awarding.status_changes import change_status
@@ -957,7 +1051,7 @@ _status_command("reinstate", "Lift a suspension.")
               help="Only credentials in this state (expired: active, past its end date).")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only credentials awarded on or after this date.")
 @click.option("--limit", type=click.IntRange(min=0), help="Only the N most recent (still listed newest last).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def list_credentials(ctx: click.Context, slug: str | None, email: str | None, state: str | None,
                      since: datetime | None, limit: int | None, as_json: bool) -> None:
@@ -1007,20 +1101,20 @@ def report(ctx: click.Context, since: datetime | None, until: datetime | None, f
         for row in data["by_learner"]:
             writer.writerow(["learner", row["email"] or row["lookup_key"], row["name"], row["credentials"], row["ceus"]])
     else:
-        click.echo("Per achievement:")
-        for row in data["by_achievement"]:
-            say(f"  {row['achievement']:<32} {row['credentials']:>6} awarded  {row['ceus']:>8g} CEUs")
-        click.echo("Per learner:")
-        for row in data["by_learner"]:
-            who = row["name"] or row["email"] or row["lookup_key"][:12]
-            say(f"  {who:<32} {row['credentials']:>6} awarded  {row['ceus']:>8g} CEUs")
+        print_table(["ACHIEVEMENT", "CREDENTIALS", "CEUS"],
+                    [(row["achievement"], row["credentials"], float(row["ceus"])) for row in data["by_achievement"]])
+        say("")
+        print_table(["LEARNER", "CREDENTIALS", "CEUS"],
+                    [(row["name"] or row["email"] or row["lookup_key"][:12], row["credentials"], float(row["ceus"]))
+                     for row in data["by_learner"]])
 
 
 @main.command()
 @click.argument("credential", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def bake(credential: Path, image: Path, output: Path) -> None:
+@_JSON
+def bake(credential: Path, image: Path, output: Path, as_json: bool) -> None:
     """Bake a signed credential (JSON or JWT file) into a PNG or SVG image."""
     from issuer.badge.bake import bake_png, bake_svg
     from issuer.instance.files import check_output_file, write_output_file
@@ -1039,18 +1133,26 @@ def bake(credential: Path, image: Path, output: Path) -> None:
     else:
         raise InputError(Code.CONTAINER_UNKNOWN, f"{image} is not a PNG or SVG image.")
     write_output_file(output, baked)
+    if as_json:
+        print_json({"file": str(output), "container": kind})
+        return
     say(f"Baked into {output}")
 
 
 @main.command()
 @click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def extract(image: Path) -> None:
+@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"container", "format", "credential", "jwt"}.')
+def extract(image: Path, as_json: bool) -> None:
     """Print the credential baked into a PNG or SVG image."""
     from verifier.sources import Limits, extract as extract_source
 
     extracted = extract_source(image.read_bytes(), limits=Limits())
     if extracted.container not in ("png", "svg"):
         raise InputError(Code.USAGE, f"{image} is not a baked PNG or SVG image.")
+    if as_json:
+        print_json({"container": extracted.container, **_credential_json(extracted.kind,
+                                                                         extracted.jwt or extracted.credential)})
+        return
     click.echo(extracted.jwt if extracted.jwt else json_text(extracted.credential))
 
 
@@ -1058,7 +1160,8 @@ def extract(image: Path) -> None:
 @click.argument("url")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="FILE.png or FILE.svg")
-def qr(url: str, output: Path) -> None:
+@_JSON
+def qr(url: str, output: Path, as_json: bool) -> None:
     """Write a QR code for URL (e.g. a badge page) as PNG or SVG."""
     from issuer.instance.files import check_output_file, write_output_file
     from issuer.badge.qr import qr_png, qr_svg
@@ -1071,6 +1174,9 @@ def qr(url: str, output: Path) -> None:
         raise InputError(Code.USAGE, f"{url[:80]!r} is not a web address (http:// or https://): a badge's QR code "
                          "leads to its page.")
     write_output_file(output, qr_svg(url) if output.suffix.lower() == ".svg" else qr_png(url))
+    if as_json:
+        print_json({"file": str(output), "url": url})
+        return
     say(f"Wrote {output}")
 
 
@@ -1087,22 +1193,27 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     home, db = _home(ctx), ctx.obj.get("db")
     application = create_app({"HOME": str(home), **({"DATABASE_URL": db} if db else {})})
-    say(f"Serving {home} on http://{host}:{port}/ (Ctrl+C to stop)")
+    # It prints no JSON (it runs until stopped): under --json its one line goes to stderr, stdout stays empty.
+    say(f"Serving {home} on http://{host}:{port}/ (Ctrl+C to stop)", err=_json_mode(ctx))
     run_simple(host, port, application, threaded=True, use_reloader=False, use_debugger=False)
 
 
 @main.command()
 @click.option("--port", default=8000, show_default=True, type=int, help="Port for the demo server.")
 @click.option("--no-serve", is_flag=True, help="Stop after issuing and verifying (do not start the server).")
+@_JSON
 @click.pass_context
-def demo(ctx: click.Context, port: int, no_serve: bool) -> None:
+def demo(ctx: click.Context, port: int, no_serve: bool, as_json: bool) -> None:
     """The whole job on an embedded default: a demo issuer, badges issued, baked, verified, served."""
     from issuer.awarding.demo import run_demo
 
     home = ctx.obj.get("home") or Path("demo-instance")
-    result = run_demo(Path(home), base_url=f"http://127.0.0.1:{port}", echo=click.echo)
+    result = run_demo(Path(home), base_url=f"http://127.0.0.1:{port}",
+                      echo=lambda line: click.echo(line, err=as_json))  # under --json the story goes to stderr
     if not result.verified:
         raise click.ClickException("The demo credential did not verify; see the report above.")
+    if as_json:
+        print_json({"home": str(result.home), "verified": result.verified, "pages": result.pages})
     if no_serve:
         return
     from issuer.instance.settings import load_settings
@@ -1158,10 +1269,9 @@ def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notic
         writer.writeheader()
         writer.writerows(r.to_dict() for r in rows)
     else:
-        for r in rows:
-            who = f"{r.recipient_name or '-'} <{r.recipient_email or '?'}>"
-            say(f"{r.expires.date()}  {r.days_left:>5}  {r.label:<18} {r.earned:>6g}/{r.required:<6g} "
-                       f"{who:<40} {r.certification}")
+        print_table(["EXPIRES", "DAYS LEFT", "STATE", "CEUS", "RECIPIENT", "CERTIFICATION"],
+                    [(r.expires.date().isoformat(), r.days_left, r.label, f"{r.earned:g}/{r.required:g}",
+                      f"{r.recipient_name or '-'} <{r.recipient_email or '?'}>", r.certification) for r in rows])
         counts = {state: sum(r.state == state for r in rows) for state in ("eligible", "short", "lapsed")}
         say(f"{len(rows)} certification(s) due within {due_within}: {counts['eligible']} eligible, "
                    f"{counts['short']} short of CEUs, {counts['lapsed']} lapsed.")
@@ -1179,7 +1289,7 @@ def renewals(ctx: click.Context, due_within: str, fmt: str, as_json: bool, notic
 @click.option("--due-within", default="90d", show_default=True, help="With --all-eligible: the window.")
 @click.option("--override", is_flag=True, help="Staff: renew although the rule is not met (needs --reason).")
 @click.option("--reason", help="Why the override (recorded in the event log).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def renew_command(ctx: click.Context, credential_id: str | None, all_eligible: bool, due_within: str,
                   override: bool, reason: str | None, as_json: bool) -> None:
@@ -1219,7 +1329,7 @@ def pathway() -> None:
 
 @pathway.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def pathway_add(ctx: click.Context, file: Path, as_json: bool) -> None:
     """Add or replace a pathway from a TOML definition (its achievements must exist)."""
@@ -1235,7 +1345,7 @@ def pathway_add(ctx: click.Context, file: Path, as_json: bool) -> None:
 
 
 @pathway.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def pathway_list(ctx: click.Context, as_json: bool) -> None:
     """The instance's pathways."""
@@ -1251,7 +1361,7 @@ def pathway_list(ctx: click.Context, as_json: bool) -> None:
 
 @pathway.command("show")
 @click.argument("pathway_id")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def pathway_show(ctx: click.Context, pathway_id: str, as_json: bool) -> None:
     """Show a pathway: what it awards and what it requires."""
@@ -1271,7 +1381,7 @@ def pathway_show(ctx: click.Context, pathway_id: str, as_json: bool) -> None:
 
 @pathway.command("award")
 @click.option("--dry-run", is_flag=True, help="Only list who would be awarded what.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def pathway_award(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     """Award pathways completed before they were defined (or before a rule changed): once each, dated then."""
@@ -1283,14 +1393,15 @@ def pathway_award(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     if as_json:
         print_json({"due": [d.to_dict() for d in due], "issued": [i.record.id for i in issued]})
         return
-    for d in due:
-        say(f"{d.completed_on}  {d.pathway:<24} {d.name or '-':<24} {d.email}")
+    if due:
+        print_table(["COMPLETED", "PATHWAY", "NAME", "EMAIL"],
+                    [(d.completed_on.isoformat(), d.pathway, d.name, d.email) for d in due])
     verb = "would be awarded (dry run: nothing issued)" if dry_run else f"awarded: {len(issued)} credential(s) issued"
     say(f"{len(due)} completed pathway(s) {verb}.")
 
 
 @pathway.command("audit")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def pathway_audit(ctx: click.Context, as_json: bool) -> None:
     """Pathway awards whose requirements no longer hold (e.g. a component was revoked), for a person to decide."""
@@ -1300,18 +1411,23 @@ def pathway_audit(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json([f.to_dict() for f in findings])
         return
-    for f in findings:
-        what = "claimed but not yet issued (issue anything to the learner to finish it)" if f.kind == "pending" \
-            else "no longer met: " + "; ".join(f.left)
-        say(f"{f.awarded_on}  {f.pathway:<24} {f.recipient or '-':<24} {f.credential_id or '-'}  {what}")
-        if f.withdrawn:
-            say(f"    revoked or suspended components: {', '.join(f.withdrawn)}")
+    if findings:
+        print_table(["AWARDED", "PATHWAY", "RECIPIENT", "CREDENTIAL", "FINDING"],
+                    [(f.awarded_on.isoformat(), f.pathway, f.recipient, f.credential_id, _finding(f))
+                     for f in findings])
     say(f"{len(findings)} award(s) to review; nothing was revoked (use `badgesmith revoke ID --reason …`).")
+
+
+def _finding(f: Any) -> str:
+    if f.kind == "pending":
+        return "claimed but not yet issued (issue anything to the learner to finish it)"
+    withdrawn = f"; revoked or suspended components: {', '.join(f.withdrawn)}" if f.withdrawn else ""
+    return "no longer met: " + "; ".join(f.left) + withdrawn
 
 
 @main.command()
 @click.option("--email", required=True, help="The learner's e-mail address.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def progress(ctx: click.Context, email: str, as_json: bool) -> None:
     """A learner's progress on every pathway: done, left, CEUs counted, and what expires soon."""
@@ -1351,12 +1467,11 @@ def _report_by(issuer, group: str, since: datetime | None, until: datetime | Non
 
         csv.writer(sys.stdout).writerows(report_csv_rows(data))
     else:
-        period = f"{data.since or 'the start'} to {data.until}"
-        say(f"Per {group}, {period} (renewals due {data.renewals_from} to {data.renewals_to}):")
-        say(f"  {'':<36} {'completions':>11} {'CEUs':>9} {'pathways':>8} {'renewals':>8}")
-        for r in (*data.rows, data.totals):
-            say(f"  {r.name[:36]:<36} {r.completions:>11} {r.ceus:>9g} {r.pathway_completions:>8} "
-                       f"{r.renewals_due:>8}")
+        print_table([group.upper(), "COMPLETIONS", "CEUS", "PATHWAYS", "RENEWALS DUE"],
+                    [(r.name, r.completions, float(r.ceus), r.pathway_completions, r.renewals_due)
+                     for r in (*data.rows, data.totals)])
+        say(f"Per {group}, {data.since or 'the start'} to {data.until}; renewals due {data.renewals_from} to "
+            f"{data.renewals_to}.")
 
 
 # -- learner records: transcript and learner page links (issue 7) ------------------------------------
@@ -1416,7 +1531,7 @@ def _warn_outside_clr_schema(result: Any) -> None:
               help="The learner's host (backpack): the base URL its Open Badges API discovery document is under.")
 @click.option("--wait", type=click.FloatRange(1, 3600), default=600, show_default=True,
               help="Seconds the learner has to open the link and authorize.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def push(ctx: click.Context, credential_id: str, host: str, wait: float, as_json: bool) -> None:
     """Push a credential into the learner's host over the Open Badges 3.0 API (they authorize through a link)."""
@@ -1440,7 +1555,7 @@ def push(ctx: click.Context, credential_id: str, host: str, wait: float, as_json
 @click.option("--email", required=True, help="The learner's e-mail address.")
 @click.option("--revoke", metavar="TOKEN", help="Revoke a link: its token, its page URL, or the id --list shows.")
 @click.option("--list", "list_links", is_flag=True, help="List the learner's links (tokens are never shown again).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links: bool, as_json: bool) -> None:
     """Create (default), list or revoke an unguessable link to a learner's page of recognitions."""
@@ -1460,9 +1575,9 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
         if as_json:
             print_json([row(link) for link in links])
             return
-        for link in links:
-            state = f"revoked {link.revoked_at:%Y-%m-%d}" if link.revoked_at else "active"
-            say(f"{link.id:>6}  created {link.created_at:%Y-%m-%d %H:%M}  {state}")
+        print_table(["ID", "CREATED", "STATE"],
+                    [(link.id, f"{link.created_at:%Y-%m-%d %H:%M}",
+                      f"revoked {link.revoked_at:%Y-%m-%d}" if link.revoked_at else "active") for link in links])
         say(f"{len(links)} link(s)")
         return
     if revoke:
@@ -1488,7 +1603,7 @@ def learner_link(ctx: click.Context, email: str, revoke: str | None, list_links:
               "over separately.")
 @click.option("--claim-page", is_flag=True, help="Print a claim page link for e-mail instead (valid for "
               "[wallet] link_days, opened with a PIN sent separately).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def claim_link(ctx: click.Context, credential_id: str, tx_code: bool, claim_page: bool, as_json: bool) -> None:
     """Wallet links for an award: Learner Credential Wallet deep links and an OID4VCI offer (single use)."""
@@ -1534,7 +1649,7 @@ def _clients(ctx: click.Context):
 @click.argument("name")
 @click.option("--scopes", default="issue,status", show_default=True,
               help="What the client may do, comma-separated: issue, status.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def clients_add(ctx: click.Context, name: str, scopes: str, as_json: bool) -> None:
     """Create a client and print its id and secret (the secret is shown this once)."""
@@ -1551,7 +1666,7 @@ def clients_add(ctx: click.Context, name: str, scopes: str, as_json: bool) -> No
 
 
 @clients.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@_JSON
 @click.pass_context
 def clients_list(ctx: click.Context, as_json: bool) -> None:
     """Every client, revoked ones included (never their secrets)."""
@@ -1569,10 +1684,15 @@ def clients_list(ctx: click.Context, as_json: bool) -> None:
 
 @clients.command("revoke")
 @click.argument("client")
+@_JSON
 @click.pass_context
-def clients_revoke(ctx: click.Context, client: str) -> None:
+def clients_revoke(ctx: click.Context, client: str, as_json: bool) -> None:
     """Revoke a client (by name or client id): its tokens stop working at once."""
     record = _clients(ctx).revoke(client)
+    if as_json:
+        print_json({"client_id": record.client_id, "name": record.name,
+                    "revoked_at": record.revoked_at.isoformat() if record.revoked_at else None})
+        return
     say(f"Revoked OAuth client {record.name!r} ({record.client_id}).")
 
 

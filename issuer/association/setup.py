@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from errors import Code, InputError, NotFound
 from issuer.awarding.issuing import Issuer, create_instance
+from issuer.instance.database import url_without_password
 from issuer.instance.settings import SETTINGS_FILE, AssociationSettings, load_settings
 from issuer.store.models import IssuerRecord, IssuerRow
 from issuer.store.registry import Registry
@@ -165,9 +166,14 @@ def association_profile(association: Association) -> dict[str, Any]:
 
 def create_association(home: Path, *, name: str, url: str, email: str | None = None, did_web: str | None = None,
                        database_url: str | None = None, passphrase: str | None = None) -> Association:
-    """``badgesmith association init``: the association's folder, key, lookup secret and (migrated) database."""
-    issuer = create_instance(home, name=name, url=url, email=email, did_web=did_web, database_url=database_url,
-                             passphrase=passphrase, association=AssociationSettings("association"))
+    """``badgesmith association init``: the association's folder, key, lookup secret and (migrated) database.
+
+    ``database_url`` (default: a SQLite file in the folder) is written to its badgesmith.toml without its
+    password, so that its divisions learn the shared database there (``url_without_password``)."""
+    written = None if database_url is None else url_without_password(database_url)
+    issuer = create_instance(home, name=name, url=url, email=email, did_web=did_web, database_url=written,
+                             passphrase=passphrase, association=AssociationSettings("association"),
+                             open_database=database_url if database_url != written else None)
     return Association(issuer.registry.get_issuer(issuer.did), issuer.registry, issuer,
                        issuer.settings.lookup_secret)
 
@@ -179,7 +185,10 @@ def create_division(home: Path, *, association: str, name: str, url: str, lookup
     DIR is the association's folder (its database URL and lookup secret are read
     there). URL is the shared database's URL, for a division on another machine:
     then ``lookup_secret`` (a copy of the association's ``keys/lookup.secret``)
-    is required. ``database_url``, when given, must be the association's.
+    is required. ``database_url`` (``--db`` or ``$DATABASE_URL``), when given, must
+    name the association's database; it is what the division connects with (it may
+    carry the password). The division's badgesmith.toml names the shared database
+    without its password.
     """
     if is_instance_folder(association):
         settings = load_settings(Path(association).expanduser())
@@ -196,17 +205,20 @@ def create_division(home: Path, *, association: str, name: str, url: str, lookup
     else:
         raise NotFound(Code.ASSOCIATION_NOT_FOUND, f"There is no Badgesmith instance in {association}: name the "
                        "association's folder or its database URL.", home=association)
-    if database_url is not None and database_url != shared_db:
-        raise InputError(Code.USAGE, "A division uses its association's database: leave --db out.")
-    registry = Registry.from_url(shared_db)
+    written = url_without_password(shared_db)
+    if database_url is not None and url_without_password(database_url) != written:
+        raise InputError(Code.USAGE, "A division uses its association's database: leave --db out (or make "
+                         "$DATABASE_URL name the association's database).")
+    connect = database_url or shared_db
+    registry = Registry.from_url(connect)
     try:
         registry.migrate()
         record = _only_association(registry) if "://" in association else _association_in(registry, settings)
     finally:
         registry.dispose()
     link = AssociationSettings("division", did=record.did, name=record.name, url=record.url)
-    return create_instance(home, name=name, url=url, database_url=shared_db, association=link,
-                           lookup_secret=secret, **options)
+    return create_instance(home, name=name, url=url, database_url=written, association=link,
+                           lookup_secret=secret, open_database=connect if connect != written else None, **options)
 
 
 def _association_in(registry: Registry, settings: Any) -> IssuerRecord:

@@ -65,17 +65,32 @@ def database_in_use(settings: Settings, option: str | None = None,
 def masked_url(url: str) -> str:
     """``url`` with its password replaced by ``***``: the user part's (``postgresql://ce:***@db/badges``)
     and a ``password=`` query parameter's (libpq takes one there too)."""
+    return _replace_password(url, "***")
+
+
+def url_without_password(url: str) -> str:
+    """``url`` with its password left out (``postgresql://ce@db/badges``): what ``init`` writes to
+    badgesmith.toml. The driver (libpq) then finds it in ``$PGPASSWORD`` or ``~/.pgpass``, unless
+    ``$DATABASE_URL`` or ``--db`` give the whole URL at run time."""
+    return _replace_password(url, None)
+
+
+def _replace_password(url: str, shown: str | None) -> str:
+    """``url`` with its password as ``shown`` (None: the password and its ``:`` or parameter dropped)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return url.rsplit("@", 1)[-1] if "@" in url else url  # unparseable: drop whatever may hold a secret
-    masked = parts
+    changed = parts
     user, at, host = parts.netloc.rpartition("@")
     if at and ":" in user:
-        masked = masked._replace(netloc=f"{user.split(':', 1)[0]}:***@{host}")
+        name = user.split(":", 1)[0]
+        changed = changed._replace(netloc=f"{name}:{shown}@{host}" if shown is not None else f"{name}@{host}")
     if "password=" in parts.query.lower():
-        masked = masked._replace(query=re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query))
-    return url if masked == parts else urlunsplit(masked)  # untouched: sqlite:////path keeps its slashes
+        query = (re.sub(r"(?i)(^|&)(password=)[^&]*", rf"\1\2{shown}", parts.query) if shown is not None
+                 else "&".join(p for p in parts.query.split("&") if not p.lower().startswith("password=")))
+        changed = changed._replace(query=query)
+    return url if changed == parts else urlunsplit(changed)  # untouched: sqlite:////path keeps its slashes
 
 
-__all__ = ["DATABASE_VARIABLE", "DatabaseChoice", "database_in_use", "database_override", "masked_url"]
+__all__ = ["DATABASE_VARIABLE", "DatabaseChoice", "database_in_use", "database_override", "masked_url", "url_without_password"]

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from app import create_app
 from cli import main
-from issuer.instance.database import masked_url
+from issuer.instance.database import masked_url, url_without_password
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE_FILE = ROOT / "templates" / "achievements" / "ceu-course.toml"
@@ -78,27 +78,80 @@ def test_the_toml_url_is_used_unless_the_environment_names_another(tmp_path):
     assert status(home, env={"DATABASE_URL": elsewhere})["database"] == {"url": elsewhere, "source": "DATABASE_URL"}
 
 
-def test_init_under_database_url_uses_it_without_writing_it_to_the_toml(tmp_path):
+def test_init_under_database_url_creates_it_there_and_records_it(tmp_path):
+    """The folder remembers its database however it was named, so a command run without the variable
+    opens that database (or fails to reach it), never a fresh empty SQLite file beside it."""
     home, url = tmp_path / "instance", f"sqlite:///{tmp_path / 'deployed.sqlite3'}"
     out = run("--home", home, "init", "--name", "Lakeshore", "--url", "https://badges.lakeshore.example",
               env={"DATABASE_URL": url}).stdout
     assert f"database: {url} (from DATABASE_URL)" in out
     assert (tmp_path / "deployed.sqlite3").is_file() and not (home / "badgesmith.sqlite3").exists()
-    assert "deployed" not in (home / "badgesmith.toml").read_text()
-    assert status(home, env={"DATABASE_URL": url})["name"] == "Lakeshore"
+    assert f'url = "{url}"' in (home / "badgesmith.toml").read_text()
+    assert status(home)["database"] == {"url": url, "source": "badgesmith.toml"}
+    assert not (home / "badgesmith.sqlite3").exists()
+
+
+def _with_password(postgres_url: str, database: str | None = None) -> str:
+    scheme, _, rest = postgres_url.partition("://")
+    user, _, host = rest.partition("@")
+    if database:
+        host = host.rsplit("/", 1)[0] + f"/{database}"
+    return f"{scheme}://{user.split(':')[0]}:s3cret-pw@{host}"  # the server trusts 127.0.0.1: any password does
+
+
+def _files_holding(folder: Path, secret: bytes) -> list[str]:
+    return [str(path) for path in folder.rglob("*") if path.is_file() and secret in path.read_bytes()]
 
 
 @pytest.mark.postgres
-def test_a_password_in_the_url_is_never_printed(postgres_url, tmp_path):
-    user, _, rest = postgres_url.partition("://")[2].partition("@")
-    with_password = f"{postgres_url.partition('://')[0]}://{user.split(':')[0]}:s3cret-pw@{rest}"  # trust auth
+def test_a_password_in_the_url_is_never_printed_nor_written(postgres_url, tmp_path):
+    url = _with_password(postgres_url)
     home = tmp_path / "instance"
     out = run("--home", home, "init", "--name", "Lakeshore", "--url", "https://badges.lakeshore.example",
-              env={"DATABASE_URL": with_password})
-    text = run("status", "--home", home, env={"DATABASE_URL": with_password})
-    data = status(home, env={"DATABASE_URL": with_password})
+              env={"DATABASE_URL": url})
+    text = run("status", "--home", home, env={"DATABASE_URL": url})
+    data = status(home, env={"DATABASE_URL": url})
     for output in (out.output, text.output, json.dumps(data)):
         assert "s3cret-pw" not in output and ":***@" in output
+    assert _files_holding(home, b"s3cret-pw") == []
+    assert status(home)["database"] == {"url": url.replace(":s3cret-pw", ""), "source": "badgesmith.toml"}
+    # --db: recorded without the password, and a notice says where later commands find it.
+    other = tmp_path / "other"
+    done = run("--home", other, "init", "--name", "Other", "--url", "https://other.example", "--db", url,
+               "--json")
+    assert json.loads(done.stdout)["database"]["source"] == "badgesmith.toml"
+    assert "s3cret-pw" not in done.output and "notice: badgesmith.toml records the database without its " \
+        "password" in done.stderr
+    assert _files_holding(other, b"s3cret-pw") == []
+
+
+@pytest.mark.postgres
+def test_association_init_records_the_shared_database_for_its_divisions_without_the_password(postgres_url,
+                                                                                            tmp_path):
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text('CREATE DATABASE "shared_lla"'))
+    admin.dispose()
+    url = _with_password(postgres_url, "shared_lla")
+    lla, youth, remote = tmp_path / "lla", tmp_path / "youth", tmp_path / "remote"
+    created = run("association", "init", "--name", "LLA", "--url", "https://lla.example", lla, "--json",
+                  env={"DATABASE_URL": url})
+    assert json.loads(created.stdout)["database"] == {"url": url.replace("s3cret-pw", "***"),
+                                                      "source": "DATABASE_URL"}
+    # A division named by the association's folder learns the shared database from its badgesmith.toml.
+    run("--home", youth, "init", "--name", "Youth", "--url", "https://youth.lla.example", "--association", lla)
+    # A division on another machine names the database itself (with its password) and a copy of the secret.
+    run("--home", remote, "init", "--name", "Remote", "--url", "https://remote.lla.example", "--association", url,
+        "--lookup-secret", lla / "keys" / "lookup.secret")
+    shared = url.replace(":s3cret-pw", "")
+    for home in (lla, youth, remote):
+        assert status(home)["database"] == {"url": shared, "source": "badgesmith.toml"}
+        assert _files_holding(home, b"s3cret-pw") == []
+    refused = run("--home", tmp_path / "x", "init", "--name", "X", "--url", "https://x.example", "--association",
+                  lla, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}"}, code=2)
+    assert refused.stderr.startswith("error [USAGE]: A division uses its association's database")
 
 
 def test_masked_url_hides_the_password_wherever_libpq_takes_one():
@@ -107,7 +160,16 @@ def test_masked_url_hides_the_password_wherever_libpq_takes_one():
     assert masked_url("postgresql://db/badges?user=ce&password=s3cret&sslmode=require") == \
         "postgresql://db/badges?user=ce&password=***&sslmode=require"
     for plain in ("postgresql://ce@db/badges", "sqlite:////srv/badges.sqlite3", "sqlite:///:memory:"):
-        assert masked_url(plain) == plain
+        assert masked_url(plain) == plain == url_without_password(plain)
+
+
+def test_url_without_password_drops_it_wherever_libpq_takes_one():
+    assert url_without_password("postgresql://ce:s3cret@db.internal:5432/badges") == \
+        "postgresql://ce@db.internal:5432/badges"
+    assert url_without_password("postgresql://ce:p@ss@db/badges") == "postgresql://ce@db/badges"
+    assert url_without_password("postgresql://db/badges?user=ce&password=s3cret&sslmode=require") == \
+        "postgresql://db/badges?user=ce&sslmode=require"
+    assert url_without_password("postgresql://db/badges?password=s3cret") == "postgresql://db/badges"
 
 
 def test_a_database_url_that_is_not_one_is_refused_naming_the_variable(home):
