@@ -602,6 +602,26 @@ class ObTokenRow(Base):
     # The authorization code the grant began with (kept through refreshes): a second use of that code
     # revokes every token it led to (RFC 6749 §4.1.2).
     code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The learner's consent it came from (kept through refreshes): a token is good only while that grant is.
+    grant_id: Mapped[int | None] = mapped_column(BigId, index=True)
+
+
+class ObGrantRow(Base):
+    """One learner's consent to one host ("connected apps" on the learner page), until they withdraw it."""
+
+    __tablename__ = "ob_grants"
+    __table_args__ = (Index("ix_ob_grants_issuer_id_lookup_key", "issuer_id", "lookup_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuers.id"))
+    client_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254))  # the learner who consented, as they signed in
+    # The learner (HMAC of the e-mail); None only for grants migration 0013 made, until first read.
+    lookup_key: Mapped[str | None] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(1000))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # an API call or a refresh
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HostedCredentialRow(Base):
@@ -655,8 +675,8 @@ class ObHostRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-__all__ += ["HostedCredentialRow", "ObClientRow", "ObCodeRow", "ObHostRow", "ObProfileRow", "ObSignInRow",
-            "ObTokenRow"]
+__all__ += ["HostedCredentialRow", "ObClientRow", "ObCodeRow", "ObGrantRow", "ObHostRow", "ObProfileRow",
+            "ObSignInRow", "ObTokenRow"]
 # == end of the Open Badges 3.0 API ================================================================
 
 

@@ -6,6 +6,12 @@ are the badge page's own. The page is not signed: it links to the signed CLR
 transcript, and says so. It is private
 by design: ``no-store``, ``noindex``, and no referrer, since the token is in
 the URL. Unknown and revoked tokens both answer 404.
+
+The page also lists the learner's **connected apps** (hosts holding access to
+their badges through the Open Badges API, ``issuer.records.connected_apps``) with a
+"Withdraw access" form each. The unguessable token in the form's address is what
+stops another site from posting it (as on the claim and consent pages); a post a
+browser marks as coming from another site is refused as well.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from errors import BadgesmithError, Code
+from errors import BadgesmithError, Code, Forbidden
 from issuer.association.learner_record import association_view
 from issuer.association.setup import association_for
 from issuer.association.transcript import issue_association_transcript
@@ -23,10 +31,13 @@ from issuer.awarding.issuing import Issuer
 from issuer.awarding.wallet_links import CLAIM_PATH, WalletLinks, find_claim_page, open_claim_page, wallet_links
 from issuer.badge.qr import qr_svg
 from issuer.records.claim_mail import Mailer, email_claim_pin
+from issuer.records.connected_apps import ALREADY_WITHDRAWN, connected_apps, withdraw_app
 from issuer.records.learners import Entry, LearnerView, active_link, learner_page_url, learner_view
 from issuer.records.transcript import issue_transcript, transcript_json
 from issuer.store.models import LearnerLinkRecord
 from issuer.web.badge_state import BadgeState, award_date, badge_state
+from issuer.web.oauth_server import SCOPE_WORDS
+from issuer.web.ob_api import authorization_server
 from issuer.web.pages import linkedin_url
 from issuer.web.wallet_exchange import spend_claim_budget
 from verifier.ratelimit import Rate, RateLimiter
@@ -68,8 +79,33 @@ def learner_page(token: str) -> Response:
     html = render_template("learners/page.html", view=view, token=token, issuer_name=issuer.settings.name,
                            page_url=learner_page_url(issuer, token), states=_states(issuer, view),
                            linkedin=_linkedin(issuer, view), wallet=True,
-                           transcript_url=url_for("learners.learner_transcript", token=token))
+                           transcript_url=url_for("learners.learner_transcript", token=token),
+                           apps=connected_apps(issuer, link.lookup_key, authorization_server().now()),
+                           scope_words=SCOPE_WORDS)
     return _private(Response(html))
+
+
+@bp.post("/learners/<token>/connected-apps/withdraw")
+def withdraw_connected_app(token: str) -> Response:
+    """Withdraw a host's access to this learner's badges: its tokens stop at once; saying so twice is fine."""
+    issuer, link = _link_or_404(token)
+    _refuse_other_sites()
+    outcome, name = withdraw_app(issuer, link.lookup_key, request.form.get("client_id", ""),
+                                 authorization_server().now())
+    html = render_template("learners/app_withdrawn.html", name=name,
+                           already=outcome == ALREADY_WITHDRAWN, back_url=url_for("learners.learner_page", token=token))
+    return _private(Response(html))
+
+
+def _refuse_other_sites() -> None:
+    # A form posted from another site's page: Sec-Fetch-Site says so in current browsers, Origin in older
+    # ones. (Our own form's Origin is "null": the page sends no referrer, and browsers then send no origin.)
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    own = {f"{p.scheme}://{p.netloc}" for p in (urlsplit(request.host_url), urlsplit(_issuer().settings.url))}
+    if (site and site not in ("same-origin", "none")) or (origin and origin != "null" and origin not in own):
+        raise Forbidden(Code.FORBIDDEN, "This form can only be sent from your own record page; open the page "
+                                        "and use its button.")
 
 
 def _entries(view: LearnerView) -> list[Entry]:
@@ -197,4 +233,5 @@ def _badge_name(issuer: Issuer, slug: str | None) -> str:
     return str(issuer.achievement(slug)["ob"].get("name") or "your badge") if slug else "your badge"
 
 
-__all__ = ["PRIVATE_HEADERS", "bp", "claim_page", "learner_page", "learner_transcript", "learner_wallet"]
+__all__ = ["PRIVATE_HEADERS", "bp", "claim_page", "learner_page", "learner_transcript", "learner_wallet",
+           "withdraw_connected_app"]

@@ -41,7 +41,8 @@ from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint, InvalidClientMeta
 from authlib.oauth2.rfc7636 import CodeChallenge
 from sqlalchemy import and_, delete, or_, select, update
 
-from issuer.store.models import ObClientRow, ObCodeRow, ObSignInRow, ObTokenRow
+from issuer.records.hosted import learner_key
+from issuer.store.models import ObClientRow, ObCodeRow, ObGrantRow, ObSignInRow, ObTokenRow
 
 SCOPE_BASE = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
 SCOPES = {
@@ -69,6 +70,9 @@ CODE_TTL = 600          # seconds (OB 3.0 §7: about ten minutes)
 ACCESS_TTL = 3600       # seconds (the spec's recommendation)
 REFRESH_TTL = 180 * 86400
 KEEP_ENDED = timedelta(days=1)  # an ended code still tells a reuse from a stranger's guess for a while
+# A withdrawn grant is remembered this long after its last token is gone, so withdrawing again says "already".
+KEEP_GRANTS = timedelta(days=30)
+TOUCH_EVERY = timedelta(minutes=1)  # "last used" is written at most this often per grant, not on every call
 MAX_REDIRECT_URIS = 10
 _LISTS = ("redirect_uris", "grant_types", "response_types", "contacts")
 MAX_METADATA_TEXT = 2000
@@ -193,6 +197,7 @@ class Token(TokenMixin):
     revoked_at: datetime | None
     now: datetime = field(compare=False)
     code_hash: str | None = None  # the authorization code the grant began with
+    grant_id: int | None = None  # the learner's consent (ob_grants); withdrawing it revokes this token
 
     def check_client(self, client: ClientMixin) -> bool:
         return client.get_client_id() == self.client_id
@@ -257,6 +262,10 @@ class ObAuthorizationServer(AuthorizationServer):
         ended = or_(ObTokenRow.revoked_at < before, and_(ObTokenRow.expires_at < before, or_(
             ObTokenRow.refresh_expires_at.is_(None), ObTokenRow.refresh_expires_at < before)))
         s.execute(delete(ObTokenRow).where(ObTokenRow.issuer_id == mine, ended))
+        gone = ~select(ObTokenRow.id).where(ObTokenRow.grant_id == ObGrantRow.id).exists()
+        s.execute(delete(ObGrantRow).where(ObGrantRow.issuer_id == mine, gone, or_(
+            ObGrantRow.withdrawn_at < now - KEEP_GRANTS,
+            and_(ObGrantRow.withdrawn_at.is_(None), ObGrantRow.granted_at < now - KEEP_GRANTS))))
 
     def save_token(self, token: Mapping[str, Any], request: OAuth2Request) -> None:
         now = self.now()
@@ -264,8 +273,20 @@ class ObAuthorizationServer(AuthorizationServer):
         origin = request.authorization_code or request.refresh_token  # a Code, or the Token being refreshed
         with self.issuer.registry.session() as s:
             self.prune(s, now)
+            grant_id = getattr(origin, "grant_id", None)
+            if grant_id is None:  # a new consent (a code): the learner's page lists it as a connected app
+                grant = ObGrantRow(issuer_id=self.issuer.issuer_id, client_id=request.client.get_client_id(),
+                                   email=request.user.email, lookup_key=learner_key(self.issuer, request.user.email),
+                                   scope=token.get("scope", ""), granted_at=now)
+                s.add(grant)
+                s.flush()
+                grant_id = grant.id
+            else:  # a refresh is the host using its access
+                s.execute(update(ObGrantRow).where(ObGrantRow.id == grant_id).values(last_used_at=now))
+            # A refresh racing a withdrawal may save its token just after the grant was withdrawn: token_by
+            # reads the grant, so that token is refused like the rest.
             s.add(ObTokenRow(issuer_id=self.issuer.issuer_id, access_hash=hash_secret(token["access_token"]),
-                             code_hash=getattr(origin, "code_hash", None) or None,
+                             code_hash=getattr(origin, "code_hash", None) or None, grant_id=grant_id,
                              refresh_hash=hash_secret(refresh) if refresh else None,
                              client_id=request.client.get_client_id(), email=request.user.email,
                              scope=token.get("scope", ""), issued_at=now,
@@ -281,11 +302,26 @@ class ObAuthorizationServer(AuthorizationServer):
         else:
             return None
         with self.issuer.registry.session(write=False) as s:
-            row = s.scalar(select(ObTokenRow).where(condition, ObTokenRow.issuer_id == self.issuer.issuer_id))
-            if row is None:
+            found = s.execute(select(ObTokenRow, ObGrantRow.withdrawn_at)
+                              .outerjoin(ObGrantRow, ObGrantRow.id == ObTokenRow.grant_id)
+                              .where(condition, ObTokenRow.issuer_id == self.issuer.issuer_id)).first()
+            if found is None:
                 return None
+            row, withdrawn_at = found
+            # A token of a withdrawn grant is revoked, whatever its own row says.
             return Token(row.id, row.client_id, row.email, row.scope, row.expires_at, row.refresh_expires_at,
-                         row.revoked_at, self.now(), row.code_hash)
+                         row.revoked_at or withdrawn_at, self.now(), row.code_hash, row.grant_id)
+
+    def touch(self, token: Token) -> None:
+        """Note that the host used its grant now (what the learner page shows as "last used"), at most once
+        per ``TOUCH_EVERY``, so a busy host does not write on every call."""
+        if token.grant_id is None:
+            return
+        now = self.now()
+        with self.issuer.registry.session() as s:
+            s.execute(update(ObGrantRow).where(ObGrantRow.id == token.grant_id, or_(
+                ObGrantRow.last_used_at.is_(None), ObGrantRow.last_used_at < now - TOUCH_EVERY))
+                .values(last_used_at=now))
 
     def revoke(self, token: Token) -> bool:
         """Stop an access token and its refresh token at once; True for the one call that stopped it (a second

@@ -1,0 +1,102 @@
+"""A learner's connected apps: the hosts holding access to their badges through the OB API, and withdrawing it.
+
+A host gets access when the learner signs in and allows it (a grant, ``ob_grants``,
+made by ``issuer.web.oauth_server`` with the first token); each refresh carries the
+same grant. A grant is *connected* while it is not withdrawn and one of its tokens
+still works (an unexpired access token, or a refresh token). Withdrawing stamps the
+grants and revokes their tokens in one transaction; the authorization server reads
+the grant with every token, so nothing the host holds, or gets by a racing refresh,
+works afterwards. Grants are found by the learner's lookup key (an HMAC of their
+address, as the learner page knows them), never by a name a form sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from errors import Code, NotFound
+from issuer.awarding.issuing import Issuer
+from issuer.records.hosted import learner_key
+from issuer.store.models import ObClientRow, ObCodeRow, ObGrantRow, ObTokenRow
+
+WITHDRAWN, ALREADY_WITHDRAWN = "withdrawn", "already withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedApp:
+    """One host with live access to the learner's badges (its grants taken together)."""
+
+    client_id: str
+    name: str
+    site: str | None  # the host's client_uri, as it registered it (https)
+    scopes: tuple[str, ...]
+    granted_at: datetime  # the earliest consent still in force
+    last_used_at: datetime | None  # its latest API call or token refresh (None: not yet)
+
+
+def _fill_lookup_keys(s: Any, issuer: Issuer) -> None:
+    # Grants migration 0013 made from older tokens have no lookup key (a migration has no lookup secret).
+    for row in s.scalars(select(ObGrantRow).where(ObGrantRow.issuer_id == issuer.issuer_id,
+                                                  ObGrantRow.lookup_key.is_(None))):
+        row.lookup_key = learner_key(issuer, row.email)
+
+
+def _live(now: datetime) -> Any:
+    """A grant with a token that still works, and not withdrawn."""
+    working = select(ObTokenRow.id).where(
+        ObTokenRow.grant_id == ObGrantRow.id, ObTokenRow.revoked_at.is_(None),
+        or_(ObTokenRow.expires_at > now, ObTokenRow.refresh_expires_at > now)).exists()
+    return ObGrantRow.withdrawn_at.is_(None) & working
+
+
+def connected_apps(issuer: Issuer, key: str, now: datetime) -> list[ConnectedApp]:
+    """The hosts that hold working access to the badges of the learner with lookup key ``key``, by name."""
+    with issuer.registry.session() as s:
+        _fill_lookup_keys(s, issuer)
+        rows = s.execute(select(ObGrantRow, ObClientRow.client_metadata)
+                         .join(ObClientRow, ObClientRow.client_id == ObGrantRow.client_id)
+                         .where(ObGrantRow.issuer_id == issuer.issuer_id, ObGrantRow.lookup_key == key,
+                                ObClientRow.revoked_at.is_(None), _live(now))).all()
+        apps: dict[str, dict[str, Any]] = {}
+        for grant, metadata in rows:
+            app = apps.setdefault(grant.client_id, {"metadata": dict(metadata), "scopes": [], "granted": [],
+                                                    "used": []})
+            app["scopes"] += [scope for scope in grant.scope.split() if scope not in app["scopes"]]
+            app["granted"].append(grant.granted_at)
+            app["used"] += [grant.last_used_at] if grant.last_used_at else []
+    found = [ConnectedApp(client_id, str(app["metadata"].get("client_name") or client_id),
+                          str(app["metadata"].get("client_uri") or "") or None, tuple(app["scopes"]),
+                          min(app["granted"]), max(app["used"], default=None)) for client_id, app in apps.items()]
+    return sorted(found, key=lambda app: (app.name.casefold(), app.client_id))
+
+
+def withdraw_app(issuer: Issuer, key: str, client_id: str, now: datetime) -> tuple[str, str]:
+    """Stop every access the host ``client_id`` holds to this learner's badges: their grants are withdrawn,
+    every access and refresh token revoked, and codes not yet exchanged spent. Returns (``WITHDRAWN``, or
+    ``ALREADY_WITHDRAWN`` when nothing was left to stop; the host's name); NotFound when the host never had
+    access to this learner (another learner's host looks like no host)."""
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
+        raise NotFound(Code.NOT_FOUND, "There is no such connected app on this record.")
+    mine = (ObGrantRow.issuer_id == issuer.issuer_id, ObGrantRow.lookup_key == key, ObGrantRow.client_id == client_id)
+    with issuer.registry.session() as s:
+        _fill_lookup_keys(s, issuer)
+        grants = s.execute(select(ObGrantRow.id, ObGrantRow.email).where(*mine)).all()
+        if not grants:
+            raise NotFound(Code.NOT_FOUND, "There is no such connected app on this record.")
+        stopped = s.execute(update(ObGrantRow).where(*mine, ObGrantRow.withdrawn_at.is_(None))
+                            .values(withdrawn_at=now)).rowcount
+        s.execute(update(ObTokenRow).where(ObTokenRow.grant_id.in_([g.id for g in grants]),
+                                           ObTokenRow.revoked_at.is_(None)).values(revoked_at=now))
+        # A code the learner gave this host a moment ago, not yet exchanged, would make a new grant.
+        s.execute(update(ObCodeRow).where(ObCodeRow.issuer_id == issuer.issuer_id, ObCodeRow.client_id == client_id,
+                                          ObCodeRow.email.in_({g.email for g in grants}), ObCodeRow.used_at.is_(None))
+                  .values(used_at=now))
+        metadata = s.scalar(select(ObClientRow.client_metadata).where(ObClientRow.client_id == client_id)) or {}
+    return WITHDRAWN if stopped else ALREADY_WITHDRAWN, str(metadata.get("client_name") or client_id)
+
+
+__all__ = ["ALREADY_WITHDRAWN", "ConnectedApp", "WITHDRAWN", "connected_apps", "withdraw_app"]
