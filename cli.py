@@ -688,9 +688,8 @@ def association_pathway_award(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
-    if rows:
-        print_table(["ACHIEVEMENT", "RECIPIENT", "ID"],
-                    [(row["achievement"], row["name"] or row["email"], row["id"]) for row in rows])
+    print_table(["ACHIEVEMENT", "RECIPIENT", "ID"],
+                [(row["achievement"], row["name"] or row["email"], row["id"]) for row in rows])
     say(f"{len(rows)} association pathway award(s) issued.")
 
 
@@ -1393,9 +1392,8 @@ def pathway_award(ctx: click.Context, dry_run: bool, as_json: bool) -> None:
     if as_json:
         print_json({"due": [d.to_dict() for d in due], "issued": [i.record.id for i in issued]})
         return
-    if due:
-        print_table(["COMPLETED", "PATHWAY", "NAME", "EMAIL"],
-                    [(d.completed_on.isoformat(), d.pathway, d.name, d.email) for d in due])
+    print_table(["COMPLETED", "PATHWAY", "NAME", "EMAIL"],
+                [(d.completed_on.isoformat(), d.pathway, d.name, d.email) for d in due])
     verb = "would be awarded (dry run: nothing issued)" if dry_run else f"awarded: {len(issued)} credential(s) issued"
     say(f"{len(due)} completed pathway(s) {verb}.")
 
@@ -1411,10 +1409,8 @@ def pathway_audit(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json([f.to_dict() for f in findings])
         return
-    if findings:
-        print_table(["AWARDED", "PATHWAY", "RECIPIENT", "CREDENTIAL", "FINDING"],
-                    [(f.awarded_on.isoformat(), f.pathway, f.recipient, f.credential_id, _finding(f))
-                     for f in findings])
+    print_table(["AWARDED", "PATHWAY", "RECIPIENT", "CREDENTIAL", "FINDING"],
+                [(f.awarded_on.isoformat(), f.pathway, f.recipient, f.credential_id, _finding(f)) for f in findings])
     say(f"{len(findings)} award(s) to review; nothing was revoked (use `badgesmith revoke ID --reason …`).")
 
 
