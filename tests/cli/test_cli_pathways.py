@@ -97,7 +97,10 @@ def test_pathway_award_catches_up_people_who_completed_it_before_it_was_defined(
     assert dry == {"due": [{"pathway": "youth-services", "pathway_name": "Youth Services Certificate",
                             "email": "ana@example.org", "name": "Ana Lima", "completed_on": "2026-10-05"}],
                    "issued": []}
-    assert "would be awarded (dry run: nothing issued)" in cli("pathway", "award", "--dry-run").stdout
+    table = cli("pathway", "award", "--dry-run").stdout.splitlines()
+    assert [line.split() for line in table[:2]] == [["COMPLETED", "PATHWAY", "NAME", "EMAIL"],
+                                                    ["2026-10-05", "youth-services", "Ana", "Lima", "ana@example.org"]]
+    assert table[2] == "1 completed pathway(s) would be awarded (dry run: nothing issued)."
     assert cli.json("progress", "--email", "ana@example.org", "--json")["pathways"][0]["awarded"] is False
     done = cli.json("pathway", "award", "--json")
     (credential_id,) = done["issued"]
@@ -105,4 +108,5 @@ def test_pathway_award_catches_up_people_who_completed_it_before_it_was_defined(
     assert listed[0]["achievement"] == "youth-services-certificate" and listed[0]["issued_on"] == "2026-10-05"
     assert cli.json("progress", "--email", "ana@example.org", "--json")["pathways"][0]["awarded"] is True
     again = cli("pathway", "award").stdout  # once each: nothing left to award
-    assert again.strip() == "0 completed pathway(s) awarded: 0 credential(s) issued."
+    assert again.splitlines() == ["COMPLETED  PATHWAY  NAME  EMAIL",  # the header row, as every table has
+                                  "0 completed pathway(s) awarded: 0 credential(s) issued."]
