@@ -194,3 +194,67 @@ def test_learner_page_on_a_phone_has_no_horizontal_scroll(browser, learner_site)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         context.close()
+
+
+# -- Connected apps: a host with access to the learner's badges (OB API), and withdrawing it -----------
+
+
+@pytest.fixture(scope="module")
+def connected_site(tmp_path_factory):
+    """A site where Jane allowed a host through the real OAuth flow (Authlib's client as the host)."""
+    from authlib.common.security import generate_token
+    from authlib.integrations.requests_client import OAuth2Session
+    import requests
+
+    from tests.issuer.web.ob_host import BACKPACK, Browser, serve_site
+
+    site = serve_site(tmp_path_factory.mktemp("connected") / "instance")
+    registration = requests.post(site.base + "/ob/oauth/register", json=BACKPACK, timeout=30).json()
+    session = OAuth2Session(registration["client_id"], registration["client_secret"], scope=BACKPACK["scope"],
+                            redirect_uri=BACKPACK["redirect_uris"][0], code_challenge_method="S256")
+    verifier = generate_token(48)
+    url, _ = session.create_authorization_url(site.base + "/ob/oauth/authorize", code_verifier=verifier)
+    session.fetch_token(site.base + "/ob/oauth/token", authorization_response=Browser(site, JANE).authorize(url),
+                        code_verifier=verifier)
+    assert session.get(site.base + "/ims/ob/v3p0/credentials", timeout=30).status_code == 200
+    yield site, session
+    site.stop()
+
+
+def test_connected_apps_pass_the_scan(sized_tab, connected_site, shots):
+    site, _ = connected_site
+    sized_tab.goto(learners.learner_page_url(site.issuer, learners.create_link(site.issuer, JANE)[0]) +
+                   "#connected-apps")
+    sized_tab.wait_for_load_state("load")
+    assert "Example Backpack" in sized_tab.locator("#connected-apps").inner_text()
+    _check(sized_tab, shots, "learner-connected-apps")
+
+
+def test_withdrawing_a_connected_app_in_the_browser(browser, connected_site, shots):
+    site, host = connected_site
+    context = browser.new_context(viewport=WIDTHS["desktop"], bypass_csp=True)  # bypass: the axe script only
+    tab = context.new_page()
+    tab.width_name = "desktop"  # type: ignore[attr-defined]
+    try:
+        page_url = learners.learner_page_url(site.issuer, learners.create_link(site.issuer, JANE)[0])
+        tab.goto(page_url)
+        apps = tab.locator("#connected-apps")
+        item = apps.locator(".app-item", has_text="Example Backpack")
+        assert item.get_by_role("link", name="https://backpack.example").is_visible()
+        assert "read the badges and credentials you hold here" in item.inner_text()
+        assert "last used" in item.inner_text()
+        # The real form, posted by Chromium (same-origin, Origin "null" under no-referrer): accepted.
+        button = item.get_by_role("button", name="Withdraw access")
+        assert "Example Backpack" in button.evaluate("e => e.textContent")  # its name says which app
+        button.click()
+        tab.wait_for_load_state("load")
+        assert tab.locator("h1").inner_text().strip() == "Access withdrawn"
+        assert "Example Backpack can no longer reach your badges here" in tab.locator("#withdrawn-result").inner_text()
+        _check(tab, shots, "learner-app-withdrawn")
+        assert host.get(site.base + "/ims/ob/v3p0/credentials", timeout=30).status_code == 401
+        tab.go_back()
+        tab.reload()  # the page is no-store: read again, the app is gone
+        assert tab.locator("#no-apps").inner_text() == "No app or badge platform has access to your badges here."
+        assert tab.locator("#apps-title").inner_text() == "Connected apps"
+    finally:
+        context.close()

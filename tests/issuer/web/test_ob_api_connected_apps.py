@@ -241,3 +241,72 @@ def test_a_token_saved_just_after_the_withdrawal_does_not_work(site):
                                headers={"Authorization": f"Bearer {fresh['access_token']}"}))
     assert backpack.refresh(fresh["refresh_token"]).json()["error"] == "invalid_grant"
     assert "No app or badge platform has access" in _page(site, JANE)[1]
+
+
+def _instance_on(db_url):
+    """A site's builder: an instance on ``db_url`` where Jane holds one credential."""
+    from datetime import date
+
+    from issuer.awarding.awards import issue_single
+    from issuer.awarding.issuing import IssueRequest, Issuer
+    from issuer.instance.folder import init_instance
+    from keys.ed25519 import KeyPair
+    from keys.keystore import save_key
+    from tests.issuer.web.ob_host import ROOT, achievement_id
+
+    def build(home, base_url):
+        settings = init_instance(home, name="Lakeshore Library Association", url=base_url, database_url=db_url)
+        save_key(settings.keys_dir, settings.key_id, KeyPair.generate())
+        issuer = Issuer.open(home)
+        try:
+            issuer.add_achievement(ROOT / "templates" / "achievements" / "ceu-course.toml")
+            issue_single(issuer, achievement_id("ceu-course"), IssueRequest(email=JANE, name="Jane Doe",
+                                                                            date=date.today()))
+            return {}
+        finally:
+            issuer.close()
+
+    return build
+
+
+def _migrate(site, revision: str, *, down: bool) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from issuer.store.registry import MIGRATIONS_DIR
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with site.issuer.registry.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_connected_apps_on_each_database_and_grants_made_for_tokens_older_than_them(tmp_path, db_url):
+    """The whole round on SQLite and PostgreSQL; then tokens made before migration 0013 (the database taken
+    back to 0012 and up again, so the migration makes their grants): listed, and withdrawn like the rest."""
+    site = serve_site(tmp_path / "instance", build=_instance_on(db_url))
+    try:
+        backpack, shelf = Host(site), Host(site, SHELF)
+        first, other = backpack.connect(JANE), shelf.connect(JANE)
+        sam = backpack.connect(SAM)
+        assert backpack.credentials(first).json()["credential"]
+        path, page = _page(site, JANE)
+        assert "Example Backpack" in page and "Shelf Portfolio" in page
+        assert _withdraw(site, path, backpack.client_id).status_code == 200
+        _unauthorized(backpack.credentials(first))
+        assert backpack.refresh(first.token["refresh_token"]).json()["error"] == "invalid_grant"
+        assert "Already" in _withdraw(site, path, backpack.client_id).get_data(as_text=True).title()
+
+        again = backpack.connect(JANE)
+        _migrate(site, "0012", down=True)
+        _migrate(site, "head", down=False)
+        page = _page(site, JANE)[1]
+        assert "Example Backpack" in page and "Shelf Portfolio" in page
+        assert backpack.credentials(again).status_code == 200 and shelf.credentials(other).status_code == 200
+        assert _withdraw(site, path, shelf.client_id).status_code == 200
+        _unauthorized(shelf.credentials(other))
+        assert backpack.credentials(again).status_code == 200 and backpack.credentials(sam).status_code == 200
+        assert "Shelf Portfolio" not in _page(site, JANE)[1]
+    finally:
+        site.stop()
