@@ -310,3 +310,40 @@ def test_connected_apps_on_each_database_and_grants_made_for_tokens_older_than_t
         assert "Shelf Portfolio" not in _page(site, JANE)[1]
     finally:
         site.stop()
+
+
+def test_an_association_members_record_lists_and_withdraws_the_hosts_of_the_association_site(tmp_path):
+    """The association's learner record is the same page: a host Jane allowed at the association's site is
+    listed there and withdrawn from there."""
+    from datetime import date
+
+    from issuer.association.learner_record import create_association_link
+    from issuer.association.setup import open_association
+    from issuer.awarding.awards import issue_single
+    from issuer.awarding.issuing import IssueRequest
+    from tests.issuer.association.three_divisions import build_association
+
+    def build(home, base_url):
+        built = build_association(tmp_path, association_url=base_url)
+        issue_single(built.youth, "storytime-early-literacy", IssueRequest(email=JANE, name="Jane Doe",
+                                                                           date=date(2025, 10, 15)))
+        built.close()
+        return {}
+
+    site = serve_site(tmp_path / "association", build=build)
+    try:
+        backpack = Host(site)
+        session = backpack.connect(JANE)
+        association = open_association(str(tmp_path / "association"))
+        try:
+            token, _ = create_association_link(association, JANE)
+        finally:
+            association.close()
+        path = f"/learners/{token}"
+        page = site.app.test_client().get(path).get_data(as_text=True)
+        assert "Youth Services Division" in page and "Example Backpack" in page
+        assert _withdraw(site, path, backpack.client_id).status_code == 200
+        _unauthorized(backpack.credentials(session))
+        assert "No app or badge platform has access" in site.app.test_client().get(path).get_data(as_text=True)
+    finally:
+        site.stop()
