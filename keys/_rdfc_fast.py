@@ -71,6 +71,22 @@ def _is_absolute(iri: Any) -> bool:
     return found
 
 
+_DOUBLES: dict[Any, str] = {}
+
+
+def _double(value: float) -> str:
+    """pyld's ``_canonicalize_double`` (a float format and a regular-expression substitution),
+    remembered: credits and scores repeat. Zero is not remembered, since -0.0 == 0.0 as a key."""
+    found = _DOUBLES.get(value)
+    if found is None:
+        found = _canonicalize_double(value)
+        if value:
+            if len(_DOUBLES) > _MAX_MEMO:
+                _DOUBLES.clear()
+            _DOUBLES[value] = found
+    return found
+
+
 class Unsupported(Exception):
     """The document uses JSON-LD this path leaves to pyld."""
 
@@ -82,7 +98,7 @@ class TooDeep(Exception):
 class _Ctx:
     """A pyld active context with memoised lookups derived from it."""
 
-    __slots__ = ("ctx", "vocab_iri", "base_iri", "keys", "derived", "terms", "prev", "locals")
+    __slots__ = ("ctx", "vocab_iri", "base_iri", "keys", "derived", "terms", "prev", "locals", "plans")
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
@@ -94,6 +110,8 @@ class _Ctx:
         self.prev: _Ctx | None = None
         # embedded @context (URL tuple) -> the context it makes on this one
         self.locals: dict[tuple[str, ...], _Ctx] = {}
+        # the node objects met in this context: (property, keys, @context) -> _Shape
+        self.plans: dict[Any, _Shape] = {}
 
 
 class _Term:
@@ -109,16 +127,59 @@ class _Term:
         self.graph = graph  # @container @graph: each value is its own named graph
 
 
+class _Shape:
+    """What a node object's keys (and ``@context``) decide, before its types are known."""
+
+    __slots__ = ("ctx", "keys", "type_keys", "by_types")
+
+    def __init__(self, ctx: _Ctx, keys: list[str], type_keys: tuple[str, ...]) -> None:
+        self.ctx = ctx  # the context after reverting, property-scoped and embedded contexts
+        self.keys = keys  # sorted
+        self.type_keys = type_keys
+        self.by_types: dict[Any, _Plan] = {}
+
+
+class _Plan:
+    """What a node object's keys and type values decide: its context and one step per key.
+
+    A step is ``(kind, key, expanded, types)``; kinds other than ``_PROPERTY``/``_ID``/``_TYPE``
+    are errors raised when the walk reaches that key, in key order, as the unplanned walk did.
+    ``types`` is the list of type IRIs, or ``(name, index)`` of an undefined type, or ``None``
+    when the walk must step aside.
+    """
+
+    __slots__ = ("ctx", "steps")
+
+    def __init__(self, ctx: _Ctx, steps: list[tuple[int, str, Any, Any]]) -> None:
+        self.ctx = ctx
+        self.steps = steps
+
+
+_STEP_ASIDE = -1  # a step that raises Unsupported
+
+
+def _memo_key(value: Any) -> Any:
+    """A hashable stand-in for a JSON value that decides a plan (strings, lists of strings)."""
+    if isinstance(value, list):
+        return tuple(value)
+    return value if value is None or isinstance(value, str) else _Unplannable
+
+
+class _Unplannable:
+    """Stands for a value no plan is remembered for (it is never equal to a real key part)."""
+
+
 class _Compiled:
     """Per-loader registry of wrapped contexts (lives in ``LoaderState.fast``)."""
 
-    __slots__ = ("state", "processor", "wrapped", "top")
+    __slots__ = ("state", "processor", "wrapped", "top", "plans")
 
     def __init__(self, state: LoaderState) -> None:
         self.state = state
         self.processor = state.processor
         self.wrapped: dict[int, _Ctx] = {}
         self.top: dict[tuple[str, ...], _Ctx] = {}
+        self.plans: dict[Any, _Shape] = {}  # top-level documents' shapes (see _Ctx.plans)
 
     def wrap(self, ctx: Any) -> _Ctx:
         found = self.wrapped.get(id(ctx))
@@ -142,6 +203,11 @@ class _Compiled:
             return iri
 
     def based(self, c: _Ctx, value: str) -> Any:
+        # pyld (base=None) returns an IRI whose scheme is followed by "//" as it is, whatever the
+        # context: most ids, each seen once, so neither asked for nor remembered.
+        colon = value.find(":")
+        if colon > 0 and value.startswith("//", colon + 1) and value[0] != "@":
+            return value
         try:
             return c.base_iri[value]
         except KeyError:
@@ -284,94 +350,39 @@ class _Walk:
              path: tuple[Any, ...]) -> str:
         """Mirror of pyld ``_expand`` (object case) + ``_create_node_map``; the subject token."""
         comp = self.comp
-        vocab = comp.vocab
         if len(path) >= self.max_depth:
             raise TooDeep
-        if active_property is None:
-            # pyld: the document's own @context, processed on the initial one
-            c = comp.top_context(element["@context"])
-        else:
-            local = element.get("@context")
-            scoped = _get(c.ctx, active_property, "@context")
-            # type-scoped contexts stop at node boundaries, except for a
-            # bare reference {"id": ...} (pyld _expand, "must_revert")
-            must_revert = True
-            if c.ctx.get("previousContext") and len(element) <= 2 and "@context" not in element:
-                for key in sorted(element):
-                    expanded = vocab(c, key)
-                    if expanded == "@value":
-                        raise Unsupported
-                    if expanded == "@id" and len(element) == 1:
-                        must_revert = False
-                        break
-            if must_revert:
-                c = comp.previous(c)
-            if scoped is not None:
-                c = comp.derive(c, scoped, propagate=True, override=True)
-            if "@context" in element:
-                c = comp.local_context(c, local)
-
-        # type-scoped contexts (pyld _prepare_nested_context)
-        type_ctx = c
-        classify = comp.classify
-        items = sorted(element.items())
-        for key, value in items:
-            if classify(type_ctx, key)[1] != _TYPE:
-                continue
-            names = [value] if isinstance(value, str) else value
-            if not isinstance(names, list):
-                raise Unsupported
-            for name in sorted(t for t in names if isinstance(t, str)):
-                scoped = _get(type_ctx.ctx, name, "@context")
-                if scoped is not None and scoped is not False:
-                    c = comp.derive(c, scoped, propagate=False, override=False)
+        plan = self.plan(c, active_property, element)
+        c = plan.ctx
 
         # first pass: every key and type must be defined (safe mode)
         node_id = None
         types: list[str] = []
         props: list[tuple[str, str, Any]] = []
-        for key, value in items:
-            if key == "@context":
-                continue
-            expanded, kind = classify(c, key)
+        for kind, key, expanded, type_iris in plan.steps:
             if kind == _PROPERTY:
-                if key not in c.ctx["mappings"]:
-                    raise Unsupported  # an IRI or @vocab key: the spelling rule is pyld's to check
-                props.append((key, expanded, value))
+                props.append((key, expanded, element[key]))
+            elif kind == _ID:
+                value = element[key]
+                if node_id is not None or not isinstance(value, str):
+                    raise Unsupported
+                iri = comp.based(c, value)
+                if not _is_absolute(iri):
+                    raise relative_iri(value, format_path(path + (key,)))
+                if iri.startswith("_:") or iri != value:
+                    raise Unsupported
+                node_id = iri
+            elif kind == _TYPE:
+                if type_iris is None:
+                    raise Unsupported
+                if isinstance(type_iris, tuple):
+                    name, index = type_iris
+                    raise undefined_type(name, format_path(path + (key,) if index is None else path + (key, index)))
+                types.extend(type_iris)
             elif kind == _UNDEFINED:
                 raise undefined_term(key, format_path(path + (key,)))
             else:
-                if key.startswith("@"):
-                    raise Unsupported  # a bare keyword: re-spelled, refused on the pyld path
-                if kind == _ID:
-                    if node_id is not None or not isinstance(value, str):
-                        raise Unsupported
-                    iri = comp.based(c, value)
-                    if not _is_absolute(iri):
-                        raise relative_iri(value, format_path(path + (key,)))
-                    if iri.startswith("_:") or iri != value:
-                        raise Unsupported
-                    node_id = iri
-                elif kind == _TYPE:
-                    names = [value] if isinstance(value, str) else value
-                    if not isinstance(names, list):
-                        raise Unsupported
-                    for i, name in enumerate(names):
-                        if not isinstance(name, str):
-                            raise Unsupported
-                        iri = vocab(type_ctx, name)
-                        if _is_keyword(iri):
-                            raise Unsupported
-                        if not _is_absolute(iri):
-                            where = path + (key, i) if names is value else path + (key,)
-                            raise undefined_type(name, format_path(where))
-                        if name not in type_ctx.ctx["mappings"]:
-                            raise Unsupported  # an IRI where a term may exist: the spelling rule is pyld's
-                        if iri.startswith("_:"):
-                            raise Unsupported
-                        types.append(iri)
-                else:
-                    raise Unsupported
+                raise Unsupported
 
         if node_id is None:
             subject = f"_:b{self.bnodes}"
@@ -399,6 +410,117 @@ class _Walk:
                     for k, token in out.items():
                         bucket.setdefault(k, token)
         return subject
+
+    def plan(self, c: _Ctx | None, active_property: str | None, element: dict[str, Any]) -> _Plan:
+        """The node's plan, remembered by its keys, ``@context`` and type values (shapes repeat)."""
+        plans = self.comp.plans if c is None else c.plans
+        try:
+            shape_key = (active_property, tuple(element), _memo_key(element.get("@context")))
+            shape = plans.get(shape_key)
+        except TypeError:  # an unhashable @context: planned, not remembered
+            shape_key, shape = None, None
+        if shape is None:
+            shape = self.shape(c, active_property, element)
+            if shape_key is not None and _Unplannable not in shape_key:
+                if len(plans) > _MAX_MEMO:
+                    plans.clear()
+                plans[shape_key] = shape
+        types_key: Any = tuple(_memo_key(element[k]) for k in shape.type_keys)
+        try:
+            plan = shape.by_types.get(types_key)
+        except TypeError:  # a list of types holding objects
+            plan, types_key = None, None
+        if plan is None:
+            plan = self.steps(shape, element)
+            if types_key is not None and _Unplannable not in types_key:
+                if len(shape.by_types) > _MAX_MEMO:
+                    shape.by_types.clear()
+                shape.by_types[types_key] = plan
+        return plan
+
+    def shape(self, c: _Ctx | None, active_property: str | None, element: dict[str, Any]) -> _Shape:
+        """The context a node's keys put it in (mirror of pyld ``_expand``, object case)."""
+        comp = self.comp
+        if active_property is None or c is None:
+            # pyld: the document's own @context, processed on the initial one
+            c = comp.top_context(element["@context"])
+        else:
+            local = element.get("@context")
+            scoped = _get(c.ctx, active_property, "@context")
+            # type-scoped contexts stop at node boundaries, except for a
+            # bare reference {"id": ...} (pyld _expand, "must_revert")
+            must_revert = True
+            if c.ctx.get("previousContext") and len(element) <= 2 and "@context" not in element:
+                for key in sorted(element):
+                    expanded = comp.vocab(c, key)
+                    if expanded == "@value":
+                        raise Unsupported
+                    if expanded == "@id" and len(element) == 1:
+                        must_revert = False
+                        break
+            if must_revert:
+                c = comp.previous(c)
+            if scoped is not None:
+                c = comp.derive(c, scoped, propagate=True, override=True)
+            if "@context" in element:
+                c = comp.local_context(c, local)
+        keys = sorted(element)
+        type_keys = tuple(key for key in keys if comp.classify(c, key)[1] == _TYPE)
+        return _Shape(c, keys, type_keys)
+
+    def steps(self, shape: _Shape, element: dict[str, Any]) -> _Plan:
+        """Type-scoped contexts (pyld ``_prepare_nested_context``), then one step per key."""
+        comp = self.comp
+        type_ctx = c = shape.ctx
+        for key in shape.type_keys:
+            value = element[key]
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list):
+                raise Unsupported
+            for name in sorted(t for t in names if isinstance(t, str)):
+                scoped = _get(type_ctx.ctx, name, "@context")
+                if scoped is not None and scoped is not False:
+                    c = comp.derive(c, scoped, propagate=False, override=False)
+        steps: list[tuple[int, str, Any, Any]] = []
+        for key in shape.keys:
+            if key == "@context":
+                continue
+            expanded, kind = comp.classify(c, key)
+            if kind == _PROPERTY:
+                if key not in c.ctx["mappings"]:
+                    kind = _STEP_ASIDE  # an IRI or @vocab key: the spelling rule is pyld's to check
+            elif kind == _UNDEFINED:
+                pass
+            elif key.startswith("@"):
+                kind = _STEP_ASIDE  # a bare keyword: re-spelled, refused on the pyld path
+            elif kind == _TYPE:
+                steps.append((kind, key, expanded, self.type_iris(type_ctx, element[key])))
+                continue
+            elif kind != _ID:
+                kind = _STEP_ASIDE
+            steps.append((kind, key, expanded, None))
+        return _Plan(c, steps)
+
+    def type_iris(self, type_ctx: _Ctx, value: Any) -> Any:
+        """A type value's IRIs; ``(name, index)`` for an undefined type; ``None``: step aside."""
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list):
+            return None
+        iris = []
+        for i, name in enumerate(names):
+            if not isinstance(name, str):
+                return None
+            iri = self.comp.vocab(type_ctx, name)
+            if _is_keyword(iri):
+                return None
+            if not _is_absolute(iri):
+                return (name, i if names is value else None)
+            if name not in type_ctx.ctx["mappings"]:
+                return None  # an IRI where a term may exist: the spelling rule is pyld's
+            if iri.startswith("_:"):
+                return None
+            iris.append(iri)
+        return iris
 
     def values(self, c: _Ctx, term: _Term, key: str, expanded: str, value: Any,
                path: tuple[Any, ...], prop_path: tuple[Any, ...], out: dict[Any, str]) -> None:
@@ -453,13 +575,13 @@ class _Walk:
         elif isinstance(value, (int, float)):
             compare = (datatype, "n", value)
             if _is_double(value):
-                lexical = _canonicalize_double(value)
+                lexical = _double(value)
                 dt = datatype or XSD_DOUBLE
             elif datatype == XSD_DOUBLE:
-                lexical = _canonicalize_double(float(value))
+                lexical = _double(float(value))
                 dt = XSD_DOUBLE
             elif _is_integer(value) and abs(value) >= 1e21:
-                lexical = _canonicalize_double(value)
+                lexical = _double(value)
                 dt = datatype or XSD_DOUBLE
             else:
                 lexical = str(int(value))

@@ -660,3 +660,40 @@ def test_one_context_as_a_type_scoped_and_as_an_embedded_context_keeps_its_propa
     assert outcome == ("error", Code.UNDEFINED_TERM)
     del document["credentialSubject"]["inner"][1]["inner"]
     assert canonicalize(copy.deepcopy(document), loader=loader, spelling=False) == plain_pyld(document, loader)
+
+
+# One loader for every example below: the fast path remembers a plan per node shape (keys, @context,
+# type values) for its loader, so documents of one shape with other values reuse it.
+_ONE_LOADER = offline_loader()
+_EDITS = {
+    "none": lambda d: None,
+    "relative subject id": lambda d: _subjects(d)[0].__setitem__("id", "rel"),
+    "undefined issuer type": lambda d: d["issuer"].__setitem__("type", ["Profile", "Org"])
+    if isinstance(d["issuer"], dict) else None,
+    "undefined type as a string": lambda d: _subjects(d)[0].__setitem__("type", "Subjekt"),
+    "undefined key": lambda d: _subjects(d)[0]["achievement"].__setitem__("zzz", 1),
+    "relative evidence id": lambda d: [e.__setitem__("id", "attendance/1") for e in d.get("evidence", [])],
+}
+
+
+def _subjects(document):
+    subject = document["credentialSubject"]
+    return subject if isinstance(subject, list) else [subject]
+
+
+def _outcome_with_details(fn):
+    try:
+        return fn()
+    except CredentialError as error:
+        return ("error", error.code, error.details)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(credential, st.sampled_from(sorted(_EDITS)))
+def test_remembered_node_plans_never_carry_over_to_another_document(document, edit):
+    edited = copy.deepcopy(document)
+    _EDITS[edit](edited)
+    for each in (document, edited):
+        ours = _outcome_with_details(lambda: canonicalize(copy.deepcopy(each), loader=_ONE_LOADER, spelling=False))
+        assert ours == _outcome_with_details(lambda: via_pyld_only(each, _ONE_LOADER))
+        _assert_plain_pyld_or_refused(each, _ONE_LOADER)
