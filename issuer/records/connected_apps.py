@@ -38,11 +38,16 @@ class ConnectedApp:
     last_used_at: datetime | None  # its latest API call or token refresh (None: not yet)
 
 
-def _fill_lookup_keys(s: Any, issuer: Issuer) -> None:
+def _fill_lookup_keys(issuer: Issuer) -> None:
     # Grants migration 0013 made from older tokens have no lookup key (a migration has no lookup secret).
-    for row in s.scalars(select(ObGrantRow).where(ObGrantRow.issuer_id == issuer.issuer_id,
-                                                  ObGrantRow.lookup_key.is_(None))):
-        row.lookup_key = learner_key(issuer, row.email)
+    # Read first: once they are filled, viewing a learner page writes nothing.
+    unkeyed = (ObGrantRow.issuer_id == issuer.issuer_id, ObGrantRow.lookup_key.is_(None))
+    with issuer.registry.session(write=False) as s:
+        if s.scalar(select(ObGrantRow.id).where(*unkeyed).limit(1)) is None:
+            return
+    with issuer.registry.session() as s:
+        for row in s.scalars(select(ObGrantRow).where(*unkeyed)):
+            row.lookup_key = learner_key(issuer, row.email)
 
 
 def _live(now: datetime) -> Any:
@@ -55,8 +60,8 @@ def _live(now: datetime) -> Any:
 
 def connected_apps(issuer: Issuer, key: str, now: datetime) -> list[ConnectedApp]:
     """The hosts that hold working access to the badges of the learner with lookup key ``key``, by name."""
-    with issuer.registry.session() as s:
-        _fill_lookup_keys(s, issuer)
+    _fill_lookup_keys(issuer)
+    with issuer.registry.session(write=False) as s:
         rows = s.execute(select(ObGrantRow, ObClientRow.client_metadata)
                          .join(ObClientRow, ObClientRow.client_id == ObGrantRow.client_id)
                          .where(ObGrantRow.issuer_id == issuer.issuer_id, ObGrantRow.lookup_key == key,
@@ -82,8 +87,8 @@ def withdraw_app(issuer: Issuer, key: str, client_id: str, now: datetime) -> tup
     if not isinstance(client_id, str) or not 0 < len(client_id) <= 64:
         raise NotFound(Code.NOT_FOUND, "There is no such connected app on this record.")
     mine = (ObGrantRow.issuer_id == issuer.issuer_id, ObGrantRow.lookup_key == key, ObGrantRow.client_id == client_id)
+    _fill_lookup_keys(issuer)
     with issuer.registry.session() as s:
-        _fill_lookup_keys(s, issuer)
         grants = s.execute(select(ObGrantRow.id, ObGrantRow.email).where(*mine)).all()
         if not grants:
             raise NotFound(Code.NOT_FOUND, "There is no such connected app on this record.")

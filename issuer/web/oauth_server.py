@@ -198,6 +198,7 @@ class Token(TokenMixin):
     now: datetime = field(compare=False)
     code_hash: str | None = None  # the authorization code the grant began with
     grant_id: int | None = None  # the learner's consent (ob_grants); withdrawing it revokes this token
+    grant_used_at: datetime | None = None  # when the host last used that grant, as read with the token
 
     def check_client(self, client: ClientMixin) -> bool:
         return client.get_client_id() == self.client_id
@@ -302,22 +303,22 @@ class ObAuthorizationServer(AuthorizationServer):
         else:
             return None
         with self.issuer.registry.session(write=False) as s:
-            found = s.execute(select(ObTokenRow, ObGrantRow.withdrawn_at)
+            found = s.execute(select(ObTokenRow, ObGrantRow.withdrawn_at, ObGrantRow.last_used_at)
                               .outerjoin(ObGrantRow, ObGrantRow.id == ObTokenRow.grant_id)
                               .where(condition, ObTokenRow.issuer_id == self.issuer.issuer_id)).first()
             if found is None:
                 return None
-            row, withdrawn_at = found
+            row, withdrawn_at, used_at = found
             # A token of a withdrawn grant is revoked, whatever its own row says.
             return Token(row.id, row.client_id, row.email, row.scope, row.expires_at, row.refresh_expires_at,
-                         row.revoked_at or withdrawn_at, self.now(), row.code_hash, row.grant_id)
+                         row.revoked_at or withdrawn_at, self.now(), row.code_hash, row.grant_id, used_at)
 
     def touch(self, token: Token) -> None:
         """Note that the host used its grant now (what the learner page shows as "last used"), at most once
         per ``TOUCH_EVERY``, so a busy host does not write on every call."""
-        if token.grant_id is None:
-            return
         now = self.now()
+        if token.grant_id is None or (token.grant_used_at is not None and token.grant_used_at >= now - TOUCH_EVERY):
+            return  # no write at all for most calls of a busy host
         with self.issuer.registry.session() as s:
             s.execute(update(ObGrantRow).where(ObGrantRow.id == token.grant_id, or_(
                 ObGrantRow.last_used_at.is_(None), ObGrantRow.last_used_at < now - TOUCH_EVERY))

@@ -347,3 +347,36 @@ def test_an_association_members_record_lists_and_withdraws_the_hosts_of_the_asso
         assert "No app or badge platform has access" in site.app.test_client().get(path).get_data(as_text=True)
     finally:
         site.stop()
+
+
+def test_last_used_is_noted_once_a_minute_and_a_withdrawn_grant_is_forgotten_after_30_days(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    clock = [datetime.now(timezone.utc)]
+    site = serve_site(tmp_path / "instance", NOW=lambda: clock[0])
+    database = tmp_path / "instance" / "badgesmith.sqlite3"
+
+    def grants() -> list[tuple]:
+        with sqlite3.connect(database) as db:
+            return db.execute("SELECT last_used_at, withdrawn_at FROM ob_grants ORDER BY id").fetchall()
+
+    try:
+        backpack = Host(site)
+        session = backpack.connect(JANE)
+        assert grants() == [(None, None)]
+        backpack.credentials(session)
+        (first, _), = grants()
+        clock[0] += timedelta(seconds=30)
+        backpack.credentials(session)
+        assert grants()[0][0] == first  # not written again within the minute
+        clock[0] += timedelta(seconds=31)
+        backpack.credentials(session)
+        assert grants()[0][0] > first
+        path = _page(site, JANE)[0]
+        assert _withdraw(site, path, backpack.client_id).status_code == 200
+        clock[0] += timedelta(days=31)
+        backpack.connect(SAM)  # a new grant prunes: the withdrawn one's tokens went after a day, it after 30
+        assert len(grants()) == 1 and grants()[0][1] is None
+        assert _withdraw(site, path, backpack.client_id).status_code == 404
+    finally:
+        site.stop()
