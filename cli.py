@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from errors import BadgesmithError, Code, InputError
+from errors import BadgesmithError, Code, ConfigError, InputError
 
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_ERROR, EXIT_BUG = 0, 1, 2, 3
 
@@ -1210,7 +1210,8 @@ def demo(ctx: click.Context, port: int, no_serve: bool, as_json: bool) -> None:
     result = run_demo(Path(home), base_url=f"http://127.0.0.1:{port}",
                       echo=lambda line: click.echo(line, err=as_json))  # under --json the story goes to stderr
     if not result.verified:
-        raise click.ClickException("The demo credential did not verify; see the report above.")
+        # A stable code, so that under --json the failure is the usual {code, message, details} object.
+        raise ConfigError(Code.SELF_CHECK_FAILED, "The demo credential did not verify; see the report above.")
     if as_json:
         print_json({"home": str(result.home), "verified": result.verified, "pages": result.pages})
     if no_serve:

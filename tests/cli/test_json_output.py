@@ -246,3 +246,15 @@ def test_a_table_of_numbers_aligns_them_right_and_shows_every_row_and_the_totals
     assert rows[-1].split()[0] == "total" and lines[-1].startswith("Per achievement, the start to ")
     ceus = header.index("CEUS") + len("CEUS")
     assert all(row[:ceus].rstrip() == row[:ceus] for row in rows)  # each CEUs cell ends under its header
+
+
+def test_a_demo_that_does_not_verify_fails_with_a_code_under_json(tmp_path, monkeypatch):
+    # What `demo` does when its own badge does not verify (a broken install): the CLI's error contract,
+    # not click's "Error:" line, so scripts read it as they read every other failure.
+    from issuer.awarding import demo
+
+    monkeypatch.setattr(demo, "run_demo", lambda home, **_: demo.DemoResult(False, home, {}))
+    result = CliRunner().invoke(main, ["--json", "--home", str(tmp_path / "demo"), "demo", "--no-serve"])
+    assert result.exit_code == 2
+    assert json.loads(result.stdout) == {"code": "SELF_CHECK_FAILED", "message": "The demo credential did not "
+                                         "verify; see the report above.", "details": {}}
