@@ -10,6 +10,10 @@ What 1EdTech's OB 3.0 §7 asks for, and nothing looser:
   single use (claimed by one UPDATE) and live ``CODE_TTL`` seconds.
 - Bearer access tokens (``ACCESS_TTL``), rotating refresh tokens
   (``REFRESH_TTL``; a used one stops working), revocation (RFC 7009).
+- Each consent is a grant (``ob_grants``) that every token made from it names,
+  through refreshes; a token works only while its grant does, so a learner who
+  withdraws a host's access on their page (``issuer.records.connected_apps``)
+  stops all of it at once.
 
 Every secret handed out (client secrets, codes, tokens, sign-in links) is kept
 as its SHA-256 only: they are 256-bit random strings, so a slow hash would add
