@@ -151,6 +151,24 @@ def test_sqlite_storage_writes_ahead_and_many_processes_count_exactly(tmp_path):
         assert connection.execute("SELECT hits FROM badgesmith_rate_limits").fetchall() == [(100,)]
 
 
+def test_a_sqlite_hit_leaves_the_file_unlocked(tmp_path):
+    """Hits on a SQLite file run on each thread's own connection (issue 14); each one commits at once, so
+    another process can write straight after it, and the engine's reads see every thread's hits."""
+    import sqlite3
+
+    storage = storage_for(f"sqlite:///{tmp_path / 'ratelimits.sqlite3'}")
+    assert storage.incr("k", 60) == 1
+    other = sqlite3.connect(tmp_path / "ratelimits.sqlite3", timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # "database is locked" if the hit's write transaction were still open
+    other.execute("ROLLBACK")
+    counted = []
+    thread = threading.Thread(target=lambda: counted.append(storage.incr("k", 60)))
+    thread.start()
+    thread.join()
+    assert counted == [2] and storage.incr("k", 60) == 3 and storage.get("k") == 3
+    other.close()
+
+
 def test_sql_storage_counts_expire_and_clear(db_url):
     storage = storage_for(db_url)
     assert isinstance(storage, SqlStorage) and storage.check()
