@@ -148,14 +148,19 @@ class _Plan:
     when the walk must step aside.
     """
 
-    __slots__ = ("ctx", "steps")
+    __slots__ = ("ctx", "steps", "remember")
 
     def __init__(self, ctx: _Ctx, steps: list[tuple[int, str, Any, Any]]) -> None:
         self.ctx = ctx
         self.steps = steps
+        # every key and type is a pinned term, and no list of types is long
+        self.remember = len(steps) <= _MAX_PLANNED_KEYS and all(
+            kind in (_PROPERTY, _ID) or (kind == _TYPE and isinstance(iris, list) and len(iris) <= 16)
+            for kind, _key, _expanded, iris in steps)
 
 
 _STEP_ASIDE = -1  # a step that raises Unsupported
+_MAX_PLANNED_KEYS = 64  # keys of a node whose plan is remembered; credentials' nodes have a dozen
 
 
 def _memo_key(value: Any) -> Any:
@@ -412,19 +417,20 @@ class _Walk:
         return subject
 
     def plan(self, c: _Ctx | None, active_property: str | None, element: dict[str, Any]) -> _Plan:
-        """The node's plan, remembered by its keys, ``@context`` and type values (shapes repeat)."""
+        """The node's plan, remembered by its keys, ``@context`` and type values (shapes repeat).
+
+        Only plans whose every key and type is a term of the pinned contexts are remembered (a
+        bounded vocabulary): hostile documents full of made-up keys cannot fill the memory.
+        """
         plans = self.comp.plans if c is None else c.plans
         try:
-            shape_key = (active_property, tuple(element), _memo_key(element.get("@context")))
+            shape_key: Any = (active_property, tuple(element), _memo_key(element.get("@context")))
             shape = plans.get(shape_key)
         except TypeError:  # an unhashable @context: planned, not remembered
             shape_key, shape = None, None
+        known = shape is not None
         if shape is None:
             shape = self.shape(c, active_property, element)
-            if shape_key is not None and _Unplannable not in shape_key:
-                if len(plans) > _MAX_MEMO:
-                    plans.clear()
-                plans[shape_key] = shape
         types_key: Any = tuple(_memo_key(element[k]) for k in shape.type_keys)
         try:
             plan = shape.by_types.get(types_key)
@@ -432,10 +438,14 @@ class _Walk:
             plan, types_key = None, None
         if plan is None:
             plan = self.steps(shape, element)
-            if types_key is not None and _Unplannable not in types_key:
+            if plan.remember and types_key is not None and _Unplannable not in types_key:
                 if len(shape.by_types) > _MAX_MEMO:
                     shape.by_types.clear()
                 shape.by_types[types_key] = plan
+                if not known and shape_key is not None and _Unplannable not in shape_key:
+                    if len(plans) > _MAX_MEMO:
+                        plans.clear()
+                    plans[shape_key] = shape
         return plan
 
     def shape(self, c: _Ctx | None, active_property: str | None, element: dict[str, Any]) -> _Shape:

@@ -697,3 +697,17 @@ def test_remembered_node_plans_never_carry_over_to_another_document(document, ed
         ours = _outcome_with_details(lambda: canonicalize(copy.deepcopy(each), loader=_ONE_LOADER, spelling=False))
         assert ours == _outcome_with_details(lambda: via_pyld_only(each, _ONE_LOADER))
         _assert_plain_pyld_or_refused(each, _ONE_LOADER)
+
+
+def test_only_plans_made_of_pinned_terms_are_remembered():
+    # Hostile documents full of made-up keys must not fill the fast path's memory.
+    loader = offline_loader()
+    for i in range(40):
+        document = base_credential()
+        document["credentialSubject"][f"made-up-{i}"] = "x"
+        with pytest.raises(CredentialError):
+            canonicalize(document, loader=loader)
+    canonicalize(base_credential(), loader=loader)
+    compiled = rdfc._state_for(loader).fast
+    remembered = [key for ctx in [compiled] + list(compiled.wrapped.values()) for key in ctx.plans]
+    assert remembered and not any("made-up" in str(key) for key in remembered)
