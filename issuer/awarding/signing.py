@@ -20,10 +20,12 @@ from issuer.badge.credential import Award, Recipient, build_credential, evidence
 from issuer.badge.recipient import identity_object
 from issuer.badge.sign import sign_credential
 from issuer.instance.settings import Settings
-from keys.data_integrity import hash_proof_options, verify_proof, without_proof
+from keys.data_integrity import (EDDSA_RDFC_2022, append_proof, format_created, hash_data, hash_proof_options,
+                                  verify_proof, without_proof)
 from keys.did import did_web_url
 from keys.ed25519 import KeyPair
 from keys.jws_keys import SigningKey
+from keys.multikey import encode_multibase
 from keys.rdfc import canonicalize
 from verifier.fetch import DictFetch
 from verifier.pipeline import Verifier, VerifyOptions, credential_from_jwt_payload
@@ -133,27 +135,51 @@ class AwardSigner:
 
         A VC-JWT is signed with the ``jwt_alg`` key when there is one, everything else with the Ed25519 key.
         """
-        method, key = (self.jwt_key if fmt == "jwt" and self.jwt_key is not None
-                       else (self.verification_method, self.key))
-        signed = sign_credential(unsigned, key, fmt=fmt, loader=self.loader, created=now,
-                                 verification_method=method)
-        text = signed if isinstance(signed, str) else json.dumps(signed, ensure_ascii=False)
-        failures = self._self_check(text, key, now)
+        signed = self.signed(unsigned, fmt=fmt, now=now)
+        failures = self.self_check(signed, now=now)
         if failures:
             raise ConfigError(Code.SELF_CHECK_FAILED,
                               f"The credential Badgesmith just signed does not verify ({failures[0].message}); "
                               "it was not stored.")
-        return text
+        return signed.text
 
-    def _self_check(self, text: str, key: Any, now: datetime) -> list[Check]:
-        """The failed checks of the credential as ``text`` (what is stored, baked and written) reads.
+    def signed(self, unsigned: dict[str, Any], *, fmt: str, now: datetime) -> Signed:
+        """``unsigned`` signed, not yet self-checked: the text to store, and what ``self_check`` reads.
+
+        An eddsa-rdfc-2022 proof is made here from one canonicalization, kept for the self-check; it is
+        the proof ``keys.eddsa_rdfc_2022.sign`` makes, byte for byte (tests/issuer/awarding/test_signing.py).
+        """
+        if fmt == "di" and isinstance(unsigned, dict) and unsigned and "proof" not in unsigned:
+            # Written out before it is canonicalized, and the stored text made from that: a change to the dict
+            # during or after signing makes it differ from the text, which the self-check compares.
+            written = json.dumps(unsigned, ensure_ascii=False)
+            canonical = canonicalize(unsigned, loader=self.loader)
+            proof: dict[str, Any] = {"type": EDDSA_RDFC_2022.proof_type, "cryptosuite": EDDSA_RDFC_2022.cryptosuite,
+                                     "created": format_created(now), "verificationMethod": self.verification_method,
+                                     "proofPurpose": "assertionMethod"}
+            proof["proofValue"] = encode_multibase(self.key.sign(
+                hash_data(unsigned, proof, loader=self.loader, canonical_document=canonical)))
+            # json.dumps of the credential with its proof, the last member (append_proof), without a second pass
+            text = f'{written[:-1]}, "proof": {json.dumps([proof], ensure_ascii=False)}}}'
+            return Signed(text, append_proof(unsigned, proof), canonical)
+        method, key = (self.jwt_key if fmt == "jwt" and self.jwt_key is not None
+                       else (self.verification_method, self.key))
+        signed = sign_credential(unsigned, key, fmt=fmt, loader=self.loader, created=now,
+                                 verification_method=method)
+        return Signed(signed) if isinstance(signed, str) else Signed(json.dumps(signed, ensure_ascii=False))
+
+    def self_check(self, signed: Signed, *, now: datetime) -> list[Check]:
+        """The failed checks of the credential as ``signed.text`` (what is stored, baked and written) reads.
 
         The first credential of each shape goes through the whole verifier. Later ones of the same
-        shape (same JSON skeleton, contexts, issuer and proof options: a roster batch) are read
-        back from ``text`` and checked for what can differ between them: the schema check, the
-        canonical form re-derived from the text (spelling rule and limits included) and the
-        signature over it, with the key and proof-options hash the full check confirmed.
+        shape (same JSON skeleton, contexts, issuer and proof options: a roster batch) are parsed back
+        from the text and checked for what can differ between them: that the text is, value for value
+        and type for type, the credential that was signed (when ``signed`` carries it); the schema
+        check; and the Ed25519 signature over the proof-options hash the full check confirmed and the
+        canonical form the signing step made (or, without one, the canonical form re-derived from the
+        text, spelling rule and limits included).
         """
+        text = signed.text
         if not text.startswith("{"):  # a VC-JWT: always the whole verifier
             return self_check_failures(text, loader=self.loader, did=self.did, did_document=self.did_document,
                                        now=now)
@@ -166,17 +192,45 @@ class AwardSigner:
             if not failures and shape is not None:
                 self._vetted[shape] = hash_proof_options(credential, credential["proof"][0], loader=self.loader)
             return failures
+        if signed.credential is not None and not same_json(credential, signed.credential):
+            return [Check("proof", FAILED, Code.PROOF_INVALID.value,
+                          "The credential as written is not the credential that was signed.")]
         verifier = Verifier(loader=self.loader, fetch=DictFetch({}), now=now)
         failures = [c for c in (verifier.check_schema(credential),) if c.outcome == FAILED]
         try:
-            if not verify_proof(credential, credential["proof"][0], key.public_key, loader=self.loader,
-                                canonical_document=canonicalize(without_proof(credential), loader=self.loader),
-                                proof_hash=proof_hash):
+            canonical = (signed.canonical if signed.canonical is not None
+                         else canonicalize(without_proof(credential), loader=self.loader))
+            if not verify_proof(credential, credential["proof"][0], self.key.public_key, loader=self.loader,
+                                canonical_document=canonical, proof_hash=proof_hash):
                 failures.append(Check("proof", FAILED, Code.PROOF_INVALID.value,
                                       "The signature does not match the credential as it was written."))
         except BadgesmithError as error:
             failures.append(Check("proof", FAILED, error.code.value, error.message))
         return failures
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """A credential just signed: the text that is stored, baked and written and, for a Data Integrity
+    proof made by ``AwardSigner.signed``, the credential it signed and the canonical form (RDFC-1.0
+    N-Quads of the credential without its proof) the signature covers."""
+
+    text: str
+    credential: dict[str, Any] | None = None
+    canonical: str | None = None
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """True when ``a`` and ``b`` are the same JSON value, type for type: 1, 1.0 and true differ (Python's
+    ``==`` says they are equal), and so do a list and a tuple; object members in any order."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is dict:
+        return len(a) == len(b) and all(k in b and same_json(v, b[k]) for k, v in a.items())
+    if kind is list:
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b))
+    return a == b  # NaN is never the same as itself: it is not JSON either
 
 
 def _skeleton(value: Any) -> Any:
@@ -199,4 +253,4 @@ def _shape_of(credential: Any) -> tuple | None:
             json.dumps([credential.get("@context"), credential.get("issuer"), options], sort_keys=True))
 
 
-__all__ = ["AwardSigner", "Terms", "award_terms", "issuer_profile", "self_check_failures"]
+__all__ = ["AwardSigner", "Signed", "Terms", "award_terms", "issuer_profile", "same_json", "self_check_failures"]

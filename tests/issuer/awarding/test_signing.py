@@ -1,7 +1,8 @@
 """issuer.awarding.signing: the self-check. The first credential of a shape goes through the whole verifier;
 later ones of that shape are read back from the text that is stored and checked for what can differ between
-them (schema, canonical form with the spelling rule, signature), so a credential changed or mis-serialized after
-signing is still refused."""
+them: that the text is, type for type, the credential that was signed, the schema, and the signature over the
+canonical form the signing step made, so a credential changed or mis-serialized after signing, or a bad
+signature, is still refused (and, in a roster batch, nothing of the batch is stored)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import pytest
 
 from errors import Code, ConfigError
 from issuer.awarding.issuing import IssueRequest
+from issuer.awarding.signing import Signed, same_json
+from issuer.badge.sign import sign_credential
 from schemas.loader import offline_loader
 from verifier.fetch import Offline
 from verifier.pipeline import Verifier
@@ -24,10 +27,17 @@ def _signed(issuer, signer, email: str, now, **request) -> str:
                        salt="00" * 16, status=[], fmt="di", now=now)
 
 
+def _unsigned(issuer, signer, email: str, now, **request) -> dict:
+    definition = issuer.achievement(COURSE)
+    return signer.build(definition, IssueRequest(email=email, **request), credential_id=f"urn:uuid:{email}",
+                        salt="00" * 16, status=[], now=now)
+
+
 def _vetted_signer(issuer, now):
     """A signer that has passed one credential of the roster shape through the whole verifier."""
     signer = issuer.signer()
     _signed(issuer, signer, "first@example.org", now, name="First Person", credits=1.0)
+    _signed(issuer, signer, "second@example.org", now, name="Second Person")
     return signer
 
 
@@ -41,34 +51,149 @@ def test_later_credentials_of_a_shape_still_verify_in_full_elsewhere(issuer, now
         assert outcomes["context"] == "CONTEXT_OK"
 
 
+def test_the_proof_signed_here_is_the_one_the_cryptosuite_makes(issuer, now):
+    """AwardSigner.signed builds the eddsa-rdfc-2022 proof itself (to keep the canonical form): byte for byte
+    what keys.eddsa_rdfc_2022 makes from the same credential, and the canonical form is the credential's."""
+    from keys.rdfc import canonicalize
+
+    signer = issuer.signer()
+    unsigned = _unsigned(issuer, signer, "ana@example.org", now, name="Ana Lima", credits=1.5)
+    signed = signer.signed(unsigned, fmt="di", now=now)
+    reference = sign_credential(unsigned, issuer.key, fmt="di", loader=signer.loader, created=now,
+                                verification_method=signer.verification_method)
+    assert signed.text == json.dumps(reference, ensure_ascii=False)
+    assert signed.canonical == canonicalize(unsigned, loader=signer.loader)
+
+
+def _short_check(signer, signed: Signed, now) -> list[tuple[str, str]]:
+    from issuer.awarding.signing import _shape_of
+
+    assert _shape_of(json.loads(signed.text)) in signer._vetted  # the shape is vetted: this is the short path
+    return [(f.check, f.code) for f in signer.self_check(signed, now=now)]
+
+
 def test_a_value_changed_after_signing_fails_the_short_self_check(issuer, now):
     signer = _vetted_signer(issuer, now)
-    text = _signed(issuer, signer, "ana@example.org", now, name="Ana Lima", credits=1.5)
-    changed = text.replace('"Ana Lima"', '"Ana Lime"')
-    assert changed != text
-    failures = signer._self_check(changed, issuer.key, now)
-    assert [(f.check, f.code) for f in failures] == [("proof", Code.PROOF_INVALID.value)]
-    assert signer._self_check(text, issuer.key, now) == []
+    signed = signer.signed(_unsigned(issuer, signer, "ana@example.org", now, name="Ana Lima", credits=1.5),
+                           fmt="di", now=now)
+    assert _short_check(signer, signed, now) == []
+    changed = Signed(signed.text.replace('"Ana Lima"', '"Ana Lime"'), signed.credential, signed.canonical)
+    assert changed.text != signed.text
+    assert _short_check(signer, changed, now) == [("proof", Code.PROOF_INVALID.value)]
+    # the credential changed after it was written out and signed (the text as it was): refused
+    signed.credential["credentialSubject"]["name"] = "Ana Lime"
+    assert _short_check(signer, signed, now) == [("proof", Code.PROOF_INVALID.value)]
+    # without the signing step's canonical form, the one re-derived from the text is checked
+    assert _short_check(signer, Signed(changed.text), now) == [("proof", Code.PROOF_INVALID.value)]
 
 
-def test_a_value_respelled_after_signing_fails_the_spelling_rule_on_the_short_path(issuer, now):
-    """Same skeleton, but a type written as its IRI: the canonical form is re-derived with the spelling rule."""
+@pytest.mark.parametrize("written, refused", [
+    ('"creditsEarned": "1.5"', True),  # a number written as text (another shape: the whole verifier)
+    ('"creditsEarned": 1.0', True),  # another value of the same type (the short path)
+    ('"creditsEarned": 1.50', False),  # the same JSON number, spelt otherwise: not a difference
+])
+def test_a_serialization_that_is_not_what_was_signed_fails_the_self_check(issuer, now, written, refused):
     signer = _vetted_signer(issuer, now)
-    text = _signed(issuer, signer, "ana@example.org", now, name="Ana Lima")
-    respelled = text.replace('"OpenBadgeCredential"',
-                             '"https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"')
-    assert respelled != text
-    failures = signer._self_check(respelled, issuer.key, now)
-    assert Code.JSON_RESPELLED.value in {f.code for f in failures}
+    signed = signer.signed(_unsigned(issuer, signer, "ana@example.org", now, name="Ana Lima", credits=1.5),
+                           fmt="di", now=now)
+    assert '"creditsEarned": 1.5' in signed.text
+    text = signed.text.replace('"creditsEarned": 1.5', written)
+    failures = [(f.check, f.code) for f in signer.self_check(Signed(text, signed.credential, signed.canonical),
+                                                             now=now)]
+    assert (("proof", Code.PROOF_INVALID.value) in failures) is refused
+
+
+def test_same_json_tells_apart_what_python_calls_equal():
+    assert 1 == 1.0 == True  # noqa: E712: what same_json must not rely on
+    assert not same_json({"a": 1}, {"a": 1.0})
+    assert not same_json({"a": 1}, {"a": True})
+    assert not same_json({"a": 0}, {"a": False})
+    assert not same_json({"a": [1]}, {"a": (1,)})
+    assert not same_json({"a": float("nan")}, {"a": float("nan")})
+    assert not same_json({"a": 1}, {"a": 1, "b": None})
+    assert not same_json({"a": [1, 2]}, {"a": [2, 1]})
+    assert same_json({"a": 1, "b": [1.5, "x", None, {"c": True}]}, {"b": [1.5, "x", None, {"c": True}], "a": 1})
+
+
+def test_an_integer_written_as_a_float_fails_the_self_check(issuer, now):
+    """1 and 1.0 are one number to Python but not to the canonical form (xsd:integer, xsd:double)."""
+    signer = _vetted_signer(issuer, now)
+    unsigned = _unsigned(issuer, signer, "ana@example.org", now, name="Ana Lima", credits=1)
+    signed = signer.signed(unsigned, fmt="di", now=now)
+    assert '"creditsEarned": 1,' in signed.text or '"creditsEarned": 1}' in signed.text
+    text = signed.text.replace('"creditsEarned": 1', '"creditsEarned": 1.0')
+    failures = [(f.check, f.code) for f in signer.self_check(Signed(text, signed.credential, signed.canonical),
+                                                             now=now)]
+    assert ("proof", Code.PROOF_INVALID.value) in failures
+
+
+def test_a_bad_signature_fails_the_short_self_check(issuer, now):
+    from keys.ed25519 import KeyPair
+
+    signer = _vetted_signer(issuer, now)
+    wrong = signer.__class__(signer.settings, KeyPair.from_seed(bytes(32)), signer.did, signer.verification_method,
+                             signer.did_document, signer.loader)
+    wrong._vetted.update(signer._vetted)  # as if the shape had passed in full: only the signature is wrong
+    signed = wrong.signed(_unsigned(issuer, signer, "ana@example.org", now, name="Ana Lima"), fmt="di", now=now)
+    assert _short_check(signer, signed, now) == [("proof", Code.PROOF_INVALID.value)]
+    # a proofValue garbled after signing, in the text and the credential alike
+    good = signer.signed(_unsigned(issuer, signer, "bo@example.org", now, name="Bo Chen"), fmt="di", now=now)
+    value = good.credential["proof"][0]["proofValue"]
+    garbled = value[:-4] + ("1111" if not value.endswith("1111") else "2222")
+    text = good.text.replace(value, garbled)
+    assert _short_check(signer, Signed(text, json.loads(text), good.canonical), now) == [
+        ("proof", Code.PROOF_INVALID.value)]
+    # a canonical form that is not the credential's (a canonicalization bug) fails the signature check
+    good = signer.signed(_unsigned(issuer, signer, "cy@example.org", now, name="Cy Diaz"), fmt="di", now=now)
+    bogus = good.canonical.replace("Cy Diaz", "Cy Dias")
+    assert _short_check(signer, Signed(good.text, good.credential, bogus), now) == [
+        ("proof", Code.PROOF_INVALID.value)]
+
+
+def test_a_respelled_credential_is_refused_when_signed(issuer, now):
+    """The spelling rule runs in the signing step's canonicalization, on the very credential that is stored."""
+    from errors import CredentialError
+
+    signer = _vetted_signer(issuer, now)
+    unsigned = _unsigned(issuer, signer, "ana@example.org", now, name="Ana Lima")
+    unsigned["type"] = ["VerifiableCredential",
+                        "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"]
+    with pytest.raises(CredentialError) as caught:
+        signer.sign_checked(unsigned, fmt="di", now=now)
+    assert caught.value.code == Code.JSON_RESPELLED
 
 
 def test_a_schema_break_fails_the_short_self_check(issuer, now):
     signer = _vetted_signer(issuer, now)
-    text = _signed(issuer, signer, "ana@example.org", now, name="Ana Lima")
-    credential = json.loads(text)
-    credential["validFrom"] = "last Tuesday"
-    failures = signer._self_check(json.dumps(credential), issuer.key, now)
-    assert failures and failures[0].check == "schema"
+    unsigned = _unsigned(issuer, signer, "ana@example.org", now, name="Ana Lima")
+    unsigned["validFrom"] = "last Tuesday"  # still a string: the same shape, correctly signed
+    failures = signer.self_check(signer.signed(unsigned, fmt="di", now=now), now=now)
+    assert [f.check for f in failures] == ["schema"]
+
+
+def test_a_roster_batch_that_fails_its_self_check_stores_nothing(issuer, now, monkeypatch):
+    """A credential mis-serialized after signing, in the middle of a batch: SELF_CHECK_FAILED, and the
+    batch's transaction rolls back (no credential, no status index kept)."""
+    from issuer.awarding import signing
+
+    real = signing.AwardSigner.signed
+    calls = []
+
+    def garbled(self, unsigned, *, fmt, now):
+        signed = real(self, unsigned, fmt=fmt, now=now)
+        calls.append(1)
+        if len(calls) == 3:  # the third of the batch: its shape is vetted by then
+            return Signed(signed.text.replace('"Person 2"', '"Person 3"'), signed.credential, signed.canonical)
+        return signed
+
+    monkeypatch.setattr(signing.AwardSigner, "signed", garbled)
+    requests = [IssueRequest(email=f"p{i}@example.org", name=f"Person {i}") for i in range(5)]
+    with pytest.raises(ConfigError) as caught:
+        issuer.issue_many(COURSE, requests)
+    assert caught.value.code == Code.SELF_CHECK_FAILED
+    assert issuer.registry.find_credentials(issuer.issuer_id) == []
+    monkeypatch.setattr(signing.AwardSigner, "signed", real)
+    assert [i.created for i in issuer.issue_many(COURSE, requests)] == [True] * 5
 
 
 def test_a_new_shape_goes_through_the_whole_verifier(issuer, now):
@@ -77,9 +202,9 @@ def test_a_new_shape_goes_through_the_whole_verifier(issuer, now):
     from keys.ed25519 import KeyPair
 
     signer = _vetted_signer(issuer, now)
-    assert len(signer._vetted) == 1
+    vetted = len(signer._vetted)
     _signed(issuer, signer, "ana@example.org", now, name="Ana Lima", evidence="https://lla.example/rec/1")
-    assert len(signer._vetted) == 2
+    assert len(signer._vetted) == vetted + 1
     other = KeyPair.from_seed(bytes(32))
     wrong = signer.__class__(signer.settings, other, signer.did, signer.verification_method, signer.did_document,
                              signer.loader)
