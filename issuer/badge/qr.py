@@ -6,12 +6,13 @@ choice: tested over many URLs), computed the way a roster can afford. Its
 data segments, version capacities and block structure come from ``qrcode``;
 the bit stream is built as one integer, the Reed-Solomon codewords with a
 table per generator (one lookup per data byte instead of ``qrcode``'s
-polynomial objects), and the codewords are placed through the version's
-module order, computed once. The symbol is laid out once (mask 0 off), the
+polynomial objects), and the codewords' bits are placed in one gather
+(``operator.itemgetter`` over the version's module order, computed once). The symbol is laid out once (mask 0 off), the
 other masks are derived by XOR on rows held as integers and scored with bit
 operations under the ISO/IEC 18004 penalty rules exactly as ``qrcode``
 scores them. The PNG is written directly (1-bit greyscale, as Pillow writes
-mode "1"), each module ``scale`` pixels, never drawn module by module.
+mode "1"), each module ``scale`` pixels, never drawn module by module; at
+the default scale of 8 a module is one byte of a scanline.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import struct
 import zlib
 from bisect import bisect_left
 from functools import lru_cache
+from operator import itemgetter
+from typing import Callable
 
 import qrcode
 from qrcode import base as qr_base, util as qr_util
@@ -37,6 +40,9 @@ QUIET_ZONE = 4
 _FINDER_LIKE = ((1, 0, 1, 1, 1, 0, 1, 0, 0, 0, 0), (0, 0, 0, 0, 1, 0, 1, 1, 1, 0, 1))
 
 
+_MODULE_BYTES = bytes.maketrans(b"01", b"\xff\x00")
+
+
 def qr_png(url: str, *, scale: int = 8) -> bytes:
     """Return a 1-bit PNG QR code for ``url``: ``scale`` pixels per module, quiet zone 4."""
     rows, size = _symbol(url)
@@ -47,6 +53,8 @@ def qr_png(url: str, *, scale: int = 8) -> bytes:
     widen = {ord("0"): "1" * scale, ord("1"): "0" * scale}
 
     def scanline(modules: int) -> bytes:
+        if scale == 8:  # a module is a byte, white 0xFF or black 0x00: one translation of the row's digits
+            return b"\0" + format(modules, f"0{width}b").encode("ascii").translate(_MODULE_BYTES)
         bits = format(modules, f"0{width}b").translate(widen) + "0" * pad
         return b"\0" + int(bits, 2).to_bytes((pixels + pad) // 8, "big")
 
@@ -83,13 +91,10 @@ def _symbol(url: str) -> tuple[list[int], int]:
     """The QR symbol (no quiet zone) as rows of ints, leftmost module in the top bit."""
     version, codewords = _codewords(url)
     layout = _layout(version)
-    raw = 0
-    for index, word in enumerate(codewords):  # data modules in qrcode's placement order, unmasked
-        if word:
-            places = layout.places[index]
-            for bit in range(8):
-                if word & (0x80 >> bit):
-                    raw |= places[bit]
+    # The data modules in qrcode's placement order, unmasked: the codewords' bits, most significant first
+    # after a constant 0, gathered into the packed symbol's bits (highest first) in one C-level call.
+    bits = "0" + format(int.from_bytes(bytes(codewords), "big"), f"0{8 * len(codewords)}b")
+    raw = int("".join(layout.gather(bits)), 2)
 
     def masked(k: int, function: int) -> int:
         return function | ((raw ^ layout.masks[k]) & layout.data)
@@ -221,7 +226,7 @@ class _Layout:
     """Per-version constants: data modules, the 8 masks, function patterns, row masks."""
 
     __slots__ = ("size", "stride", "data", "masks", "test", "final", "cols", "pairs", "span",
-                 "upper", "top", "places")
+                 "upper", "top", "gather")
 
     def __init__(self, size: int) -> None:
         self.size, self.stride = size, size + 11
@@ -261,8 +266,19 @@ def _layout(version: int) -> _Layout:
         for check in map(mask_func, range(8)))
     layout.test = _pack(test, layout.stride)
     layout.final = tuple(_pack(function_modules(False, k), layout.stride) for k in range(8))
-    layout.places = _placement(test, layout)
+    layout.gather = _gather(_placement(test, layout), layout)
     return layout
+
+
+def _gather(places: tuple[tuple[int, ...], ...], layout: _Layout) -> Callable[[str], tuple[str, ...]]:
+    """For the packed symbol's bits from the highest down, which character of ``"0" + codeword bits``
+    each is (0, the constant "0", for every module that is not a data module)."""
+    length = layout.size * layout.stride
+    source = [0] * length
+    for index, modules in enumerate(places):
+        for bit, module in enumerate(modules):
+            source[length - module.bit_length()] = 1 + 8 * index + bit
+    return itemgetter(*source)
 
 
 def _placement(modules: list[list], layout: _Layout) -> tuple[tuple[int, ...], ...]:
