@@ -209,13 +209,15 @@ def canonize_quads(quads: list[Quad], *, max_blank_nodes: int, max_hash_work: in
         canon.label_all()
     label = canon.canonical
     lines = []
-    for s, p, o, g in quads:
+    append = lines.append
+    for s, p, o, g in quads:  # _line, inlined: this loop runs once per statement signed
         if s[0] == "_":
             s = label[s]
         if o[0] == "_":
             o = label[o]
-        if g is not None and g[0] == "_":
-            g = label[g]
-        lines.append(_line(s, p, o, g))
+        if g is None:
+            append(f"{s} {p} {o} .\n")
+        else:
+            append(f"{s} {p} {o} {label[g] if g[0] == '_' else g} .\n")
     lines.sort()
     return "".join(lines)

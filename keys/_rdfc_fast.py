@@ -431,14 +431,18 @@ class _Walk:
         known = shape is not None
         if shape is None:
             shape = self.shape(c, active_property, element)
-        types_key: Any = tuple(_memo_key(element[k]) for k in shape.type_keys)
+        type_keys = shape.type_keys
+        # one type key is the rule; a shape always has the same number of them
+        types_key: Any = _memo_key(element[type_keys[0]]) if len(type_keys) == 1 else tuple(
+            _memo_key(element[k]) for k in type_keys)
         try:
             plan = shape.by_types.get(types_key)
         except TypeError:  # a list of types holding objects
             plan, types_key = None, None
         if plan is None:
             plan = self.steps(shape, element)
-            if plan.remember and types_key is not None and _Unplannable not in types_key:
+            if plan.remember and types_key is not None and _Unplannable is not types_key and (
+                    not isinstance(types_key, tuple) or _Unplannable not in types_key):
                 if len(shape.by_types) > _MAX_MEMO:
                     shape.by_types.clear()
                 shape.by_types[types_key] = plan
@@ -542,7 +546,9 @@ class _Walk:
             for i, item in enumerate(value):
                 self.values(c, term, key, expanded, item, path + (i,), prop_path, out)
             return
-        tc = self.comp.term_context(c, term, key, expanded)
+        tc = term.term_ctx
+        if tc is None:
+            tc = self.comp.term_context(c, term, key, expanded)
         if term.graph:
             if not isinstance(value, dict):
                 raise Unsupported  # a bare IRI as a graph: too unusual to mirror

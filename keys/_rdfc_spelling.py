@@ -301,7 +301,8 @@ def check_shape(document: Any, *, max_depth: int, max_context_entries: int, max_
             elif isinstance(context, dict):
                 pending.append((context, path + ("@context",), {}))
             node_id = value.get("id")
-            if isinstance(node_id, str) and len(value) > 1 and any(k not in ("id", "@context") for k in value):
+            # a key besides "id" and "@context": the node is described here, not only named
+            if isinstance(node_id, str) and len(value) > 1 + ("@context" in value):
                 first = described.get(node_id)
                 if first is None:
                     described[node_id] = (value, path)
@@ -341,8 +342,9 @@ def check_shape(document: Any, *, max_depth: int, max_context_entries: int, max_
                                             "a second time in the same list")
                         break
                     seen.add(mark)
-            pending.extend((item, path + (i,), described) for i, item in enumerate(value)
-                           if isinstance(item, (dict, list)))
+            for i, item in enumerate(value):
+                if isinstance(item, (dict, list)):
+                    pending.append((item, path + (i,), described))
     if problem is not None:
         raise problem
     return tuple(urls)
