@@ -44,9 +44,14 @@ def _field(credential: dict[str, Any], names: tuple[str, ...]) -> tuple[str | No
     return None, None
 
 
+# strftime's %B in the C locale Python keeps for LC_TIME, written out: strftime took 9 us a report.
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
 def _day(moment: datetime) -> str:
     # The one date format people read everywhere ("6 December 2026"); ISO stays in machine fields.
-    return f"{moment.day} {moment:%B %Y}, {moment:%H:%M} UTC"
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment.hour:02d}:{moment.minute:02d} UTC"
 
 
 def check_window(credential: dict[str, Any], now: datetime) -> WindowProblem | None:

@@ -113,6 +113,19 @@ def test_parse_json_depth_limit_is_exact(depth, ok):
         assert info.value.code is Code.JSON_TOO_DEEP
 
 
+@pytest.mark.parametrize("depth, ok", [(64, True), (65, False)])
+def test_parse_json_depth_counts_nesting_not_brackets_in_strings(depth, ok):
+    # Text with no more opening brackets than the limit skips the scan; brackets in strings send it to
+    # the scan, which must still count only nesting.
+    text = '{"s": "' + "[{" * 200 + '", "a": ' * 1 + '{"a": ' * (depth - 2) + "{}" + "}" * (depth - 2) + "}"
+    if ok:
+        assert parse_json(text, limits=LIMITS)["s"].startswith("[{")
+    else:
+        with pytest.raises(InputTooLarge) as info:
+            parse_json(text, limits=LIMITS)
+        assert info.value.code is Code.JSON_TOO_DEEP
+
+
 @pytest.mark.parametrize("opener", ["[", '{"a":'])
 def test_parse_json_10000_deep_is_json_too_deep_quickly(opener):
     start = time.perf_counter()
