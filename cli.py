@@ -1693,6 +1693,104 @@ def clients_revoke(ctx: click.Context, client: str, as_json: bool) -> None:
     say(f"Revoked OAuth client {record.name!r} ({record.client_id}).")
 
 
+@main.group()
+def hosts() -> None:
+    """Learners' hosts (backpacks, apps) registered for the Open Badges 3.0 API, and their access.
+
+    Not the hosts `badgesmith push` sends badges to: those are other sites, where this instance registered.
+    """
+
+
+def _when(moment: datetime | None) -> str | None:
+    return f"{moment:%Y-%m-%d %H:%M}" if moment else None
+
+
+@hosts.command("list")
+@_JSON
+@click.pass_context
+def hosts_list(ctx: click.Context, as_json: bool) -> None:
+    """Every registered host, revoked ones too: its site, when it registered, how many learners it can
+    reach now, when it last used its access."""
+    from issuer.records.connected_apps import registered_hosts
+
+    issuer = _issuer(ctx)
+    found = registered_hosts(issuer, issuer.now())
+    if as_json:
+        print_json([host.to_dict() for host in found])
+        return
+    print_table(["CLIENT ID", "STATE", "LEARNERS", "REGISTERED", "LAST USED", "NAME", "SITE"],
+                [(h.client_id, f"revoked {h.revoked_at:%Y-%m-%d}" if h.revoked_at else "active", h.learners,
+                  f"{h.registered_at:%Y-%m-%d}", _when(h.last_used_at), h.name, h.site) for h in found])
+    say(f"{len(found)} host(s)")
+
+
+@hosts.command("revoke")
+@click.argument("client_id")
+@_JSON
+@click.pass_context
+def hosts_revoke(ctx: click.Context, client_id: str, as_json: bool) -> None:
+    """Cut a host off (by its client id, as `hosts list` shows it): every token it holds stops at once, for
+    every learner, and it cannot get new ones."""
+    from issuer.records.connected_apps import REVOKED, revoke_host
+
+    issuer = _issuer(ctx)
+    outcome, host = revoke_host(issuer, client_id, issuer.now())
+    if as_json:
+        print_json({**host.to_dict(), "changed": outcome == REVOKED})
+    elif outcome == REVOKED:
+        say(f"Revoked host {host.name!r} ({host.client_id}): its tokens stop now, for every learner.")
+    else:
+        say(f"notice: host {host.name!r} ({host.client_id}) was already revoked on {host.revoked_at:%Y-%m-%d}; "
+            "nothing changed.", err=True)
+
+
+def _learner(issuer, email: str) -> str:
+    """The learner's lookup key, as their page knows them (in an association, found across its divisions)."""
+    from issuer.records.hosted import learner_key
+
+    return _association_member(issuer, email) or learner_key(issuer, email)
+
+
+@hosts.command("connections")
+@click.option("--email", required=True, help="The learner's e-mail address.")
+@_JSON
+@click.pass_context
+def hosts_connections(ctx: click.Context, email: str, as_json: bool) -> None:
+    """The hosts holding working access to a learner's badges: what the learner's page lists."""
+    from issuer.records.connected_apps import connected_apps
+
+    issuer = _issuer(ctx)
+    apps = connected_apps(issuer, _learner(issuer, email), issuer.now())
+    if as_json:
+        print_json([{"client_id": a.client_id, "name": a.name, "site": a.site, "scopes": list(a.scopes),
+                     "granted_at": a.granted_at.isoformat(),
+                     "last_used_at": a.last_used_at.isoformat() if a.last_used_at else None} for a in apps])
+        return
+    print_table(["CLIENT ID", "ALLOWED", "LAST USED", "NAME", "SITE"],
+                [(a.client_id, _when(a.granted_at), _when(a.last_used_at), a.name, a.site) for a in apps])
+    say(f"{len(apps)} connected app(s)")
+
+
+@hosts.command("withdraw")
+@click.argument("client_id")
+@click.option("--email", required=True, help="The learner's e-mail address.")
+@_JSON
+@click.pass_context
+def hosts_withdraw(ctx: click.Context, client_id: str, email: str, as_json: bool) -> None:
+    """Withdraw one host's access to one learner's badges, as the learner's page does (its tokens for them
+    stop at once; other learners keep theirs)."""
+    from issuer.records.connected_apps import WITHDRAWN, withdraw_app
+
+    issuer = _issuer(ctx)
+    outcome, name = withdraw_app(issuer, _learner(issuer, email), client_id, issuer.now())
+    if as_json:
+        print_json({"client_id": client_id, "name": name, "email": email, "changed": outcome == WITHDRAWN})
+    elif outcome == WITHDRAWN:
+        say(f"Withdrew {name!r}'s access to {email}'s badges: its tokens for them stop now.")
+    else:
+        say(f"notice: {name!r} had no access left to {email}'s badges; nothing changed.", err=True)
+
+
 def _passphrase(variable: str | None) -> str | None:
     if not variable:
         return os.environ.get("BADGESMITH_KEY_PASSPHRASE") or None

@@ -8,6 +8,10 @@ grants and revokes their tokens in one transaction; the authorization server rea
 the grant with every token, so nothing the host holds, or gets by a racing refresh,
 works afterwards. Grants are found by the learner's lookup key (an HMAC of their
 address, as the learner page knows them), never by a name a form sends.
+
+Staff see the same from the other side (``badgesmith hosts``): every registered
+host with how many learners it reaches, and cutting a whole host off
+(``revoke_host``: its registration, every grant and token, at once).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from errors import Code, NotFound
 from issuer.awarding.issuing import Issuer
@@ -24,6 +28,7 @@ from issuer.records.hosted import learner_key
 from issuer.store.models import ObClientRow, ObCodeRow, ObGrantRow, ObTokenRow
 
 WITHDRAWN, ALREADY_WITHDRAWN = "withdrawn", "already withdrawn"
+REVOKED, ALREADY_REVOKED = "revoked", "already revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,4 +109,67 @@ def withdraw_app(issuer: Issuer, key: str, client_id: str, now: datetime) -> tup
     return WITHDRAWN if stopped else ALREADY_WITHDRAWN, str(metadata.get("client_name") or client_id)
 
 
-__all__ = ["ALREADY_WITHDRAWN", "ConnectedApp", "WITHDRAWN", "connected_apps", "withdraw_app"]
+@dataclass(frozen=True, slots=True)
+class RegisteredHost:
+    """A host registered here (RFC 7591), as staff see it."""
+
+    client_id: str
+    name: str
+    site: str | None  # its client_uri, as it registered it
+    registered_at: datetime
+    learners: int  # learners whose grant to it still works
+    last_used_at: datetime | None  # its latest API call or token refresh, for any learner
+    revoked_at: datetime | None  # cut off by staff (``revoke_host``)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape of ``badgesmith hosts list`` and ``hosts revoke``."""
+        return {"client_id": self.client_id, "name": self.name, "site": self.site,
+                "registered_at": self.registered_at.isoformat(), "learners": self.learners,
+                "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+
+
+def _hosts(s: Any, issuer: Issuer, now: datetime, *only: Any) -> list[RegisteredHost]:
+    learners = (select(func.count(func.distinct(ObGrantRow.email)))
+                .where(ObGrantRow.client_id == ObClientRow.client_id, _live(now)).scalar_subquery())
+    used = select(func.max(ObGrantRow.last_used_at)).where(ObGrantRow.client_id == ObClientRow.client_id) \
+        .scalar_subquery()
+    rows = s.execute(select(ObClientRow, learners, used).where(ObClientRow.issuer_id == issuer.issuer_id, *only)
+                     .order_by(ObClientRow.created_at, ObClientRow.id)).all()
+    return [RegisteredHost(row.client_id, str(row.client_metadata.get("client_name") or row.client_id),
+                           str(row.client_metadata.get("client_uri") or "") or None, row.created_at,
+                           0 if row.revoked_at else count, last, row.revoked_at) for row, count, last in rows]
+
+
+def registered_hosts(issuer: Issuer, now: datetime) -> list[RegisteredHost]:
+    """Every host registered with this instance's OB API, oldest first, revoked ones too."""
+    with issuer.registry.session(write=False) as s:
+        return _hosts(s, issuer, now)
+
+
+def revoke_host(issuer: Issuer, client_id: str, now: datetime) -> tuple[str, RegisteredHost]:
+    """Cut the host ``client_id`` off, for every learner at once: its registration is revoked (it cannot
+    authenticate, so gets no new token or code), every grant withdrawn, every token revoked, codes not yet
+    exchanged spent. Returns (``REVOKED``, or ``ALREADY_REVOKED`` when it was; the host as it is now);
+    CLIENT_NOT_FOUND for an id never registered here."""
+    mine = (ObClientRow.issuer_id == issuer.issuer_id, ObClientRow.client_id == client_id)
+    with issuer.registry.session() as s:
+        if not isinstance(client_id, str) or not s.scalar(select(ObClientRow.id).where(*mine)):
+            raise NotFound(Code.CLIENT_NOT_FOUND, f"No host is registered here with the client id "
+                                                  f"{str(client_id)[:100]!r}; see `badgesmith hosts list`.")
+        changed = s.execute(update(ObClientRow).where(*mine, ObClientRow.revoked_at.is_(None))
+                            .values(revoked_at=now)).rowcount
+        # The registration alone stops it (every token is read with its client); the grants and tokens are
+        # stopped too, so what learners' pages and the tables say matches what the host can do.
+        s.execute(update(ObGrantRow).where(ObGrantRow.issuer_id == issuer.issuer_id, ObGrantRow.client_id == client_id,
+                                           ObGrantRow.withdrawn_at.is_(None)).values(withdrawn_at=now))
+        s.execute(update(ObTokenRow).where(ObTokenRow.issuer_id == issuer.issuer_id, ObTokenRow.client_id == client_id,
+                                           ObTokenRow.revoked_at.is_(None)).values(revoked_at=now))
+        s.execute(update(ObCodeRow).where(ObCodeRow.issuer_id == issuer.issuer_id, ObCodeRow.client_id == client_id,
+                                          ObCodeRow.used_at.is_(None)).values(used_at=now))
+        host = _hosts(s, issuer, now, ObClientRow.client_id == client_id)[0]
+    return REVOKED if changed else ALREADY_REVOKED, host
+
+
+__all__ = ["ALREADY_REVOKED", "ALREADY_WITHDRAWN", "ConnectedApp", "REVOKED", "RegisteredHost", "WITHDRAWN",
+           "connected_apps", "registered_hosts", "revoke_host", "withdraw_app"]

@@ -22,6 +22,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from cli import main
+from tests.issuer.web.ob_host import JANE, serve_site
+from tests.issuer.web.test_ob_api_connected_apps import SHELF, Host
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "templates" / "achievements"
@@ -101,6 +103,12 @@ CASES = [
     Case("clients add", "--home {youth} clients add {unique}", keys("client_id", "client_secret", "name", "scopes")),
     Case("clients list", "--home {youth} clients list", list),
     Case("clients revoke", "--home {youth} clients revoke to-revoke", keys("client_id", "name", "revoked_at")),
+    Case("hosts list", "--home {ob} hosts list", list),
+    Case("hosts connections", "--home {ob} hosts connections --email {jane}", list),
+    Case("hosts withdraw", "--home {ob} hosts withdraw {backpack} --email {jane}",
+         keys("client_id", "name", "email", "changed")),
+    Case("hosts revoke", "--home {ob} hosts revoke {shelf}",
+         keys("client_id", "name", "site", "registered_at", "learners", "last_used_at", "revoked_at", "changed")),
     Case("keys list", "--home {youth} keys list", list),
     Case("keys add", "--home {youth} keys add --alg ES256", keys("key_id", "alg", "file", "default")),
     Case("keys rotate", "--home {youth} keys rotate", keys("key_id", "issuer")),
@@ -170,7 +178,15 @@ def world(tmp_path_factory) -> dict[str, str]:
     unsigned = {k: v for k, v in json.loads(Path(files[".json"]).read_text("utf-8")).items() if k != "proof"}
     (tmp / "unsigned.json").write_text(json.dumps(unsigned), "utf-8")
     Image.new("RGB", (64, 64), (20, 80, 160)).save(tmp / "plain.png")
-    return {"tmp": str(tmp), "lla": str(lla), "youth": str(youth), "ana": ana["id"], **ids,
+    # The OB API's hosts: a site served on loopback, where two hosts registered and Jane allowed one.
+    site = serve_site(tmp / "ob")
+    try:
+        backpack, shelf = Host(site), Host(site, SHELF)
+        backpack.connect(JANE)
+    finally:
+        site.stop()
+    return {"ob": str(tmp / "ob"), "jane": JANE, "backpack": backpack.client_id, "shelf": shelf.client_id,
+            "tmp": str(tmp), "lla": str(lla), "youth": str(youth), "ana": ana["id"], **ids,
             "ana_json": files[".json"], "ana_png": next(f for f in ana["files"] if f.endswith(".png")
                                                          and not f.endswith("-qr.png")),
             "micro": str(EXAMPLES / "micro-credential.toml"), "roster": str(tmp / "roster.csv"),
@@ -222,6 +238,8 @@ TABLES = [
     ("--home {youth} achievement list", ["ID", "TYPE", "CEUS", "NAME"]),
     ("--home {youth} pathway list", ["ID", "AWARDS", "NAME"]),
     ("--home {youth} clients list", ["CLIENT ID", "STATE", "SCOPES", "NAME"]),
+    ("--home {ob} hosts list", ["CLIENT ID", "STATE", "LEARNERS", "REGISTERED", "LAST USED", "NAME", "SITE"]),
+    ("--home {ob} hosts connections --email {jane}", ["CLIENT ID", "ALLOWED", "LAST USED", "NAME", "SITE"]),
     (f"--home {{youth}} learner-link --email {ANA} --list", ["ID", "CREATED", "STATE"]),
     ("--home {youth} renewals --due-within 5y", ["EXPIRES", "DAYS LEFT", "STATE", "CEUS", "RECIPIENT",
                                                  "CERTIFICATION"]),
