@@ -71,6 +71,10 @@ def _is_absolute(iri: Any) -> bool:
     return found
 
 
+# (datatype, "s", text) -> the literal's N-Quads token: names and descriptions recur in every
+# credential of a batch. Only short texts, so that documents cannot fill the memory.
+_STRING_TOKENS: dict[tuple[Any, str, str], str] = {}
+_MAX_TOKEN_TEXT = 200
 _DOUBLES: dict[Any, str] = {}
 
 
@@ -584,6 +588,22 @@ class _Walk:
         datatype = coerce if coerce not in (None, "@id", "@vocab", "@none") else None
         # the compare key mirrors pyld's compare_values: same @type and an
         # equal @value, where booleans never equal numbers
+        if isinstance(value, str):
+            compare = (datatype, "s", value)
+            token = _STRING_TOKENS.get(compare)
+            if token is None:
+                if datatype == XSD_DOUBLE:
+                    raise Unsupported  # pyld's string → double conversion, left to pyld
+                if datatype is None or datatype == XSD_STRING:
+                    token = '"' + escape(value) + '"'
+                else:
+                    token = '"' + escape(value) + '"^^<' + datatype + ">"
+                if len(value) <= _MAX_TOKEN_TEXT:
+                    if len(_STRING_TOKENS) > _MAX_MEMO:
+                        _STRING_TOKENS.clear()
+                    _STRING_TOKENS[compare] = token
+            out.setdefault(compare, token)
+            return
         if isinstance(value, bool):
             lexical = "true" if value else "false"
             dt = datatype or XSD_BOOLEAN
@@ -602,12 +622,6 @@ class _Walk:
             else:
                 lexical = str(int(value))
                 dt = datatype or XSD_INTEGER
-        elif isinstance(value, str):
-            compare = (datatype, "s", value)
-            if datatype == XSD_DOUBLE:
-                raise Unsupported  # pyld's string → double conversion, left to pyld
-            lexical = value
-            dt = datatype or XSD_STRING
         else:
             raise Unsupported
         if dt == XSD_STRING:
