@@ -1731,13 +1731,13 @@ def hosts_list(ctx: click.Context, as_json: bool) -> None:
 def hosts_revoke(ctx: click.Context, client_id: str, as_json: bool) -> None:
     """Cut a host off (by its client id, as `hosts list` shows it): every token it holds stops at once, for
     every learner, and it cannot get new ones."""
-    from issuer.records.connected_apps import REVOKED, revoke_host
+    from issuer.records.connected_apps import revoke_host
 
     issuer = _issuer(ctx)
-    outcome, host = revoke_host(issuer, client_id, issuer.now())
+    changed, host = revoke_host(issuer, client_id, issuer.now())
     if as_json:
-        print_json({**host.to_dict(), "changed": outcome == REVOKED})
-    elif outcome == REVOKED:
+        print_json({**host.to_dict(), "changed": changed})
+    elif changed:
         say(f"Revoked host {host.name!r} ({host.client_id}): its tokens stop now, for every learner.")
     else:
         say(f"notice: host {host.name!r} ({host.client_id}) was already revoked on {host.revoked_at:%Y-%m-%d}; "
@@ -1786,7 +1786,7 @@ def hosts_withdraw(ctx: click.Context, client_id: str, email: str, as_json: bool
     if as_json:
         print_json({"client_id": client_id, "name": name, "email": email, "changed": outcome == WITHDRAWN})
     elif outcome == WITHDRAWN:
-        say(f"Withdrew {name!r}'s access to {email}'s badges: its tokens for them stop now.")
+        say(f"Withdrew the access of {name!r} to {email}'s badges: its tokens for them stop now.")
     else:
         say(f"notice: {name!r} had no access left to {email}'s badges; nothing changed.", err=True)
 

@@ -28,7 +28,6 @@ from issuer.records.hosted import learner_key
 from issuer.store.models import ObClientRow, ObCodeRow, ObGrantRow, ObTokenRow
 
 WITHDRAWN, ALREADY_WITHDRAWN = "withdrawn", "already withdrawn"
-REVOKED, ALREADY_REVOKED = "revoked", "already revoked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,10 +146,10 @@ def registered_hosts(issuer: Issuer, now: datetime) -> list[RegisteredHost]:
         return _hosts(s, issuer, now)
 
 
-def revoke_host(issuer: Issuer, client_id: str, now: datetime) -> tuple[str, RegisteredHost]:
+def revoke_host(issuer: Issuer, client_id: str, now: datetime) -> tuple[bool, RegisteredHost]:
     """Cut the host ``client_id`` off, for every learner at once: its registration is revoked (it cannot
     authenticate, so gets no new token or code), every grant withdrawn, every token revoked, codes not yet
-    exchanged spent. Returns (``REVOKED``, or ``ALREADY_REVOKED`` when it was; the host as it is now);
+    exchanged spent. Returns (whether this call revoked it, False when it was already; the host as it is now);
     CLIENT_NOT_FOUND for an id never registered here."""
     mine = (ObClientRow.issuer_id == issuer.issuer_id, ObClientRow.client_id == client_id)
     with issuer.registry.session() as s:
@@ -168,8 +167,8 @@ def revoke_host(issuer: Issuer, client_id: str, now: datetime) -> tuple[str, Reg
         s.execute(update(ObCodeRow).where(ObCodeRow.issuer_id == issuer.issuer_id, ObCodeRow.client_id == client_id,
                                           ObCodeRow.used_at.is_(None)).values(used_at=now))
         host = _hosts(s, issuer, now, ObClientRow.client_id == client_id)[0]
-    return REVOKED if changed else ALREADY_REVOKED, host
+    return changed == 1, host
 
 
-__all__ = ["ALREADY_REVOKED", "ALREADY_WITHDRAWN", "ConnectedApp", "REVOKED", "RegisteredHost", "WITHDRAWN",
+__all__ = ["ALREADY_WITHDRAWN", "ConnectedApp", "RegisteredHost", "WITHDRAWN",
            "connected_apps", "registered_hosts", "revoke_host", "withdraw_app"]
