@@ -35,6 +35,7 @@ _SIGNATURE_BYTES = 64
 # hash_proof_options' memo: (id(loader), limits, hash name, options JSON) -> (loader, hash)
 _PROOF_HASHES: dict[tuple[Any, ...], tuple[Any, bytes]] = {}
 _MAX_REMEMBERED_OPTIONS = 4_096  # characters of options JSON; anything longer is not a common proof
+_OPTIONS_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # json.dumps's, built once
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def hash_proof_options(document: dict[str, Any], proof_options: dict[str, Any], 
     # options (one `created`), and its credentials are verified with them. Pinned contexts never
     # change for a loader (keys.rdfc), so equal text hashes equal; failures are not remembered.
     try:
-        text = json.dumps(options, ensure_ascii=False, allow_nan=False)
+        text = _OPTIONS_JSON.encode(options)
     except (TypeError, ValueError, RecursionError):
         text = None  # not JSON: canonicalize says why
     key = (id(loader), limits, digest().name, text)

@@ -88,6 +88,10 @@ def _state_for(loader: Loader) -> LoaderState:
     return state
 
 
+# json.dumps with these options, built once (dumps builds an encoder per call when given options).
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _check_size(document: Any, limits: Limits) -> None:
     if not isinstance(document, dict):
         raise CredentialError(
@@ -96,8 +100,7 @@ def _check_size(document: Any, limits: Limits) -> None:
             f"{type(document).__name__}.",
         )
     try:
-        size = len(json.dumps(document, ensure_ascii=False, separators=(",", ":"),
-                              allow_nan=False).encode("utf-8"))
+        size = len(_COMPACT_JSON.encode(document).encode("utf-8"))
     except RecursionError:
         raise _too_deep(limits) from None
     except (TypeError, ValueError) as exc:
