@@ -855,6 +855,27 @@ def achievement_show(ctx: click.Context, slug: str, as_json: bool) -> None:
     print_json(_issuer(ctx).achievement(slug)["ob"])
 
 
+def _expiry_warning(ends: list[datetime], now: datetime, *, one: bool = False) -> str:
+    """The stderr warning for credentials issued now that end within 30 days, or (--allow-expired) ended already.
+
+    One that has ended is said so: "expires within 30 days" would suggest it still verifies.
+    """
+    past = sorted(end for end in ends if end <= now)
+    if one:
+        end = ends[0].date().isoformat()
+        return (f"warning: this credential expired on {end}, before it was issued (--allow-expired): it will not "
+                "verify." if past else f"warning: this credential expires on {end}, within 30 days.")
+    soon = sorted(end for end in ends if end > now)
+    parts = []
+    if soon:
+        parts.append(f"{len(soon)} credential(s) issued now expire within 30 days (the first on "
+                     f"{soon[0].date().isoformat()})")
+    if past:
+        parts.append(f"{len(past)} credential(s) issued now had expired already (--allow-expired; the first on "
+                     f"{past[0].date().isoformat()}): they will not verify")
+    return "warning: " + "; ".join(parts) + "."
+
+
 @main.command()
 @click.argument("achievement_id")
 @click.option("--email", help="The recipient's e-mail address (stored hashed with a salt in the credential).")
@@ -904,8 +925,7 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
             "date": awarded.date().isoformat() if awarded else None, "evidence": evidence,
             "organization": organization}, fmt=fmt, suspension=suspendable, allow_expired=allow_expired)
         if expires_soon(result.record, issuer.now()):  # on stderr, so --json output stays clean
-            say(f"warning: this credential expires on {result.record.valid_until.date().isoformat()}, within 30 "
-                "days.", err=True)
+            say(_expiry_warning([result.record.valid_until], issuer.now(), one=True), err=True)
         if as_json:
             print_json(result.to_dict())
             return
@@ -934,9 +954,7 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
     for absent in summary.absent:
         say(f"  skipped line {absent.line}, {absent.email or '-'}: {absent.reason}", err=True)
     if summary.expiring:
-        first = min(a.record.valid_until for a in summary.expiring)
-        say(f"warning: {len(summary.expiring)} credential(s) issued now expire within 30 days (the first on "
-            f"{first.date().isoformat()}).", err=True)
+        say(_expiry_warning([a.record.valid_until for a in summary.expiring], issuer.now()), err=True)
     for plan in summary.changed:
         say(f"  line {plan.row.line}, {plan.row.email}: differs from {plan.existing.id} "
             f"({'; '.join(plan.differences)})", err=True)

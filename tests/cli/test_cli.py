@@ -126,7 +126,10 @@ def test_issue_refuses_an_already_expired_certification_and_warns_near_expiry(cl
     long_ago = (date.today().replace(day=1) - timedelta(days=4 * 365)).isoformat()
     assert_one_error_line(cli("issue", cert, "--email", "a@example.org", "--date", long_ago, code=2),
                           "ALREADY_EXPIRED")
-    cli("issue", cert, "--email", "a@example.org", "--date", long_ago, "--allow-expired")
+    late = cli("issue", cert, "--email", "a@example.org", "--date", long_ago, "--allow-expired")
+    # expired already, so not "expires … within 30 days", which would suggest it verifies
+    assert "expired on " in late.stderr and "before it was issued (--allow-expired): it will not verify" \
+        in late.stderr and "within 30 days" not in late.stderr
     soon = (date.today() - timedelta(days=3 * 365 - 20)).isoformat()
     warned = cli("issue", cert, "--email", "b@example.org", "--date", soon)
     assert "warning: this credential expires on" in warned.stderr

@@ -68,3 +68,9 @@ def test_a_roster_certification_expiring_within_30_days_gets_a_warning(cli, tmp_
     assert json.loads(as_json.stdout)["id"] and "within 30 days" in as_json.stderr
     single = cli("issue", CERTIFICATION, "--email", "dee@example.org", "--date", soon.isoformat())
     assert "within 30 days" in single.stderr
+    lapsed = tmp_path / "lapsed.csv"
+    lapsed.write_text(f"email,date\ned@example.org,{soon.isoformat()}\nfay@example.org,"
+                      f"{soon.replace(year=soon.year - 1).isoformat()}\n", "utf-8")
+    both = cli("issue", CERTIFICATION, "--roster", lapsed, "--allow-expired").stderr
+    assert "warning: 1 credential(s) issued now expire within 30 days (the first on " in both
+    assert "; 1 credential(s) issued now had expired already (--allow-expired; the first on " in both
