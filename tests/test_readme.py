@@ -78,3 +78,25 @@ def test_readme_five_minutes_runs_as_written(tmp_path, monkeypatch):
         if shown:
             assert _same_shape(result.stdout, home).splitlines() == _same_shape("\n".join(shown), home).splitlines()
     assert jane is not None
+
+
+def test_readme_pathway_example_adds_as_written(tmp_path, monkeypatch):
+    """The pathways section's two commands add the example pathway to a new instance (globs as a shell expands them)."""
+    import glob
+    import shlex
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    section = README.split("### Pathways: stackable certificates", 1)[1]
+    commands = re.search(r"```sh\n(.*?)```", section, re.S).group(1).splitlines()
+    monkeypatch.chdir(ROOT)
+    home = ["--home", str(tmp_path / "division")]
+    init = ["init", "--name", "Youth Services", "--url", "https://youth.example", "--email", "ce@youth.example"]
+    assert CliRunner().invoke(main, [*home, *init]).exit_code == 0
+    for command in commands:
+        args = [path for word in shlex.split(command)[1:] for path in (sorted(glob.glob(word)) or [word])]
+        result = CliRunner().invoke(main, [*home, *args], catch_exceptions=False)
+        assert result.exit_code == 0, (command, result.output)
+    assert "Added pathway youth-services: Youth Services Certificate" in result.stdout
