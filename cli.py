@@ -25,6 +25,29 @@ from errors import BadgesmithError, Code, ConfigError, InputError
 EXIT_VERIFIED, EXIT_NOT_VERIFIED, EXIT_ERROR, EXIT_BUG = 0, 1, 2, 3
 
 
+class _IsoDate(click.DateTime):
+    """A date option written YYYY-MM-DD, refused in words a coordinator reads (click's says '%Y-%m-%d')."""
+
+    name = "YYYY-MM-DD"
+
+    def __init__(self) -> None:
+        super().__init__(["%Y-%m-%d"])
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.strptime(value, "%Y-%m-%d")
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a date written YYYY-MM-DD, like 2026-12-06.", param, ctx)
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[YYYY-MM-DD]"
+
+
+ISO_DATE = _IsoDate()
+
+
 class _Group(click.Group):
     """A click group that renders Badgesmith errors once, for every command.
 
@@ -621,8 +644,8 @@ def association_learner_link(ctx: click.Context, email: str, as_json: bool) -> N
 
 @association.command("transcript")
 @click.option("--email", required=True, help="The member's e-mail address.")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive).")
+@click.option("--since", type=ISO_DATE, help="First award date (inclusive).")
+@click.option("--until", type=ISO_DATE, help="Last award date (inclusive).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write (replaced only once the transcript is complete).")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
@@ -697,8 +720,8 @@ def association_pathway_award(ctx: click.Context, as_json: bool) -> None:
 @click.option("--by", "group", type=click.Choice(["division", "learner", "organization", "achievement"]),
               default="division", show_default=True, help="One row per group: learners, completions, CEUs, "
               "pathway completions, and the divisions they came from.")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive; default today).")
+@click.option("--since", type=ISO_DATE, help="First award date (inclusive).")
+@click.option("--until", type=ISO_DATE, help="Last award date (inclusive; default today).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE (CSV for Excel, or JSON with --format json) instead of printing it.")
@@ -882,7 +905,7 @@ def _expiry_warning(ends: list[datetime], now: datetime, *, one: bool = False) -
 @click.option("--name", help="The recipient's name as it should appear on the badge.")
 @click.option("--did", help="The learner's DID, if they have one (credentialSubject.id).")
 @click.option("--credits", type=float, help="CEUs earned (default: the achievement's creditsAvailable).")
-@click.option("--date", "awarded", type=click.DateTime(["%Y-%m-%d"]), help="Date of the award (default today).")
+@click.option("--date", "awarded", type=ISO_DATE, help="Date of the award (default today).")
 @click.option("--evidence", help="URL of evidence (a recording, a portfolio…).")
 @click.option("--organization", help="Organisation that bought the seat (reports).")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -1006,7 +1029,7 @@ def _print_roster_check(check: Any, as_json: bool) -> None:
 
 @main.command()
 @click.argument("credential_id")
-@click.option("--date", "awarded", type=click.DateTime(["%Y-%m-%d"]), help="The corrected award date.")
+@click.option("--date", "awarded", type=ISO_DATE, help="The corrected award date.")
 @click.option("--credits", help="The corrected CEUs.")
 @click.option("--name", help="The corrected recipient name.")
 @click.option("--evidence", help="The corrected evidence URL (https://…).")
@@ -1066,7 +1089,7 @@ _status_command("reinstate", "Lift a suspension.")
 @click.option("--email", help="Only this recipient.")
 @click.option("--status", "state", type=click.Choice(["active", "revoked", "suspended", "expired"]),
               help="Only credentials in this state (expired: active, past its end date).")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only credentials awarded on or after this date.")
+@click.option("--since", type=ISO_DATE, help="Only credentials awarded on or after this date.")
 @click.option("--limit", type=click.IntRange(min=0), help="Only the N most recent (still listed newest last).")
 @_JSON
 @click.pass_context
@@ -1087,8 +1110,8 @@ def list_credentials(ctx: click.Context, slug: str | None, email: str | None, st
 
 
 @main.command()
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive).")
+@click.option("--since", type=ISO_DATE, help="First award date (inclusive).")
+@click.option("--until", type=ISO_DATE, help="Last award date (inclusive).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json", "table"]), default="table", show_default=True)
 @click.option("--by", "group", type=click.Choice(["achievement", "learner", "organization", "pathway"]),
               help="One row per group: completions, CEUs, pathway completions, renewals due (90 days after --until).")
@@ -1494,8 +1517,8 @@ def _report_by(issuer, group: str, since: datetime | None, until: datetime | Non
 
 @main.command()
 @click.option("--email", required=True, help="The learner's e-mail address (the one their badges were sent to).")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="First award date (inclusive).")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last award date (inclusive).")
+@click.option("--since", type=ISO_DATE, help="First award date (inclusive).")
+@click.option("--until", type=ISO_DATE, help="Last award date (inclusive).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write (replaced only once the transcript is complete).")
 @click.option("--format", "fmt", type=click.Choice(["clr", "html"]), default="clr", show_default=True,

@@ -475,3 +475,27 @@ def test_every_command_appears_in_the_readme():
     options = r"(?: --(?:home|db)[ =]\S+| --json| --debug)*"
     missing = [f"badgesmith {n}" for n in names if not re.search(rf"badgesmith{options} {re.escape(n)}\b", readme)]
     assert missing == [], "README.md does not show these commands yet: " + ", ".join(missing)
+
+
+def _date_options(group: click.Group = main, path: tuple[str, ...] = ()):
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _date_options(command, path + (name,))
+        else:
+            for param in command.params:
+                if isinstance(param.type, click.DateTime) and param.opts[0].startswith("--"):
+                    yield path + (name,), command, param
+
+
+def test_every_date_option_refuses_other_spellings_in_words_and_shows_yyyy_mm_dd(tmp_path):
+    options = list(_date_options())
+    assert {(" ".join(p), o.opts[0]) for p, _, o in options} >= {("issue", "--date"), ("report", "--since")}
+    for path, command, option in options:
+        required = [arg for p in command.params if p.required and p is not option
+                    for arg in ([p.opts[0]] if p.param_type_name == "option" else []) + ["x"]]
+        result = CliRunner().invoke(main, ["--home", str(tmp_path / "none"), *path, *required, option.opts[0],
+                                           "12/06/2026"], catch_exceptions=False)
+        assert result.exit_code == 2, (path, result.output)
+        assert (f"error [USAGE]: Invalid value for '{option.opts[0]}': '12/06/2026' is not a date written "
+                "YYYY-MM-DD, like 2026-12-06") in result.stderr, (path, result.stderr)
+        assert "%Y" not in CliRunner().invoke(main, [*path, "--help"]).output
