@@ -21,7 +21,7 @@ from typing import Any
 
 from errors import BadgesmithError, Code, Conflict, InputError, NotFound
 from issuer.awarding.issuing import IssueRequest, Issuer, award_key
-from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files
+from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files, write_credential_files_many
 from issuer.awarding.pathways import award_pathways, award_pathways_many
 from issuer.awarding.roster import Absent, Roster, RosterRow, RowError, check_award, read_roster, write_summary_csv
 from issuer.awarding.wallet_links import ClaimPage, OpenClaimPage, summary_claim_pages
@@ -509,30 +509,38 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
                 suspension: bool, progress: bool):
     """Yield (row, Awarded) in roster order.
 
-    Signing stays in this process, one registry transaction per batch of
-    ``_BATCH_ROWS`` rows (a commit per row would cost more than signing; an
-    interrupted run keeps every batch it finished, and the idempotency key
-    makes the re-run skip them). The files of a new credential (QR, baking)
-    go to worker processes and are made while the next rows are signed; a
-    re-run rewrites any that are missing.
+    One registry transaction per batch of ``_BATCH_ROWS`` rows (a commit per
+    row would cost more than signing; an interrupted run keeps every batch it
+    finished, and the idempotency key makes the re-run skip them). Two worker
+    processes sign a share of each batch while this process signs the rest
+    (``Issuer.issue_many``), and write the files of the new credentials (QR,
+    baking) once their batch is committed, while the next batch is signed: a
+    rolled-back batch leaves no files, and a re-run rewrites any that are missing.
     """
     from concurrent.futures import Future
 
     pool, lifeline = _start_pool() if len(rows) >= _POOL_MIN_ROWS else (None, ())
-    pending: list[tuple[Any, CredentialRecord, bool, str, Future | CredentialFiles]] = []
+    # (row, record, created, page, its files, or the batch's future files and the credential's place in them)
+    pending: list[tuple[Any, CredentialRecord, bool, str, tuple[Future, int] | CredentialFiles]] = []
 
     def start(batch: list) -> None:
         requests = [IssueRequest.from_row(row, fmt) for row in batch]
         try:
-            issued_batch = issuer.issue_many(slug, requests, suspension=suspension, definition=definition)
+            issued_batch = issuer.issue_many(slug, requests, suspension=suspension, definition=definition,
+                                             pool=pool)
         except BadgesmithError as exc:  # the batch rolled back: say which rows it held
             exc.details.setdefault("lines", [batch[0].line, batch[-1].line])
             raise
-        for row, issued in zip(batch, issued_batch):
-            page = issuer.credential_page(issued.record.id)
-            if issued.created and pool is not None:
-                files = pool.submit(write_credential_files, issuer.settings, definition, issued.record, page,
-                                    durable=False)
+        pages = [issuer.credential_page(issued.record.id) for issued in issued_batch]
+        fresh = [(issued.record, page) for issued, page in zip(issued_batch, pages) if issued.created]
+        # One task per batch: the settings and the achievement cross to the worker once, not once a row.
+        written = (pool.submit(write_credential_files_many, issuer.settings, definition, fresh, durable=False)
+                   if pool is not None and fresh else None)
+        place = 0
+        for row, issued, page in zip(batch, issued_batch, pages):
+            if issued.created and written is not None:
+                files: tuple[Future, int] | CredentialFiles = (written, place)
+                place += 1
             else:
                 page, files = _files(issuer, issued.record, refresh=issued.created, definition=definition)
             pending.append((row, issued.record, issued.created, page, files))
@@ -541,7 +549,10 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
 
     def finish(entry) -> tuple[Any, Awarded]:
         row, record, created, page, files = entry
-        return row, Awarded(record, created, page, files.result() if isinstance(files, Future) else files)
+        if isinstance(files, tuple):
+            future, place = files
+            files = future.result()[place]
+        return row, Awarded(record, created, page, files)
 
     try:
         if not progress:

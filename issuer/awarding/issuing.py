@@ -8,14 +8,16 @@ verifier → store; files are written afterwards (``issuer.awarding.outputs``).
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from errors import Code, Conflict, InputError, NotFound
+import errors
+from errors import BadgesmithError, Code, Conflict, InputError, NotFound
 from issuer.awarding.roster import RosterRow
-from issuer.awarding.signing import AwardSigner, award_terms, issuer_profile
+from issuer.awarding.signing import AwardSigner, SignerSpec, award_terms, issuer_profile
 from issuer.badge.achievement import Achievement, load_achievement
 from issuer.badge.credential import new_credential_id
 from issuer.badge.recipient import identity_object, lookup_key, new_salt, normalise_email
@@ -101,8 +103,56 @@ class _Pending:
     fmt: str
 
     def sign(self, signer: AwardSigner, entries: Iterable[Any], now: datetime) -> str:
+        return self.sign_with(signer, [entry.to_dict() for entry in entries], now)
+
+    def sign_with(self, signer: AwardSigner, status: list[dict[str, Any]], now: datetime) -> str:
         return signer.sign(self.definition, self.request, credential_id=self.credential_id, salt=self.salt,
-                           status=[entry.to_dict() for entry in entries], fmt=self.fmt, now=now)
+                           status=status, fmt=self.fmt, now=now)
+
+
+# The share of a roster batch that the worker processes sign, beside writing the previous batch's
+# files, while this process signs the rest and then stores the batch: about what balances the two
+# cores (this process also validates, allocates status indexes and stores).
+_WORKER_SIGN_SHARE = 0.3
+
+
+def _sign_shared(signer: AwardSigner, work: list[tuple[_Pending, list[dict[str, Any]]]], now: datetime,
+                 pool: Executor | None) -> list[str]:
+    """The signed, self-checked texts of ``work`` in order: a share signed in ``pool`` (two chunks, one
+    per worker), the rest here meanwhile. A chunk a worker cannot sign (its key needs a passphrase)
+    is signed here; an error a worker met (SELF_CHECK_FAILED…) is raised here, and the batch rolls back."""
+    remote = int(len(work) * _WORKER_SIGN_SHARE) if pool is not None else 0
+    if remote < 2 or any(task.fmt != "di" for task, _ in work[:remote]):
+        return [task.sign_with(signer, status, now) for task, status in work]
+    spec = SignerSpec.of(signer)
+    half = remote // 2
+    chunks = [work[:half], work[half:remote]]
+    futures = [pool.submit(sign_elsewhere, spec, chunk, now) for chunk in chunks]
+    texts = [task.sign_with(signer, status, now) for task, status in work[remote:]]
+    signed: list[str] = []
+    for chunk, future in zip(chunks, futures):
+        outcome = future.result()
+        if outcome is None:
+            outcome = [task.sign_with(signer, status, now) for task, status in chunk]
+        elif isinstance(outcome, tuple):
+            kind, code, message, details = outcome
+            raise getattr(errors, kind, BadgesmithError)(Code(code), message, **details)
+        signed.extend(outcome)
+    return signed + texts
+
+
+def sign_elsewhere(spec: SignerSpec, work: list[tuple[_Pending, list[dict[str, Any]]]],
+                   now: datetime) -> list[str] | tuple[str, str, str, dict[str, Any]] | None:
+    """In a worker process: ``work`` built, signed and self-checked by a fresh signer (its first
+    credential of each shape through the whole verifier); None when the key cannot be read here.
+    An error comes back as (class name, code, message, details): BadgesmithError does not pickle."""
+    signer = spec.signer()
+    if signer is None:
+        return None
+    try:
+        return [task.sign_with(signer, status, now) for task, status in work]
+    except BadgesmithError as error:
+        return type(error).__name__, error.code.value, error.message, error.details
 
 
 class Issuer:
@@ -270,10 +320,12 @@ class Issuer:
                                    actor=self.actor, now=self.now())
 
     def issue_many(self, slug: str, requests: Sequence[IssueRequest], *, suspension: bool = False,
-                   definition: dict[str, Any] | None = None) -> list[Issued]:
+                   definition: dict[str, Any] | None = None, pool: Executor | None = None) -> list[Issued]:
         """``issue`` for a batch of rows in one registry transaction (one commit): a roster's pace.
 
-        Same idempotency as ``issue``; every credential is still self-checked.
+        Same idempotency as ``issue``; every credential is still self-checked. With ``pool`` (a roster's
+        worker processes), a share of the batch is built, signed and self-checked there while this
+        process signs the rest (``_sign_shared``).
         """
         definition = definition or self.achievement(slug)
         prepared = [self._prepare(slug, r, suspension=suspension, definition=definition) for r in requests]
@@ -282,7 +334,8 @@ class Issuer:
         signer = self.signer()
 
         def sign_many(batch) -> list[str]:
-            return [tasks[new.id].sign(signer, entries, now) for new, entries in batch]
+            work = [(tasks[new.id], [entry.to_dict() for entry in entries]) for new, entries in batch]
+            return _sign_shared(signer, work, now, pool)
 
         return self.registry.issue_batch(self.issuer_id, [new for new, _ in prepared], sign_many,
                                          status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),

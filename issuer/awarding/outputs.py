@@ -23,12 +23,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from errors import Code, ConfigError, InputError
 from issuer.badge.achievement import Achievement
 from issuer.badge.art import render_badge_png, render_badge_svg
-from issuer.badge.bake import bake_png, bake_svg
+from issuer.badge.bake import png_baker, svg_baker
 from issuer.badge.qr import qr_png
 from issuer.instance.files import write_file_atomic
 from issuer.instance.settings import Settings
@@ -107,30 +107,47 @@ def achievement_image(settings: Settings, definition: dict[str, Any], kind: str)
 def write_credential_files(settings: Settings, definition: dict[str, Any], record: CredentialRecord,
                            page_url: str, *, durable: bool = True) -> CredentialFiles:
     """Write the baked badge(s), the credential and its QR code; return their paths."""
-    folder = settings.out_dir / record.achievement
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = file_stem(record)
-    is_jwt = record.format == "jwt"
-    text = record.credential
+    return write_credential_files_many(settings, definition, [(record, page_url)], durable=durable)[0]
+
+
+def write_credential_files_many(settings: Settings, definition: dict[str, Any],
+                                credentials: Sequence[tuple[CredentialRecord, str]], *,
+                                durable: bool = True) -> list[CredentialFiles]:
+    """``write_credential_files`` for many credentials of one achievement (a roster batch, in a worker
+    process): its art is read, and its chunks or markup parsed, once."""
+    if not credentials:
+        return []
     png_art = achievement_image(settings, definition, "png")
     if png_art is None:
-        raise ConfigError(Code.CONFIG_INVALID, f"The achievement {record.achievement} has no PNG image; "
+        raise ConfigError(Code.CONFIG_INVALID, f"The achievement {credentials[0][0].achievement} has no PNG image; "
                           "add it again with `badgesmith achievement add`.")
-    files = CredentialFiles(credential=folder / f"{stem}.{'jwt' if is_jwt else 'json'}",
-                            png=folder / f"{stem}.png", qr=folder / f"{stem}-qr.png")
-    write_file_atomic(files.png, bake_png(png_art, text), durable=durable)
-    pretty = text if is_jwt else _pretty(text)
     svg_art = achievement_image(settings, definition, "svg")
-    if svg_art is not None:
-        files = CredentialFiles(files.credential, files.png, files.qr, folder / f"{stem}.svg")
-        try:  # the indented JSON of the .json file is what bake_svg would write from the dict
-            baked = bake_svg(svg_art, pretty)
-        except InputError:  # characters an SVG cannot carry raw: from the dict, bake_svg escapes them
-            baked = bake_svg(svg_art, json.loads(text))
-        write_file_atomic(files.svg, baked, durable=durable)
-    write_file_atomic(files.credential, pretty.encode("utf-8"), durable=durable)
-    write_file_atomic(files.qr, qr_png(page_url), durable=durable)
-    return files
+    bake_png, bake_svg = png_baker(png_art), svg_baker(svg_art) if svg_art is not None else None
+    folders: set[Path] = set()
+    written = []
+    for record, page_url in credentials:
+        folder = settings.out_dir / record.achievement
+        if folder not in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            folders.add(folder)
+        stem = file_stem(record)
+        is_jwt = record.format == "jwt"
+        text = record.credential
+        files = CredentialFiles(credential=folder / f"{stem}.{'jwt' if is_jwt else 'json'}",
+                                png=folder / f"{stem}.png", qr=folder / f"{stem}-qr.png",
+                                svg=folder / f"{stem}.svg" if bake_svg is not None else None)
+        write_file_atomic(files.png, bake_png(text), durable=durable)
+        pretty = text if is_jwt else _pretty(text)
+        if bake_svg is not None:
+            try:  # the indented JSON of the .json file is what bake_svg would write from the dict
+                baked = bake_svg(pretty)
+            except InputError:  # characters an SVG cannot carry raw: from the dict, bake_svg escapes them
+                baked = bake_svg(json.loads(text))
+            write_file_atomic(files.svg, baked, durable=durable)
+        write_file_atomic(files.credential, pretty.encode("utf-8"), durable=durable)
+        write_file_atomic(files.qr, qr_png(page_url), durable=durable)
+        written.append(files)
+    return written
 
 
 def _pretty(text: str) -> str:
@@ -146,4 +163,4 @@ def write_status_list(settings: Settings, purpose: str, seq: int, credential: di
 
 
 __all__ = ["CredentialFiles", "achievement_image", "file_stem", "store_achievement_files",
-           "write_credential_files", "write_status_list"]
+           "write_credential_files", "write_credential_files_many", "write_status_list"]

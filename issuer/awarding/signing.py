@@ -25,8 +25,10 @@ from keys.data_integrity import (EDDSA_RDFC_2022, append_proof, format_created, 
 from keys.did import did_web_url
 from keys.ed25519 import KeyPair
 from keys.jws_keys import SigningKey
+from keys.keystore import load_key
 from keys.multikey import encode_multibase
 from keys.rdfc import canonicalize
+from schemas.loader import offline_loader
 from verifier.fetch import DictFetch
 from verifier.pipeline import Verifier, VerifyOptions, credential_from_jwt_payload
 from verifier.report import FAILED, Check
@@ -210,6 +212,36 @@ class AwardSigner:
 
 
 @dataclass(frozen=True, slots=True)
+class SignerSpec:
+    """An ``AwardSigner`` without its key, to send to another process (a roster's workers): the
+    key is read there from the instance's key store (``KeyPair`` refuses to be pickled, on purpose)
+    and used only if it is the key named here."""
+
+    settings: Settings
+    public_multikey: str
+    did: str
+    verification_method: str
+    did_document: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, signer: AwardSigner) -> SignerSpec:
+        return cls(signer.settings, signer.key.public_key.to_multikey(), signer.did, signer.verification_method,
+                   signer.did_document)
+
+    def signer(self) -> AwardSigner | None:
+        """A fresh signer with the key read from the key store; None when it cannot be read without a
+        passphrase, or is not this key (replaced meanwhile): the caller then signs itself."""
+        try:
+            key = load_key(self.settings.keys_dir, self.settings.key_id)
+        except BadgesmithError:
+            return None
+        if key.public_key.to_multikey() != self.public_multikey:
+            return None
+        return AwardSigner(self.settings, key, self.did, self.verification_method, self.did_document,
+                           offline_loader())
+
+
+@dataclass(frozen=True, slots=True)
 class Signed:
     """A credential just signed: the text that is stored, baked and written and, for a Data Integrity
     proof made by ``AwardSigner.signed``, the credential it signed and the canonical form (RDFC-1.0
@@ -253,4 +285,4 @@ def _shape_of(credential: Any) -> tuple | None:
             json.dumps([credential.get("@context"), credential.get("issuer"), options], sort_keys=True))
 
 
-__all__ = ["AwardSigner", "Signed", "Terms", "award_terms", "issuer_profile", "same_json", "self_check_failures"]
+__all__ = ["AwardSigner", "Signed", "SignerSpec", "Terms", "award_terms", "issuer_profile", "same_json", "self_check_failures"]

@@ -14,7 +14,7 @@ import json
 import re
 import struct
 import zlib
-from typing import Any
+from typing import Any, Callable
 
 from errors import Code, InputError
 from verifier.sources import Limits
@@ -42,23 +42,30 @@ def bake_png(image: bytes, credential_text: str, *, limits: Limits = _DEFAULT_LI
     byte for byte and any earlier credential chunk is dropped. The image
     must be a sound PNG (``PNG_MALFORMED`` / ``PNG_TOO_LARGE`` otherwise).
     """
-    if not isinstance(credential_text, str) or not credential_text.strip():
-        raise InputError(Code.NO_CREDENTIAL, "There is no credential text to bake.")
-    body = (PNG_KEYWORD.encode("latin-1") + b"\0" + b"\0\0" + b"\0" + b"\0"
-            + credential_text.encode("utf-8"))
-    out = [PNG_SIGNATURE]
+    return png_baker(image, limits=limits)(credential_text)
+
+
+def png_baker(image: bytes, *, limits: Limits = _DEFAULT_LIMITS) -> Callable[[str], bytes]:
+    """``bake_png`` for many credentials into one ``image``: its chunks are read once (a roster's art)."""
+    before, after = [PNG_SIGNATURE], []  # iter_chunks checks that IHDR comes first
     for chunk in iter_chunks(image, limits=limits):
-        if is_credential_chunk(chunk):
-            continue
-        out.append(image[chunk.start : chunk.end])
-        if chunk.type == "IHDR":
-            out.append(_png_chunk(b"iTXt", body))
-    return b"".join(out)
+        if not is_credential_chunk(chunk):
+            (before if chunk.type == "IHDR" else after).append(image[chunk.start : chunk.end])
+    head, tail = b"".join(before), b"".join(after)
+
+    def bake(credential_text: str) -> bytes:
+        if not isinstance(credential_text, str) or not credential_text.strip():
+            raise InputError(Code.NO_CREDENTIAL, "There is no credential text to bake.")
+        body = (PNG_KEYWORD.encode("latin-1") + b"\0" + b"\0\0" + b"\0" + b"\0"
+                + credential_text.encode("utf-8"))
+        return b"".join((head, _png_chunk(b"iTXt", body), tail))
+
+    return bake
 
 
 def _png_chunk(chunk_type: bytes, body: bytes) -> bytes:
     return (struct.pack(">I", len(body)) + chunk_type + body
-            + struct.pack(">I", zlib.crc32(chunk_type + body)))
+            + struct.pack(">I", zlib.crc32(body, zlib.crc32(chunk_type))))
 
 
 def bake_svg(svg: bytes, credential: dict[str, Any] | str, *,
@@ -71,7 +78,12 @@ def bake_svg(svg: bytes, credential: dict[str, Any] | str, *,
     elements are removed. The SVG must be UTF-8 (or plain ASCII) and pass
     the same safety checks as when reading (``SVG_*`` codes).
     """
-    element = _credential_element(credential).encode("utf-8")
+    _credential_element(credential)  # a bad credential is named before a bad image
+    return svg_baker(svg, limits=limits)(credential)
+
+
+def svg_baker(svg: bytes, *, limits: Limits = _DEFAULT_LIMITS) -> Callable[[dict[str, Any] | str], bytes]:
+    """``bake_svg`` for many credentials into one ``svg``: it is scanned and checked once (a roster's art)."""
     scan = scan_svg(svg, limits=limits)
     if not _is_utf8(svg):
         raise InputError(Code.SVG_MALFORMED, "Only UTF-8 SVG images can be baked; re-save the "
@@ -88,11 +100,17 @@ def bake_svg(svg: bytes, credential: dict[str, Any] | str, *,
     for start, end in reversed(_outermost((c.start, c.end) for c in scan.credentials)):
         body = body[:start] + body[end:]
     tag_close = scan.root_end - (2 if scan.root_self_closing else 1)
-    head = body[:tag_close] + declaration
+    head = body[:tag_close] + declaration + b">"
     if scan.root_self_closing:
         name = body[scan.root_start + 1 : scan.root_end].split(None, 1)[0].rstrip(b"/>")
-        return head + b">" + element + b"</" + name + b">" + body[scan.root_end :]
-    return head + b">" + element + body[scan.root_end :]
+        tail = b"</" + name + b">" + body[scan.root_end :]
+    else:
+        tail = body[scan.root_end :]
+
+    def bake(credential: dict[str, Any] | str) -> bytes:
+        return head + _credential_element(credential).encode("utf-8") + tail
+
+    return bake
 
 
 def _outermost(spans) -> list[tuple[int, int]]:
@@ -135,4 +153,4 @@ def _is_utf8(svg: bytes) -> bool:
         (b"\xff\xfe", b"\xfe\xff"))
 
 
-__all__ = ["bake_png", "bake_svg"]
+__all__ = ["bake_png", "bake_svg", "png_baker", "svg_baker"]

@@ -211,3 +211,95 @@ def test_a_new_shape_goes_through_the_whole_verifier(issuer, now):
     with pytest.raises(ConfigError) as caught:
         _signed(issuer, wrong, "bo@example.org", now, name="Bo Chen")
     assert caught.value.code == Code.SELF_CHECK_FAILED
+
+
+# A roster's worker processes sign a share of each batch (issuing._sign_shared): the same code runs here with
+# threads for the pool, and with the real process pool through issue_roster.
+
+def _verified(issuer, now, records) -> None:
+    from verifier.pipeline import VerifyOptions
+
+    verifier = Verifier(loader=offline_loader(), fetch=Offline(), now=now,
+                        options=VerifyOptions(allow_unreachable_status=True))
+    for record in records:
+        outcomes = {c.check: c.code for c in verifier.verify_credential(json.loads(record.credential)).checks}
+        assert (outcomes["proof"], outcomes["schema"], outcomes["context"]) == ("PROOF_OK", "SCHEMA_OK", "CONTEXT_OK")
+
+
+def test_a_share_signed_in_the_pool_comes_back_in_order_and_verifies(issuer, now):
+    from concurrent.futures import ThreadPoolExecutor
+
+    requests = [IssueRequest(email=f"p{i}@example.org", name=f"Person {i}") for i in range(20)]
+    with ThreadPoolExecutor(2) as pool:
+        issued = issuer.issue_many(COURSE, requests, pool=pool)
+    assert [i.record.recipient_name for i in issued] == [r.name for r in requests]
+    assert all(i.created for i in issued)
+    for item in issued:
+        assert f'"identityHash": "{item.record.recipient_name}"' in item.record.credential
+    _verified(issuer, now, [i.record for i in issued])
+
+
+def test_a_worker_signs_only_with_the_key_it_was_told_of(issuer, now):
+    from issuer.awarding.issuing import sign_elsewhere
+    from issuer.awarding.signing import SignerSpec
+    from keys.ed25519 import KeyPair
+
+    spec = SignerSpec.of(issuer.signer())
+    assert spec.signer() is not None and spec.signer().key.public_key.to_multikey() == spec.public_multikey
+    other = KeyPair.from_seed(bytes(32)).public_key.to_multikey()
+    stale = SignerSpec(spec.settings, other, spec.did, spec.verification_method, spec.did_document)
+    assert stale.signer() is None and sign_elsewhere(stale, [], now) is None
+    with pytest.raises(TypeError):  # and the key itself never crosses to a worker
+        import pickle
+
+        pickle.dumps(issuer.key)
+
+
+def test_a_share_the_workers_cannot_sign_is_signed_here(issuer, now, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from issuer.awarding import signing
+
+    monkeypatch.setattr(signing.SignerSpec, "signer", lambda self: None)  # a key behind a passphrase
+    requests = [IssueRequest(email=f"p{i}@example.org", name=f"Person {i}") for i in range(20)]
+    with ThreadPoolExecutor(2) as pool:
+        issued = issuer.issue_many(COURSE, requests, pool=pool)
+    assert [i.record.recipient_name for i in issued] == [r.name for r in requests]
+    _verified(issuer, now, [i.record for i in issued])
+
+
+def test_a_self_check_failed_in_a_worker_fails_the_batch_and_stores_nothing(issuer, now, monkeypatch):
+    """The workers' signer names a verification method that is not the issuer's key: the whole verifier
+    refuses its first credential there; the error comes back here, and the batch rolls back."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from issuer.awarding import signing
+
+    real = signing.SignerSpec.of
+
+    def wrong_method(signer):
+        spec = real(signer)
+        return signing.SignerSpec(spec.settings, spec.public_multikey, spec.did, spec.did + "#not-the-key",
+                                  spec.did_document)
+
+    monkeypatch.setattr(signing.SignerSpec, "of", staticmethod(wrong_method))
+    requests = [IssueRequest(email=f"p{i}@example.org", name=f"Person {i}") for i in range(20)]
+    with ThreadPoolExecutor(2) as pool, pytest.raises(ConfigError) as caught:
+        issuer.issue_many(COURSE, requests, pool=pool)
+    assert caught.value.code == Code.SELF_CHECK_FAILED
+    assert issuer.registry.find_credentials(issuer.issuer_id) == []
+
+
+def test_a_roster_signed_partly_in_worker_processes_verifies(make_issuer, tmp_path, now):
+    from issuer.awarding.awards import _POOL_MIN_ROWS, issue_roster
+
+    issuer = make_issuer()
+    roster = tmp_path / "attendees.csv"
+    rows = max(_POOL_MIN_ROWS, 130)  # two batches: the second's share is signed beside the first's files
+    roster.write_text("email,name\n" + "".join(f"p{i}@example.org,Person {i}\n" for i in range(rows)), "utf-8")
+    summary = issue_roster(issuer, COURSE, roster)
+    assert summary.created == rows
+    stored = issuer.registry.find_credentials(issuer.issuer_id)
+    assert sorted(r.recipient_name for r in stored) == sorted(f"Person {i}" for i in range(rows))
+    _verified(issuer, now, stored)
+    assert all(p.stat().st_size > 0 for a in summary.awarded for p in a.files.as_list())
