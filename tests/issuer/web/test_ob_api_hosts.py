@@ -183,3 +183,33 @@ def test_hosts_on_an_instance_with_nothing_registered_print_a_header_row(tmp_pat
             "CLIENT ID  STATE  LEARNERS  REGISTERED  LAST USED  NAME  SITE", "0 host(s)"]
     finally:
         site.stop()
+
+
+def test_in_an_associations_folder_a_members_connections_are_those_of_their_record(tmp_path):
+    """At the association's site the learner's page is their association record; staff see and withdraw the
+    hosts listed there, the member found by their address across the divisions."""
+    from datetime import date
+
+    from issuer.awarding.awards import issue_single
+    from issuer.awarding.issuing import IssueRequest
+    from tests.issuer.association.three_divisions import build_association
+
+    def build(home, base_url):
+        built = build_association(tmp_path, association_url=base_url)
+        issue_single(built.youth, "storytime-early-literacy", IssueRequest(email=JANE, name="Jane Doe",
+                                                                           date=date(2025, 10, 15)))
+        built.close()
+        return {}
+
+    site = serve_site(tmp_path / "association", build=build)
+    try:
+        site.home = tmp_path / "association"
+        backpack = Host(site)
+        session = backpack.connect(JANE)
+        assert [c["name"] for c in as_json(site, "hosts", "connections", "--email", JANE)] == ["Example Backpack"]
+        assert _hosts(site)[backpack.client_id]["learners"] == 1
+        assert as_json(site, "hosts", "withdraw", backpack.client_id, "--email", JANE)["changed"] is True
+        _unauthorized(backpack.credentials(session))
+        assert as_json(site, "hosts", "connections", "--email", JANE) == []
+    finally:
+        site.stop()
