@@ -142,7 +142,8 @@ def test_revoking_a_host_stops_every_token_it_holds_and_it_gets_no_new_one(site)
                             code_challenge_method="S256")
     url, _ = session.create_authorization_url(site.base + "/ob/oauth/authorize", code_verifier=generate_token(48))
     answer = requests.get(url, timeout=30)
-    assert answer.status_code == 400 and "E-mail me a sign-in link" not in answer.text
+    assert answer.status_code == 400 and "OB_AUTHORIZATION_INVALID" in answer.text
+    assert "E-mail me a sign-in link" not in answer.text
     revoking = requests.post(site.base + "/ob/oauth/revoke", data={"token": jane.token["access_token"]},
                              auth=(backpack.client_id, backpack.registration["client_secret"]), timeout=30)
     assert revoking.status_code == 401  # nor can it use the revocation endpoint
