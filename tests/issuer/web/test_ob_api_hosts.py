@@ -214,3 +214,29 @@ def test_in_an_associations_folder_a_members_connections_are_those_of_their_reco
         assert as_json(site, "hosts", "connections", "--email", JANE) == []
     finally:
         site.stop()
+
+
+def test_hosts_list_and_revoke_on_each_database(tmp_path, db_url):
+    """The counting query (learners with a working grant, per host) and the revocation on SQLite and PostgreSQL."""
+    from tests.issuer.web.test_ob_api_connected_apps import _instance_on
+
+    site = serve_site(tmp_path / "instance", build=_instance_on(db_url))
+    try:
+        site.home = tmp_path / "instance"
+        backpack, shelf = Host(site), Host(site, SHELF)
+        jane, sam = backpack.connect(JANE), backpack.connect(SAM)
+        shelf.connect(JANE)
+        assert backpack.credentials(jane).status_code == 200
+        hosts = {h["client_id"]: h for h in as_json(site, "--db", db_url, "hosts", "list")}
+        assert (hosts[backpack.client_id]["learners"], hosts[shelf.client_id]["learners"]) == (2, 1)
+        assert hosts[backpack.client_id]["last_used_at"] and not hosts[shelf.client_id]["last_used_at"]
+        assert as_json(site, "--db", db_url, "hosts", "withdraw", backpack.client_id, "--email", SAM)["changed"]
+        assert {h["client_id"]: h["learners"] for h in as_json(site, "--db", db_url, "hosts", "list")} == {
+            backpack.client_id: 1, shelf.client_id: 1}
+        assert as_json(site, "--db", db_url, "hosts", "revoke", backpack.client_id)["changed"] is True
+        _unauthorized(backpack.credentials(jane))
+        assert as_json(site, "--db", db_url, "hosts", "revoke", backpack.client_id)["changed"] is False
+        assert [c["name"] for c in as_json(site, "--db", db_url, "hosts", "connections", "--email", JANE)] == [
+            "Shelf Portfolio"]
+    finally:
+        site.stop()
