@@ -100,3 +100,48 @@ def test_readme_pathway_example_adds_as_written(tmp_path, monkeypatch):
         result = CliRunner().invoke(main, [*home, *args], catch_exceptions=False)
         assert result.exit_code == 0, (command, result.output)
     assert "Added pathway youth-services: Youth Services Certificate" in result.stdout
+
+
+def _command_mentions(text: str):
+    """Every `badgesmith …` the README shows: console/sh block lines and inline code spans."""
+    for block in re.findall(r"```(?:console|sh)\n(.*?)```", text, re.S):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            for part in re.split(r"&&|\|", line.removeprefix("$ ").split(" #")[0]):
+                part = re.sub(r"^(\w+=\S+ )+", "", part.strip())  # VAR=value badgesmith …
+                if part.startswith("badgesmith "):
+                    yield part
+    for span in re.findall(r"`([^`]+)`", re.sub(r"```.*?```", "", text, flags=re.S)):
+        if (span := " ".join(span.split())).startswith("badgesmith "):
+            yield span
+
+
+def _mention_problems(mention: str) -> list[str]:
+    import click
+
+    from cli import main
+
+    words = [w for w in re.split(r"[\s\[\]()|…]+", mention) if w][1:]
+    command, path, i = main, [], 0
+    while i < len(words):
+        if words[i] in ("--home", "--db"):
+            i += 2
+        elif words[i] in ("--json", "--debug"):
+            i += 1
+        elif isinstance(command, click.Group) and words[i] in command.commands:
+            command = command.commands[words[i]]
+            path.append(words[i])
+            i += 1
+        else:
+            break
+    if isinstance(command, click.Group) and i < len(words) and words[i].islower() and not words[i].startswith("-"):
+        return [f"no command {' '.join([*path, words[i]])!r} in `{mention}`"]
+    known = {o for p in command.params + main.params for o in p.opts + p.secondary_opts} | {"--help", "-h", "--version"}
+    return [f"{' '.join(path)} has no option {m.group(1)} (`{mention}`)" for w in words[i:]
+            if (m := re.match(r"^(--?[a-z][a-z0-9-]*)", w)) and m.group(1) not in known]
+
+
+def test_every_command_and_option_the_readme_names_exists():
+    mentions = list(_command_mentions(README))
+    assert len(mentions) > 100  # the parser still finds them
+    assert _mention_problems("badgesmith issue X --bogus") and _mention_problems("badgesmith keys rotat")
+    assert [p for m in mentions for p in _mention_problems(m)] == []
