@@ -413,10 +413,29 @@ def sign(file: Path, key_file: Path, fmt: str, alg: str | None, created: str | N
     result = sign_credential(credential, key, fmt=fmt, loader=offline_loader(),
                              created=parse_now(created),
                              verification_method=verification_method)
+    _warn_other_issuer(credential, result)
     if as_json:
         print_json(_credential_json(fmt, result))
     else:
         click.echo(result if isinstance(result, str) else json_text(result))
+
+
+def _warn_other_issuer(credential: dict[str, Any], signed: Any) -> None:
+    """A did:key signature on a credential naming another issuer never verifies (KEY_NOT_ISSUERS): say so now."""
+    import base64
+
+    if isinstance(signed, str):
+        head = signed.split(".", 1)[0]
+        method = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))).get("kid") or ""
+    else:
+        proofs = signed.get("proof")
+        method = (proofs[-1] if isinstance(proofs, list) else proofs or {}).get("verificationMethod") or ""
+    issuer = credential.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    signer = method.split("#", 1)[0]
+    if signer.startswith("did:key:") and isinstance(issuer_id, str) and issuer_id != signer:
+        say(f"warning: the credential names issuer {issuer_id}, but this key is {signer}: verifiers will refuse "
+            f"it (KEY_NOT_ISSUERS). Name {signer} as the issuer, or sign with the issuer's own key.", err=True)
 
 
 def _credential_json(fmt: str, signed: Any) -> dict[str, Any]:

@@ -394,6 +394,23 @@ def test_sign_is_deterministic_with_created_and_verifies(cli, tmp_path, fmt):
         assert first.strip().count(".") == 2
     report = cli.json("verify", signed, "--json", "--offline", "--documents", cli.home / "out" / "status")
     assert report["verified"] is True and report["format"] == ("vc-jwt" if fmt == "jwt" else "di-eddsa-rdfc-2022")
+    assert "warning" not in cli(*args).stderr  # the issuer is the key's own did:key
+
+
+@pytest.mark.parametrize("fmt", ["di", "jwt"])
+def test_sign_warns_when_the_credential_names_another_issuer_than_the_key(cli, tmp_path, fmt):
+    issued = json.loads(Path(_issue(cli, "ana@example.org")["files"][2]).read_text())
+    unsigned = {k: v for k, v in issued.items() if k != "proof"}
+    unsigned["issuer"] = {**unsigned["issuer"], "id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}
+    (tmp_path / "other.json").write_text(json.dumps(unsigned))
+    result = cli("sign", tmp_path / "other.json", "--key", cli.home / "keys" / "key-1.pem", "--format", fmt)
+    own = issued["issuer"]["id"]
+    assert (f"warning: the credential names issuer did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK, but "
+            f"this key is {own}: verifiers will refuse it (KEY_NOT_ISSUERS)") in result.stderr
+    signed = tmp_path / f"signed.{fmt}"
+    signed.write_text(result.stdout)  # signed all the same (a test vector may want it), and indeed refused
+    report = cli.json("verify", signed, "--json", "--offline", "--documents", cli.home / "out" / "status", code=1)
+    assert any(c["code"] == "KEY_NOT_ISSUERS" for c in report["checks"])
 
 
 def test_verify_exit_codes_and_json_report_shape(cli, tmp_path):
