@@ -108,8 +108,8 @@ def _authorize(scope: str) -> Token:
         expired = token is not None and token.is_expired() and not token.is_revoked()
         raise bearer_challenge(AuthError(Code.TOKEN_EXPIRED if expired else Code.UNAUTHORIZED,
                                    "The access token has expired; use the refresh token." if expired else
-                                   "The access token is not valid here: unknown, or revoked (by the host, or "
-                                   "by the learner withdrawing its access)."),
+                                   "The access token is not valid here: unknown, or revoked (by the host, by "
+                                   "the learner withdrawing its access, or by the issuer revoking the host)."),
                          "invalid_token") from None
     server.touch(token)  # "last used" on the learner's list of connected apps
     return token

@@ -131,6 +131,7 @@ def test_revoking_a_host_stops_every_token_it_holds_and_it_gets_no_new_one(site)
                          "changed"}
     for session in (jane, sam):
         _unauthorized(backpack.credentials(session))
+        assert "the issuer revoking the host" in backpack.credentials(session).json()["imsx_description"]
         # The host's own credentials no longer authenticate it: RFC 6749's answer is invalid_client (401).
         refused = backpack.refresh(session.token["refresh_token"])
         assert refused.status_code == 401 and refused.json()["error"] == "invalid_client", refused.text
