@@ -152,11 +152,20 @@ class _Plan:
     when the walk must step aside.
     """
 
-    __slots__ = ("ctx", "steps", "remember")
+    __slots__ = ("ctx", "steps", "remember", "clean", "id_key", "types", "props")
 
     def __init__(self, ctx: _Ctx, steps: list[tuple[int, str, Any, Any]]) -> None:
         self.ctx = ctx
         self.steps = steps
+        ids = [key for kind, key, _expanded, _iris in steps if kind == _ID]
+        # clean: no step can fail but the id's, so the walk needs no step-by-step pass
+        self.clean = len(ids) <= 1 and all(
+            kind in (_PROPERTY, _ID) or (kind == _TYPE and isinstance(iris, list))
+            for kind, _key, _expanded, iris in steps)
+        self.id_key = ids[0] if ids else None
+        self.types = [iri for kind, _key, _expanded, iris in steps if kind == _TYPE and isinstance(iris, list)
+                      for iri in iris]
+        self.props = [(key, expanded) for kind, key, expanded, _iris in steps if kind == _PROPERTY]
         # every key and type is a pinned term, and no list of types is long
         self.remember = len(steps) <= _MAX_PLANNED_KEYS and all(
             kind in (_PROPERTY, _ID) or (kind == _TYPE and isinstance(iris, list) and len(iris) <= 16)
@@ -366,32 +375,13 @@ class _Walk:
 
         # first pass: every key and type must be defined (safe mode)
         node_id = None
-        types: list[str] = []
-        props: list[tuple[str, str, Any]] = []
-        for kind, key, expanded, type_iris in plan.steps:
-            if kind == _PROPERTY:
-                props.append((key, expanded, element[key]))
-            elif kind == _ID:
-                value = element[key]
-                if node_id is not None or not isinstance(value, str):
-                    raise Unsupported
-                iri = comp.based(c, value)
-                if not _is_absolute(iri):
-                    raise relative_iri(value, format_path(path + (key,)))
-                if iri.startswith("_:") or iri != value:
-                    raise Unsupported
-                node_id = iri
-            elif kind == _TYPE:
-                if type_iris is None:
-                    raise Unsupported
-                if isinstance(type_iris, tuple):
-                    name, index = type_iris
-                    raise undefined_type(name, format_path(path + (key,) if index is None else path + (key, index)))
-                types.extend(type_iris)
-            elif kind == _UNDEFINED:
-                raise undefined_term(key, format_path(path + (key,)))
-            else:
-                raise Unsupported
+        if plan.clean:
+            if plan.id_key is not None:
+                node_id = self.subject_id(c, element, plan.id_key, path)
+            types = plan.types
+            props = plan.props
+        else:
+            node_id, types, props = self.checked_steps(plan, element, path)
 
         if node_id is None:
             subject = f"_:b{self.bnodes}"
@@ -407,10 +397,10 @@ class _Walk:
                 bucket.setdefault(iri, "<" + iri + ">")
 
         # second pass: values
-        for key, expanded, value in props:
+        for key, expanded in props:
             term = comp.term(c, key, expanded)
             out: dict[Any, str] = {}
-            self.values(c, term, key, expanded, value, path + (key,), path + (key,), out)
+            self.values(c, term, key, expanded, element[key], path + (key,), path + (key,), out)
             if out:
                 bucket = preds.get(term.predicate)
                 if bucket is None:
@@ -419,6 +409,45 @@ class _Walk:
                     for k, token in out.items():
                         bucket.setdefault(k, token)
         return subject
+
+    def subject_id(self, c: _Ctx, element: dict[str, Any], key: str, path: tuple[Any, ...]) -> str:
+        """The node's id (written out in full: anything else is pyld's to judge)."""
+        value = element[key]
+        if not isinstance(value, str):
+            raise Unsupported
+        iri = self.comp.based(c, value)
+        if not _is_absolute(iri):
+            raise relative_iri(value, format_path(path + (key,)))
+        if iri.startswith("_:") or iri != value:
+            raise Unsupported
+        return iri
+
+    def checked_steps(self, plan: _Plan, element: dict[str, Any],
+                      path: tuple[Any, ...]) -> tuple[str | None, list[str], list[tuple[str, str]]]:
+        """The first pass step by step, raising each key's error where the walk reaches it."""
+        c = plan.ctx
+        node_id = None
+        types: list[str] = []
+        props: list[tuple[str, str]] = []
+        for kind, key, expanded, type_iris in plan.steps:
+            if kind == _PROPERTY:
+                props.append((key, expanded))
+            elif kind == _ID:
+                if node_id is not None:
+                    raise Unsupported
+                node_id = self.subject_id(c, element, key, path)
+            elif kind == _TYPE:
+                if type_iris is None:
+                    raise Unsupported
+                if isinstance(type_iris, tuple):
+                    name, index = type_iris
+                    raise undefined_type(name, format_path(path + (key,) if index is None else path + (key, index)))
+                types.extend(type_iris)
+            elif kind == _UNDEFINED:
+                raise undefined_term(key, format_path(path + (key,)))
+            else:
+                raise Unsupported
+        return node_id, types, props
 
     def plan(self, c: _Ctx | None, active_property: str | None, element: dict[str, Any]) -> _Plan:
         """The node's plan, remembered by its keys, ``@context`` and type values (shapes repeat).
