@@ -787,9 +787,14 @@ def keys_list(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
+
+    def state(row: dict) -> str:
+        if row["alg"] != "EdDSA":  # RS256/ES256 keys sign VC-JWTs only; "current" is the one jwt_alg picks
+            return "current (VC-JWTs)" if row["current"] else "active (VC-JWTs)"
+        return "current" if row["current"] else f"retired {row['retired'][:10]}" if row["retired"] else "active"
+
     print_table(["KEY", "STATE", "PUBLIC KEY"],
-                [(row["key_id"], "current" if row["current"] else
-                  f"retired {row['retired'][:10]}" if row["retired"] else "active", row["public_key"])
+                [(row["key_id"], state(row), row["public_key"] or f"RSA JWK n={row['jwk']['n'][:16]}… (see --json)")
                  for row in rows])
 
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from errors import Code, Conflict
+from errors import Code, Conflict, NotFound
 from issuer.awarding.issuing import Issuer
+from issuer.instance.jwt_keys import jwt_signing_key
 from issuer.instance.settings import set_current_key
 from keys.ed25519 import KeyPair
+from keys.jws_keys import jwt_algorithm
 from keys.keystore import list_keys, save_key
 
 
@@ -44,10 +46,23 @@ def rotate_key(issuer: Issuer, *, passphrase: str | None = None) -> str:
 
 
 def key_rows(issuer: Issuer) -> list[dict[str, Any]]:
-    """Every signing key the instance has used (oldest first), its public Multikey, dates, and which is current."""
-    return [{"key_id": k.key_id, "public_key": k.public_multikey, "created": k.created_at.isoformat(),
+    """Every signing key the instance has: its Ed25519 keys (oldest first, the current one marked), then
+    the RSA/P-256 keys of ``[keys] jwt``, each with its alg and public key (Multikey; a JWK for RSA)."""
+    rows = [{"key_id": k.key_id, "alg": "EdDSA", "public_key": k.public_multikey, "created": k.created_at.isoformat(),
              "retired": k.retired_at.isoformat() if k.retired_at else None,
              "current": k.key_id == issuer.settings.key_id} for k in issuer.registry.list_keys(issuer.issuer_id)]
+    try:
+        signing = jwt_signing_key(issuer.settings, issuer.jwt_keys)
+    except NotFound:  # jwt_alg names an alg no listed key has: list them anyway, none marked current
+        signing = None
+    for key_id, key in issuer.jwt_keys.items():
+        public = key.public_key
+        # RSA has no Multikey form here; its JWK is what the DID document publishes anyway
+        rows.append({"key_id": key_id, "alg": jwt_algorithm(key),
+                     "public_key": public.to_multikey() if hasattr(public, "to_multikey") else None,
+                     "jwk": public.to_jwk(), "created": None, "retired": None,
+                     "current": signing is not None and signing[0] == key_id})
+    return rows
 
 
 __all__ = ["key_rows", "next_key_id", "rotate_key"]

@@ -111,6 +111,23 @@ def test_keys_rotate_on_did_web_adds_a_key_and_retires_the_old_one(tmp_path):
         ("key-1", False, False), ("key-2", True, True)]
 
 
+def test_keys_list_shows_the_vc_jwt_keys_too(tmp_path):
+    cli = Cli(tmp_path / "web")
+    cli("init", "--name", "Lakeshore", "--url", "https://badges.lakeshore.example",
+        "--did-web", "badges.lakeshore.example", "--jwt-alg", "ES256")
+    cli("keys", "add", "--alg", "RS256")
+    rows = cli.json("keys", "list", "--json")
+    assert [(r["key_id"], r["alg"], r["current"]) for r in rows] == [
+        ("key-1", "EdDSA", True), ("es256-1", "ES256", True), ("rs256-1", "RS256", False)]
+    es256 = rows[1]
+    assert es256["public_key"].startswith("zDn") and es256["jwk"]["crv"] == "P-256"
+    from keys.keystore import load_jwt_key
+    assert es256["public_key"] == load_jwt_key(tmp_path / "web" / "keys", "es256-1").public_key.to_multikey()
+    lines = cli("keys", "list").stdout.splitlines()
+    assert lines[2].split()[:3] == ["es256-1", "current", "(VC-JWTs)"] and lines[2].endswith(es256["public_key"])
+    assert lines[3].split()[:3] == ["rs256-1", "active", "(VC-JWTs)"] and "RSA JWK n=" in lines[3]
+
+
 def test_achievement_add_refuses_an_existing_id_unless_replace_and_takes_several_files(cli):
     assert_one_error_line(cli("achievement", "add", EXAMPLES / "ceu-course.toml", code=2), "ACHIEVEMENT_EXISTS")
     out = cli("achievement", "add", EXAMPLES / "ceu-course.toml", EXAMPLES / "micro-credential.toml",
