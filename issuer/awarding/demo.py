@@ -41,6 +41,8 @@ def run_demo(home: Path, *, base_url: str, echo: Callable[[str], None] = print) 
         settings = init_instance(home, name=NAME, url=base_url, email="youth-services@lakeshore.example")
         save_key(settings.keys_dir, settings.key_id, KeyPair.generate())
         echo(f"Created a demo issuer in {home}")
+    else:
+        echo(f"Reusing the demo issuer in {home}")
     issuer = Issuer.open(home)
     try:
         for example in sorted(EXAMPLES.glob("*.toml")):
@@ -59,7 +61,11 @@ def run_demo(home: Path, *, base_url: str, echo: Callable[[str], None] = print) 
                               fetch=build_fetch(documents=status_dir, offline=True), now=issuer.now(),
                               email="jane.doe@example.org")
         echo("")
-        echo(f"Issued a 1.5-CEU course badge to Jane Doe, baked into {course.files.png}")
+        if course.created:
+            echo(f"Issued a 1.5-CEU course badge to Jane Doe, baked into {course.files.png}")
+        else:  # the registry's award key makes a repeat run a no-op: say so rather than claim a new badge
+            echo(f"Jane Doe's 1.5-CEU course badge was issued by an earlier demo run; nothing new was issued. "
+                 f"Reusing it: {course.files.png}")
         echo("Verifying it as an employer would:")
         echo(report.to_text())
         pages = {"course": course.page_url, "certification": certification.page_url,

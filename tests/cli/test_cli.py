@@ -475,6 +475,8 @@ def test_demo_without_serving_issues_and_verifies(tmp_path):
     again = CliRunner().invoke(main, ["--home", str(tmp_path / "demo"), "demo", "--no-serve"],
                                catch_exceptions=False)
     assert again.exit_code == 0 and "Created a demo issuer" not in again.stdout
+    assert "Issued a 1.5-CEU" in result.stdout and "Issued a" not in again.stdout
+    assert "Reusing the demo issuer" in again.stdout and "nothing new was issued" in again.stdout
 
 
 def test_missing_instance_is_one_error_line(tmp_path):
