@@ -357,6 +357,12 @@ def _claimable_award(issuer: Issuer, credential_id: str) -> CredentialRow:
         award = s.get(CredentialRow, credential_id)
         if award is None or award.issuer_id != issuer.issuer_id:
             raise NotFound(Code.CREDENTIAL_NOT_FOUND, f"There is no credential {credential_id} in this instance.")
+        if award.superseded_by is not None and award.achievement is not None:
+            # staff asked for the old one: name the correction that replaced it and how to offer that instead
+            raise Conflict(Code.AWARD_NOT_CLAIMABLE, f"This award was superseded by a correction, "
+                           f"{award.superseded_by}, so it cannot be added to a wallet: offer the correction instead "
+                           f"(badgesmith claim-link {award.superseded_by}).", status="superseded by a correction",
+                           superseded_by=award.superseded_by)
         _check_award(award)
         return award
 

@@ -72,3 +72,12 @@ def test_claim_link_for_an_unknown_or_revoked_credential_is_one_error_line(run):
     assert "CREDENTIAL_NOT_FOUND" in run("claim-link", "urn:uuid:00000000-0000-0000-0000-000000000000", code=2).stderr
     run("revoke", run.credential, "--reason", "issued in error")
     assert "AWARD_NOT_CLAIMABLE" in run("claim-link", run.credential, code=2).stderr
+
+
+def test_claim_link_for_a_corrected_award_names_the_correction_to_offer_instead(run):
+    out = run("reissue", run.credential, "--name", "Jane Q. Doe").stdout
+    correction = out.split()[1]
+    assert correction.startswith("urn:uuid:") and correction != run.credential
+    error = run("claim-link", run.credential, code=2).stderr
+    assert "AWARD_NOT_CLAIMABLE" in error and f"badgesmith claim-link {correction})" in error
+    run("claim-link", correction)  # and the command it names works
