@@ -289,7 +289,9 @@ def check_shape(document: Any, *, max_depth: int, max_context_entries: int, max_
                                                     and path[-2] in _OWN_GRAPH) or "proof" in value):
                 described = {}
             context = value.get("@context")
-            if isinstance(context, list):
+            if context is None:  # most nodes: no type tests to spend
+                pass
+            elif isinstance(context, list):
                 if len(context) > max_context_entries:
                     raise too_many_contexts(len(context))
                 urls.extend(c for c in context if isinstance(c, str) and c not in urls)
