@@ -1037,7 +1037,7 @@ def _print_roster_check(check: Any, as_json: bool) -> None:
     else:
         _say_ignored(check.ignored)
         for row in check.errors:
-            say(f"  line {row.line}, {row.field}: {row.message}")
+            say(f"  {row}")
         for plan in (p for p in check.plans if p.differences):
             say(f"  line {plan.row.line}, {plan.row.email}: differs from {plan.existing.id} "
                 f"({'; '.join(plan.differences)})")

@@ -127,7 +127,7 @@ def _credits(text: str, achievement: Achievement) -> tuple[float | None, RowErro
                               "leave the column empty.", Code.CREDITS_EXCEEDED)
     if available is not None and value > available:
         return None, RowError(0, "credits", f"{text} credits exceed the {available:g} available for "
-                              f"{achievement.id!r} ({Code.CREDITS_EXCEEDED.value}).", Code.CREDITS_EXCEEDED)
+                              f"{achievement.id!r}.", Code.CREDITS_EXCEEDED)
     return value, None
 
 
