@@ -151,7 +151,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(BadgesmithError, _handle_badgesmith_error)
     app.register_error_handler(HTTPException, _handle_http_error)
     app.register_error_handler(500, _handle_internal_error)
+    if os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn/"):  # set by gunicorn's arbiter
+        _freeze_start_up_objects()
     return app
+
+
+def _freeze_start_up_objects() -> None:
+    """Hide what start-up made from the cyclic garbage collector, in a long-lived gunicorn worker.
+
+    The warmed-up verifier (processed contexts, schema checks, caches) is ~100,000 objects that live
+    as long as the worker; every full collection walked them all, a 70-90 ms pause every few
+    thousand requests that lands in the p99 of whoever is waiting. Not in tests or the CLI, where
+    apps come and go and frozen objects would never be collected.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def read_instance_settings(home: Path) -> dict[str, Any]:

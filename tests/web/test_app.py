@@ -116,3 +116,18 @@ def test_security_headers_once_each_and_a_views_own_policy_wins(fake_verify, mon
     assert own.headers.getlist("Referrer-Policy") == ["no-referrer"]
     assert own.headers.getlist("X-Frame-Options") == ["DENY"]
     assert own.headers.getlist("Strict-Transport-Security") == ["max-age=31536000"]
+
+
+def test_a_gunicorn_worker_freezes_what_start_up_made_and_nothing_else_does(fake_verify, monkeypatch):
+    import gc
+
+    monkeypatch.delenv("SERVER_SOFTWARE", raising=False)
+    gc.unfreeze()
+    create_app({"VERIFY": fake_verify})
+    assert gc.get_freeze_count() == 0  # tests and the CLI: apps come and go, their objects must stay collectable
+    monkeypatch.setenv("SERVER_SOFTWARE", "gunicorn/23.0.0")  # what gunicorn's arbiter sets for its workers
+    try:
+        create_app({"VERIFY": fake_verify})
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
