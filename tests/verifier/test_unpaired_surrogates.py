@@ -241,3 +241,17 @@ def test_a_trust_list_with_an_unpaired_surrogate_is_json_malformed(tmp_path):
     with pytest.raises(Exception) as refused:
         load_trust_list(path)
     assert refused.value.code is Code.JSON_MALFORMED and "surrogate" in refused.value.message
+
+
+@pytest.mark.parametrize("text, may", [
+    ('{"name": "plain ASCII"}', False),
+    ('{"name": "caf\\u00e9 \\u4e2d"}', False),          # escapes, none of a surrogate
+    ('{"name": "café 中 😀"}', False),                  # non-ASCII, no surrogate
+    ('{"name": "\\ud83d\\ude00"}', True),               # an escaped pair: parsed, then found paired
+    ('{"name": "\\uDFFF"}', True),
+    ('{"name": "raw \ud800"}', True),                   # a str given directly
+])
+def test_only_text_that_may_hold_a_surrogate_is_walked(text, may):
+    from keys.json_text import _may_hold_surrogate
+
+    assert _may_hold_surrogate(text) is may
