@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from errors import Code, InputError
+from errors import Code, Conflict, InputError
 from issuer.awarding.documents import forget_status_lists
 from issuer.awarding.issuing import Issuer
 from issuer.awarding.outputs import write_status_list
@@ -85,6 +85,12 @@ def change_status(issuer: Issuer, credential: str, action: str, *, reason: str |
     current = issuer.registry.get_credential(credential_id, issuer_id=issuer.issuer_id)
     if current is not None and current.status == _RESULT[action]:
         return StatusChange(current, None, False)
+    if action == "suspend" and current is not None and current.status == "active" and current.suspension_list_id is None:
+        # the store would only say "no suspension entry": tell staff what they can do instead
+        raise Conflict(Code.STATUS_CHANGE_INVALID, f"Cannot suspend {credential_id}: it was issued without a "
+                       "suspension entry, so verifiers could never see it suspended. Revoke it instead if it must "
+                       f"stop verifying (badgesmith revoke {credential_id} --reason …), and issue with --suspendable "
+                       "the credentials you may need to pause.", status=current.status)
     record = issuer.set_status(credential_id, action, reason=reason)
     forget_status_lists()
     publish_status_lists(issuer)

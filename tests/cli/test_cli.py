@@ -297,6 +297,9 @@ def test_revoke_suspend_reinstate_and_invalid_transitions(cli):
     out = cli("suspend", suspendable, "--reason", "under review").stdout
     assert f"{suspendable} is now suspended" in out and "suspension-1.json" in out
     assert "is now active" in cli("reinstate", suspendable).stdout
+    not_suspendable = cli("suspend", plain, "--reason", "x", code=2)  # says what to do instead
+    assert_one_error_line(not_suspendable, "STATUS_CHANGE_INVALID")
+    assert f"badgesmith revoke {plain}" in not_suspendable.stderr and "--suspendable" in not_suspendable.stderr
     assert "is now revoked" in cli("revoke", plain.removeprefix("urn:uuid:"), "--reason", "error").stdout
     assert_one_error_line(cli("reinstate", plain, code=2), "STATUS_CHANGE_INVALID")
     assert_one_error_line(cli("suspend", plain, "--reason", "x", code=2), "STATUS_CHANGE_INVALID")
