@@ -89,13 +89,25 @@ def load_pathway(path: str | Path, *, achievements: Mapping[str, Any],
     requirements = _table(src, data["requirements"], ("requirements",), references, depth=0)
     for slug, where in references:
         if slug not in achievements:
-            close = difflib.get_close_matches(slug, list(achievements), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise _value_error(src, where, slug, f"unknown achievement {slug!r}{hint}: add it first with "
-                               "`badgesmith achievement add FILE.toml`.")
+            raise _value_error(src, where, slug, _unknown_achievement(slug, achievements))
     pathway = Pathway(texts["id"], texts["name"], texts["awards"], requirements, description)
     _check_cycles(src, pathway, pathways, references[1:])
     return pathway
+
+
+def _unknown_achievement(slug: str, achievements: Mapping[str, Any]) -> str:
+    """Why ``slug`` is refused, with the closest known id and what to do about it."""
+    if "://" in slug:
+        # An association pathway names a division's achievement by its URL: adding a file here would put it
+        # in the association, not the division, so point at the division's URLs instead.
+        close = difflib.get_close_matches(slug, [k for k in achievements if "://" in k], n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return (f"unknown achievement {slug!r}{hint}: no division publishes an achievement at that URL. A division "
+                "achievement's URL is the division's base URL + /achievements/ + its id: "
+                "`badgesmith --home DIVISION-FOLDER achievement list` shows the ids.")
+    close = difflib.get_close_matches(slug, list(achievements), n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown achievement {slug!r}{hint}: add it first with `badgesmith achievement add FILE.toml`."
 
 
 def _text(src: TomlSource, table: dict[str, Any], key: str, *, required: bool = True) -> str | None:

@@ -288,6 +288,22 @@ def test_an_association_pathway_across_three_divisions_is_awarded_once_by_the_as
     assert association_progress(association, JANE).pathways[0].awarded
 
 
+def test_a_typo_in_a_division_achievement_url_suggests_the_closest_url_not_achievement_add(assoc, tmp_path):
+    folder = tmp_path / "typo"
+    folder.mkdir()
+    (folder / "leadership.toml").write_text(LEADERSHIP, "utf-8")
+    assoc.association.issuer.add_achievement(folder / "leadership.toml")
+    (folder / "p.toml").write_text('id = "p"\nname = "P"\nawards = "leadership-certificate"\n[requirements]\n'
+                                   'all = ["https://youth.lla.example/achievements/storytime-erly-literacy"]\n',
+                                   "utf-8")
+    with pytest.raises(InputError) as caught:
+        add_association_pathway(assoc.association, folder / "p.toml")
+    assert caught.value.code == Code.PATHWAY_INVALID
+    message = str(caught.value)
+    assert "did you mean 'https://youth.lla.example/achievements/storytime-early-literacy'?" in message
+    assert "achievement add" not in message and "achievement list" in message
+
+
 def test_a_revoked_or_superseded_component_counts_toward_no_association_pathway(assoc, tmp_path):
     _leadership(assoc, tmp_path)
     _issue(assoc.youth, "storytime-early-literacy", date(2026, 1, 10))
