@@ -221,11 +221,13 @@ class _Compiled:
             return iri
 
     def based(self, c: _Ctx, value: str) -> Any:
-        # pyld (base=None) returns an IRI whose scheme is followed by "//" as it is, whatever the
-        # context: most ids, each seen once, so neither asked for nor remembered.
-        colon = value.find(":")
-        if colon > 0 and value.startswith("//", colon + 1) and value[0] != "@":
-            return value
+        # pyld (base=None, no @vocab) returns the value itself unless it looks like a keyword or
+        # starts with a prefix term ("xsd:…") and no "//": most ids, each seen once, so they are
+        # neither passed to it nor remembered.
+        if value[:1] != "@":
+            colon = value.find(":")
+            if colon <= 0 or value.startswith("//", colon + 1) or not c.ctx["mappings"].get(value[:colon]):
+                return value
         try:
             return c.base_iri[value]
         except KeyError:

@@ -711,3 +711,28 @@ def test_only_plans_made_of_pinned_terms_are_remembered():
     compiled = rdfc._state_for(loader).fast
     remembered = [key for ctx in [compiled] + list(compiled.wrapped.values()) for key in ctx.plans]
     assert remembered and not any("made-up" in str(key) for key in remembered)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.text(max_size=12),
+    st.builds(lambda prefix, rest: prefix + rest,
+              st.sampled_from(["", "@", "_:", "xsd:", "schema:", "did:", "urn:uuid:", "https://", "ex:/", "ex://",
+                               "id:", "cred:", "xsd", ":"]),
+              st.text(max_size=8))))
+def test_the_fast_paths_id_expansion_is_pylds(value):
+    # keys._rdfc_fast answers most ids itself; it must say what pyld's _expand_iri (base None) says.
+    loader = _ONE_LOADER
+    state = rdfc._state_for(loader)
+    _rdfc_fast.quads_fast(base_credential(), state, DEFAULT_LIMITS.max_depth)  # compiles the contexts
+    compiled = state.fast
+    # the pinned credential contexts define no prefix terms; this one does (and "_", "did" as terms)
+    with_prefixes = state.processor._process_context(
+        state.processor._get_initial_context(state.options),
+        {"xsd": "http://www.w3.org/2001/XMLSchema#", "schema": "https://schema.org/", "ex": "https://example.org/",
+         "cred": {"@id": "https://www.w3.org/2018/credentials#", "@prefix": True}, "did": "https://example.org/did",
+         "_": "https://example.org/underscore/"}, state.options)
+    contexts = [compiled.wrap(with_prefixes)] + list(compiled.wrapped.values())[:4]
+    assert any(m and m.get("_prefix") for m in with_prefixes["mappings"].values())
+    for ctx in contexts:
+        assert compiled.based(ctx, value) == state.processor._expand_iri(ctx.ctx, value, base=None)
