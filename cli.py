@@ -1019,6 +1019,9 @@ def issue(ctx: click.Context, achievement_id: str, email: str | None, name: str 
     if summary.claim_pages_open:
         say(f"Wallet claim pages: {summary.claim_pages} new; {summary.claim_pages_open} award(s) still have one open "
             "from an earlier run (claim_note; badgesmith claim-link ID --claim-page makes a new one).")
+    elif summary.claim_pages:  # the PINs are printed nowhere else: the coordinator must know to send them
+        say(f"Wallet claim pages: {summary.claim_pages} new; the summary CSV has each learner's claim link and PIN "
+            "(claim_link, claim_pin): send each learner theirs.")
     say(f"  summary: {summary.summary_csv}")
 
 

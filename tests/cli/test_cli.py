@@ -238,7 +238,9 @@ def test_issue_roster_then_again_issues_nothing_new(cli, tmp_path):
     first = Path(out.split("summary: ")[1].strip())
     assert Path(again["summary"]).name.startswith("attendees-summary-") and Path(again["summary"]) != first
     assert first.exists()  # an earlier run's summary is never overwritten
-    assert "Wallet claim pages" not in out  # a first run's summary has a claim page on every row
+    # a first run's summary has a claim page on every row: one line says so, as the PINs are nowhere else
+    assert ("Wallet claim pages: 2 new; the summary CSV has each learner's claim link and PIN "
+            "(claim_link, claim_pin): send each learner theirs.") in out.splitlines()
     # The claim pages of the first run are still open: the re-runs make none and say so (issue 20).
     assert again["claim_pages"] == {"new": 0, "still_open": 2}
     third = cli("issue", COURSE, "--roster", roster).stdout
