@@ -145,3 +145,29 @@ def test_every_command_and_option_the_readme_names_exists():
     assert len(mentions) > 100  # the parser still finds them
     assert _mention_problems("badgesmith issue X --bogus") and _mention_problems("badgesmith keys rotat")
     assert [p for m in mentions for p in _mention_problems(m)] == []
+
+
+def test_readme_association_pathway_example_adds_as_written(tmp_path, monkeypatch):
+    """The association pathways section's example is the file it names, and its two commands add it in an
+    association whose three divisions publish the achievements it requires."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from cli import main
+    from tests.issuer.association.three_divisions import build_association
+
+    section = README.split("### Association pathways", 1)[1]
+    shown = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    assert shown == (ROOT / "templates" / "association" / "leadership.toml").read_text("utf-8")
+    commands = re.search(r"```sh\n(.*?)```", section, re.S).group(1).splitlines()
+    built = build_association(tmp_path)
+    built.close()
+    monkeypatch.chdir(ROOT)
+    for command in commands:
+        args = shlex.split(command)[1:]
+        assert args[:2] == ["--home", "lla"]
+        result = CliRunner().invoke(main, ["--home", str(tmp_path / "association"), *args[2:]],
+                                    catch_exceptions=False)
+        assert result.exit_code == 0, (command, result.output)
+    assert "Added the association pathway 'leadership' (Leadership Certificate)" in result.stdout
