@@ -68,6 +68,19 @@ def test_refused_search_keeps_the_form(tab, catalog_site, shots):
     assert tab.get_by_label("Keywords").is_visible()
 
 
+
+def test_refused_ceus_stay_in_the_field_to_fix(tab, catalog_site, shots):
+    base, _ = catalog_site
+    assert tab.goto(f"{base}/catalog?ceus_min=abc").status == 400
+    _check(tab, shots, "catalog-error-ceus")
+    assert tab.get_by_label("From").input_value() == "abc"  # a number field would show it empty
+    assert tab.get_by_label("From").get_attribute("aria-invalid") == "true"
+    tab.get_by_label("From").fill("1.5")
+    tab.get_by_role("button", name="Search").click()
+    tab.wait_for_url(f"{base}/catalog?*")
+    assert "ceus_min=1.5" in tab.url and tab.locator("#results-title").is_visible()
+
+
 def test_achievement_page_and_the_pathway_it_counts_toward(tab, catalog_site, shots):
     base, divisions = catalog_site
     tab.goto(f"{base}/catalog?tag=foundations")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -153,6 +154,10 @@ def test_bad_searches_are_a_clear_400_on_the_page_and_in_the_feed(client, url, p
     text = page.get_data(as_text=True)
     assert "We could not run that search." in text and "CATALOG_QUERY_INVALID" in text
     assert 'name="q"' in text  # the form is still there to fix the search
+    if parameter.startswith("ceus_"):  # the refused CEUs stay in a field that can show them, marked invalid
+        value = parse_qs(urlsplit(url).query)[parameter][0]
+        field = re.search(rf'<input[^>]*id="{parameter}"[^>]*>', text).group(0)
+        assert 'type="text"' in field and f'value="{value}"' in field and 'aria-invalid="true"' in field
     feed = client.get(url.replace("/catalog", "/catalog.json", 1))
     assert feed.status_code == 400 and feed.mimetype == "application/json"
     error = feed.get_json()["error"]
