@@ -25,10 +25,11 @@ from issuer.awarding.outputs import achievement_image, file_stem
 from issuer.badge.bake import bake_png
 from issuer.badge.qr import qr_png, qr_svg
 from issuer.store.models import CredentialRecord
-from issuer.web.badge_state import award_date, badge_state
+from issuer.web.badge_state import BadgeState, award_date, badge_state
 from issuer.web.certificate import PAPERS, certificate_pdf, certificate_text, credential_code
 from verifier.summary import summarize
 from verifier.validity import parse_datetime
+from verifier.wording import long_date
 
 bp = Blueprint("issuer", __name__)
 
@@ -112,10 +113,15 @@ def _page_context(record: CredentialRecord) -> dict[str, Any]:
     summary = summarize(credential)
     page_url = issuer.credential_page(record.id)
     standing = badge_state(record, issuer.now(), issuer.registry)
+    # The page dates the start from what was signed, and never calls a badge valid before its signed validFrom.
+    signed_from = parse_datetime(summary.get("validFrom"))
+    if standing.is_active and signed_from is not None and signed_from > issuer.now():
+        standing = BadgeState("pending", f"Not valid until {long_date(signed_from)}.", signed_from, None)
     uid = record.id.removeprefix("urn:uuid:")
     brand = issuer.settings.public_brand
     return {
         "record": record, "summary": summary, "page_url": page_url, "standing": standing,
+        "starts_on": signed_from if standing.state == "pending" else None,
         "state": standing.state, "state_sentence": standing.sentence, "uid": uid,
         "code": credential_code(record.id),
         "linkedin": linkedin_url(summary, page_url, record.id, brand.linkedin_organization_id,

@@ -48,6 +48,13 @@ def test_an_early_renewal_is_awarded_today_and_every_view_shows_the_next_cycle(s
            "certification is in force." in page
     assert f'<dt>Issued</dt><dd><time datetime="{today.isoformat()}">' in page
     assert f"<dt>Valid from</dt><dd><time datetime=\"{credential['validFrom']}\">" in page
+    # not yet started is information, not a failure: a neutral "Starts on" (dated from the signed validFrom),
+    # the art undimmed, no ✗, and still never "Valid"
+    starts = long_date(credential["validFrom"])
+    assert f"Starts on {starts}" in page and f"This badge starts on {starts}." in page
+    assert 'role="status" id="state-banner"' in page and 'role="alert"' not in page
+    assert "badge-hero__image--dimmed" not in page and "✗" not in page
+    assert ">Valid<" not in page.replace("\n", "").replace(" ", "") and "linkedin-link" not in page
 
     certifications = _section(_page(app, issuer), "certifications")
     assert f"/credentials/{new.id.removeprefix('urn:uuid:')}\">renewed</a>: the next cycle runs from" in certifications

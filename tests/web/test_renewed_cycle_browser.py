@@ -58,6 +58,11 @@ def test_renewed_certification_pages_show_the_next_cycle_and_pass_the_scan(sized
     sized_tab.get_by_role("link", name="The renewed certification").click()
     sized_tab.wait_for_url(f"{base}/credentials/{new.removeprefix('urn:uuid:')}")
     assert "until then the previous certification is in force" in sized_tab.locator("#state-banner").inner_text()
+    pill = sized_tab.locator("#badge-state")  # a cycle that starts later is information, not a failure
+    assert pill.inner_text().strip().startswith("→ Starts on") and "Valid" not in pill.inner_text()
+    colours = pill.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+    assert colours[1] != "rgb(253, 236, 236)" and colours[0] != "rgb(143, 16, 23)"  # not --fail-bg / --fail-ink
+    assert sized_tab.locator(".badge-hero__image--dimmed").count() == 0
     _check(sized_tab, shots, "badge-renewal-pending")
     sized_tab.goto(learners.learner_page_url(issuer, learners.create_link(issuer, JANE)[0]))
     assert "the next cycle runs from" in sized_tab.locator("#certifications").inner_text()
