@@ -68,6 +68,18 @@ def test_an_early_renewal_is_awarded_today_and_every_view_shows_the_next_cycle(s
     assert mine.to_dict()["renewed"][0]["valid_until"] == new.valid_until.isoformat()
 
 
+def test_the_badge_page_never_says_valid_before_the_signed_valid_from(site):  # noqa: F811
+    from issuer.store.models import CredentialRow
+
+    app, issuer, ids = site
+    _, new = _renew_early(issuer, ids)
+    with issuer.registry.session() as s:  # the stored row says the cycle started; what was signed says later
+        s.get(CredentialRow, new.id).valid_from = datetime.now(timezone.utc) - timedelta(days=1)
+    page = _badge_page(app, new)
+    assert f"Starts on {long_date(json.loads(new.credential)['validFrom'])}" in page
+    assert "linkedin-link" not in page and "badge-state--active" not in page
+
+
 def test_the_renewed_credentials_linkedin_link_carries_its_award_date(site):  # noqa: F811
     app, issuer, ids = site
     _, new = _renew_early(issuer, ids)
