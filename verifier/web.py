@@ -104,7 +104,9 @@ def verify_form() -> Any:
         email = read_email(raw_email)
         report = _services().verify(_form_input(), email=email)
     except InputError as error:  # the visitor can fix it: show the form again, saying what went wrong
-        page = render_template("verify/index.html", error=error, email=raw_email[:254])
+        # The pasted text comes back with the error, so it can be fixed rather than pasted again.
+        page = render_template("verify/index.html", error=error, email=raw_email[:254],
+                               pasted=request.form.get("credential", ""))
         return _no_store(Response(page, status=error.http_status))
     return _no_store(Response(render_template("verify/result.html", view=describe(report, email=email, own_issuers=_own_issuers(),
                                                                   site=request.host_url),

@@ -147,10 +147,13 @@ class TestFormErrors:
         assert 'role="alert"' in html and "NO_CREDENTIAL" in html
         assert 'value="ada@example.org"' in html
 
-    def test_unreadable_paste_is_400_with_code(self, client):
-        response = client.post("/verify", data={"credential": "{broken"})
+    def test_unreadable_paste_is_400_with_code_and_comes_back_to_be_fixed(self, client):
+        pasted = '{"name": "<b>Ada</b>", broken'
+        response = client.post("/verify", data={"credential": pasted})
         assert response.status_code == 400
-        assert "JSON_MALFORMED" in response.get_data(as_text=True)
+        html = response.get_data(as_text=True)
+        assert "JSON_MALFORMED" in html
+        assert '>{&#34;name&#34;: &#34;&lt;b&gt;Ada&lt;/b&gt;&#34;, broken</textarea>' in html  # escaped, kept
 
     def test_file_and_paste_together_are_refused(self, client, make_credential, bake_png):
         response = client.post("/verify", data={"file": (io.BytesIO(bake_png(make_credential())), "b.png"),
