@@ -517,25 +517,40 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
     baking) once their batch is committed, while the next batch is signed: a
     rolled-back batch leaves no files, and a re-run rewrites any that are missing.
     """
-    from concurrent.futures import Future
+    import contextlib
+    from concurrent.futures import BrokenExecutor, Future
 
     pool, lifeline = _start_pool() if len(rows) >= _POOL_MIN_ROWS else (None, ())
     # (row, record, created, page, its files, or the batch's future files and the credential's place in them)
     pending: list[tuple[Any, CredentialRecord, bool, str, tuple[Future, int] | CredentialFiles]] = []
 
+    # The committed batch whose files are not yet handed out: they go to the workers once the next batch's
+    # share of signing is (Issuer.issue_many's ``meanwhile``), so that the signing this process waits for
+    # never queues behind a batch of files; the last batch's go after the loop, or on an error.
+    unwritten: list[tuple[list, Future]] = []
+
+    def hand_out_files() -> None:
+        for fresh, written in unwritten:
+            # One task per half batch (one per worker): the settings and the achievement cross once.
+            middle = (len(fresh) + 1) // 2
+            halves = [pool.submit(write_credential_files_many, issuer.settings, definition, part, durable=False)
+                      for part in (fresh[:middle], fresh[middle:]) if part]
+            _chain(halves, written)
+        unwritten.clear()
+
     def start(batch: list) -> None:
         requests = [IssueRequest.from_row(row, fmt) for row in batch]
         try:
             issued_batch = issuer.issue_many(slug, requests, suspension=suspension, definition=definition,
-                                             pool=pool)
+                                             pool=pool, meanwhile=hand_out_files if pool is not None else None)
         except BadgesmithError as exc:  # the batch rolled back: say which rows it held
             exc.details.setdefault("lines", [batch[0].line, batch[-1].line])
             raise
         pages = [issuer.credential_page(issued.record.id) for issued in issued_batch]
         fresh = [(issued.record, page) for issued, page in zip(issued_batch, pages) if issued.created]
-        # One task per batch: the settings and the achievement cross to the worker once, not once a row.
-        written = (pool.submit(write_credential_files_many, issuer.settings, definition, fresh, durable=False)
-                   if pool is not None and fresh else None)
+        written: Future | None = Future() if pool is not None and fresh else None
+        if written is not None:
+            unwritten.append((fresh, written))
         place = 0
         for row, issued, page in zip(batch, issued_batch, pages):
             if issued.created and written is not None:
@@ -558,6 +573,7 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
         if not progress:
             for batch in batches:
                 start(batch)
+            hand_out_files()
             for entry in pending:
                 yield finish(entry)
             return
@@ -569,14 +585,35 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
             for batch in batches:
                 start(batch)
                 bar.advance(task, len(batch))
+        hand_out_files()
         for entry in pending:
             yield finish(entry)
     finally:
         if pool is not None:
+            with contextlib.suppress(BrokenExecutor):  # a dead pool writes nothing: a re-run writes them
+                hand_out_files()  # a later batch failed: the committed ones still get their files
             pool.shutdown(wait=True)  # files of every stored credential get written, even on an error
             os.sync()  # the workers skipped a sync per file; one for the whole run
         for end in lifeline:
             end.close()
+
+
+def _chain(halves: list[Future], written: Future) -> None:
+    """Resolve ``written`` with the halves' files in order once all are written (or with the first error)."""
+    left = [len(halves)]
+
+    def done(_: Future) -> None:
+        left[0] -= 1
+        if left[0]:
+            return
+        failed = next((h.exception() for h in halves if h.exception() is not None), None)
+        if failed is not None:
+            written.set_exception(failed)
+        else:
+            written.set_result([files for half in halves for files in half.result()])
+
+    for half in halves:
+        half.add_done_callback(done)
 
 
 def _start_pool():

@@ -117,17 +117,22 @@ _WORKER_SIGN_SHARE = 0.3
 
 
 def _sign_shared(signer: AwardSigner, work: list[tuple[_Pending, list[dict[str, Any]]]], now: datetime,
-                 pool: Executor | None) -> list[str]:
+                 pool: Executor | None, meanwhile: Callable[[], None] | None = None) -> list[str]:
     """The signed, self-checked texts of ``work`` in order: a share signed in ``pool`` (two chunks, one
     per worker), the rest here meanwhile. A chunk a worker cannot sign (its key needs a passphrase)
-    is signed here; an error a worker met (SELF_CHECK_FAILED…) is raised here, and the batch rolls back."""
+    is signed here; an error a worker met (SELF_CHECK_FAILED…) is raised here, and the batch rolls back.
+    ``meanwhile`` runs once the chunks are handed out (or at once, when there are none)."""
     remote = int(len(work) * _WORKER_SIGN_SHARE) if pool is not None else 0
     if remote < 2 or any(task.fmt != "di" for task, _ in work[:remote]):
+        if meanwhile is not None:
+            meanwhile()
         return [task.sign_with(signer, status, now) for task, status in work]
     spec = SignerSpec.of(signer)
     half = remote // 2
     chunks = [work[:half], work[half:remote]]
     futures = [pool.submit(sign_elsewhere, spec, chunk, now) for chunk in chunks]
+    if meanwhile is not None:
+        meanwhile()
     texts = [task.sign_with(signer, status, now) for task, status in work[remote:]]
     signed: list[str] = []
     for chunk, future in zip(chunks, futures):
@@ -320,12 +325,14 @@ class Issuer:
                                    actor=self.actor, now=self.now())
 
     def issue_many(self, slug: str, requests: Sequence[IssueRequest], *, suspension: bool = False,
-                   definition: dict[str, Any] | None = None, pool: Executor | None = None) -> list[Issued]:
+                   definition: dict[str, Any] | None = None, pool: Executor | None = None,
+                   meanwhile: Callable[[], None] | None = None) -> list[Issued]:
         """``issue`` for a batch of rows in one registry transaction (one commit): a roster's pace.
 
         Same idempotency as ``issue``; every credential is still self-checked. With ``pool`` (a roster's
         worker processes), a share of the batch is built, signed and self-checked there while this
-        process signs the rest (``_sign_shared``).
+        process signs the rest (``_sign_shared``); ``meanwhile`` is called once that share is handed
+        out (a roster then hands out the previous batch's files, to queue behind it).
         """
         definition = definition or self.achievement(slug)
         prepared = [self._prepare(slug, r, suspension=suspension, definition=definition) for r in requests]
@@ -335,7 +342,7 @@ class Issuer:
 
         def sign_many(batch) -> list[str]:
             work = [(tasks[new.id], [entry.to_dict() for entry in entries]) for new, entries in batch]
-            return _sign_shared(signer, work, now, pool)
+            return _sign_shared(signer, work, now, pool, meanwhile)
 
         return self.registry.issue_batch(self.issuer_id, [new for new, _ in prepared], sign_many,
                                          status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),

@@ -74,6 +74,16 @@ def test_a_run_that_fails_part_way_says_what_it_stored_and_a_rerun_resumes(make_
     assert error.code == Code.SELF_CHECK_FAILED and "nothing was stored" not in error.message
     assert "lines 102-121" in error.message and "100 of its 120 new credential(s) were stored" in error.message
     assert (error.details["stored"], error.details["not_stored"]) == (100, 20)
+    # The stored batch has all its files though they are handed to the workers after the next batch's
+    # signing share (awards._issue_rows), and the rolled-back batch has none.
+    from issuer.awarding.outputs import file_stem
+
+    folder = issuer.settings.out_dir / COURSE
+    stems = {file_stem(r) for r in issuer.registry.find_credentials(issuer.issuer_id)}
+    assert len(stems) == 100
+    assert all((folder / f"{stem}{end}").stat().st_size > 0 for stem in stems
+               for end in (".png", ".svg", ".json", "-qr.png"))
+    assert len([p for p in folder.iterdir() if p.suffix == ".json"]) == 100
     issuer.issue_many = original
     summary = issue_roster(issuer, COURSE, roster)
     assert (summary.created, summary.existing) == (20, 100)

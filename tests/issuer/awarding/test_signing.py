@@ -303,3 +303,4 @@ def test_a_roster_signed_partly_in_worker_processes_verifies(make_issuer, tmp_pa
     assert sorted(r.recipient_name for r in stored) == sorted(f"Person {i}" for i in range(rows))
     _verified(issuer, now, stored)
     assert all(p.stat().st_size > 0 for a in summary.awarded for p in a.files.as_list())
+
