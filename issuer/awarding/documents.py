@@ -4,6 +4,13 @@ The web app serves them over HTTP, and its verifier reads them straight from
 here (``instance_documents``) instead of fetching its own URLs — a server
 never needs to reach itself, and a laptop demo on ``http://127.0.0.1`` works
 although the verifier's network policy refuses plain http and loopback.
+
+In an association (README "verify inside an instance"), the association and
+its divisions share one database, so each of them also answers for the others
+what that database holds: their status lists as their own issuer signed them
+(kept by ``issuer.awarding.status_changes.publish_status_lists``, served only
+while current), their did:web documents (public keys only) and their stored
+signed credentials at badge URLs. Nothing is signed here for another issuer.
 """
 
 from __future__ import annotations
@@ -12,14 +19,16 @@ import json
 import re
 import threading
 import time
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
 from issuer.awarding.issuing import Issuer
 from issuer.instance.settings import MAX_SETTINGS_BYTES, SETTINGS_FILE
-from issuer.store.models import StatusListRecord
-from keys.did import did_web_url
+from issuer.store.models import IssuerRecord, StatusListRecord
+from keys.did import did_web_document, did_web_url
+from keys.ed25519 import PublicKey
 from verifier import safe_toml
 from verifier.fetch import DocumentNotListed
 
@@ -27,7 +36,8 @@ _STATUS_PATH = re.compile(r"/status/(revocation|suspension)/(\d{1,9})")
 
 
 @lru_cache(maxsize=128)
-def _signed(record: StatusListRecord, issuer: Issuer) -> str:
+def signed_status_list_text(record: StatusListRecord, issuer: Issuer) -> str:
+    """The list ``record`` signed by ``issuer`` (its own), as served: JSON text."""
     # Keyed by the whole record (bits and version included): re-signed only when the list changes.
     return json.dumps(issuer.status_list_credential(record), indent=2)
 
@@ -50,7 +60,7 @@ def signed_status_list(issuer: Issuer, purpose: str, seq: int) -> str | None:
     if hit is not None and hit[0] > now:
         return hit[1]
     record = issuer.registry.get_status_list(issuer.issuer_id, purpose, seq)
-    text = None if record is None else _signed(record, issuer)
+    text = None if record is None else signed_status_list_text(record, issuer)
     with _recent_lock:
         if len(_recent) > 1024:
             _recent.clear()
@@ -62,10 +72,12 @@ def forget_status_lists() -> None:
     """Drop the short-lived cache (after a status change in the same process)."""
     with _recent_lock:
         _recent.clear()
+        _members.clear()
 
 
 def published_document(issuer: Issuer, url: str) -> str | None:
-    """The JSON text this instance publishes at ``url``, or None when it publishes nothing there."""
+    """The JSON text (or compact VC-JWT) this instance, or a member of its association, publishes at ``url``,
+    or None when none of them publishes anything there."""
     base = issuer.settings.url
     if url.startswith(base + "/status/"):
         match = _STATUS_PATH.fullmatch(url[len(base):])
@@ -73,7 +85,57 @@ def published_document(issuer: Issuer, url: str) -> str | None:
     document = issuer.did_document()
     if document is not None and url == did_web_url(issuer.did):
         return json.dumps(document)
+    if url.startswith(base + "/credentials/"):
+        return _stored_credential(issuer, issuer.issuer_id, url[len(base):])
+    for member in _other_members(issuer):
+        if url.startswith(member.url + "/status/"):
+            return issuer.registry.current_signed_status_list(url, [member.id])
+        if url.startswith(member.url + "/credentials/"):
+            return _stored_credential(issuer, member.id, url[len(member.url):])
+        if member.did.startswith("did:web:") and url == did_web_url(member.did):
+            keys = [(k.key_id, PublicKey.from_multikey(k.public_multikey))
+                    for k in issuer.registry.list_keys(member.id)]
+            return json.dumps(did_web_document(member.did, keys)) if keys else None
     return None
+
+
+# The badge page, its JSON spelling and the wallet download (issuer/web/pages.py); the baked PNG is not
+# served: it is a rendering, and the JSON is the credential it carries.
+_BADGE_PATH = re.compile(r"/credentials/([0-9A-Fa-f-]{32,36})(?:\.json|/credential\.json)?")
+
+
+def _stored_credential(issuer: Issuer, issuer_id: int, path: str) -> str | None:
+    match = _BADGE_PATH.fullmatch(path)
+    if match is None:
+        return None
+    try:
+        credential_id = f"urn:uuid:{uuid.UUID(match.group(1))}"
+    except ValueError:
+        return None
+    record = issuer.registry.get_credential(credential_id, issuer_id=issuer_id)
+    return None if record is None else record.credential  # the signed text as stored, never re-serialised
+
+
+# Divisions join rarely; the members are read again after this many seconds.
+MEMBERS_TTL = 30.0
+_members: dict[tuple[int, int], tuple[float, tuple[IssuerRecord, ...]]] = {}
+
+
+def _other_members(issuer: Issuer) -> tuple[IssuerRecord, ...]:
+    """The other issuers of this instance's association (none for an instance outside one)."""
+    if issuer.settings.association is None:
+        return ()
+    key, now = (id(issuer), issuer.issuer_id), time.monotonic()
+    with _recent_lock:
+        hit = _members.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    others = tuple(m for m in issuer.registry.association_members(issuer.issuer_id) if m.id != issuer.issuer_id)
+    with _recent_lock:
+        if len(_members) > 64:
+            _members.clear()
+        _members[key] = (now + MEMBERS_TTL, others)
+    return others
 
 
 def instance_documents(issuer: Issuer) -> Callable[[str], bytes]:
@@ -82,7 +144,7 @@ def instance_documents(issuer: Issuer) -> Callable[[str], bytes]:
     def fetch(url: str) -> bytes:
         text = published_document(issuer, url.split("#", 1)[0])
         if text is None:
-            raise DocumentNotListed(url[:200], "this instance's published documents")
+            raise DocumentNotListed(url[:200], "this instance's published documents (nor its association's)")
         return text.encode("utf-8")
 
     return fetch
@@ -99,5 +161,5 @@ def holds_issuer(home: Path) -> bool:
         return True  # opening the instance says what is wrong with it, in its own words
 
 
-__all__ = ["STATUS_TTL", "forget_status_lists", "holds_issuer", "instance_documents", "published_document",
-           "signed_status_list"]
+__all__ = ["MEMBERS_TTL", "STATUS_TTL", "forget_status_lists", "holds_issuer", "instance_documents",
+           "published_document", "signed_status_list", "signed_status_list_text"]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from errors import Code, Conflict, InputError
-from issuer.awarding.documents import forget_status_lists
+from issuer.awarding.documents import forget_status_lists, signed_status_list_text
 from issuer.awarding.issuing import Issuer
 from issuer.awarding.outputs import write_status_list
 from issuer.instance.files import write_file_atomic
@@ -20,15 +20,23 @@ from issuer.store.models import CredentialRecord
 
 
 def publish_status_lists(issuer: Issuer) -> list[Path]:
-    """(Re)write every status list whose published file is missing or older than the list."""
+    """(Re)write every status list whose published file is missing or older than the list.
+
+    The signed text is also kept in the database at its version, where the association and the other
+    divisions sharing it read it (``issuer.awarding.documents``): only this instance holds the key.
+    """
     written = []
+    kept = issuer.registry.signed_status_list_versions(issuer.issuer_id)
     for status_list in issuer.registry.list_status_lists(issuer.issuer_id):
+        if kept.get(status_list.id) != status_list.version:
+            issuer.registry.keep_signed_status_list(status_list.id, status_list.version,
+                                                    signed_status_list_text(status_list, issuer))
         path = issuer.settings.out_dir / "status" / f"{status_list.purpose}-{status_list.seq}.json"
         marker = path.with_suffix(".version")
         if path.exists() and marker.exists() and marker.read_text().strip() == str(status_list.version):
             continue
         written.append(write_status_list(issuer.settings, status_list.purpose, status_list.seq,
-                                         issuer.status_list_credential(status_list)))
+                                         json.loads(signed_status_list_text(status_list, issuer))))
         marker.write_text(str(status_list.version))
     _write_documents_index(issuer)
     return written

@@ -157,6 +157,21 @@ class StatusAllocationRow(Base):
     credential_id: Mapped[str] = mapped_column(String(200), index=True)
 
 
+class SignedStatusListRow(Base):
+    """A status list as its own issuer last signed it (the text it publishes), at list ``version``.
+
+    Only the issuer's key can sign its lists, so the association and the other divisions sharing the
+    database serve this copy inside their folders (``issuer.awarding.documents``), and only while
+    ``version`` is the list's current one: an older copy would hide a later revocation.
+    """
+
+    __tablename__ = "signed_status_lists"
+
+    status_list_id: Mapped[int] = mapped_column(ForeignKey("status_lists.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    credential: Mapped[str] = mapped_column(Text)
+
+
 class CredentialRow(Base):
     __tablename__ = "credentials"
     __table_args__ = (

@@ -38,7 +38,8 @@ from issuer.badge.status import Purpose, StatusEntry, new_bitstring
 from issuer.store.models import (
     AchievementRecord, AchievementRow, AchievementTotal, Base, CredentialRecord, CredentialRow,
     CreditReport, EventRecord, EventRow, IssuerRecord, IssuerRow, Issued, KeyRecord, KeyRow,
-    LearnerTotal, NewCredential, StatusAllocationRow, StatusListRecord, StatusListRow, WalletCopyRow, utcnow,
+    LearnerTotal, NewCredential, SignedStatusListRow, StatusAllocationRow, StatusListRecord, StatusListRow, WalletCopyRow,
+    utcnow,
 )
 from verifier.status import MIN_LIST_SIZE, set_bit
 
@@ -198,6 +199,19 @@ class Registry:
             select(KeyRow.issuer_id).where(KeyRow.public_multikey == public_multikey)))
         with self.session(write=False) as s:
             return [IssuerRecord.from_row(row) for row in s.scalars(query)]
+
+    def association_members(self, issuer_id: int) -> list[IssuerRecord]:
+        """The issuers of ``issuer_id``'s association (the association and every division, itself included);
+        just its own row when it belongs to none."""
+        with self.session(write=False) as s:
+            row = s.get(IssuerRow, issuer_id)
+            if row is None:
+                return []
+            head = row.id if row.kind == "association" else row.association_id
+            if head is None:
+                return [IssuerRecord.from_row(row)]
+            query = select(IssuerRow).where((IssuerRow.id == head) | (IssuerRow.association_id == head))
+            return [IssuerRecord.from_row(r) for r in s.scalars(query.order_by(IssuerRow.id))]
 
     def get_issuer(self, did: str) -> IssuerRecord | None:
         """The issuer with this DID, or None."""
@@ -562,6 +576,36 @@ class Registry:
                  .order_by(StatusListRow.purpose, StatusListRow.seq))
         with self.session(write=False) as s:
             return [StatusListRecord.from_row(row) for row in s.scalars(query)]
+
+
+    def keep_signed_status_list(self, status_list_id: int, version: int, credential: str) -> None:
+        """Keep ``credential``, the list as its issuer signed it at ``version``, for the rest of its association."""
+        values = {"status_list_id": status_list_id, "version": version, "credential": credential}
+        with self.session() as s:
+            # Never over a copy of a later version (two processes signing at once); readers check the version.
+            replaced = s.execute(update(SignedStatusListRow).where(
+                SignedStatusListRow.status_list_id == status_list_id, SignedStatusListRow.version <= version)
+                .values(version=version, credential=credential)).rowcount
+            if not replaced:
+                _insert_ignore(s, SignedStatusListRow, values)
+
+    def signed_status_list_versions(self, issuer_id: int) -> dict[int, int]:
+        """The version each of the issuer's kept signed lists was signed at, by list id."""
+        query = (select(SignedStatusListRow.status_list_id, SignedStatusListRow.version)
+                 .join(StatusListRow, StatusListRow.id == SignedStatusListRow.status_list_id)
+                 .where(StatusListRow.issuer_id == issuer_id))
+        with self.session(write=False) as s:
+            return {list_id: version for list_id, version in s.execute(query)}
+
+    def current_signed_status_list(self, url: str, issuer_ids: Sequence[int]) -> str | None:
+        """The kept signed text of the list at ``url`` of one of ``issuer_ids``, only if signed at its current
+        version (a copy signed before a later status change is never current); else None."""
+        query = (select(SignedStatusListRow.credential)
+                 .join(StatusListRow, StatusListRow.id == SignedStatusListRow.status_list_id)
+                 .where(StatusListRow.url == url, StatusListRow.issuer_id.in_(list(issuer_ids)),
+                        SignedStatusListRow.version == StatusListRow.version))
+        with self.session(write=False) as s:
+            return s.scalar(query)
 
 
 # -- module internals -------------------------------------------------------------------------

@@ -457,3 +457,50 @@ def test_issue_batch_moves_on_when_a_list_is_crowded(db_url):
     results = registry.issue_batch(issuer_id, [new(n) for n in range(3)], sign_many, status_url=STATUS_URL)
     assert len({(r.record.status_list_id, r.record.status_index) for r in results}) == 3
     registry.dispose()
+
+
+# -- an association's members, and status lists kept as their issuer signed them ---------------------------
+# What issuer.awarding.documents serves inside an association's folder (README "verify inside an instance"):
+# a kept copy is current only at its list's version, and a copy of an older version never replaces a newer one.
+
+YOUTH_STATUS_URL = "https://youth.lla.example/status/{purpose}/{seq}"
+
+
+def _member_ids(registry: Registry, issuer_id: int) -> set[int]:
+    return {m.id for m in registry.association_members(issuer_id)}
+
+
+def test_association_members_are_the_association_and_its_divisions_only(registry):
+    lla = registry.ensure_issuer("did:web:lla.example", name="LLA", url="https://lla.example", kind="association")
+    youth = registry.ensure_issuer("did:web:youth.lla.example", name="Youth", url="https://youth.lla.example",
+                                   association_did=lla.did)
+    academic = registry.ensure_issuer("did:key:z6MkAcademic", name="Academic", url="https://academic.lla.example",
+                                      association_did=lla.did)
+    alone = registry.ensure_issuer("did:web:alone.example", name="Alone", url="https://alone.example")
+    family = {lla.id, youth.id, academic.id}
+    assert _member_ids(registry, lla.id) == _member_ids(registry, youth.id) == family
+    assert _member_ids(registry, academic.id) == family
+    assert _member_ids(registry, alone.id) == {alone.id}
+    assert registry.association_members(10_000) == []
+
+
+def test_a_kept_list_is_served_only_at_its_current_version(registry):
+    youth = registry.ensure_issuer("did:web:youth.lla.example", name="Youth", url="https://youth.lla.example")
+    other = registry.ensure_issuer("did:web:other.example", name="Other", url="https://other.example")
+    new = NewCredential(id="urn:uuid:youth-1", achievement="storytime", recipient_hash="sha256$" + "1" * 64,
+                        lookup_key="lookup-1", issued_on=date(2026, 3, 1), valid_from=NOW, credits=1.0,
+                        recipient_name="Jane Doe")
+    registry.put_achievement(youth.id, "storytime", {"name": "Storytime"})
+    registry.issue(youth.id, new, lambda entries: '{"signed": "by youth"}', status_url=YOUTH_STATUS_URL, now=NOW)
+    (status_list,) = registry.list_status_lists(youth.id)
+    assert registry.current_signed_status_list(status_list.url, [youth.id]) is None  # nothing kept yet
+    registry.keep_signed_status_list(status_list.id, status_list.version, '{"v": 1}')
+    assert registry.signed_status_list_versions(youth.id) == {status_list.id: 1}
+    assert registry.current_signed_status_list(status_list.url, [youth.id]) == '{"v": 1}'
+    assert registry.current_signed_status_list(status_list.url, [other.id]) is None  # only for its own issuer
+    registry.set_status(new.id, "revoke", actor="staff", issuer_id=youth.id, now=NOW)
+    assert registry.current_signed_status_list(status_list.url, [youth.id]) is None  # v1 is out of date now
+    registry.keep_signed_status_list(status_list.id, 2, '{"v": 2}')
+    registry.keep_signed_status_list(status_list.id, 1, '{"v": 1}')  # a slower process, signed earlier
+    assert registry.current_signed_status_list(status_list.url, [youth.id]) == '{"v": 2}'
+    assert registry.signed_status_list_versions(youth.id) == {status_list.id: 2}
