@@ -57,6 +57,7 @@ class Descendants:
 
     def __init__(self) -> None:
         self.cpu: dict[int, float] = {}
+        self.system: dict[int, float] = {}  # the kernel's share of it (file writes)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -80,6 +81,7 @@ class Descendants:
                 except OSError:
                     continue
                 self.cpu[pid] = max(self.cpu.get(pid, 0.0), (int(fields[11]) + int(fields[12])) / _TICKS)
+                self.system[pid] = max(self.system.get(pid, 0.0), int(fields[12]) / _TICKS)
                 pending.extend(_children(pid))
 
 
@@ -175,6 +177,8 @@ def run(rows: int, folder: Path, profile: Path | None, with_stages: bool = True)
         # the forkserver itself does next to nothing; its workers are the file (and signing) processes
         "worker_cpu_ms_per_row": sorted((round(c * 1000 / rows, 3) for c in workers.cpu.values() if c > 0.05),
                                         reverse=True),
+        "worker_system_cpu_ms_per_row": sorted((round(workers.system[p] * 1000 / rows, 3) for p, c in
+                                                workers.cpu.items() if c > 0.05), reverse=True),
         "total_cpu_ms_per_row": round((cpu + sum(workers.cpu.values())) * 1000 / rows, 3),
         "load_1min": round(os.getloadavg()[0], 2)}
     if breakdown is not None:
