@@ -330,9 +330,8 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
         if issuer is not None:
             # The instance's own status lists and DID document come from its registry, not over HTTP.
             from issuer.awarding.documents import instance_documents
-            from verifier.fetch import layered
 
-            fetch = layered(instance_documents(issuer), fetch)
+            fetch = instance_documents(issuer, then=fetch)
         options = VerifyOptions(**dict(config.get("VERIFY_OPTIONS") or {}))
         warm_up(offline_loader())
         return verify_bytes, loader or offline_loader(), fetch, options

@@ -343,7 +343,7 @@ def verify(ctx: click.Context, source: str, as_json: bool, offline: bool, docume
     Exit 0 verified, 1 not verified, 2 unreadable input or usage error.
     """
     from schemas.loader import offline_loader
-    from verifier.fetch import build_fetch, layered
+    from verifier.fetch import build_fetch
     from verifier.pipeline import VerifyOptions, verify_bytes
     from verifier.sources import Limits, read_source
     from verifier.trust import load_trust_list
@@ -354,7 +354,7 @@ def verify(ctx: click.Context, source: str, as_json: bool, offline: bool, docume
         from issuer.awarding.documents import holds_issuer, instance_documents
 
         if holds_issuer(_home(ctx)):
-            fetch = layered(instance_documents(_issuer(ctx)), fetch)
+            fetch = instance_documents(_issuer(ctx), then=fetch)
     limits = Limits()
     if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", source):  # any URL: the fetcher says which schemes it takes
         data = fetch(source)

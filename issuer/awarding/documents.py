@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from errors import Code, UpstreamError
 from issuer.awarding.issuing import Issuer
 from issuer.instance.settings import MAX_SETTINGS_BYTES, SETTINGS_FILE
 from issuer.store.models import IssuerRecord, StatusListRecord
@@ -92,6 +93,16 @@ def published_document(issuer: Issuer, url: str) -> str | None:
             return issuer.registry.current_signed_status_list(url, [member.id])
         if url.startswith(member.url + "/credentials/"):
             return _stored_credential(issuer, member.id, url[len(member.url):])
+    return None
+
+
+def member_did_document(issuer: Issuer, url: str) -> str | None:
+    """Another member's did:web document as the shared database knows it (its Ed25519 keys), or None.
+
+    Only a fallback (``instance_documents``): the database does not hold a division's RS256/ES256
+    VC-JWT keys, which live in its own folder, so the live document comes first when it can be had.
+    """
+    for member in _other_members(issuer):
         if member.did.startswith("did:web:") and url == did_web_url(member.did):
             keys = [(k.key_id, PublicKey.from_multikey(k.public_multikey))
                     for k in issuer.registry.list_keys(member.id)]
@@ -138,14 +149,31 @@ def _other_members(issuer: Issuer) -> tuple[IssuerRecord, ...]:
     return others
 
 
-def instance_documents(issuer: Issuer) -> Callable[[str], bytes]:
-    """A fetch that serves this instance's documents and misses (``DocumentNotListed``) on anything else."""
+def instance_documents(issuer: Issuer, then: Callable[[str], bytes] | None = None) -> Callable[[str], bytes]:
+    """A fetch that serves this instance's documents, then asks ``then`` (the verifier's own fetch).
+
+    Without ``then`` it misses (``DocumentNotListed``) on anything else, for ``verifier.fetch.layered``.
+    With it, another member's did:web document comes from the network first and from the shared
+    database only when the network cannot give it (offline, not yet live): the database lacks a
+    division's VC-JWT keys, and a document without them would fail that division's valid JWTs.
+    """
 
     def fetch(url: str) -> bytes:
-        text = published_document(issuer, url.split("#", 1)[0])
-        if text is None:
+        bare = url.split("#", 1)[0]
+        text = published_document(issuer, bare)
+        if text is not None:
+            return text.encode("utf-8")
+        if then is None:
             raise DocumentNotListed(url[:200], "this instance's published documents (nor its association's)")
-        return text.encode("utf-8")
+        fallback = member_did_document(issuer, bare)
+        if fallback is None:
+            return then(url)
+        try:
+            return then(url)
+        except UpstreamError as error:
+            if error.code not in (Code.FETCH_FAILED, Code.OFFLINE):
+                raise  # a refusal (blocked address, budget spent) stands
+            return fallback.encode("utf-8")
 
     return fetch
 
@@ -161,5 +189,5 @@ def holds_issuer(home: Path) -> bool:
         return True  # opening the instance says what is wrong with it, in its own words
 
 
-__all__ = ["MEMBERS_TTL", "STATUS_TTL", "forget_status_lists", "holds_issuer", "instance_documents",
+__all__ = ["MEMBERS_TTL", "STATUS_TTL", "forget_status_lists", "holds_issuer", "instance_documents", "member_did_document",
            "published_document", "signed_status_list", "signed_status_list_text"]

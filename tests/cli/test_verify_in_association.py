@@ -136,3 +136,32 @@ def test_a_url_the_database_does_not_hold_still_goes_to_the_network(lla, url):
     url = url.format(uid=lla["academic_id"].removeprefix("urn:uuid:"))
     refused = run("verify", url, "--offline", home=lla["lla"], code=2)
     assert "OFFLINE" in refused.stderr
+
+
+def test_a_members_live_did_document_comes_before_the_databases(lla):
+    # The database knows a division's Ed25519 keys only, not the RS256/ES256 keys its VC-JWTs may be
+    # signed with: the live document wins, and the database's copy answers only when the site cannot.
+    from errors import Code, UpstreamError
+    from issuer.awarding.documents import instance_documents
+    from keys.did import did_web_url
+    from verifier.fetch import DictFetch
+
+    url = did_web_url("did:web:youth.lla.example")
+    live = {"id": "did:web:youth.lla.example", "verificationMethod": [{"id": "did:web:youth.lla.example#es256-1"}]}
+    issuer = Issuer.open(lla["lla"])
+    try:
+        assert json.loads(instance_documents(issuer, then=DictFetch({url: json.dumps(live)}))(url)) == live
+
+        def failing(code):
+            def fetch(_url):
+                raise UpstreamError(code, "no")
+            return fetch
+
+        for code in (Code.OFFLINE, Code.FETCH_FAILED):  # not live yet, or offline: the database's keys
+            served = json.loads(instance_documents(issuer, then=failing(code))(url))
+            assert served["id"] == "did:web:youth.lla.example" and served != live
+        with pytest.raises(UpstreamError) as refused:  # a refusal is never papered over
+            instance_documents(issuer, then=failing(Code.FETCH_REFUSED))(url)
+        assert refused.value.code == Code.FETCH_REFUSED
+    finally:
+        issuer.close()
