@@ -204,6 +204,17 @@ class BadgesmithError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code.value}: {self.message})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross process boundaries (a roster's worker processes). Exception's own pickling calls
+        # cls(*args), which has no code or details: rebuild from the class and restore the attributes.
+        return _rebuilt_error, (type(self), self.message), dict(self.__dict__)
+
+
+def _rebuilt_error(cls: type[BadgesmithError], message: str) -> BadgesmithError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    return error
+
 
 class InputError(BadgesmithError, ValueError):
     """The input could not be read or is not acceptable."""

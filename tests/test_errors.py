@@ -62,3 +62,20 @@ def test_to_dict_has_code_message_and_details_but_str_is_the_sentence():
     assert error.to_dict() == {"code": "ROSTER_INVALID", "message": "The roster has 2 invalid rows.",
                                "lines": [3, 7]}
     assert str(error) == "The roster has 2 invalid rows."
+
+
+@pytest.mark.parametrize("cls", [InputError, InputTooLarge, CredentialError, NotFound, Conflict, AuthError,
+                                 Forbidden, ConfigError, UpstreamError])
+def test_errors_survive_pickling_across_processes_with_their_code_and_details(cls):
+    # A roster's worker processes send errors back through pickle (issuer/awarding/awards.py).
+    import pickle
+
+    from verifier.fetch import DocumentNotListed
+
+    error = cls(Code.ROSTER_INVALID, "The roster has 2 invalid rows.", lines=[3, 7])
+    error.retry_after = 30  # attributes set after construction travel too
+    back = pickle.loads(pickle.dumps(error))
+    assert type(back) is cls and back.code is Code.ROSTER_INVALID and str(back) == error.message
+    assert back.to_dict() == error.to_dict() and back.retry_after == 30
+    listed = pickle.loads(pickle.dumps(DocumentNotListed("https://x.example/a", "the folder")))
+    assert isinstance(listed, DocumentNotListed) and listed.code is Code.FETCH_FAILED
