@@ -285,9 +285,22 @@ class Issuer:
         """The stored definition of ``slug`` (``ob``, ``valid_for``, ``images``…)."""
         record = self.registry.get_achievement(self.issuer_id, slug)
         if record is None:
-            raise NotFound(Code.ACHIEVEMENT_NOT_FOUND,
-                           f"There is no achievement {slug!r}: add it with `badgesmith achievement add FILE.toml`.")
+            raise self._no_achievement(slug)
         return record.definition
+
+    def _no_achievement(self, slug: str) -> NotFound:
+        # A mistyped or shortened slug ("storytime") is the usual cause: name the likely ones.
+        import difflib
+
+        slugs = [a.slug for a in self.registry.list_achievements(self.issuer_id)]
+        close = [s for s in slugs if s.startswith(slug)] if slug else []
+        close += [s for s in difflib.get_close_matches(slug, slugs, n=3, cutoff=0.5) if s not in close]
+        if close:
+            named = " or ".join(repr(s) for s in close[:3])
+            return NotFound(Code.ACHIEVEMENT_NOT_FOUND, f"There is no achievement {slug!r}; did you mean {named}? "
+                            "(`badgesmith achievement list` shows them all.)", suggestions=close[:3])
+        return NotFound(Code.ACHIEVEMENT_NOT_FOUND,
+                        f"There is no achievement {slug!r}: add it with `badgesmith achievement add FILE.toml`.")
 
     # -- issuing -------------------------------------------------------------------------------
 

@@ -109,6 +109,16 @@ def test_unknown_achievement_is_not_found(issuer):
     with pytest.raises(NotFound) as caught:
         issuer.issue("no-such-course", IssueRequest(email="ana@example.org"))
     assert caught.value.code == Code.ACHIEVEMENT_NOT_FOUND
+    assert "achievement add" in caught.value.message and "did you mean" not in caught.value.message
+
+
+@pytest.mark.parametrize("typed", [COURSE.split("-")[0], COURSE.replace("e", "", 1)])
+def test_a_shortened_or_mistyped_achievement_names_the_likely_one(issuer, typed):
+    with pytest.raises(NotFound) as caught:
+        issuer.issue(typed, IssueRequest(email="ana@example.org"))
+    assert caught.value.code == Code.ACHIEVEMENT_NOT_FOUND
+    assert f"did you mean {COURSE!r}?" in caught.value.message
+    assert caught.value.details["suggestions"][0] == COURSE
 
 
 def test_bad_email_is_refused(issuer):
