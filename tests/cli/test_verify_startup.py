@@ -18,7 +18,8 @@ from schemas.loader import offline_loader
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_NEEDED = ("issuer", "app", "flask", "werkzeug", "jinja2", "sqlalchemy", "alembic", "jsonschema",
-              "referencing", "PIL", "qrcode", "fpdf", "rich")
+              "referencing", "PIL", "qrcode", "fpdf", "rich",
+              "requests", "urllib3", "aiohttp")  # pyld's network loaders: installed beside us, never used
 
 PROBE = """
 import json, sys
@@ -64,3 +65,13 @@ def test_verify_imports_only_what_verifying_needs(tmp_path):
     assert result["exit"] == 0
     loaded = sorted(set(NOT_NEEDED) & set(result["modules"]))
     assert not loaded, f"badgesmith verify imported {loaded}"
+
+
+def test_pyld_keeps_no_network_loader_even_when_requests_is_installed():
+    # requests is installed here (the test extra), so plain pyld would make it its default loader.
+    probe = ("import sys, keys, pyld.jsonld as j\n"
+             "try:\n    j._default_document_loader('https://www.w3.org/ns/credentials/v2', {})\n"
+             "except j.JsonLdError as refused:\n    print('refused', 'requests' in sys.modules)\n"
+             "import requests\nprint('importable', bool(requests.get))\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["refused", "False", "importable", "True"], done.stderr
