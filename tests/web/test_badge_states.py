@@ -85,7 +85,9 @@ def test_badge_not_yet_valid_says_so(pages):
         html = _get(app.test_client(), pages["course"])
     finally:
         issuer.close()
-    assert "This badge is not yet valid." in html and "Not valid until" in html
+    # Information, not an error (an early renewal looks just like this): when it starts, never "Valid".
+    assert "This badge starts on " in html and "Not valid until" in html and 'role="alert"' not in html
+    assert 'badge-state--pending' in html and ">Valid<" not in html
     assert 'id="linkedin-link"' not in html
 
 
