@@ -65,7 +65,7 @@ def render_badge_svg(name: str, achievement_type: str | None = None,
 
 def render_badge_png(name: str, achievement_type: str | None = None,
                      credits: str | float | None = None, issuer_name: str | None = None) -> bytes:
-    """Render the same badge art as a 400x400 RGBA PNG (readable down to 200 px)."""
+    """Render the same badge art as a 400x400 PNG with a transparent background (readable down to 200 px)."""
     design = _design(name, achievement_type, credits, issuer_name)
     s = _SUPERSAMPLE
     image = Image.new("RGBA", (SIZE * s, SIZE * s), (0, 0, 0, 0))
@@ -93,8 +93,12 @@ def render_badge_png(name: str, achievement_type: str | None = None,
     for line in design["issuer_lines"]:
         _text(draw, line["text"], line["y"], design["issuer_size"], "#ffffff")
     image = image.resize((SIZE, SIZE), Image.Resampling.LANCZOS)
+    # Flat colours and their anti-aliased edges fit a 256-colour palette (alpha included) with no
+    # visible change, at a fifth of the bytes (59 -> 12 kB): every baked badge carries this art, so
+    # it is what e-mails, wallets and a roster's 10,000 files are mostly made of.
+    image = image.quantize(256, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format="PNG", optimize=True)
     return out.getvalue()
 
 
