@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from errors import Code, Conflict, InputError, NotFound
 from issuer.awarding.issuing import STATUS_URL_TEMPLATE, Issuer
@@ -135,16 +135,23 @@ def create_offers(issuer: Issuer, credential_ids: list[str], *, protocol: str, t
     now = now or issuer.now()
     offers: dict[str, Offer] = {}
     wanted = sorted({_normalise_id(i) for i in credential_ids})
+    rows: list[dict[str, Any]] = []
     with issuer.registry.session() as s:
         for start in range(0, len(wanted), 500):
-            for award in s.scalars(select(CredentialRow).where(CredentialRow.id.in_(wanted[start:start + 500]),
-                                                               CredentialRow.issuer_id == issuer.issuer_id)):
+            # Only what _check_award reads: a roster's 10,000 awards need not bring their credential texts.
+            for award in s.execute(select(CredentialRow.id, CredentialRow.achievement, CredentialRow.superseded_by,
+                                          CredentialRow.status)
+                                   .where(CredentialRow.id.in_(wanted[start:start + 500]),
+                                          CredentialRow.issuer_id == issuer.issuer_id)):
                 try:
                     _check_award(award)
                 except Conflict:
                     continue
-                offers[award.id] = _add_offer(s, issuer, award.id, protocol=protocol, ttl=ttl, tx_code=tx_code,
-                                              now=now)
+                offer, row = _new_offer(issuer, award.id, protocol=protocol, ttl=ttl, tx_code=tx_code, now=now)
+                offers[award.id] = offer
+                rows.append(row)
+        for start in range(0, len(rows), 1000):  # one executemany, not an ORM object per offer
+            s.execute(insert(WalletOfferRow), rows[start:start + 1000])
         _prune_offers(s, issuer, now, max(PRUNE_BATCH, 2 * len(offers)))
     return offers
 
@@ -367,7 +374,7 @@ def _claimable_award(issuer: Issuer, credential_id: str) -> CredentialRow:
         return award
 
 
-def _check_award(award: CredentialRow | None) -> None:
+def _check_award(award: Any) -> None:  # a CredentialRow, or a row of its columns
     if award is None:
         raise NotFound(Code.CREDENTIAL_NOT_FOUND, "The award of this offer no longer exists.")
     if award.achievement is None:
@@ -382,15 +389,23 @@ def _check_award(award: CredentialRow | None) -> None:
 def _add_offer(s: Any, issuer: Issuer, award_id: str, *, protocol: str, ttl: timedelta, tx_code: bool,
                now: datetime) -> Offer:
     """A new offer row in the session ``s``; the Offer with its secret (and PIN) in clear, this once."""
+    offer, row = _new_offer(issuer, award_id, protocol=protocol, ttl=ttl, tx_code=tx_code, now=now)
+    s.add(WalletOfferRow(**row))
+    return offer
+
+
+def _new_offer(issuer: Issuer, award_id: str, *, protocol: str, ttl: timedelta, tx_code: bool,
+               now: datetime) -> tuple[Offer, dict[str, Any]]:
+    """A new offer: the Offer with its secret (and PIN) in clear, this once, and the row that stores only
+    their hashes."""
     secret = secrets.token_urlsafe(SECRET_BYTES)
     pin = _new_pin() if tx_code else None
     offer = Offer(id=str(uuid.uuid4()), secret=secret, credential_id=award_id, protocol=protocol,
                   expires_at=now + ttl, tx_code=pin, tx_code_required=pin is not None, created_at=now)
-    s.add(WalletOfferRow(id=offer.id, issuer_id=issuer.issuer_id, credential_id=award_id, protocol=protocol,
-                         secret_hash=hash_secret(secret),
-                         tx_code_hash=None if pin is None else _hash_tx_code(secret, pin),
-                         tx_code_failures=0, created_at=now, expires_at=now + ttl))
-    return offer
+    return offer, {"id": offer.id, "issuer_id": issuer.issuer_id, "credential_id": award_id, "protocol": protocol,
+                   "secret_hash": hash_secret(secret),
+                   "tx_code_hash": None if pin is None else _hash_tx_code(secret, pin),
+                   "tx_code_failures": 0, "created_at": now, "expires_at": now + ttl}
 
 
 def _prune_offers(s: Any, issuer: Issuer, now: datetime, limit: int) -> int:
@@ -405,7 +420,7 @@ def _prune_offers(s: Any, issuer: Issuer, now: datetime, limit: int) -> int:
 
 
 def _new_pin() -> str:
-    return "".join(secrets.choice("0123456789") for _ in range(TX_CODE_DIGITS))
+    return f"{secrets.randbelow(10 ** TX_CODE_DIGITS):0{TX_CODE_DIGITS}d}"  # uniform, as six choices were
 
 
 def refuse_unknown_offer() -> None:
