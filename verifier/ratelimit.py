@@ -28,6 +28,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItemPerSecond
 from limits.storage import Storage, storage_from_string
@@ -152,11 +153,11 @@ class SqlStorage(Storage):
         connection = self._thread_connection()
         # fetchall steps the statement to its end, which commits it (autocommit): a fetchone
         # could leave the write transaction, and the file's write lock, open.
-        rows = connection.execute(_INCREMENT_SQL, {"key": key, "amount": amount, "now": now,
-                                                   "expires": now + expiry}).fetchall()
+        rows = _while_busy(lambda: connection.execute(_INCREMENT_SQL, {
+            "key": key, "amount": amount, "now": now, "expires": now + expiry}).fetchall())
         self._hits += 1
         if self._hits % self._PRUNE_EVERY == 0:
-            connection.execute(_PRUNE_SQL, (now,))
+            _while_busy(lambda: connection.execute(_PRUNE_SQL, (now,)))
         return int(rows[0][0])
 
     def _thread_connection(self) -> sqlite3.Connection:
@@ -166,6 +167,7 @@ class SqlStorage(Storage):
         if getattr(local, "pid", None) != os.getpid():
             connection = sqlite3.connect(self._sqlite_file, timeout=30, isolation_level=None)
             _sqlite_connect(connection, None)
+            connection.execute("PRAGMA busy_timeout = 0")  # hits wait in _while_busy instead
             local.connection, local.pid = connection, os.getpid()
         return local.connection
 
@@ -198,6 +200,33 @@ class SqlStorage(Storage):
     def clear(self, key: str) -> None:
         with self._engine.begin() as connection:
             connection.execute(delete(self._table).where(self._table.c.key == key))
+
+
+# How long a hit waits for another process's write to the counter file before giving up.
+_BUSY_SECONDS = 30.0
+
+
+def _while_busy(statement: Any) -> Any:
+    """``statement()``, tried again while another process holds the file's write lock.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10… ms between tries, and every worker writes the
+    counter on every request, so those sleeps were the p99 of /api/verify (33-44 ms against 19-20
+    ms with the rate limit off). A write holds the lock for tens of microseconds: polling from 50 us,
+    doubling up to 5 ms, gets in as soon as it is free.
+    """
+    pause, deadline = 0.00005, None
+    while True:
+        try:
+            return statement()
+        except sqlite3.OperationalError as error:
+            if getattr(error, "sqlite_errorcode", None) not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+            now = time.monotonic()
+            deadline = deadline or now + _BUSY_SECONDS
+            if now >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
 
 
 def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
