@@ -70,7 +70,7 @@ def test_render_badge_png_is_a_400px_image_readable_at_200():
     with Image.open(io.BytesIO(png)) as image:
         image.load()
         assert image.format == "PNG" and image.size == (400, 400)
-        small = image.convert("RGB").resize((200, 200))
+        small = image.convert("RGBA").convert("RGB").resize((200, 200))  # a palette with alpha: via RGBA
         # the face and the text are both there: light and dark pixels in the middle
         lo, hi = small.convert("L").crop((60, 60, 140, 110)).getextrema()
         assert lo < 120 and hi > 220
