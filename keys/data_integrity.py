@@ -140,8 +140,12 @@ def hash_for(public_key: Any) -> Callable[..., Any]:
 def create_proof(document: dict[str, Any], key: KeyPair, *, suite: Suite, verification_method: str,
                  loader: Callable[..., Any], created: datetime,
                  proof_purpose: str = "assertionMethod",
-                 limits: Limits = DEFAULT_LIMITS) -> dict[str, Any]:
-    """A new proof (dict) over ``document`` (any existing ``proof`` is excluded)."""
+                 limits: Limits = DEFAULT_LIMITS, canonical_document: str | None = None) -> dict[str, Any]:
+    """A new proof (dict) over ``document`` (any existing ``proof`` is excluded).
+
+    ``canonical_document``: the caller's canonical form of the unsecured document, when it has one
+    (a roster keeps it for its self-check), instead of canonicalizing again (see ``hash_data``).
+    """
     if suite.required_context and suite.required_context not in _contexts(document):
         raise CredentialError(
             Code.CONTEXT_MISSING,
@@ -151,7 +155,8 @@ def create_proof(document: dict[str, Any], key: KeyPair, *, suite: Suite, verifi
         proof["cryptosuite"] = suite.cryptosuite
     proof.update({"created": format_created(created), "verificationMethod": verification_method,
                   "proofPurpose": proof_purpose})
-    signature = key.sign(hash_data(document, proof, loader=loader, limits=limits))
+    signature = key.sign(hash_data(document, proof, loader=loader, limits=limits,
+                                   canonical_document=canonical_document))
     proof["proofValue"] = encode_multibase(signature)
     return proof
 

@@ -14,7 +14,6 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-import errors
 from errors import BadgesmithError, Code, Conflict, InputError, NotFound
 from issuer.awarding.roster import RosterRow
 from issuer.awarding.signing import AwardSigner, SignerSpec, award_terms, issuer_profile
@@ -138,28 +137,22 @@ def _sign_shared(signer: AwardSigner, work: list[tuple[_Pending, list[dict[str, 
     texts = [task.sign_with(signer, status, now) for task, status in work[remote:]]
     signed: list[str] = []
     for chunk, future in zip(chunks, futures):
-        outcome = future.result()
+        outcome = future.result()  # re-raises a worker's error (SELF_CHECK_FAILED…): the batch rolls back
         if outcome is None:
             outcome = [task.sign_with(signer, status, now) for task, status in chunk]
-        elif isinstance(outcome, tuple):
-            kind, code, message, details = outcome
-            raise getattr(errors, kind, BadgesmithError)(Code(code), message, **details)
         signed.extend(outcome)
     return signed + texts
 
 
 def sign_elsewhere(spec: SignerSpec, work: list[tuple[_Pending, list[dict[str, Any]]]],
-                   now: datetime) -> list[str] | tuple[str, str, str, dict[str, Any]] | None:
+                   now: datetime) -> list[str] | None:
     """In a worker process: ``work`` built, signed and self-checked by a fresh signer (its first
     credential of each shape through the whole verifier); None when the key cannot be read here.
-    An error comes back as (class name, code, message, details): BadgesmithError does not pickle."""
+    An error travels back through the future (Badgesmith errors pickle with their code and details)."""
     signer = spec.signer()
     if signer is None:
         return None
-    try:
-        return [task.sign_with(signer, status, now) for task, status in work]
-    except BadgesmithError as error:
-        return type(error).__name__, error.code.value, error.message, error.details
+    return [task.sign_with(signer, status, now) for task, status in work]
 
 
 class Issuer:

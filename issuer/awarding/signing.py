@@ -20,13 +20,12 @@ from issuer.badge.credential import Award, Recipient, build_credential, evidence
 from issuer.badge.recipient import identity_object
 from issuer.badge.sign import sign_credential
 from issuer.instance.settings import Settings
-from keys.data_integrity import (EDDSA_RDFC_2022, append_proof, format_created, hash_data, hash_proof_options,
-                                  verify_proof, without_proof)
+from keys.data_integrity import (EDDSA_RDFC_2022, append_proof, create_proof, hash_proof_options, verify_proof,
+                                  without_proof)
 from keys.did import did_web_url
 from keys.ed25519 import KeyPair
 from keys.jws_keys import SigningKey
 from keys.keystore import load_key
-from keys.multikey import encode_multibase
 from keys.rdfc import canonicalize
 from schemas.loader import offline_loader
 from verifier.fetch import DictFetch
@@ -156,11 +155,8 @@ class AwardSigner:
             # during or after signing makes it differ from the text, which the self-check compares.
             written = json.dumps(unsigned, ensure_ascii=False)
             canonical = canonicalize(unsigned, loader=self.loader)
-            proof: dict[str, Any] = {"type": EDDSA_RDFC_2022.proof_type, "cryptosuite": EDDSA_RDFC_2022.cryptosuite,
-                                     "created": format_created(now), "verificationMethod": self.verification_method,
-                                     "proofPurpose": "assertionMethod"}
-            proof["proofValue"] = encode_multibase(self.key.sign(
-                hash_data(unsigned, proof, loader=self.loader, canonical_document=canonical)))
+            proof = create_proof(unsigned, self.key, suite=EDDSA_RDFC_2022, loader=self.loader, created=now,
+                                 verification_method=self.verification_method, canonical_document=canonical)
             # json.dumps of the credential with its proof, the last member (append_proof), without a second pass
             text = f'{written[:-1]}, "proof": {json.dumps([proof], ensure_ascii=False)}}}'
             return Signed(text, append_proof(unsigned, proof), canonical)
