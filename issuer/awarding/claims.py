@@ -175,6 +175,16 @@ def open_offer_ends(issuer: Issuer, credential_ids: list[str], *, protocol: str,
     return ends
 
 
+def delete_offers(issuer: Issuer, offer_ids: list[str]) -> int:
+    """Delete this issuer's offers ``offer_ids`` (made but never handed out); how many were deleted."""
+    deleted = 0
+    with issuer.registry.session() as s:
+        for start in range(0, len(offer_ids), 500):
+            deleted += s.execute(delete(WalletOfferRow).where(WalletOfferRow.id.in_(offer_ids[start:start + 500]),
+                                                              WalletOfferRow.issuer_id == issuer.issuer_id)).rowcount
+    return deleted
+
+
 def prune_offers(issuer: Issuer, *, now: datetime | None = None, limit: int = PRUNE_BATCH) -> int:
     """Delete up to ``limit`` offers that ended more than ``PRUNE_AFTER`` ago (used or not); how many went.
     Making offers does this already; a replayed secret of a deleted offer is OFFER_UNKNOWN."""
@@ -478,6 +488,6 @@ def _offer(row: WalletOfferRow, secret: str) -> Offer:
 
 
 __all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "PRUNE_AFTER", "UNBOUND",
-           "check_holder", "claim", "claim_copy", "create_offer", "create_offers", "find_offer", "hash_secret",
-           "offer_ttl", "open_offer", "open_offer_ends", "prune_offers", "refuse_unknown_offer", "renew_tx_code",
-           "wallet_copies", "wallet_copy"]
+           "check_holder", "claim", "claim_copy", "create_offer", "create_offers", "delete_offers", "find_offer",
+           "hash_secret", "offer_ttl", "open_offer", "open_offer_ends", "prune_offers", "refuse_unknown_offer",
+           "renew_tx_code", "wallet_copies", "wallet_copy"]

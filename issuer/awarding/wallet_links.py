@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import urlencode, urlsplit
 
 from issuer.awarding import claims
@@ -99,6 +99,7 @@ class ClaimPage:
     url: str
     pin: str
     expires_at: datetime
+    offer_id: str | None = None  # the registry's offer behind it (``withdraw_claim_pages``)
 
 
 def claim_page(issuer: Issuer, credential_id: str, *, days: int | None = None,
@@ -143,7 +144,15 @@ def _link_life(issuer: Issuer, days: int | None) -> timedelta:
 
 
 def _page(issuer: Issuer, offer: claims.Offer) -> ClaimPage:
-    return ClaimPage(f"{issuer.settings.url}{CLAIM_PATH}{offer.secret}", offer.tx_code or "", offer.expires_at)
+    return ClaimPage(f"{issuer.settings.url}{CLAIM_PATH}{offer.secret}", offer.tx_code or "", offer.expires_at,
+                     offer.id)
+
+
+def withdraw_claim_pages(issuer: Issuer, pages: Iterable[ClaimPage | OpenClaimPage]) -> int:
+    """Delete the claim pages just made (``ClaimPage``; an ``OpenClaimPage`` is left alone) whose link and PIN
+    will never be shown: a roster run that stops before its summary is written withdraws them, so that its
+    re-run makes new ones instead of reporting pages nobody can open. How many were deleted."""
+    return claims.delete_offers(issuer, [p.offer_id for p in pages if isinstance(p, ClaimPage) and p.offer_id])
 
 
 def find_claim_page(issuer: Issuer, secret: str, *, now: datetime | None = None) -> claims.Offer:
@@ -164,4 +173,4 @@ def open_claim_page(issuer: Issuer, secret: str, pin: str | None, *, now: dateti
 
 __all__ = ["CLAIM_PATH", "ClaimPage", "EXCHANGE_PATH", "LINK_DAYS", "OpenClaimPage", "WalletLinks", "claim_page",
            "claim_pages", "exchange_url", "find_claim_page", "interaction_url", "lcw_links", "open_claim_page",
-           "summary_claim_pages", "wallet_links"]
+           "summary_claim_pages", "wallet_links", "withdraw_claim_pages"]

@@ -54,7 +54,10 @@ def test_dry_run_lists_every_bad_row_and_counts_new_existing_and_changed(make_is
     assert check_roster(issuer, COURSE, roster, correct=True).to_dict()["corrected"] == 1
 
 
-def test_a_run_that_fails_part_way_says_what_it_stored_and_a_rerun_resumes(make_issuer, tmp_path):
+def test_a_run_that_fails_part_way_says_what_it_stored_and_a_rerun_resumes(make_issuer, tmp_path, monkeypatch):
+    from issuer.awarding import awards
+
+    monkeypatch.setattr(awards, "_BATCH_ROWS", 100)  # 120 rows: a batch stored, then one that fails
     issuer = make_issuer()
     roster = tmp_path / "att.csv"
     roster.write_text("email\n" + "".join(f"p{i}@example.org\n" for i in range(120)), "utf-8")

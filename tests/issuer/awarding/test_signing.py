@@ -290,12 +290,21 @@ def test_a_self_check_failed_in_a_worker_fails_the_batch_and_stores_nothing(issu
     assert issuer.registry.find_credentials(issuer.issuer_id) == []
 
 
-def test_a_roster_signed_partly_in_worker_processes_verifies(make_issuer, tmp_path, now):
-    from issuer.awarding.awards import _POOL_MIN_ROWS, issue_roster
+def test_a_roster_signed_partly_in_worker_processes_verifies(make_issuer, tmp_path, now, monkeypatch):
+    from issuer.awarding import awards
+    from issuer.awarding.awards import issue_roster
+    from issuer.awarding.roster_workers import POOL_MIN_ROWS, RosterWorkers
 
+    def started(roster):  # both workers running before the first batch, so they sign a share of each
+        workers = RosterWorkers()
+        workers.wait_started()
+        return workers
+
+    monkeypatch.setattr(RosterWorkers, "for_roster", staticmethod(started))
+    monkeypatch.setattr(awards, "_BATCH_ROWS", 100)
     issuer = make_issuer()
     roster = tmp_path / "attendees.csv"
-    rows = max(_POOL_MIN_ROWS, 130)  # two batches: the second's share is signed beside the first's files
+    rows = max(POOL_MIN_ROWS, 130)  # two batches: the second's share is signed beside the first's files
     roster.write_text("email,name\n" + "".join(f"p{i}@example.org,Person {i}\n" for i in range(rows)), "utf-8")
     summary = issue_roster(issuer, COURSE, roster)
     assert summary.created == rows
