@@ -23,10 +23,8 @@ from typing import Any
 
 # Below this many new credentials, starting worker processes costs more than it saves.
 POOL_MIN_ROWS = 20
-# A roster file this small holds fewer rows than that (a CSV row is some 40 bytes at least; an Excel workbook
-# is some 5 kB before its first row): the workers are not started before it is read.
-_EARLY_MIN_BYTES = {".xlsx": 12_000}
-_EARLY_MIN_BYTES_CSV = 40 * POOL_MIN_ROWS
+# An Excel workbook smaller than this holds fewer rows than that (some 5 kB before its first row).
+_WORKBOOK_MIN_BYTES = 12_000
 
 
 class RosterWorkers:
@@ -47,12 +45,18 @@ class RosterWorkers:
 
     @classmethod
     def for_roster(cls, roster: Path) -> RosterWorkers | None:
-        """Workers started now, before ``roster`` is read, when its size says it may hold enough rows."""
+        """Workers started now, before ``roster`` is read, when it may hold enough rows to want them: a
+        text file with more lines than ``POOL_MIN_ROWS``, a workbook of some size. (A roster re-run with
+        nothing new stops them unused.)"""
         try:
-            size = roster.stat().st_size
+            if roster.suffix.lower() == ".xlsx":
+                enough = roster.stat().st_size >= _WORKBOOK_MIN_BYTES
+            else:
+                with open(roster, "rb") as text:
+                    enough = text.read(1 << 16).count(b"\n") > POOL_MIN_ROWS
         except OSError:
             return None  # reading it says why
-        return cls() if size >= _EARLY_MIN_BYTES.get(roster.suffix.lower(), _EARLY_MIN_BYTES_CSV) else None
+        return cls() if enough else None
 
     def ready(self) -> Executor | None:
         """The pool once every worker has started (until then, this process signs whole batches)."""
