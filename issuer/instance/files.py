@@ -27,17 +27,28 @@ def write_file_atomic(path: Path, data: bytes, *, mode: int = 0o644, durable: bo
     re-run rewrites); the caller syncs once at the end instead.
     """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # Named after this process, not drawn at random as mkstemp does: a roster writes 40,000 files, and
+    # mkstemp's name and file object cost more than the write (20-30 µs against 7-10 µs of CPU a file).
+    # The name is taken when another thread writes the same file, or a dead process left it: then mkstemp.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    except FileExistsError:
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        temporary = Path(name)
+    try:
+        try:
+            os.fchmod(handle, mode)  # exactly ``mode``, whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
             if durable:
-                os.fsync(out.fileno())
-        os.chmod(temporary, mode)
+                os.fsync(handle)
+        finally:
+            os.close(handle)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 

@@ -241,6 +241,44 @@ def test_write_file_atomic_replaces_with_mode(tmp_path):
     assert os.listdir(tmp_path) == ["f"]
 
 
+def test_write_file_atomic_gives_the_mode_asked_whatever_the_umask(tmp_path):
+    previous = os.umask(0o077)
+    try:
+        write_file_atomic(tmp_path / "public.png", b"x", durable=False)
+    finally:
+        os.umask(previous)
+    assert _mode(tmp_path / "public.png") == 0o644
+
+
+def test_write_file_atomic_works_around_a_temporary_name_left_by_a_dead_process(tmp_path):
+    path = tmp_path / "badge.json"
+    stale = tmp_path / f".badge.json.{os.getpid()}.tmp"
+    stale.write_bytes(b"half of an old write")
+    write_file_atomic(path, b"{}", durable=False)
+    assert path.read_bytes() == b"{}" and stale.read_bytes() == b"half of an old write"
+    assert sorted(os.listdir(tmp_path)) == [stale.name, "badge.json"]
+
+
+def test_write_file_atomic_from_many_threads_at_once_leaves_one_whole_file(tmp_path):
+    """Two requests publishing the same status list: each write is whole, and no temporary file stays."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "revocation-1.json"
+    payloads = [bytes([65 + i]) * 200_000 for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda data: write_file_atomic(path, data), payloads * 4))
+    assert path.read_bytes() in payloads
+    assert os.listdir(tmp_path) == ["revocation-1.json"]
+
+
+def test_write_file_atomic_that_fails_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "f"
+    path.write_bytes(b"old")
+    with pytest.raises(TypeError):
+        write_file_atomic(path, "text, not bytes")  # type: ignore[arg-type]
+    assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["f"]
+
+
 # --- DIDs and URLs ------------------------------------------------------------
 
 def test_did_key_issuer_and_verification_method(tmp_path):
