@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from errors import BadgesmithError, Code, Conflict, InputError, NotFound
-from issuer.awarding.issuing import IssueRequest, Issuer, award_key
+from issuer.awarding.issuing import IssueRequest, Issuer, SigningShare, award_key
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files, write_credential_files_many
 from issuer.awarding.pathways import award_pathways, award_pathways_many
 from issuer.awarding.roster import Absent, Roster, RosterRow, RowError, check_award, read_roster, write_summary_csv
@@ -564,6 +564,7 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
     from concurrent.futures import BrokenExecutor, Future
 
     pool = workers.pool if workers is not None else None
+    share = SigningShare()  # of each batch, signed by the workers: follows how busy their files keep them
     finished = False
     # (row, record, created, page, its files, or the batch's future files and the credential's place in them)
     pending: list[tuple[Any, CredentialRecord, bool, str, tuple[Future, int] | CredentialFiles]] = []
@@ -588,7 +589,7 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
             # Until both workers have started, this process signs the whole batch.
             issued_batch = issuer.issue_many(slug, requests, suspension=suspension, definition=definition,
                                              pool=workers.ready() if workers is not None else None,
-                                             meanwhile=hand_out_files if pool is not None else None)
+                                             meanwhile=hand_out_files if pool is not None else None, share=share)
         except BadgesmithError as exc:  # the batch rolled back: say which rows it held
             exc.details.setdefault("lines", [batch[0].line, batch[-1].line])
             raise

@@ -8,6 +8,7 @@ verifier → store; files are written afterwards (``issuer.awarding.outputs``).
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -109,38 +110,63 @@ class _Pending:
                            status=status, fmt=self.fmt, now=now)
 
 
-# The share of a roster batch that the worker processes sign, beside writing the previous batch's
-# files, while this process signs the rest and then stores the batch: about what balances the two
-# cores (this process also validates, allocates status indexes and stores). Measured on the idle
-# 2-core machine: 0.3 left this process the bottleneck (1.2-1.3 ms of CPU a row against the workers'
-# 0.9-1.0 ms); 0.6 brings it to 0.9-1.0 ms, level with them.
-_WORKER_SIGN_SHARE = 0.6
+class SigningShare:
+    """The share of each roster batch that the worker processes sign, beside writing the previous batch's
+    files, while this process signs the rest and then stores the batch; adjusted batch by batch.
+
+    What balances the two cores depends on the disk: creating a file costs the kernel 20-100 µs on the
+    project's VM, but 300-700 µs for minutes after many files were deleted, when the workers' file writing
+    alone outlasts everything this process does. So the share starts at 0.6 (which balanced the idle
+    machine with a quick disk: 0.9-1.0 ms of CPU a row on each side) and moves: down when this process
+    had to wait for the workers' share (their backlog of files delays it), up when it did not.
+    """
+
+    START, STEP_DOWN, STEP_UP, MOST = 0.6, 0.1, 0.05, 0.85
+
+    def __init__(self, value: float = START) -> None:
+        self.value = value
+
+    def update(self, waited: float, signing: float) -> None:
+        """After a batch: ``waited`` seconds for the workers' share, ``signing`` seconds signing our own."""
+        if waited > 0.1 * signing:
+            self.value = max(0.0, self.value - self.STEP_DOWN)
+        elif waited < 0.02 * signing:
+            self.value = min(self.MOST, self.value + self.STEP_UP)
 
 
 def _sign_shared(signer: AwardSigner, work: list[tuple[_Pending, list[dict[str, Any]]]], now: datetime,
-                 pool: Executor | None, meanwhile: Callable[[], None] | None = None) -> list[str]:
+                 pool: Executor | None, meanwhile: Callable[[], None] | None = None,
+                 share: SigningShare | None = None) -> list[str]:
     """The signed, self-checked texts of ``work`` in order: a share signed in ``pool`` (two chunks, one
     per worker), the rest here meanwhile. A chunk a worker cannot sign (its key needs a passphrase)
     is signed here; an error a worker met (SELF_CHECK_FAILED…) is raised here, and the batch rolls back.
-    ``meanwhile`` runs once the chunks are handed out (or at once, when there are none)."""
-    remote = int(len(work) * _WORKER_SIGN_SHARE) if pool is not None else 0
+    ``meanwhile`` runs once the chunks are handed out (or at once, when there are none); ``share`` is the
+    run's ``SigningShare``, updated with how long this batch waited for the workers."""
+    share = share or SigningShare()
+    remote = int(len(work) * share.value) if pool is not None else 0
     if remote < 2 or any(task.fmt != "di" for task, _ in work[:remote]):
         if meanwhile is not None:
             meanwhile()
-        return [task.sign_with(signer, status, now) for task, status in work]
+        texts = [task.sign_with(signer, status, now) for task, status in work]
+        if pool is not None:
+            share.update(0.0, 1.0)  # none waited for: try a share again next batch
+        return texts
     spec = SignerSpec.of(signer)
     half = remote // 2
     chunks = [work[:half], work[half:remote]]
     futures = [pool.submit(sign_elsewhere, spec, chunk, now) for chunk in chunks]
     if meanwhile is not None:
         meanwhile()
+    started = time.perf_counter()
     texts = [task.sign_with(signer, status, now) for task, status in work[remote:]]
+    signing = time.perf_counter() - started
     signed: list[str] = []
     for chunk, future in zip(chunks, futures):
         outcome = future.result()  # re-raises a worker's error (SELF_CHECK_FAILED…): the batch rolls back
         if outcome is None:
             outcome = [task.sign_with(signer, status, now) for task, status in chunk]
         signed.extend(outcome)
+    share.update(time.perf_counter() - started - signing, signing)
     return signed + texts
 
 
@@ -334,13 +360,14 @@ class Issuer:
 
     def issue_many(self, slug: str, requests: Sequence[IssueRequest], *, suspension: bool = False,
                    definition: dict[str, Any] | None = None, pool: Executor | None = None,
-                   meanwhile: Callable[[], None] | None = None) -> list[Issued]:
+                   meanwhile: Callable[[], None] | None = None, share: SigningShare | None = None) -> list[Issued]:
         """``issue`` for a batch of rows in one registry transaction (one commit): a roster's pace.
 
         Same idempotency as ``issue``; every credential is still self-checked. With ``pool`` (a roster's
         worker processes), a share of the batch is built, signed and self-checked there while this
         process signs the rest (``_sign_shared``); ``meanwhile`` is called once that share is handed
-        out (a roster then hands out the previous batch's files, to queue behind it).
+        out (a roster then hands out the previous batch's files, to queue behind it); ``share`` is how
+        much of the batch the pool signs (``SigningShare``, adjusted from batch to batch).
         """
         definition = definition or self.achievement(slug)
         prepared = [self._prepare(slug, r, suspension=suspension, definition=definition) for r in requests]
@@ -350,7 +377,7 @@ class Issuer:
 
         def sign_many(batch) -> list[str]:
             work = [(tasks[new.id], [entry.to_dict() for entry in entries]) for new, entries in batch]
-            return _sign_shared(signer, work, now, pool, meanwhile)
+            return _sign_shared(signer, work, now, pool, meanwhile, share)
 
         return self.registry.issue_batch(self.issuer_id, [new for new, _ in prepared], sign_many,
                                          status_url=STATUS_URL_TEMPLATE.format(base=self.settings.url),
@@ -457,4 +484,5 @@ def _plain(value: Any) -> dict[str, Any]:
     return {name: getattr(value, name) for name in value.__slots__}
 
 
-__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE", "award_key", "public_brand", "renewals_of"]
+__all__ = ["IssueRequest", "Issuer", "STATUS_URL_TEMPLATE", "SigningShare", "award_key", "public_brand",
+           "renewals_of"]

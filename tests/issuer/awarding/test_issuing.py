@@ -169,3 +169,41 @@ def test_self_check_refuses_a_credential_that_does_not_verify(issuer):
         issuer.issue(COURSE, IssueRequest(email="ana@example.org"))
     assert caught.value.code == Code.SELF_CHECK_FAILED
     assert issuer.registry.find_credentials(issuer.issuer_id) == []
+
+
+# --- the workers' share of a roster batch ----------------------------------------------------------
+
+def test_the_workers_share_of_a_batch_shrinks_when_the_batch_waited_for_them(make_issuer):
+    """Their backlog (files of earlier batches) held up their share: this process signs more next time."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from issuer.awarding.issuing import SigningShare
+
+    issuer = make_issuer()
+    share = SigningShare()
+    requests = [IssueRequest(email=f"w{i}@example.org", name=f"W {i}") for i in range(20)]
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(2):
+            pool.submit(time.sleep, 0.5)  # both workers busy ahead of the batch's share
+        issued = issuer.issue_many(COURSE, requests, pool=pool, share=share)
+    assert len(issued) == 20 and all(i.created for i in issued)
+    assert share.value == pytest.approx(SigningShare.START - SigningShare.STEP_DOWN)
+    texts = [i.record.credential for i in issued]
+    assert len(set(texts)) == 20 and all(json.loads(t)["proof"][0]["proofValue"] for t in texts)
+
+
+def test_the_workers_share_grows_when_nothing_waited_for_them_within_bounds():
+    from issuer.awarding.issuing import SigningShare
+
+    share = SigningShare(0.8)
+    share.update(0.0, 0.1)
+    assert share.value == pytest.approx(0.85)
+    share.update(0.0, 0.1)
+    assert share.value == pytest.approx(SigningShare.MOST)
+    share.update(0.005, 0.1)  # a little waiting: left as it is
+    assert share.value == pytest.approx(SigningShare.MOST)
+    low = SigningShare(0.05)
+    low.update(1.0, 0.1)
+    low.update(1.0, 0.1)
+    assert low.value == 0.0
