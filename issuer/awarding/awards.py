@@ -437,7 +437,7 @@ def _issue_roster(issuer: Issuer, slug: str, definition: dict[str, Any], roster:
 
     def make_pages(new_ids: list[str]) -> None:
         # Made once the last batch is stored, while the workers write its files and sync them.
-        pages.update(summary_claim_pages(issuer, kept + new_ids))
+        pages.update(summary_claim_pages(issuer, kept + new_ids, just_issued=new_ids))
 
     try:
         for row, awarded in _issue_rows(issuer, slug, definition, to_issue, fmt, suspension, progress, workers,

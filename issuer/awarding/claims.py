@@ -39,6 +39,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -127,16 +128,22 @@ def create_offer(issuer: Issuer, credential_id: str, *, protocol: str, ttl: time
 
 
 def create_offers(issuer: Issuer, credential_ids: list[str], *, protocol: str, ttl: timedelta,
-                  tx_code: bool = False, now: datetime | None = None) -> dict[str, Offer]:
+                  tx_code: bool = False, now: datetime | None = None,
+                  just_issued: Collection[str] = ()) -> dict[str, Offer]:
     """``create_offer`` for many awards in one transaction (a roster summary's claim pages), by award id;
-    awards that cannot be claimed (revoked, suspended, superseded, unknown) get none."""
+    awards that cannot be claimed (revoked, suspended, superseded, unknown) get none. ``just_issued`` are
+    awards among them this process issued moments ago (a roster run's new ones): claimable, so they are
+    not looked up (a claim checks its award again anyway)."""
     if protocol not in PROTOCOLS:
         raise InputError(Code.USAGE, f"Unknown wallet protocol {protocol!r}; use vcapi, oid4vci or link.")
     now = now or issuer.now()
     offers: dict[str, Offer] = {}
-    wanted = sorted({_normalise_id(i) for i in credential_ids})
+    ids = {_normalise_id(i) for i in credential_ids}
+    fresh = ids & {_normalise_id(i) for i in just_issued}
+    wanted = sorted(ids - fresh)
     rows: list[dict[str, Any]] = []
     with issuer.registry.session() as s:
+        claimable = sorted(fresh)
         for start in range(0, len(wanted), 500):
             # Only what _check_award reads: a roster's 10,000 awards need not bring their credential texts.
             for award in s.execute(select(CredentialRow.id, CredentialRow.achievement, CredentialRow.superseded_by,
@@ -147,11 +154,13 @@ def create_offers(issuer: Issuer, credential_ids: list[str], *, protocol: str, t
                     _check_award(award)
                 except Conflict:
                     continue
-                offer, row = _new_offer(issuer, award.id, protocol=protocol, ttl=ttl, tx_code=tx_code, now=now)
-                offers[award.id] = offer
-                rows.append(row)
-        for start in range(0, len(rows), 1000):  # one executemany, not an ORM object per offer
-            s.execute(insert(WalletOfferRow), rows[start:start + 1000])
+                claimable.append(award.id)
+        for award_id in claimable:
+            offer, row = _new_offer(issuer, award_id, protocol=protocol, ttl=ttl, tx_code=tx_code, now=now)
+            offers[award_id] = offer
+            rows.append(row)
+        for start in range(0, len(rows), 1000):  # one executemany of the table's insert, not the ORM's
+            s.execute(WalletOfferRow.__table__.insert(), rows[start:start + 1000])
         _prune_offers(s, issuer, now, max(PRUNE_BATCH, 2 * len(offers)))
     return offers
 

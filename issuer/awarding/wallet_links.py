@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from collections.abc import Collection, Iterable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from issuer.awarding import claims
@@ -111,11 +112,11 @@ def claim_page(issuer: Issuer, credential_id: str, *, days: int | None = None,
 
 
 def claim_pages(issuer: Issuer, credential_ids: list[str], *, days: int | None = None,
-                now: datetime | None = None) -> dict[str, ClaimPage]:
+                now: datetime | None = None, just_issued: Collection[str] = ()) -> dict[str, ClaimPage]:
     """Claim pages for many awards in one transaction (a roster summary), by award id; awards that cannot
-    be claimed (revoked, suspended, superseded) get none."""
+    be claimed (revoked, suspended, superseded) get none. ``just_issued``: ``claims.create_offers``."""
     offers = claims.create_offers(issuer, credential_ids, protocol=LINK_PROTOCOL, ttl=_link_life(issuer, days),
-                                  tx_code=True, now=now)
+                                  tx_code=True, now=now, just_issued=just_issued)
     return {award_id: _page(issuer, offer) for award_id, offer in offers.items()}
 
 
@@ -129,13 +130,18 @@ class OpenClaimPage:
 
 
 def summary_claim_pages(issuer: Issuer, credential_ids: list[str], *, days: int | None = None,
-                        now: datetime | None = None) -> dict[str, ClaimPage | OpenClaimPage]:
+                        now: datetime | None = None,
+                        just_issued: Collection[str] = ()) -> dict[str, ClaimPage | OpenClaimPage]:
     """A roster summary's claim pages, by award id: a new page for each award that has no open one (new or
     corrected in this run, resumed after an interrupted run, or its earlier page expired or closed), and
-    the end of the open one for the others, so that re-running a roster makes no pages it made before."""
+    the end of the open one for the others, so that re-running a roster makes no pages it made before.
+    ``just_issued`` are awards among them this run issued: they have no page yet, and are claimable."""
     now = now or issuer.now()
-    still_open = claims.open_offer_ends(issuer, credential_ids, protocol=LINK_PROTOCOL, now=now)
-    pages = claim_pages(issuer, [i for i in credential_ids if i not in still_open], days=days, now=now)
+    fresh = set(just_issued)
+    still_open = claims.open_offer_ends(issuer, [i for i in credential_ids if i not in fresh], protocol=LINK_PROTOCOL,
+                                       now=now)
+    pages = claim_pages(issuer, [i for i in credential_ids if i not in still_open], days=days, now=now,
+                        just_issued=fresh)
     return {**{award_id: OpenClaimPage(end) for award_id, end in still_open.items()}, **pages}
 
 

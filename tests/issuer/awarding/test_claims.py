@@ -299,6 +299,18 @@ def test_claim_pages_in_one_go_skip_awards_that_cannot_be_claimed(issuer):
     assert claims.open_offer(issuer, offers[kept.id].secret, tx_code=offers[kept.id].tx_code).protocol == "link"
 
 
+def test_claim_pages_for_awards_just_issued_are_made_without_looking_them_up_and_open(issuer):
+    """A roster run's new awards (``just_issued``) are not looked up; the others still are, and an id named
+    only as just issued gets nothing."""
+    new, revoked, other = _award(issuer), _award(issuer, "bo@lakeshore.example"), _award(issuer, "cy@lakeshore.example")
+    change_status(issuer, revoked.id, "revoke", reason="issued in error")
+    offers = claims.create_offers(issuer, [new.id, revoked.id], protocol="link", ttl=timedelta(days=30),
+                                  tx_code=True, just_issued=[new.id, other.id])
+    assert list(offers) == [new.id]
+    opened = claims.open_offer(issuer, offers[new.id].secret, tx_code=offers[new.id].tx_code)
+    assert (opened.credential_id, opened.protocol) == (new.id, "link")
+
+
 @pytest.mark.parametrize("holder", ["", "not a did", "did:key:", "https://example.org/me", "did:key:z6Mk\n", 7,
                                     "did:example:" + "a" * 1000])
 def test_a_holder_that_is_not_a_did_is_refused_and_the_offer_kept(issuer, holder):
