@@ -48,6 +48,9 @@ class _IsoDate(click.DateTime):
 ISO_DATE = _IsoDate()
 
 
+_VERSION_ASKED = "badgesmith.version"  # ctx.meta key: --version was given
+
+
 class _Group(click.Group):
     """A click group that renders Badgesmith errors once, for every command.
 
@@ -66,6 +69,18 @@ class _Group(click.Group):
         except click.UsageError as error:  # a mistake in the global options themselves
             _usage_error(error, as_json=as_json)
             raise click.exceptions.Exit(EXIT_ERROR) from None
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        if ctx.meta.get(_VERSION_ASKED):  # answered once every option is read: `--version --json` is JSON too
+            from importlib.metadata import version
+
+            if ctx.params.get("as_json"):
+                print_json({"name": "badgesmith", "version": version("badgesmith")})
+            else:
+                click.echo(f"badgesmith, version {version('badgesmith')}")
+            ctx.exit()
+        return rest
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -305,7 +320,9 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON (one do
 @click.option("--json", "as_json", is_flag=True, help="Machine output: JSON on stdout, errors included "
               "({\"code\", \"message\", \"details\"}).")
 @click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks for unexpected errors.")
-@click.version_option(package_name="badgesmith", prog_name="badgesmith")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _, asked: ctx.meta.update({_VERSION_ASKED: asked}),
+              help="Show the version and exit.")
 @click.pass_context
 def main(ctx: click.Context, home: Path | None, db: str | None, as_json: bool, debug: bool) -> None:
     """Badgesmith: issue and verify Open Badges 3.0 credentials.

@@ -276,3 +276,14 @@ def test_a_demo_that_does_not_verify_fails_with_a_code_under_json(tmp_path, monk
     assert result.exit_code == 2
     assert json.loads(result.stdout) == {"code": "SELF_CHECK_FAILED", "message": "The demo credential did not "
                                          "verify; see the report above.", "details": {}}
+
+
+@pytest.mark.parametrize("args", [["--version", "--json"], ["--json", "--version"]])
+def test_the_version_is_json_under_json_wherever_the_option_stands(args):
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0
+    assert json.loads(result.output) == {"name": "badgesmith", "version": version("badgesmith")}
+    plain = CliRunner().invoke(main, ["--version"])
+    assert (plain.exit_code, plain.output) == (0, f"badgesmith, version {version('badgesmith')}\n")
