@@ -152,8 +152,9 @@ def test_sqlite_storage_writes_ahead_and_many_processes_count_exactly(tmp_path):
 
 
 def test_a_sqlite_hit_leaves_the_file_unlocked(tmp_path):
-    """Hits on a SQLite file run on each thread's own connection (issue 14); each one commits at once, so
-    another process can write straight after it, and the engine's reads see every thread's hits."""
+    """Hits on a SQLite file run on the process's own connection, one thread at a time (issue 14); each one
+    commits at once, so another process can write straight after it, and the engine's reads see every
+    thread's hits."""
     import sqlite3
 
     storage = storage_for(f"sqlite:///{tmp_path / 'ratelimits.sqlite3'}")
