@@ -73,6 +73,8 @@ def summarize(credential: dict[str, Any]) -> dict[str, Any]:
         "creditsEarned": _number(subject.get("creditsEarned")),
         "validFrom": _text(credential.get("validFrom") or credential.get("issuanceDate"), 64),
         "validUntil": _text(credential.get("validUntil") or credential.get("expirationDate"), 64),
+        # OB 3.0's awardedDate: the day of the award when validity starts another day (an early renewal).
+        "awardedDate": _text(credential.get("awardedDate"), 64),
     }
     return summary
 

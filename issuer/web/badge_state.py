@@ -33,8 +33,10 @@ class BadgeState:
 
     @property
     def mark(self) -> str | None:
-        """The word stamped across a certificate that is not in force ("REVOKED"); None when active."""
-        return None if self.is_active else self.label.upper()
+        """The word stamped across a certificate that is not in force ("REVOKED"); None when active, and when
+        its validity starts later (an early renewal): a printed certificate outlives that day, and its dates
+        line says when it starts."""
+        return None if self.state in ("active", "pending") else self.label.upper()
 
 
 def badge_state(record: CredentialRecord, now: datetime, registry: Registry | None = None) -> BadgeState:

@@ -8,7 +8,8 @@ logo and name, the learner, the achievement, the CEUs, the award date, a
 signature line, a QR code to the badge page and a short credential code. It
 never prints a status: "Scan to check the current status" does, since a status
 goes stale the day after printing. A badge that is not in force is stamped
-with its state ("REVOKED") across the page.
+with its state ("REVOKED") across the page; one whose validity starts later (an
+early renewal) is not: its dates line says when it starts.
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ class CertificateText:
     valid_until: str | None
     code: str               # "5B1F-6C1E"
     page_url: str
+    valid_from: str | None = None  # when validity starts another day than the award (an early renewal)
+
+    @property
+    def dates(self) -> str:
+        """"Awarded 6 December 2026 · valid until …", or "… · valid from 1 January 2027 until …"."""
+        line = f"Awarded {self.awarded}"
+        if self.valid_from:
+            until = f" until {self.valid_until}" if self.valid_until else ""
+            return f"{line} · valid from {self.valid_from}{until}"
+        return line + (f" · valid until {self.valid_until}" if self.valid_until else "")
 
 
 def credential_code(credential_id: str) -> str:
@@ -64,8 +75,10 @@ def certificate_text(summary: dict[str, Any], credential_id: str, page_url: str)
     return CertificateText(
         kind=heading, recipient=(summary.get("recipient") or {}).get("name") or "The credential holder",
         achievement=achievement.get("name") or summary.get("name") or "An achievement",
-        credits=credit_text, awarded=long_date(summary.get("validFrom")),
+        # What was signed: awardedDate when validity starts another day, else validFrom is the award date.
+        credits=credit_text, awarded=long_date(summary.get("awardedDate") or summary.get("validFrom")),
         valid_until=long_date(summary.get("validUntil")) or None,
+        valid_from=(long_date(summary.get("validFrom")) or None) if summary.get("awardedDate") else None,
         code=credential_code(credential_id), page_url=page_url)
 
 
@@ -109,8 +122,7 @@ def certificate_pdf(text: CertificateText, brand: Brand, state: BadgeState, *, p
     y = _wrapped(pdf, text.achievement, y, bold, 18, _INK, width - 70, max_lines=2) + 2
     if text.credits:
         y = _line(pdf, text.credits, y, regular, 13, _INK, width - 60) + 1
-    dates = f"Awarded {text.awarded}" + (f" · valid until {text.valid_until}" if text.valid_until else "")
-    _line(pdf, dates, y + 1, regular, 12, _INK, width - 60)
+    _line(pdf, text.dates, y + 1, regular, 12, _INK, width - 60)
 
     # Signature line (bottom left), QR code and credential code (bottom right).
     bottom = height - 24

@@ -96,3 +96,24 @@ def test_the_renewed_credentials_linkedin_link_carries_its_award_date(site):  # 
              and new.id.replace(":", "%3A") in link]
     assert links and all(f"issueYear={today.year}&issueMonth={today.month}&" in link for link in links)
     assert datetime.now(timezone.utc) < new.valid_from  # a future cycle start would have been in the link
+
+
+def test_an_early_renewals_certificate_is_awarded_today_valid_from_its_cycle_and_not_stamped(site):  # noqa: F811
+    """Printed the day it is awarded, it outlives the day its cycle starts: no "NOT YET VALID" across it."""
+    import pypdfium2 as pdfium
+
+    app, issuer, ids = site
+    _, new = _renew_early(issuer, ids)
+    credential = json.loads(new.credential)
+    dates = (f"Awarded {long_date(credential['awardedDate'])} · valid from {long_date(credential['validFrom'])} "
+             f"until {long_date(credential['validUntil'])}")
+    uid = new.id.removeprefix("urn:uuid:")
+    page = app.test_client().get(f"/credentials/{uid}/certificate")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'<p class="certificate__date">{dates}</p>' in html
+    assert "certificate-stamp" not in html and "certificate--void" not in html and 'role="alert"' not in html
+    pdf = app.test_client().get(f"/credentials/{uid}/certificate.pdf")
+    text = " ".join(pdfium.PdfDocument(pdf.get_data())[0].get_textpage().get_text_range().split())
+    assert dates in text
+    assert "NOT YET VALID" not in text.upper() and "Renewed on" not in text
