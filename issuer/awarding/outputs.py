@@ -19,6 +19,7 @@ through ``issuer.instance.files.write_output_file`` instead.
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -151,7 +152,58 @@ def write_credential_files_many(settings: Settings, definition: dict[str, Any],
 
 
 def _pretty(text: str) -> str:
-    return json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    """The credential file's text: ``json.dumps(…, indent=2, ensure_ascii=False)`` of ``text``, and a newline."""
+    return pretty_json(json.loads(text)) + "\n"
+
+
+def pretty_json(value: Any) -> str:
+    """Exactly ``json.dumps(value, indent=2, ensure_ascii=False)`` for what ``json.loads`` returns, at about
+    twice its speed: with an indent, the standard library encodes in pure Python, and a roster writes
+    10,000 of these (tests/issuer/awarding/test_outputs.py compares the two on generated documents)."""
+    try:
+        return _indented(value, "\n")
+    except _NotPlain:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+class _NotPlain(Exception):
+    """A value ``json.loads`` does not make (a tuple, a non-string key, NaN…): json.dumps decides."""
+
+
+_SCALARS: dict[type, Any] = {str: encode_basestring, int: int.__repr__, bool: lambda b: "true" if b else "false",
+                             type(None): lambda _: "null"}
+
+
+def _indented(value: Any, newline: str) -> str:
+    kind = type(value)
+    if kind is str:  # most values: tested first, and inline below
+        return encode_basestring(value)
+    if kind is dict:
+        if not value:
+            return "{}"
+        inner = newline + "  "
+        parts = []
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            parts.append(encode_basestring(key) + ": " + (encode_basestring(item) if type(item) is str
+                                                          else _indented(item, inner)))
+        return "{" + inner + ("," + inner).join(parts) + newline + "}"
+    if kind is list:
+        if not value:
+            return "[]"
+        inner = newline + "  "
+        return ("[" + inner + ("," + inner).join([encode_basestring(item) if type(item) is str
+                                                  else _indented(item, inner) for item in value])
+                + newline + "]")
+    if kind is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise _NotPlain
+        return float.__repr__(value)
+    encode = _SCALARS.get(kind)
+    if encode is None:
+        raise _NotPlain
+    return encode(value)
 
 
 def write_status_list(settings: Settings, purpose: str, seq: int, credential: dict[str, Any]) -> Path:
@@ -162,5 +214,5 @@ def write_status_list(settings: Settings, purpose: str, seq: int, credential: di
     return path
 
 
-__all__ = ["CredentialFiles", "achievement_image", "file_stem", "store_achievement_files",
+__all__ = ["CredentialFiles", "achievement_image", "file_stem", "pretty_json", "store_achievement_files",
            "write_credential_files", "write_credential_files_many", "write_status_list"]
