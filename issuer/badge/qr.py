@@ -99,9 +99,13 @@ def _symbol(url: str) -> tuple[list[int], int]:
     def masked(k: int, function: int) -> int:
         return function | ((raw ^ layout.masks[k]) & layout.data)
 
-    # Like qrcode, score each mask with the format and version areas light,
-    # and keep the first of equal scores.
-    best = min(range(8), key=lambda k: (_penalty(masked(k, layout.test), layout), k))
+    # Like qrcode, score each mask with the format and version areas light, and keep the first of equal
+    # scores: a later mask whose score without N3 already reaches the best one cannot win, so N3 is skipped.
+    best, lowest = 0, _penalty(masked(0, layout.test), layout)
+    for k in range(1, 8):
+        score = _penalty(masked(k, layout.test), layout, bound=lowest)
+        if score < lowest:
+            best, lowest = k, score
     symbol = masked(best, layout.final[best])
     full = (1 << layout.size) - 1
     return [(symbol >> (r * layout.stride)) & full for r in range(layout.size)], layout.size
@@ -302,21 +306,26 @@ def _placement(modules: list[list], layout: _Layout) -> tuple[tuple[int, ...], .
     return tuple(tuple(order[i:i + 8]) for i in range(0, len(order) - 7, 8))
 
 
-def _penalty(x: int, layout: _Layout) -> int:
-    """ISO/IEC 18004 mask penalty N1-N4 of a packed symbol, equal to ``qrcode.util.lost_point``."""
+def _penalty(x: int, layout: _Layout, bound: int | None = None) -> int:
+    """ISO/IEC 18004 mask penalty N1-N4 of a packed symbol, equal to ``qrcode.util.lost_point``; once the
+    other rules reach ``bound``, that sum without the finder-like patterns (N3), which can only add to it."""
     stride, size = layout.stride, layout.size
-    inv = ~x & layout.cols
+    # N4: 10 points per 5% the dark share strays from 50% (qrcode's arithmetic).
+    points = int(abs(float(x.bit_count()) / size**2 * 100 - 50) / 5) * 10
     # N1: runs of 5+ same-coloured modules score (length - 2). A window bit
     # marks 5 equal modules in a line; a run of L has L-4 windows and 1 start.
     across = ~(x ^ (x >> 1)) & layout.pairs
     window = across & (across >> 1) & (across >> 2) & (across >> 3)
-    points = window.bit_count() + 2 * (window & ~(window << 1)).bit_count()
+    points += window.bit_count() + 2 * (window & ~(window << 1)).bit_count()
     down = ~(x ^ (x >> stride)) & layout.upper
     window = down & (down >> stride) & (down >> 2 * stride) & (down >> 3 * stride)
     points += window.bit_count() + 2 * (window & ~(window << stride)).bit_count()
     # N2: each 2x2 block of one colour scores 3.
     points += 3 * (down & (down >> 1) & across).bit_count()
+    if bound is not None and points >= bound:
+        return points
     # N3: each finder-like pattern, across or down, scores 40.
+    inv = ~x & layout.cols
     for pattern in _FINDER_LIKE:
         hit_across, hit_down = layout.span, layout.top
         for k, dark in enumerate(pattern):
@@ -324,8 +333,7 @@ def _penalty(x: int, layout: _Layout) -> int:
             hit_across &= source >> (10 - k)
             hit_down &= source >> (k * stride)
         points += 40 * (hit_across.bit_count() + hit_down.bit_count())
-    # N4: 10 points per 5% the dark share strays from 50% (qrcode's arithmetic).
-    return points + int(abs(float(x.bit_count()) / size**2 * 100 - 50) / 5) * 10
+    return points
 
 
 __all__ = ["QUIET_ZONE", "qr_png", "qr_svg"]

