@@ -1184,13 +1184,18 @@ def report(ctx: click.Context, since: datetime | None, until: datetime | None, f
             writer.writerow(["achievement", row["achievement"], row["name"], row["credentials"], row["ceus"]])
         for row in data["by_learner"]:
             writer.writerow(["learner", row["email"] or row["lookup_key"], row["name"], row["credentials"], row["ceus"]])
-    else:
+    else:  # each table ends with its totals, as the association's report does
+        def total(rows: list[dict[str, Any]], label: str) -> tuple[str, int, float]:
+            return label, sum(row["credentials"] for row in rows), float(sum(row["ceus"] for row in rows))
+
+        achievements, learners = data["by_achievement"], data["by_learner"]
         print_table(["ACHIEVEMENT", "CREDENTIALS", "CEUS"],
-                    [(row["achievement"], row["credentials"], float(row["ceus"])) for row in data["by_achievement"]])
+                    [*((row["achievement"], row["credentials"], float(row["ceus"])) for row in achievements),
+                     total(achievements, "TOTAL")])
         say("")
         print_table(["LEARNER", "CREDENTIALS", "CEUS"],
-                    [(row["name"] or row["email"] or row["lookup_key"][:12], row["credentials"], float(row["ceus"]))
-                     for row in data["by_learner"]])
+                    [*((row["name"] or row["email"] or row["lookup_key"][:12], row["credentials"], float(row["ceus"]))
+                       for row in learners), total(learners, f"TOTAL ({len(learners)} learners)")])
 
 
 @main.command()

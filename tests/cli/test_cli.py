@@ -349,9 +349,13 @@ def test_report_sums_ceus_per_achievement_and_learner_in_csv_and_json(cli):
     assert sorted((r[2], r[4]) for r in rows[2:]) == [("Ana", "1.5"), ("Bo", "0.5")]
     cli("revoke", bo["id"], "--reason", "error")
     assert cli.json("report", "--format", "json")["by_achievement"][0]["ceus"] == 1.5
-    table = cli("report").stdout.splitlines()  # two tables, each under its header row
-    assert table[0].split() == ["ACHIEVEMENT", "CREDENTIALS", "CEUS"] and table[1].split() == [COURSE, "1", "1.5"]
-    assert table[3].split() == ["LEARNER", "CREDENTIALS", "CEUS"] and table[4].split() == ["Ana", "1", "1.5"]
+    _issue(cli, "cy@example.org", "--name", "Cy", "--credits", "1", "--date", "2026-10-02")
+    table = cli("report").stdout.splitlines()  # two tables, each under its header row and ending in its totals
+    assert table[0].split() == ["ACHIEVEMENT", "CREDENTIALS", "CEUS"] and table[1].split() == [COURSE, "2", "2.5"]
+    assert table[2].split() == ["TOTAL", "2", "2.5"]
+    assert table[4].split() == ["LEARNER", "CREDENTIALS", "CEUS"]
+    assert sorted(line.split() for line in table[5:7]) == [["Ana", "1", "1.5"], ["Cy", "1", "1"]]
+    assert table[7].split() == ["TOTAL", "(2", "learners)", "2", "2.5"]
 
 
 # -- bake, extract, qr, sign, verify --------------------------------------------------------------------
