@@ -11,6 +11,7 @@ with ``correct=True`` (the old credential revoked as superseded).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field, replace
@@ -395,7 +396,9 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
                                 options, workers, pages)
     except BaseException:
         # Pages whose link and PIN no summary will show: a re-run makes new ones instead of "still open".
-        withdraw_claim_pages(issuer, pages.values())
+        # (If that fails too, the run's own error is the one to report.)
+        with contextlib.suppress(Exception):
+            withdraw_claim_pages(issuer, pages.values())
         raise
     finally:
         if workers is not None:
@@ -560,7 +563,6 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
     finishes; the files they wrote (without a sync each) are synced here if it
     stops on an error, else by the caller (``Syncing``), beside the summary.
     """
-    import contextlib
     from concurrent.futures import BrokenExecutor, Future
 
     pool = workers.pool if workers is not None else None
