@@ -117,21 +117,27 @@ class SigningShare:
     What balances the two cores depends on the disk: creating a file costs the kernel 20-100 µs on the
     project's VM, but 300-700 µs for minutes after many files were deleted, when the workers' file writing
     alone outlasts everything this process does. So the share starts at 0.6 (which balanced the idle
-    machine with a quick disk: 0.9-1.0 ms of CPU a row on each side) and moves: down when this process
-    had to wait for the workers' share (their backlog of files delays it), up when it did not.
+    machine with a quick disk: 0.9-1.0 ms of CPU a row on each side) and moves by 0.05: down when this
+    process waited for the workers' share for more than a quarter of the time it signed its own (their
+    backlog of files delays it), up when it hardly waited. The first batches the workers sign are not
+    counted: each worker's first credential goes through the whole verifier with cold caches.
     """
 
-    START, STEP_DOWN, STEP_UP, MOST = 0.6, 0.1, 0.05, 0.85
+    START, STEP, LEAST, MOST, WARM_UP = 0.6, 0.05, 0.1, 0.85, 2
 
     def __init__(self, value: float = START) -> None:
         self.value = value
+        self._seen = 0
 
     def update(self, waited: float, signing: float) -> None:
         """After a batch: ``waited`` seconds for the workers' share, ``signing`` seconds signing our own."""
-        if waited > 0.1 * signing:
-            self.value = max(0.0, self.value - self.STEP_DOWN)
-        elif waited < 0.02 * signing:
-            self.value = min(self.MOST, self.value + self.STEP_UP)
+        self._seen += 1
+        if self._seen <= self.WARM_UP:
+            return
+        if waited > 0.25 * signing:
+            self.value = max(self.LEAST, self.value - self.STEP)
+        elif waited < 0.05 * signing:
+            self.value = min(self.MOST, self.value + self.STEP)
 
 
 def _sign_shared(signer: AwardSigner, work: list[tuple[_Pending, list[dict[str, Any]]]], now: datetime,
