@@ -388,12 +388,11 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
     re-issue the changed ones when ``correct`` (else report them), and write a summary CSV. Rows marked
     not attended are left out and listed as skipped."""
     definition = issuer.achievement(slug)
-    # Started before the roster is read, so that they have started by the time the first batch is signed.
-    workers = RosterWorkers.for_roster(roster)
+    started: list[RosterWorkers] = []
     pages: dict[str, ClaimPage | OpenClaimPage] = {}
     try:
-        summary = _issue_roster(issuer, slug, definition, roster, skip_invalid, correct, fmt, suspension, progress,
-                                options, workers, pages)
+        return _issue_roster(issuer, slug, definition, roster, skip_invalid, correct, fmt, suspension, progress,
+                             options, started, pages)
     except BaseException:
         # Pages whose link and PIN no summary will show: a re-run makes new ones instead of "still open".
         # (If that fails too, the run's own error is the one to report.)
@@ -401,15 +400,14 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
             withdraw_claim_pages(issuer, pages.values())
         raise
     finally:
-        if workers is not None:
-            workers.close(wait=False)  # unused (too few new rows), or a run that stopped: nothing is queued
-    return summary
+        for workers in started:
+            workers.close(wait=False)  # a run that stopped early: nothing is left to write
 
 
 def _issue_roster(issuer: Issuer, slug: str, definition: dict[str, Any], roster: Path, skip_invalid: bool,
                   correct: bool, fmt: str | None, suspension: bool, progress: bool, options: RosterOptions,
-                  workers: RosterWorkers | None, pages: dict[str, ClaimPage | OpenClaimPage]) -> RosterSummary:
-    """``issue_roster`` with its workers started; the claim pages made go into ``pages`` as they are made."""
+                  started: list[RosterWorkers], pages: dict[str, ClaimPage | OpenClaimPage]) -> RosterSummary:
+    """``issue_roster``; the workers it starts go into ``started``, the claim pages it makes into ``pages``."""
     parsed = _read(issuer, slug, definition, roster, options)
     if parsed.errors and not skip_invalid:
         raise parsed.to_error(f"The roster {roster.name}")
@@ -432,9 +430,11 @@ def _issue_roster(issuer: Issuer, slug: str, definition: dict[str, Any], roster:
                                                                     definition=definition, listing=listing)))
             for p in plans if p.state == EXISTING}
     to_issue = [p.row for p in plans if p.state == NEW]
-    if workers is not None and len(to_issue) < POOL_MIN_ROWS:
-        workers.close(wait=False)
-        workers = None
+    # Started once the rows to sign are known (a re-run with nothing new needs none); this process signs
+    # whole batches until both have started (importing Badgesmith takes a worker about half a second).
+    workers = RosterWorkers() if len(to_issue) >= POOL_MIN_ROWS else None
+    if workers is not None:
+        started.append(workers)
     # The awards the summary lists that this run does not re-issue (a correction supersedes its old award).
     kept = [p.existing.id for p in plans if p.state == EXISTING or (p.state == CHANGED and not correct)]
 

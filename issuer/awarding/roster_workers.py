@@ -1,9 +1,9 @@
 """A roster run's two worker processes: they sign a share of each batch and bake and write the files.
 
-They are started as soon as a roster looks long enough to want them, while
-this process is still reading and planning it, and this process signs whole
-batches alone until both have started (importing Badgesmith takes a worker
-about half a second): their start-up then costs the run almost nothing.
+They are started once a run knows it has enough new rows to sign, and this
+process signs whole batches alone until both have started (importing
+Badgesmith takes a worker about half a second): their start-up then costs the
+run almost nothing.
 
 forkserver (spawn where there is none): workers never inherit the registry's
 open connections or the progress bar's thread, unlike fork. Each worker gets
@@ -18,13 +18,10 @@ from __future__ import annotations
 import os
 import threading
 from concurrent.futures import Executor, Future
-from pathlib import Path
 from typing import Any
 
 # Below this many new credentials, starting worker processes costs more than it saves.
 POOL_MIN_ROWS = 20
-# An Excel workbook smaller than this holds fewer rows than that (some 5 kB before its first row).
-_WORKBOOK_MIN_BYTES = 12_000
 
 
 class RosterWorkers:
@@ -42,21 +39,6 @@ class RosterWorkers:
                                                   initializer=_exit_with_parent, initargs=(self._reader,))
         # One task per worker: each submit starts a process while none is idle, so both start now.
         self._started = [self.pool.submit(os.getpid) for _ in range(self.size)]
-
-    @classmethod
-    def for_roster(cls, roster: Path) -> RosterWorkers | None:
-        """Workers started now, before ``roster`` is read, when it may hold enough rows to want them: a
-        text file with more lines than ``POOL_MIN_ROWS``, a workbook of some size. (A roster re-run with
-        nothing new stops them unused.)"""
-        try:
-            if roster.suffix.lower() == ".xlsx":
-                enough = roster.stat().st_size >= _WORKBOOK_MIN_BYTES
-            else:
-                with open(roster, "rb") as text:
-                    enough = text.read(1 << 16).count(b"\n") > POOL_MIN_ROWS
-        except OSError:
-            return None  # reading it says why
-        return cls() if enough else None
 
     def ready(self) -> Executor | None:
         """The pool once every worker has started (until then, this process signs whole batches)."""

@@ -1,4 +1,5 @@
-"""A roster run's worker processes start early and never outlive it; its claim pages are shown or withdrawn."""
+"""A roster run's worker processes start only when there is enough to sign and never outlive it; its claim
+pages are shown or withdrawn."""
 
 from __future__ import annotations
 
@@ -22,15 +23,13 @@ def _roster(tmp_path, rows: int, name: str = "attendees.csv"):
 def _watched(monkeypatch) -> list[RosterWorkers]:
     """Every RosterWorkers a run starts, kept to look at afterwards."""
     made: list[RosterWorkers] = []
-    original = RosterWorkers.for_roster
+    original = RosterWorkers.__init__
 
-    def watched(roster):
-        workers = original(roster)
-        if workers is not None:
-            made.append(workers)
-        return workers
+    def watched(self):
+        original(self)
+        made.append(self)
 
-    monkeypatch.setattr(RosterWorkers, "for_roster", staticmethod(watched))
+    monkeypatch.setattr(RosterWorkers, "__init__", watched)
     return made
 
 
@@ -42,11 +41,8 @@ def _closed(workers: RosterWorkers) -> bool:
     return False
 
 
-def test_workers_are_started_before_reading_only_for_a_roster_file_long_enough(tmp_path):
-    assert RosterWorkers.for_roster(_roster(tmp_path, 3, "short.csv")) is None
-    assert RosterWorkers.for_roster(tmp_path / "missing.csv") is None  # reading it says why
-    workers = RosterWorkers.for_roster(_roster(tmp_path, POOL_MIN_ROWS + 5, "long.csv"))
-    assert workers is not None
+def test_workers_start_sign_when_both_have_started_and_close(tmp_path):
+    workers = RosterWorkers()
     try:
         workers.wait_started()
         assert workers.ready() is workers.pool
@@ -56,14 +52,16 @@ def test_workers_are_started_before_reading_only_for_a_roster_file_long_enough(t
     assert _closed(workers)
 
 
-def test_a_run_closes_its_workers_and_a_rerun_with_nothing_new_stops_them_unused(make_issuer, tmp_path, monkeypatch):
+def test_a_run_closes_its_workers_and_a_rerun_with_nothing_new_starts_none(make_issuer, tmp_path, monkeypatch):
     made = _watched(monkeypatch)
     issuer = make_issuer()
     roster = _roster(tmp_path, POOL_MIN_ROWS + 10)
     first = issue_roster(issuer, COURSE, roster)
+    assert first.created == POOL_MIN_ROWS + 10 and len(made) == 1 and _closed(made[0])
     rerun = issue_roster(issuer, COURSE, roster)
-    assert (first.created, rerun.created, rerun.existing) == (POOL_MIN_ROWS + 10, 0, POOL_MIN_ROWS + 10)
-    assert len(made) == 2 and all(_closed(w) for w in made)
+    assert (rerun.created, rerun.existing) == (0, POOL_MIN_ROWS + 10) and len(made) == 1
+    short = issue_roster(issuer, COURSE, _roster(tmp_path, POOL_MIN_ROWS - 1, "few.csv"))
+    assert short.created == 0 and len(made) == 1  # the same people: already issued
 
 
 def test_a_run_that_stops_before_its_summary_withdraws_the_claim_pages_it_made(make_issuer, tmp_path, monkeypatch):

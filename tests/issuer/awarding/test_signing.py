@@ -295,12 +295,13 @@ def test_a_roster_signed_partly_in_worker_processes_verifies(make_issuer, tmp_pa
     from issuer.awarding.awards import issue_roster
     from issuer.awarding.roster_workers import POOL_MIN_ROWS, RosterWorkers
 
-    def started(roster):  # both workers running before the first batch, so they sign a share of each
-        workers = RosterWorkers()
-        workers.wait_started()
-        return workers
+    original = RosterWorkers.__init__
 
-    monkeypatch.setattr(RosterWorkers, "for_roster", staticmethod(started))
+    def started(self):  # both workers running before the first batch, so they sign a share of each
+        original(self)
+        self.wait_started()
+
+    monkeypatch.setattr(RosterWorkers, "__init__", started)
     monkeypatch.setattr(awards, "_BATCH_ROWS", 100)
     issuer = make_issuer()
     roster = tmp_path / "attendees.csv"
