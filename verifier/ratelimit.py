@@ -155,7 +155,10 @@ class SqlStorage(Storage):
         # One hit at a time per process: a worker's threads queue on this lock instead of racing each
         # other for the file's write lock (a third of hits found it busy and polled), and the one
         # connection's page cache stays warm. Another process's write is still waited for below.
-        with process.lock:
+        # Bounded like the wait for another process below: a thread never queues here for longer.
+        if not process.lock.acquire(timeout=_BUSY_SECONDS):
+            raise sqlite3.OperationalError("the rate limit's counter file stayed locked")
+        try:
             # fetchall steps the statement to its end, which commits it (autocommit): a fetchone
             # could leave the write transaction, and the file's write lock, open.
             rows = _while_busy(lambda: connection.execute(_INCREMENT_SQL, {
@@ -163,6 +166,8 @@ class SqlStorage(Storage):
             self._hits += 1
             if self._hits % self._PRUNE_EVERY == 0:
                 _while_busy(lambda: connection.execute(_PRUNE_SQL, (now,)))
+        finally:
+            process.lock.release()
         return int(rows[0][0])
 
     def _process_connection(self) -> _ProcessConnection:

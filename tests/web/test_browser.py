@@ -176,6 +176,7 @@ def test_text_contrast_is_at_least_4_5(page, make_credential, verified):
         assert _contrast(foreground, background) >= 4.5, (selector, foreground, background)
     page.get_by_label("Paste a credential (JSON or JWT)").fill(json.dumps(make_credential(tampered=not verified)))
     page.get_by_role("button", name="Verify").click()
+    page.wait_for_selector("#verdict")  # the report is a new page: on a busy machine it is not there at once
     for selector in ("#verdict", ".check__message", ".check__code", ".check__outcome", ".facts dt"):
         foreground, background = page.evaluate(_COLOURS, selector)
         assert _contrast(foreground, background) >= 4.5, (selector, foreground, background)

@@ -199,6 +199,28 @@ def test_a_sqlite_hit_waits_for_another_writer_then_counts_and_gives_up_only_aft
     assert storage.get("k") == 2
 
 
+def test_a_sqlite_hit_queued_behind_this_process_own_threads_gives_up_at_the_same_deadline(tmp_path, monkeypatch):
+    """A worker's threads take turns on one connection: a thread never waits there longer than a hit would
+    wait for another process (the busy deadline), and the count is left as it was."""
+    import sqlite3
+
+    from verifier import ratelimit
+
+    storage = storage_for(f"sqlite:///{tmp_path / 'ratelimits.sqlite3'}")
+    assert storage.incr("k", 60) == 1
+    monkeypatch.setattr(ratelimit, "_BUSY_SECONDS", 0.2)
+    process = storage._process_connection()
+    process.lock.acquire()  # another thread of this worker, stuck inside its hit
+    try:
+        started = time.monotonic()
+        with pytest.raises(sqlite3.OperationalError):
+            storage.incr("k", 60)
+        assert 0.15 < time.monotonic() - started < 2
+    finally:
+        process.lock.release()
+    assert storage.incr("k", 60) == 2
+
+
 def test_sql_storage_counts_expire_and_clear(db_url):
     storage = storage_for(db_url)
     assert isinstance(storage, SqlStorage) and storage.check()
