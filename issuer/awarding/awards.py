@@ -625,22 +625,10 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
             stored([record.id for _, record, created, _, _ in pending if created])
 
     try:
-        if not progress:
+        with _progress_bar(len(rows)) if progress else contextlib.nullcontext(lambda done: None) as advance:
             for batch in batches:
                 start(batch)
-            all_stored()
-            for entry in pending:
-                yield finish(entry)
-            finished = True
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        with Progress(TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      transient=True) as bar:
-            task = bar.add_task("issuing", total=len(rows))
-            for batch in batches:
-                start(batch)
-                bar.advance(task, len(batch))
+                advance(len(batch))
         all_stored()
         for entry in pending:
             yield finish(entry)
@@ -652,6 +640,17 @@ def _issue_rows(issuer: Issuer, slug: str, definition: dict[str, Any], rows: lis
             workers.close()  # files of every stored credential get written, even on an error
             if not finished:
                 os.sync()
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int):
+    """A transient "issuing" bar on the terminal; yields the function that advances it by n rows."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  transient=True) as bar:
+        task = bar.add_task("issuing", total=total)
+        yield lambda done: bar.advance(task, done)
 
 
 __all__ = ["Awarded", "CHANGED", "CORRECTED", "EXISTING", "NEW", "REISSUE_FIELDS", "Reissued", "RosterCheck",

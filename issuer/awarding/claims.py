@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, select, update
 
 from errors import Code, Conflict, InputError, NotFound
 from issuer.awarding.issuing import STATUS_URL_TEMPLATE, Issuer

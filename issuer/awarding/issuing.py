@@ -165,14 +165,16 @@ def _sign_shared(signer: AwardSigner, work: list[tuple[_Pending, list[dict[str, 
         meanwhile()
     started = time.perf_counter()
     texts = [task.sign_with(signer, status, now) for task, status in work[remote:]]
-    signing = time.perf_counter() - started
+    signing, waited = time.perf_counter() - started, 0.0
     signed: list[str] = []
     for chunk, future in zip(chunks, futures):
+        started = time.perf_counter()
         outcome = future.result()  # re-raises a worker's error (SELF_CHECK_FAILED…): the batch rolls back
+        waited += time.perf_counter() - started
         if outcome is None:
             outcome = [task.sign_with(signer, status, now) for task, status in chunk]
         signed.extend(outcome)
-    share.update(time.perf_counter() - started - signing, signing)
+    share.update(waited, signing)
     return signed + texts
 
 

@@ -19,10 +19,10 @@ through ``issuer.instance.files.write_output_file`` instead.
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring
 import re
 import unicodedata
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, Sequence
 

@@ -34,11 +34,11 @@ class RosterWorkers:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         self._reader, self._writer = context.Pipe(duplex=False)
-        self.size = min(2, os.cpu_count() or 1)
-        self.pool: Executor = ProcessPoolExecutor(max_workers=self.size, mp_context=context,
+        size = min(2, os.cpu_count() or 1)
+        self.pool: Executor = ProcessPoolExecutor(max_workers=size, mp_context=context,
                                                   initializer=_exit_with_parent, initargs=(self._reader,))
         # One task per worker: each submit starts a process while none is idle, so both start now.
-        self._started = [self.pool.submit(os.getpid) for _ in range(self.size)]
+        self._started = [self.pool.submit(os.getpid) for _ in range(size)]
 
     def ready(self) -> Executor | None:
         """The pool once every worker has started (until then, this process signs whole batches)."""
@@ -99,7 +99,7 @@ def _exit_with_parent(lifeline: Any) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-    # What the tasks run, imported now, while the roster is still being read.
+    # What the tasks run, imported at start-up rather than by the first task this process waits for.
     import issuer.awarding.issuing  # noqa: F401
     import issuer.awarding.outputs  # noqa: F401
 

@@ -12,22 +12,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from cli import main
 from issuer.awarding.documents import forget_status_lists
 from issuer.awarding.issuing import Issuer
+from tests.cli.test_verify_in_instance import run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "templates" / "achievements"
 JANE = "jane@example.org"
-
-
-def run(*args, code: int = 0, home: Path | None = None):
-    env = {"BADGESMITH_HOME": str(home) if home else None, "DATABASE_URL": None}
-    result = CliRunner().invoke(main, ["--debug", *map(str, args)], catch_exceptions=False, env=env)
-    assert result.exit_code == code, f"exit {result.exit_code}\n{result.output}"
-    return result
 
 
 def verdict(*args, home: Path | None = None, code: int = 0) -> dict:
