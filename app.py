@@ -27,6 +27,7 @@ from errors import BadgesmithError, Code, ConfigError
 from verifier.ratelimit import RateLimiter, limiter_from_config, storage_for
 from verifier import safe_toml
 from verifier.report import Report
+from verifier.turns import Turns
 from verifier.uploads import CappedRequest
 from issuer.instance.settings import MAX_SETTINGS_BYTES
 from issuer.instance.brand import Brand
@@ -65,6 +66,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,          # or its URL
     "FETCH": None,                 # injected fetch(url) -> bytes
     "NOW": None,                   # injected clock () -> aware datetime
+    "TURNS": None,                 # injected verifier.turns.Turns (default: one per app, PATIENCE)
 }
 
 SECURITY_HEADERS = {
@@ -310,6 +312,9 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
     its error pages) still start, and verification says so on first use.
     """
     now = config.get("NOW") or (lambda: datetime.now(timezone.utc))
+    # A worker's threads verify one at a time, in the order they came, giving the turn up while they
+    # fetch (verifier.turns): random GIL hand-offs between four verifications made /api/verify's tail.
+    turns = config.get("TURNS") or Turns()
 
     @lru_cache(maxsize=1)
     def collaborators() -> tuple[Any, Any, Any, Any]:
@@ -334,12 +339,13 @@ def _pipeline_verify(config: Mapping[str, Any], trust: Mapping[str, str] | None,
             fetch = instance_documents(issuer, then=fetch)
         options = VerifyOptions(**dict(config.get("VERIFY_OPTIONS") or {}))
         warm_up(offline_loader())
-        return verify_bytes, loader or offline_loader(), fetch, options
+        return verify_bytes, loader or offline_loader(), turns.outside(fetch), options
 
     def verify(data: bytes, *, email: str | None = None) -> Report:
         verify_bytes, loader, fetch, options = collaborators()
-        return verify_bytes(data, loader=loader, fetch=fetch, now=now(), trust=trust, email=email,
-                            options=options)
+        with turns.turn():
+            return verify_bytes(data, loader=loader, fetch=fetch, now=now(), trust=trust, email=email,
+                                options=options)
 
     try:
         collaborators()

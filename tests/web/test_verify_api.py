@@ -270,3 +270,68 @@ def test_verify_api_with_the_real_pipeline(case, config):
     _report_validator(client).validate(report)
     assert report["container"] == path.suffix.lstrip(".")
     assert report["verified"] is True, [c for c in report["checks"] if c["outcome"] == "failed"]
+
+
+class TestVerificationsTakeTurns:
+    """Concurrent requests verify one at a time per process (verifier.turns); a fetch holds no one up."""
+
+    CASE = REAL_WORLD / "credentials" / "dcc-verifier-core" / "vcore-v2-eddsa-valid-status.json"
+    NOW = datetime.fromisoformat("2025-10-24T15:00:00Z")
+
+    def _app(self, **config):
+        from verifier.fetch import build_fetch
+
+        if not self.CASE.exists():
+            pytest.skip(f"shared real-world test data not found at {self.CASE}")
+        documents = build_fetch(documents=REAL_WORLD / "documents", offline=True)
+        return create_app({"TESTING": True, "HOME": None, "RATE_LIMIT": "off", "OFFLINE": True,
+                           "FETCH": config.pop("FETCH", documents), "NOW": lambda: self.NOW, **config}), documents
+
+    def test_concurrent_requests_get_the_verdicts_serial_ones_do(self):
+        import threading
+
+        app, _ = self._app()
+        body = self.CASE.read_bytes()
+        serial = app.test_client().post("/api/verify", data=body, content_type="application/json").get_json()
+        assert serial["verified"] is True
+        results: list = []
+
+        def post() -> None:
+            response = app.test_client().post("/api/verify", data=body, content_type="application/json")
+            results.append((response.status_code, response.get_json()))
+
+        threads = [threading.Thread(target=post) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert [status for status, _ in results] == [200] * 8
+        assert all(report == serial for _, report in results)
+
+    def test_a_verification_waiting_for_a_fetch_does_not_hold_up_others(self):
+        import threading
+
+        from verifier.turns import Turns
+
+        first_fetching, other_done = threading.Event(), threading.Event()
+        calls = []
+
+        def fetch(url: str) -> bytes:
+            calls.append(url)
+            if len(calls) == 1:  # the first verification's status list arrives only after another verification
+                first_fetching.set()
+                assert other_done.wait(30), "another verification could not finish while this one fetched"
+            return documents(url)
+
+        # Patience far beyond the test: the other verification gets through by a given-up turn, not by waiting it out.
+        app, documents = self._app(FETCH=fetch, TURNS=Turns(patience=60))
+        body = self.CASE.read_bytes()
+        first: list = []
+        thread = threading.Thread(target=lambda: first.append(
+            app.test_client().post("/api/verify", data=body, content_type="application/json").get_json()))
+        thread.start()
+        assert first_fetching.wait(30)
+        other = app.test_client().post("/api/verify", data=body, content_type="application/json").get_json()
+        other_done.set()
+        thread.join(30)
+        assert other["verified"] is True and first and first[0]["verified"] is True
