@@ -21,6 +21,7 @@ machines) share one budget instead of allowing N times the rate:
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItemPerSecond
+from limits.errors import StorageError
 from limits.storage import Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, event, select, text
@@ -52,6 +54,27 @@ class RateLimited(BadgesmithError):
         super().__init__(Code.RATE_LIMITED, f"Too many {what}; please try again in {retry_after} seconds.",
                          retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class RateLimitUnavailable(BadgesmithError):
+    """The shared request counter cannot be reached (its file, database or server): 503, try again shortly.
+
+    Refused rather than let through: a counter that cannot count is no reason to drop the limit that
+    keeps expensive requests (verifications, scrypt-checked tokens, mailed sign-in links) in bounds.
+    """
+
+    http_status = 503
+    oauth_error = "temporarily_unavailable"  # RFC 6749 §4.1.2.1's name for a server that cannot answer now
+
+    def __init__(self, *, what: str = "verification requests") -> None:
+        super().__init__(Code.RATE_LIMIT_UNAVAILABLE,
+                         f"The server cannot count {what} just now; please try again in "
+                         f"{UNAVAILABLE_RETRY_AFTER} seconds.", retry_after=UNAVAILABLE_RETRY_AFTER)
+        self.retry_after = UNAVAILABLE_RETRY_AFTER
+
+
+UNAVAILABLE_RETRY_AFTER = 5  # seconds
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,11 +310,28 @@ class RateLimiter:
         self._limiter = FixedWindowRateLimiter(self.storage)
 
     def take(self, key: str) -> None:
-        """Spend one request for ``key``; raise ``RateLimited`` with a Retry-After when the budget is spent."""
-        if self._limiter.hit(self._item, self.what, key):
-            return
-        reset_at, _ = self._limiter.get_window_stats(self._item, self.what, key)
+        """Spend one request for ``key``; raise ``RateLimited`` with a Retry-After when the budget is spent.
+
+        ``RateLimitUnavailable`` (503) when the storage fails: a full disk, a locked or unwritable
+        counter file, a database or Redis that does not answer.
+        """
+        try:
+            if self._limiter.hit(self._item, self.what, key):
+                return
+            reset_at, _ = self._limiter.get_window_stats(self._item, self.what, key)
+        except self._storage_errors as error:
+            # The driver's first line says what broke (a file's permissions, a refused connection);
+            # storage URLs, which can hold a password, are not part of it.
+            reason = (str(error).strip().splitlines() or [""])[0][:200]
+            _log.error("rate limit for %s: the counter's storage failed (%s: %s)", self.what,
+                       type(error).__name__, reason)
+            raise RateLimitUnavailable(what=self.what) from None
         raise RateLimited(max(1, math.ceil(reset_at - time.time())), what=self.what)
+
+    @property
+    def _storage_errors(self) -> tuple[type[BaseException], ...]:
+        own = self.storage.base_exceptions
+        return (StorageError, OSError, sqlite3.Error, SQLAlchemyError, *(own if isinstance(own, tuple) else (own,)))
 
 
 def limiter_from_config(value: object, *, what: str = "verification requests",
@@ -304,4 +344,4 @@ def limiter_from_config(value: object, *, what: str = "verification requests",
     return RateLimiter(Rate.from_text(str(value)), storage=storage, what=what)
 
 
-__all__ = ["Rate", "RateLimited", "RateLimiter", "SqlStorage", "limiter_from_config", "storage_for"]
+__all__ = ["Rate", "RateLimitUnavailable", "RateLimited", "RateLimiter", "SqlStorage", "limiter_from_config", "storage_for"]

@@ -43,7 +43,7 @@ from issuer.badge.recipient import normalise_email
 from issuer.store.models import ObSignInRow
 from issuer.web.oauth_server import SCOPE_WORDS, HostClient, Learner, hash_secret, is_loopback_uri
 from issuer.web.ob_api import OAUTH_PREFIX, authorization_server
-from verifier.ratelimit import RateLimited, RateLimiter, limiter_from_config
+from verifier.ratelimit import RateLimited, RateLimiter, RateLimitUnavailable, limiter_from_config
 from verifier.web import read_json_object
 
 bp = Blueprint("ob_oauth", __name__)
@@ -142,8 +142,8 @@ def register() -> Response:
     server = authorization_server()
     try:
         _take("OB_REGISTER_RATE_LIMIT", request.remote_addr or "unknown")
-    except RateLimited as error:
-        response = _oauth_json(429, "invalid_request", error.message)
+    except (RateLimited, RateLimitUnavailable) as error:
+        response = _oauth_json(error.http_status, getattr(error, "oauth_error", "invalid_request"), error.message)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     if not request.is_json:

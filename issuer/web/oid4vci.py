@@ -86,7 +86,7 @@ def _oauth_error(error: BadgesmithError, default: str) -> Response:
     response = jsonify({"error": name, "error_description": error.message, "code": error.code.value})
     response.status_code = error.http_status
     response.headers.update(getattr(error, "headers", None) or {})
-    if isinstance(error, RateLimited):
+    if getattr(error, "retry_after", None) is not None:  # over the limit, or its counter unavailable
         response.headers["Retry-After"] = str(error.retry_after)
     return _no_store(response)
 

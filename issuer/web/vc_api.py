@@ -170,7 +170,7 @@ def token() -> Response:
         response = jsonify({"error": oauth_error, "error_description": error.message, "code": error.code.value})
         response.status_code = error.http_status
         response.headers.update(getattr(error, "headers", {}))
-        if isinstance(error, RateLimited):
+        if getattr(error, "retry_after", None) is not None:  # over the limit, or its counter unavailable
             response.headers["Retry-After"] = str(error.retry_after)
         response.headers["Pragma"] = "no-cache"
         return _no_store(response)

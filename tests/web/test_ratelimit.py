@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -244,3 +245,66 @@ def test_two_apps_on_one_instance_share_the_verification_budget(tmp_path):
                for n in range(4)]
     assert 429 not in answers[:3] and answers[3] == 429
     assert (tmp_path / "ratelimits.sqlite3").is_file()
+
+
+def _break_counter(storage_url: str) -> None:
+    """Take the counter's table away under a running limiter, as a restored backup or a careless admin might."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(storage_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE badgesmith_rate_limits"))
+    finally:
+        engine.dispose()
+
+
+def test_a_counter_that_cannot_count_refuses_with_503_and_logs_why_without_its_url(db_url, caplog):
+    """A storage failure is RATE_LIMIT_UNAVAILABLE (503, Retry-After), not a 500 and not a request let through."""
+    from verifier.ratelimit import RateLimitUnavailable
+
+    limiter = RateLimiter(Rate(100, 3600.0), storage=db_url)
+    limiter.take("198.51.100.4")
+    _break_counter(db_url)
+    with pytest.raises(RateLimitUnavailable) as refused:
+        limiter.take("198.51.100.4")
+    assert refused.value.code.value == "RATE_LIMIT_UNAVAILABLE" and refused.value.http_status == 503
+    assert refused.value.retry_after == 5 and "verification requests" in refused.value.message
+    logged = [record.getMessage() for record in caplog.records if record.name == "verifier.ratelimit"]
+    assert logged and "badgesmith_rate_limits" in logged[0]  # the storage's own reason: a missing table
+    netloc = urlsplit(db_url).netloc  # PostgreSQL's user, password and host
+    assert db_url not in caplog.text and (not netloc or netloc not in caplog.text)
+
+
+def test_a_sqlite_counter_file_locked_past_the_deadline_is_unavailable(tmp_path, monkeypatch):
+    import sqlite3
+
+    from verifier import ratelimit
+
+    url = f"sqlite:///{tmp_path / 'ratelimits.sqlite3'}"
+    limiter = RateLimiter(Rate(100, 3600.0), storage=url)
+    limiter.take("k")
+    monkeypatch.setattr(ratelimit, "_BUSY_SECONDS", 0.1)
+    other = sqlite3.connect(tmp_path / "ratelimits.sqlite3", timeout=0, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(ratelimit.RateLimitUnavailable):
+            limiter.take("k")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    limiter.take("k")  # free again: counting goes on
+
+
+def test_the_web_app_answers_503_when_its_counter_breaks(tmp_path):
+    from app import create_app
+
+    (tmp_path / "badgesmith.toml").write_text('[web]\nrate_limit = "30/minute"\n', "utf-8")
+    client = create_app({"HOME": str(tmp_path)}).test_client()
+    assert client.post("/api/verify", data=b"{}", content_type="application/json").status_code == 200
+    _break_counter(f"sqlite:///{tmp_path / 'ratelimits.sqlite3'}")
+    answer = client.post("/api/verify", data=b"{}", content_type="application/json")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert answer.get_json()["error"]["code"] == "RATE_LIMIT_UNAVAILABLE"
+    page = client.post("/verify", data={"text": "{}"})
+    assert page.status_code == 503 and b"try again in 5 seconds" in page.data

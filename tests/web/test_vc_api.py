@@ -187,6 +187,26 @@ def test_token_requests_are_rate_limited_per_address(home):
         app.extensions["badgesmith"].issuer.close()
 
 
+def test_a_token_request_whose_counter_is_unavailable_gets_the_oauth_503(home):
+    """RFC 6749's shape with temporarily_unavailable and Retry-After, not a 500, when the counter breaks."""
+    from sqlalchemy import create_engine, text
+
+    app = _token_app(home, TOKEN_RATE_LIMIT="20/minute", TOKEN_CLIENT_RATE_LIMIT="off")
+    try:
+        client, created = app.test_client(), Clients.for_issuer(app.extensions["badgesmith"].issuer).add("lms", "issue")
+        assert _ask(client, created.record.client_id, created.secret).status_code == 200
+        engine = create_engine(f"sqlite:///{Path(home) / 'ratelimits.sqlite3'}")
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE badgesmith_rate_limits"))
+        engine.dispose()
+        refused = _ask(client, created.record.client_id, created.secret)
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+        assert refused.json["error"] == "temporarily_unavailable" and refused.json["code"] == "RATE_LIMIT_UNAVAILABLE"
+        assert "access_token" not in refused.json
+    finally:
+        app.extensions["badgesmith"].issuer.close()
+
+
 def test_token_requests_are_rate_limited_per_client_id_across_addresses(home):
     app = _token_app(home, TOKEN_RATE_LIMIT="off", TOKEN_CLIENT_RATE_LIMIT="2/minute")
     try:
