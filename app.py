@@ -147,7 +147,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(oid4vci_bp)
     app.register_blueprint(wallet_exchange_bp)
-    app.context_processor(lambda: {"brand": app.extensions["badgesmith"].brand})
+    # A verifier-only site (no instance that issues) must not claim in its footers to award anything.
+    app.context_processor(lambda: {"brand": app.extensions["badgesmith"].brand,
+                                   "site_awards": app.extensions["badgesmith"].issuer is not None})
     app.add_url_rule("/", "index", lambda: redirect(url_for("verify.verify_page")))
     app.after_request(_add_security_headers)
     app.register_error_handler(BadgesmithError, _handle_badgesmith_error)

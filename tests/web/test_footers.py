@@ -1,6 +1,7 @@
 """Each page's footer says what is true of that page: only the verifier's pages say they verify what is
 checked there (and store nothing of it); a learner's wallet and claim pages speak of their badge; the
-issuer's pages and error pages say what the site awards. base.html's default is the last of these."""
+issuer's pages and error pages say what the site awards (a verifier-only site's say it awards nothing).
+base.html's default is the last of these."""
 
 from __future__ import annotations
 
@@ -84,3 +85,13 @@ def test_no_page_but_the_verifiers_says_it_verifies(site):
                  f"/learners/{token}/wallet/{uid}"):
         answer = client.get(path, headers={"Accept": "text/html"})
         assert "This page verifies" not in answer.get_data(as_text=True), path
+
+
+def test_a_verifier_only_site_does_not_claim_to_award_anything(tmp_path):
+    (tmp_path / "badgesmith.toml").write_text('[web]\nrate_limit = "off"\n', "utf-8")
+    client = create_app({"TESTING": True, "HOME": str(tmp_path)}).test_client()
+    assert footer(client.get("/verify")) == VERIFIER
+    for answer in (client.get("/no-such-page", headers={"Accept": "text/html"}),
+                   client.get("/credentials/no-such-credential", headers={"Accept": "text/html"})):
+        assert answer.status_code == 404 and footer(answer) == (
+            "This site verifies Open Badges 3.0 credentials; it awards none itself.")
