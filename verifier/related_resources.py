@@ -32,6 +32,7 @@ import base58
 
 from errors import BadgesmithError, Code
 from verifier.data_model import InvalidCredential, as_list
+from verifier.turns import waiting
 
 MAX_CHECKED = 5
 FETCH_BUDGET_S = 10.0  # all related resources of one credential, fetched at once
@@ -180,8 +181,9 @@ def _fetch_all(urls: list[str], fetch: Callable[[str], bytes],
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + budget
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
+    with waiting():  # in a threaded server, other verifications take their turn meanwhile (verifier.turns)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
     return list(results)
 
 

@@ -10,7 +10,8 @@ its end once it starts, and the ones waiting start in the order they came.
 Two things keep a turn from becoming a way to stall other visitors:
 
 - A turn is given up while the verification waits for a fetch (a status list or DID document
-  from the network or the database) and queued for again after it: waiting for I/O holds no one up.
+  from the network or the database; related resources fetched side by side) and queued for again
+  after it: waiting for I/O holds no one up.
 - Nobody waits more than ``PATIENCE`` for a turn. Behind a verification that takes long (a large
   credential, within the verifier's own limits), a waiting thread goes on without a turn, sharing
   the processor as it would without turns.
@@ -27,6 +28,9 @@ PATIENCE = 0.05  # seconds; a verification of a common credential takes about 0.
 
 T = TypeVar("T")
 
+# Per thread: the Turns whose turn it is inside (None outside any), and whether it holds that turn.
+_this_thread = threading.local()
+
 
 class Turns:
     """First-come, first-served turns at verifying, for the threads of one process."""
@@ -36,7 +40,6 @@ class Turns:
         self._guard = threading.Lock()
         self._waiting: deque[threading.Lock] = deque()
         self._taken = False
-        self._thread = threading.local()  # per thread: inside a turn's scope, and whether it holds the turn
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -45,31 +48,23 @@ class Turns:
         Nested use in one thread (a verification that verifies what it contains) keeps the outer
         turn instead of queueing behind others for a second one.
         """
-        state = self._thread
-        if getattr(state, "inside", False):
+        if getattr(_this_thread, "turns", None) is not None:
             yield
             return
-        state.inside, state.holding = True, self._take()
+        _this_thread.turns, _this_thread.holding = self, self._take()
         try:
             yield
         finally:
-            if state.holding:
+            if _this_thread.holding:
                 self._give_back()
-            state.inside = state.holding = False
+            _this_thread.turns, _this_thread.holding = None, False
 
     def outside(self, wait: Callable[[str], T]) -> Callable[[str], T]:
         """``wait`` (a fetch), run with the turn given up, and queued for again once it returns."""
 
         def without_turn(url: str) -> T:
-            state = self._thread
-            if not getattr(state, "holding", False):
+            with waiting():
                 return wait(url)
-            state.holding = False
-            self._give_back()
-            try:
-                return wait(url)
-            finally:
-                state.holding = self._take()
 
         return without_turn
 
@@ -100,4 +95,28 @@ class Turns:
                 self._taken = False
 
 
-__all__ = ["PATIENCE", "Turns"]
+def holds_turn() -> bool:
+    """Whether this thread holds a verification turn right now."""
+    return bool(getattr(_this_thread, "holding", False))
+
+
+@contextmanager
+def waiting() -> Iterator[None]:
+    """Give this thread's turn up for the ``with`` body, which waits (for I/O, for other threads).
+
+    Queues for the turn again afterwards. Outside a turn, or without one (patience ran out),
+    it does nothing: the verifier calls it wherever it waits, in a server or not.
+    """
+    turns = getattr(_this_thread, "turns", None)
+    if turns is None or not _this_thread.holding:
+        yield
+        return
+    _this_thread.holding = False
+    turns._give_back()
+    try:
+        yield
+    finally:
+        _this_thread.holding = turns._take()
+
+
+__all__ = ["PATIENCE", "Turns", "holds_turn", "waiting"]

@@ -206,3 +206,35 @@ def test_a_resource_that_does_not_answer_within_the_budget_is_unchecked_and_the_
         release.set()
     assert report.checked == (SYLLABUS_URL,) and report.mismatched == ()
     assert report.unchecked == (f"{slow_url} did not answer within 0.2 s",)
+
+
+def test_a_verification_waiting_for_its_related_resources_lets_others_take_their_turn():
+    """In a threaded server the resources are fetched side by side: the turn is given up while they are awaited."""
+    import threading
+
+    from verifier.turns import Turns, holds_turn
+
+    turns = Turns(patience=2)  # longer than the test waits: the other verification must get the turn given up
+    both_asked, other_done = threading.Barrier(3), threading.Event()
+    reports: list = []
+
+    def fetch(url: str) -> bytes:
+        both_asked.wait(10)
+        other_done.wait(10)
+        return SYLLABUS
+
+    def verification() -> None:
+        with turns.turn():
+            reports.append(compare_related_resources(_credential(
+                {"id": SYLLABUS_URL, "digestSRI": _sri("sha384", SYLLABUS)},
+                {"id": "https://courses.example.org/handout.txt", "digestSRI": _sri("sha384", SYLLABUS)}),
+                fetch, budget=10))
+
+    thread = threading.Thread(target=verification)
+    thread.start()
+    both_asked.wait(10)
+    with turns.turn():
+        got_it = holds_turn()
+    other_done.set()
+    thread.join(10)
+    assert got_it and reports and len(reports[0].checked) == 2

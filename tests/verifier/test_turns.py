@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from verifier.turns import Turns
+from verifier.turns import Turns, holds_turn, waiting
 
 WAIT = 10  # seconds a test waits for something that should happen at once (never reached when correct)
 
@@ -141,7 +141,7 @@ def test_a_fetch_runs_without_the_turn_and_queues_again_after():
     first.start()
     assert in_fetch.wait(WAIT)
     with turns.turn():  # the fetching verification gave it up: this one holds it, not just its patience ran out
-        assert turns._thread.holding
+        assert holds_turn()
         order.append("other verification")
     other_done.set()
     first.join(WAIT)
@@ -155,3 +155,27 @@ def test_a_fetch_outside_any_turn_is_just_the_fetch():
     assert turns.outside(lambda url: url.encode())("did:web:example.org") == b"did:web:example.org"
     assert not turns._taken
 
+
+
+def test_waiting_gives_the_turn_up_for_its_body_and_does_nothing_outside_a_turn():
+    turns = Turns(patience=2)
+    with waiting():  # outside any turn: nothing to give up
+        assert not holds_turn()
+    inside_wait, other_done = threading.Event(), threading.Event()
+    held_after: list[bool] = []
+
+    def verification() -> None:
+        with turns.turn():
+            with waiting():
+                inside_wait.set()
+                other_done.wait(WAIT)
+            held_after.append(holds_turn())
+
+    thread = threading.Thread(target=verification)
+    thread.start()
+    assert inside_wait.wait(WAIT)
+    with turns.turn():
+        assert holds_turn()  # given up by the waiting thread, not taken after the patience ran out
+    other_done.set()
+    thread.join(WAIT)
+    assert held_after == [True] and not turns._taken
