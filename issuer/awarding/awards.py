@@ -25,7 +25,8 @@ from issuer.awarding.issuing import IssueRequest, Issuer, SigningShare, award_ke
 from issuer.awarding.outputs import CredentialFiles, file_stem, write_credential_files, write_credential_files_many
 from issuer.awarding.pathways import award_pathways, award_pathways_many
 from issuer.awarding.roster import Absent, Roster, RosterRow, RowError, check_award, read_roster, write_summary_csv
-from issuer.awarding.wallet_links import ClaimPage, OpenClaimPage, summary_claim_pages, withdraw_claim_pages
+from issuer.awarding.wallet_links import (ClaimPage, OpenClaimPage, start_claim_pages, summary_claim_pages,
+                                         withdraw_claim_pages)
 from issuer.awarding.roster_columns import check_mapping
 from issuer.awarding.roster_workers import POOL_MIN_ROWS, RosterWorkers, Syncing, chain
 from issuer.awarding.status_changes import credential_id_from, publish_status_lists
@@ -440,7 +441,7 @@ def _issue_roster(issuer: Issuer, slug: str, definition: dict[str, Any], roster:
 
     def make_pages(new_ids: list[str]) -> None:
         # Made once the last batch is stored, while the workers write its files and sync them.
-        pages.update(summary_claim_pages(issuer, kept + new_ids, just_issued=new_ids))
+        pages.update(summary_claim_pages(issuer, kept + new_ids, just_issued=new_ids, pending=True))
 
     try:
         for row, awarded in _issue_rows(issuer, slug, definition, to_issue, fmt, suspension, progress, workers,
@@ -481,12 +482,20 @@ def _issue_roster(issuer: Issuer, slug: str, definition: dict[str, Any], roster:
     summary.pathway_awards.extend(_with_files(issuer, award_pathways_many(issuer, [r.email for r in parsed.rows])))
     summary.summary_csv = _new_summary_path(issuer.settings.out_dir / slug, roster.stem, issuer.now())
     listed = [r["credential_id"] for r in rows if r["credential_id"]]
-    pages.update(summary_claim_pages(issuer, [i for i in listed if i not in pages]))  # corrected ones, or all
+    pages.update(summary_claim_pages(issuer, [i for i in listed if i not in pages],  # corrected ones, or all
+                                     pending=True))
     for row in rows:
         row.update(_claim_columns(row["credential_id"], pages.get(row["credential_id"])))
     summary.claim_pages = sum(isinstance(pages.get(i), ClaimPage) for i in listed)
     summary.claim_pages_open = sum(isinstance(pages.get(i), OpenClaimPage) for i in listed)
     write_summary_csv(summary.summary_csv, rows, SUMMARY_COLUMNS)
+    # The pages were made pending (not open): a run killed before this point leaves none open with a PIN
+    # nobody saw, and its re-run makes new ones. Their links and PINs are written now: open them.
+    try:
+        start_claim_pages(issuer, pages.values())
+    except BaseException:
+        summary.summary_csv.unlink(missing_ok=True)  # it would show pages that never open
+        raise
     pages.clear()  # shown in the summary: never withdrawn now
     publish_status_lists(issuer)
     if syncing is not None:

@@ -39,7 +39,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -129,11 +129,15 @@ def create_offer(issuer: Issuer, credential_id: str, *, protocol: str, ttl: time
 
 def create_offers(issuer: Issuer, credential_ids: list[str], *, protocol: str, ttl: timedelta,
                   tx_code: bool = False, now: datetime | None = None,
-                  just_issued: Collection[str] = ()) -> dict[str, Offer]:
+                  just_issued: Collection[str] = (), pending: bool = False) -> dict[str, Offer]:
     """``create_offer`` for many awards in one transaction (a roster summary's claim pages), by award id;
     awards that cannot be claimed (revoked, suspended, superseded, unknown) get none. ``just_issued`` are
     awards among them this process issued moments ago (a roster run's new ones): claimable, so they are
-    not looked up (a claim checks its award again anyway)."""
+    not looked up (a claim checks its award again anyway).
+
+    ``pending``: stored as ended (not open, not yet pruned) until ``start_offers`` gives them the
+    ``expires_at`` they are returned with, once their secrets and PINs have been shown (written in a
+    roster summary). A run killed in between leaves no open offer whose PIN nobody saw."""
     if protocol not in PROTOCOLS:
         raise InputError(Code.USAGE, f"Unknown wallet protocol {protocol!r}; use vcapi, oid4vci or link.")
     now = now or issuer.now()
@@ -157,6 +161,8 @@ def create_offers(issuer: Issuer, credential_ids: list[str], *, protocol: str, t
                 claimable.append(award.id)
         for award_id in claimable:
             offer, row = _new_offer(issuer, award_id, protocol=protocol, ttl=ttl, tx_code=tx_code, now=now)
+            if pending:
+                row["expires_at"] = now
             offers[award_id] = offer
             rows.append(row)
         for start in range(0, len(rows), 1000):  # one executemany of the table's insert, not the ORM's
@@ -182,6 +188,24 @@ def open_offer_ends(issuer: Issuer, credential_ids: list[str], *, protocol: str,
                              .group_by(WalletOfferRow.credential_id))
             ends.update((award_id, end) for award_id, end in rows)
     return ends
+
+
+def start_offers(issuer: Issuer, ends: Mapping[str, datetime]) -> int:
+    """Open pending offers (``create_offers(pending=True)``) until their end, ``ends`` by offer id; how many.
+
+    Only offers still pending are touched: one used, or already started, keeps its own end."""
+    started = 0
+    by_end: dict[datetime, list[str]] = {}
+    for offer_id, end in ends.items():
+        by_end.setdefault(end, []).append(offer_id)
+    with issuer.registry.session() as s:
+        for end, offer_ids in by_end.items():
+            for start in range(0, len(offer_ids), 500):
+                started += s.execute(update(WalletOfferRow).where(
+                    WalletOfferRow.id.in_(offer_ids[start:start + 500]), WalletOfferRow.issuer_id == issuer.issuer_id,
+                    WalletOfferRow.used_at.is_(None), WalletOfferRow.expires_at == WalletOfferRow.created_at,
+                ).values(expires_at=end).execution_options(synchronize_session=False)).rowcount
+    return started
 
 
 def delete_offers(issuer: Issuer, offer_ids: list[str]) -> int:
@@ -499,4 +523,4 @@ def _offer(row: WalletOfferRow, secret: str) -> Offer:
 __all__ = ["Claimed", "FORMATS", "MAX_TX_CODE_FAILURES", "Offer", "PROTOCOLS", "PRUNE_AFTER", "UNBOUND",
            "check_holder", "claim", "claim_copy", "create_offer", "create_offers", "delete_offers", "find_offer",
            "hash_secret", "offer_ttl", "open_offer", "open_offer_ends", "prune_offers", "refuse_unknown_offer",
-           "renew_tx_code", "wallet_copies", "wallet_copy"]
+           "renew_tx_code", "start_offers", "wallet_copies", "wallet_copy"]

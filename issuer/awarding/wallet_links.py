@@ -112,11 +112,13 @@ def claim_page(issuer: Issuer, credential_id: str, *, days: int | None = None,
 
 
 def claim_pages(issuer: Issuer, credential_ids: list[str], *, days: int | None = None,
-                now: datetime | None = None, just_issued: Collection[str] = ()) -> dict[str, ClaimPage]:
+                now: datetime | None = None, just_issued: Collection[str] = (),
+                pending: bool = False) -> dict[str, ClaimPage]:
     """Claim pages for many awards in one transaction (a roster summary), by award id; awards that cannot
-    be claimed (revoked, suspended, superseded) get none. ``just_issued``: ``claims.create_offers``."""
+    be claimed (revoked, suspended, superseded) get none. ``just_issued``, ``pending``: ``claims.create_offers``
+    (pending pages open with ``start_claim_pages``)."""
     offers = claims.create_offers(issuer, credential_ids, protocol=LINK_PROTOCOL, ttl=_link_life(issuer, days),
-                                  tx_code=True, now=now, just_issued=just_issued)
+                                  tx_code=True, now=now, just_issued=just_issued, pending=pending)
     return {award_id: _page(issuer, offer) for award_id, offer in offers.items()}
 
 
@@ -130,18 +132,19 @@ class OpenClaimPage:
 
 
 def summary_claim_pages(issuer: Issuer, credential_ids: list[str], *, days: int | None = None,
-                        now: datetime | None = None,
-                        just_issued: Collection[str] = ()) -> dict[str, ClaimPage | OpenClaimPage]:
+                        now: datetime | None = None, just_issued: Collection[str] = (),
+                        pending: bool = False) -> dict[str, ClaimPage | OpenClaimPage]:
     """A roster summary's claim pages, by award id: a new page for each award that has no open one (new or
     corrected in this run, resumed after an interrupted run, or its earlier page expired or closed), and
     the end of the open one for the others, so that re-running a roster makes no pages it made before.
-    ``just_issued`` are awards among them this run issued: they have no page yet, and are claimable."""
+    ``just_issued`` are awards among them this run issued: they have no page yet, and are claimable.
+    ``pending``: the new pages open only with ``start_claim_pages``, once the summary showing them is written."""
     now = now or issuer.now()
     fresh = set(just_issued)
     still_open = claims.open_offer_ends(issuer, [i for i in credential_ids if i not in fresh], protocol=LINK_PROTOCOL,
                                        now=now)
     pages = claim_pages(issuer, [i for i in credential_ids if i not in still_open], days=days, now=now,
-                        just_issued=fresh)
+                        just_issued=fresh, pending=pending)
     return {**{award_id: OpenClaimPage(end) for award_id, end in still_open.items()}, **pages}
 
 
@@ -152,6 +155,13 @@ def _link_life(issuer: Issuer, days: int | None) -> timedelta:
 def _page(issuer: Issuer, offer: claims.Offer) -> ClaimPage:
     return ClaimPage(f"{issuer.settings.url}{CLAIM_PATH}{offer.secret}", offer.tx_code or "", offer.expires_at,
                      offer.id)
+
+
+def start_claim_pages(issuer: Issuer, pages: Iterable[ClaimPage | OpenClaimPage]) -> int:
+    """Open the pending claim pages among ``pages`` (``ClaimPage``s made with ``pending``) until the end each
+    was made with: their links and PINs are in a written summary now. How many opened."""
+    return claims.start_offers(issuer, {p.offer_id: p.expires_at for p in pages
+                                        if isinstance(p, ClaimPage) and p.offer_id})
 
 
 def withdraw_claim_pages(issuer: Issuer, pages: Iterable[ClaimPage | OpenClaimPage]) -> int:
@@ -179,4 +189,4 @@ def open_claim_page(issuer: Issuer, secret: str, pin: str | None, *, now: dateti
 
 __all__ = ["CLAIM_PATH", "ClaimPage", "EXCHANGE_PATH", "LINK_DAYS", "OpenClaimPage", "WalletLinks", "claim_page",
            "claim_pages", "exchange_url", "find_claim_page", "interaction_url", "lcw_links", "open_claim_page",
-           "summary_claim_pages", "wallet_links", "withdraw_claim_pages"]
+           "start_claim_pages", "summary_claim_pages", "wallet_links", "withdraw_claim_pages"]

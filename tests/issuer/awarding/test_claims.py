@@ -311,6 +311,24 @@ def test_claim_pages_for_awards_just_issued_are_made_without_looking_them_up_and
     assert (opened.credential_id, opened.protocol) == (new.id, "link")
 
 
+def test_pending_claim_pages_open_only_when_started_and_only_once(issuer):
+    """A roster summary's pages are made pending: not open (an attempt says expired) until started with the end
+    they were made with; starting again, or an offer that was never pending, changes nothing."""
+    first, second = _award(issuer), _award(issuer, "bo@lakeshore.example")
+    offers = claims.create_offers(issuer, [first.id, second.id], protocol="link", ttl=timedelta(days=30),
+                                  tx_code=True, pending=True)
+    assert claims.open_offer_ends(issuer, [first.id, second.id], protocol="link") == {}
+    assert _code(lambda: claims.open_offer(issuer, offers[first.id].secret,
+                                           tx_code=offers[first.id].tx_code)) == "OFFER_EXPIRED"
+    ordinary = claims.create_offer(issuer, first.id, protocol="link", ttl=timedelta(days=5), tx_code=True)
+    ends = {offers[first.id].id: offers[first.id].expires_at, ordinary.id: NOW + timedelta(days=90)}
+    assert claims.start_offers(issuer, ends) == 1  # the ordinary offer keeps its own end
+    assert claims.open_offer_ends(issuer, [first.id, second.id], protocol="link") == {
+        first.id: offers[first.id].expires_at}
+    assert claims.open_offer(issuer, offers[first.id].secret, tx_code=offers[first.id].tx_code).protocol == "link"
+    assert claims.start_offers(issuer, {offers[first.id].id: NOW + timedelta(days=400)}) == 0  # started already
+
+
 @pytest.mark.parametrize("holder", ["", "not a did", "did:key:", "https://example.org/me", "did:key:z6Mk\n", 7,
                                     "did:example:" + "a" * 1000])
 def test_a_holder_that_is_not_a_did_is_refused_and_the_offer_kept(issuer, holder):
