@@ -23,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import templates
-from errors import BadgesmithError, Code, ConfigError
+from errors import BadgesmithError, Code, ConfigError, public_dict
 from verifier.ratelimit import RateLimiter, limiter_from_config, storage_for
 from verifier import safe_toml
 from verifier.report import Report
@@ -400,7 +400,8 @@ def _handle_badgesmith_error(error: BadgesmithError) -> Response:
     retry_after = getattr(error, "retry_after", None)
     if retry_after is not None:
         headers["Retry-After"] = str(retry_after)
-    return _error_response(error.http_status, error.to_dict(), headers)
+    # A set-up or database problem's own sentence (paths, hosts) goes to the log, not to the visitor.
+    return _error_response(error.http_status, public_dict(error), headers)
 
 
 def _handle_http_error(error: HTTPException) -> Response:

@@ -13,13 +13,18 @@ sentence for people. The tree::
     ├── AuthError                        missing / bad credentials (401)
     │   └── Forbidden                    authenticated but not allowed (403)
     ├── ConfigError                      instance / settings / key problems (500)
+    │   └── ServiceUnavailable           the database does not answer (503, Retry-After)
     └── UpstreamError                    a fetch failed or was refused (502)
+
+Over HTTP a ``ConfigError``'s sentence, written for the operator (paths, hosts,
+settings), is logged and replaced by a general one (``public_message``).
 
 This module imports nothing of ours; everything may import it.
 """
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from typing import Any
 
@@ -263,10 +268,46 @@ class ConfigError(BadgesmithError):
     http_status = 500
 
 
+class ServiceUnavailable(ConfigError):
+    """Something the server needs, its database, is not answering (down, restarting, locked too long)."""
+
+    http_status = 503
+    retry_after = 5  # seconds, for the Retry-After header
+    oauth_error = "temporarily_unavailable"  # RFC 6749 §4.1.2.1's name, where an OAuth endpoint answers
+
+
 class UpstreamError(BadgesmithError):
     """A document could not be fetched, or fetching it was refused."""
 
     http_status = 502
+
+
+_log = logging.getLogger("badgesmith")
+
+
+def public_message(error: BadgesmithError) -> str:
+    """``error``'s sentence for a web visitor.
+
+    The server's own set-up and database problems are the operator's business, and their sentences
+    name paths, database hosts and settings: the real sentence goes to the server's log (logger
+    ``badgesmith``) and a visitor gets a general one. Every other error's sentence is about the
+    visitor's own request, and is theirs.
+    """
+    if isinstance(error, ConfigError):
+        _log.error("%s: %s", error.code.value, error.message)
+    if isinstance(error, ServiceUnavailable):
+        return f"The site's database is not answering just now; please try again in {error.retry_after} seconds."
+    if isinstance(error, ConfigError):
+        return ("This site cannot do that just now because of a problem in its set-up; "
+                "its staff can see the details in the server's log.")
+    return error.message
+
+
+def public_dict(error: BadgesmithError) -> dict[str, Any]:
+    """``error.to_dict()`` for a web visitor: ``public_message``, and no details of a set-up problem."""
+    if isinstance(error, ConfigError):
+        return {"code": error.code.value, "message": public_message(error)}
+    return error.to_dict()
 
 
 __all__ = [
@@ -280,5 +321,8 @@ __all__ = [
     "InputError",
     "InputTooLarge",
     "NotFound",
+    "ServiceUnavailable",
     "UpstreamError",
+    "public_dict",
+    "public_message",
 ]

@@ -30,10 +30,11 @@ except ImportError:  # not POSIX: SQLite's own busy handler queues writers
 from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.exc import (DisconnectionError, IntegrityError, InterfaceError, InvalidatePoolError, OperationalError,
+                            SQLAlchemyError, TimeoutError as PoolTimeout)
 from sqlalchemy.orm import Session, defer
 
-from errors import BadgesmithError, Code, ConfigError, Conflict, InputError, NotFound
+from errors import BadgesmithError, Code, ConfigError, Conflict, InputError, NotFound, ServiceUnavailable
 from issuer.badge.status import Purpose, StatusEntry, new_bitstring
 from issuer.store.models import (
     AchievementRecord, AchievementRow, AchievementTotal, Base, CredentialRecord, CredentialRow,
@@ -771,8 +772,10 @@ def _database_error(exc: SQLAlchemyError) -> BadgesmithError:
     cause = _first_line(getattr(exc, "orig", None) or exc)
     if isinstance(exc, IntegrityError):
         return Conflict(Code.DATABASE_ERROR, f"The change conflicts with what the database holds: {cause}.")
-    return ConfigError(Code.DATABASE_ERROR,
-                       f"The database could not be used ({cause}); check the database URL and server.")
+    # Not answering (down, restarting, a connection dropped, SQLite locked too long): worth trying again (503).
+    unavailable = isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout))
+    return (ServiceUnavailable if unavailable else ConfigError)(
+        Code.DATABASE_ERROR, f"The database could not be used ({cause}); check the database URL and server.")
 
 
 def _change_status(s: Session, row: CredentialRow, action: str, *, actor: str, reason: str | None,

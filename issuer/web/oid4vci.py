@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from errors import AuthError, BadgesmithError, Code, InputError, InputTooLarge, NotFound
+from errors import AuthError, BadgesmithError, Code, InputError, InputTooLarge, NotFound, public_message
 from issuer.awarding import claims
 from issuer.awarding.issuing import Issuer
 from issuer.awarding.oid4vci import (CONFIGURATIONS, CREDENTIAL_PATH, NONCE_PATH, OFFER_PATH, PRE_AUTHORIZED_GRANT,
@@ -83,7 +83,7 @@ def _oauth_error(error: BadgesmithError, default: str) -> Response:
         name = ("slow_down" if isinstance(error, RateLimited) else
                 "invalid_token" if isinstance(error, AuthError) else
                 "server_error" if error.http_status >= 500 else default)
-    response = jsonify({"error": name, "error_description": error.message, "code": error.code.value})
+    response = jsonify({"error": name, "error_description": public_message(error), "code": error.code.value})
     response.status_code = error.http_status
     response.headers.update(getattr(error, "headers", None) or {})
     if getattr(error, "retry_after", None) is not None:  # over the limit, or its counter unavailable

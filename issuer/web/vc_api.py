@@ -24,7 +24,7 @@ from urllib.parse import unquote_plus
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from errors import AuthError, BadgesmithError, Code, InputError
+from errors import AuthError, BadgesmithError, Code, InputError, public_message
 from issuer.awarding.issuing import Issuer
 from issuer.web.clients import TOKEN_TTL, Clients, Grant
 from issuer.web.site import site_issuer
@@ -167,7 +167,7 @@ def token() -> Response:
         oauth_error = getattr(error, "oauth_error", None) or (
             "invalid_client" if isinstance(error, AuthError) else
             "slow_down" if isinstance(error, RateLimited) else "invalid_request")
-        response = jsonify({"error": oauth_error, "error_description": error.message, "code": error.code.value})
+        response = jsonify({"error": oauth_error, "error_description": public_message(error), "code": error.code.value})
         response.status_code = error.http_status
         response.headers.update(getattr(error, "headers", {}))
         if getattr(error, "retry_after", None) is not None:  # over the limit, or its counter unavailable

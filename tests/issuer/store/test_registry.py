@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from errors import Code, ConfigError, Conflict, InputError, NotFound
+from errors import Code, ConfigError, Conflict, InputError, NotFound, ServiceUnavailable
 from issuer.store import registry as registry_module
 from issuer.store.models import Base, NewCredential, StatusAllocationRow
 from issuer.store.registry import Registry
@@ -326,6 +326,7 @@ def test_a_connection_ended_in_use_fails_its_session_with_database_error_and_the
         _end_other_sessions(registry)
         s.execute(select(1))
     assert raised.value.code is Code.DATABASE_ERROR and "\n" not in str(raised.value)
+    assert isinstance(raised.value, ServiceUnavailable) and raised.value.http_status == 503  # worth a retry
     assert registry.get_issuer(DID).id == issuer_id
 
 
