@@ -293,14 +293,13 @@ def public_message(error: BadgesmithError) -> str:
     ``badgesmith``) and a visitor gets a general one. Every other error's sentence is about the
     visitor's own request, and is theirs.
     """
-    if isinstance(error, ConfigError):
-        _log.error("%s: %s", error.code.value, error.message)
+    if not isinstance(error, ConfigError):
+        return error.message
+    _log.error("%s: %s", error.code.value, error.message)
     if isinstance(error, ServiceUnavailable):
         return f"The site's database is not answering just now; please try again in {error.retry_after} seconds."
-    if isinstance(error, ConfigError):
-        return ("This site cannot do that just now because of a problem in its set-up; "
-                "its staff can see the details in the server's log.")
-    return error.message
+    return ("This site cannot do that just now because of a problem in its set-up; "
+            "its staff can see the details in the server's log.")
 
 
 def public_dict(error: BadgesmithError) -> dict[str, Any]:

@@ -395,8 +395,8 @@ def issue_roster(issuer: Issuer, slug: str, roster: Path, *, skip_invalid: bool 
         return _issue_roster(issuer, slug, definition, roster, skip_invalid, correct, fmt, suspension, progress,
                              options, started, pages)
     except BaseException:
-        # Pages whose link and PIN no summary will show: a re-run makes new ones instead of "still open".
-        # (If that fails too, the run's own error is the one to report.)
+        # Pages whose link and PIN no summary will show: still pending (never open), so they are deleted
+        # now rather than left for the pruning. (If that fails too, the run's own error is the one to report.)
         with contextlib.suppress(Exception):
             withdraw_claim_pages(issuer, pages.values())
         raise

@@ -166,8 +166,8 @@ def start_claim_pages(issuer: Issuer, pages: Iterable[ClaimPage | OpenClaimPage]
 
 def withdraw_claim_pages(issuer: Issuer, pages: Iterable[ClaimPage | OpenClaimPage]) -> int:
     """Delete the claim pages just made (``ClaimPage``; an ``OpenClaimPage`` is left alone) whose link and PIN
-    will never be shown: a roster run that stops before its summary is written withdraws them, so that its
-    re-run makes new ones instead of reporting pages nobody can open. How many were deleted."""
+    will never be shown: a roster run that stops before its summary is written withdraws its pending pages
+    (its re-run makes new ones either way). How many were deleted."""
     return claims.delete_offers(issuer, [p.offer_id for p in pages if isinstance(p, ClaimPage) and p.offer_id])
 
 
